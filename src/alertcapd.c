@@ -1,0 +1,230 @@
+/*
+ * alertcapd: the daemon. Sets up each module in dependency order, runs the
+ * one event loop, and tears the modules down in reverse.
+ */
+#include "config.h"
+
+#include <errno.h>
+#include <getopt.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <event2/event.h>
+#include <pcap/pcap.h>
+
+#include "api.h"
+#include "capture-pcap.h"
+#include "conf.h"
+#include "log.h"
+#include "session.h"
+#include "state.h"
+#include "xmalloc.h"
+
+#define TICK_MS		100
+#define run_every(ms)	(tick_count % ((ms) / TICK_MS) == 0)
+
+static struct event_base	*base;
+static struct conf		*conf;
+static const char		*conf_path;
+static uint64_t			 tick_count;
+
+static void __attribute__((noreturn))
+usage(void)
+{
+	fprintf(stderr, "usage: alertcapd [-ftv] [-c file]\n"
+	    "  -c file  configuration (default: %s if it exists, else the "
+	    "embedded default)\n"
+	    "  -t       check the configuration and exit\n"
+	    "  -f       stay in the foreground, log to stderr\n"
+	    "  -v       log debug messages\n"
+	    "  -O       print the configuration option reference\n",
+	    SYSCONFDIR "/alertcap/alertcap.json");
+	exit(2);
+}
+
+static enum log_level
+level_from_name(const char *s)
+{
+	if (strcmp(s, "error") == 0)
+		return (LOG_LVL_ERROR);
+	if (strcmp(s, "warn") == 0)
+		return (LOG_LVL_WARN);
+	if (strcmp(s, "debug") == 0)
+		return (LOG_LVL_DEBUG);
+	return (LOG_LVL_INFO);
+}
+
+/* libevent's own messages through our logger. */
+static void
+libevent_log(int severity, const char *msg)
+{
+	if (severity >= EVENT_LOG_ERR)
+		log_error("libevent: %s", msg);
+	else if (severity == EVENT_LOG_WARN)
+		log_warn("libevent: %s", msg);
+	else
+		log_debug("libevent: %s", msg);
+}
+
+static void
+on_tick(evutil_socket_t fd, short events, void *arg)
+{
+	tick_count++;
+	if (run_every(1000))
+		session_tick();
+	else
+		capture_poll();
+}
+
+static void
+on_terminate(evutil_socket_t sig, short events, void *arg)
+{
+	log_info("signal %d: stopping every capture and exiting", (int)sig);
+	session_shutdown();
+	event_base_loopbreak(base);
+}
+
+/* SIGHUP: parse into a fresh struct, check, then swap what may change. */
+static void
+on_reload(evutil_socket_t sig, short events, void *arg)
+{
+	struct conf	*next;
+	const char	*key;
+	char		*cause = NULL;
+
+	log_info("reloading %s", conf_path != NULL ? conf_path :
+	    "(default)");
+	if ((next = conf_load(conf_path, &cause)) == NULL) {
+		log_error("reload failed; keeping the running configuration:"
+		    "\n%s", cause);
+		free(cause);
+		return;
+	}
+	if (api_reconf(next, &cause) == -1) {
+		log_error("reload failed; keeping the running configuration: "
+		    "%s", cause);
+		free(cause);
+		conf_free(next);
+		return;
+	}
+	if ((key = conf_restart_needed(conf, next)) != NULL)
+		log_warn("reload: '%s' changed; it takes effect at the next "
+		    "restart", key);
+	session_reconf(next);
+	log_set_level(log_get_level() == LOG_LVL_DEBUG ? LOG_LVL_DEBUG :
+	    level_from_name(next->log_level));
+	/* Keep what may not change live; take the rest. */
+	conf_free(next);
+	log_info("reloaded");
+}
+
+static void
+make_parent_dir(const char *path)
+{
+	char	*copy, *p;
+
+	copy = xstrdup(path);
+	for (p = copy + 1; *p != '\0'; p++) {
+		if (*p != '/')
+			continue;
+		*p = '\0';
+		mkdir(copy, 0750);
+		*p = '/';
+	}
+	free(copy);
+}
+
+int
+main(int argc, char **argv)
+{
+	struct event	*ev_term, *ev_int, *ev_hup, *ev_tick;
+	struct timeval	 tv = { 0, TICK_MS * 1000 };
+	char		*cause = NULL;
+	int		 ch, check = 0, foreground = 0, verbose = 0;
+
+	while ((ch = getopt(argc, argv, "c:ftvOh")) != -1) {
+		switch (ch) {
+		case 'c':
+			conf_path = optarg;
+			break;
+		case 'f':
+			foreground = 1;
+			break;
+		case 't':
+			check = 1;
+			break;
+		case 'v':
+			verbose = 1;
+			break;
+		case 'O':
+			conf_print_reference();
+			return (0);
+		default:
+			usage();
+		}
+	}
+	if (optind != argc)
+		usage();
+	if (conf_path == NULL &&
+	    access(SYSCONFDIR "/alertcap/alertcap.json", R_OK) == 0)
+		conf_path = SYSCONFDIR "/alertcap/alertcap.json";
+
+	if ((conf = conf_load(conf_path, &cause)) == NULL) {
+		fprintf(stderr, "%s\n", cause);
+		return (1);
+	}
+	if (check) {
+		printf("%s: configuration ok\n", conf_path != NULL ? conf_path :
+		    "(default)");
+		conf_free(conf);
+		return (0);
+	}
+	log_init(verbose ? LOG_LVL_DEBUG : level_from_name(conf->log_level),
+	    !foreground);
+	if (!foreground && daemon(1, 0) == -1)
+		fatal("daemon: %s", strerror(errno));
+	signal(SIGPIPE, SIG_IGN);
+	event_set_log_callback(libevent_log);
+	if ((base = event_base_new()) == NULL)
+		fatal("event_base_new failed");
+
+	make_parent_dir(conf->state_path);
+	if (state_init(conf->state_path, strcmp(conf->state_sync, "full") == 0,
+	    &cause) == -1)
+		fatal("state.path: %s", cause);
+	capture_init(base, conf->ring_bytes, 10);
+	if (session_init(base, conf, &cause) == -1)
+		fatal("%s", cause);
+	if (api_init(base, conf, &cause) == -1)
+		fatal("%s", cause);
+
+	ev_term = evsignal_new(base, SIGTERM, on_terminate, NULL);
+	ev_int = evsignal_new(base, SIGINT, on_terminate, NULL);
+	ev_hup = evsignal_new(base, SIGHUP, on_reload, NULL);
+	ev_tick = event_new(base, -1, EV_PERSIST, on_tick, NULL);
+	event_add(ev_term, NULL);
+	event_add(ev_int, NULL);
+	event_add(ev_hup, NULL);
+	event_add(ev_tick, &tv);
+	log_info("alertcapd %s on node %s (%s)", PACKAGE_VERSION, conf->node,
+	    pcap_lib_version());
+
+	event_base_dispatch(base);
+
+	event_free(ev_tick);
+	event_free(ev_hup);
+	event_free(ev_int);
+	event_free(ev_term);
+	api_shutdown();
+	session_shutdown();
+	capture_shutdown();
+	state_shutdown();
+	conf_free(conf);
+	event_base_free(base);
+	log_info("exited");
+	return (0);
+}

@@ -1,0 +1,552 @@
+/* REST API: routing, authentication, JSON answers; evhttp in the loop. */
+#include "config.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <event2/buffer.h>
+#include <event2/bufferevent.h>
+#include <event2/bufferevent_ssl.h>
+#include <event2/event.h>
+#include <event2/http.h>
+#include <event2/keyvalq_struct.h>
+#include <openssl/err.h>
+#include <openssl/ssl.h>
+
+#include "api.h"
+#include "compat.h"
+#include "conf.h"
+#include "log.h"
+#include "session.h"
+#include "util.h"
+#include "xmalloc.h"
+
+#define API_MAX_TOKENS_FILE	(1024 * 1024)
+#define API_MAX_PATH_PARTS	8
+
+struct api_listener {
+	struct evhttp	*http;
+	SSL_CTX		*ssl;
+};
+
+static struct event_base	*api_base;
+static struct api_listener	*api_listeners;
+static size_t			 api_nlisteners;
+static char			**api_tokens;
+static size_t			 api_ntokens;
+static char			*api_node;
+
+static const struct {
+	int		 status;
+	const char	*code;
+} api_results[] = {
+	[SESS_OK] = { 200, "OK" },
+	[SESS_INVALID] = { 400, "InvalidRequest" },
+	[SESS_NOT_FOUND] = { 404, "NotFound" },
+	[SESS_CONFLICT] = { 409, "Conflict" },
+	[SESS_LIMITED] = { 429, "LimitExceeded" },
+	[SESS_FAILED] = { 500, "CaptureFailed" },
+	[SESS_UNAVAILABLE] = { 503, "StoreUnavailable" },
+};
+
+static const char *
+status_text(int status)
+{
+	switch (status) {
+	case 200: return ("OK");
+	case 201: return ("Created");
+	case 202: return ("Accepted");
+	case 204: return ("No Content");
+	case 400: return ("Bad Request");
+	case 401: return ("Unauthorized");
+	case 404: return ("Not Found");
+	case 405: return ("Method Not Allowed");
+	case 409: return ("Conflict");
+	case 413: return ("Payload Too Large");
+	case 429: return ("Too Many Requests");
+	case 503: return ("Service Unavailable");
+	default: return ("Internal Server Error");
+	}
+}
+
+/* Sends a JSON body (stolen) with status. */
+static void
+api_reply_json(struct evhttp_request *req, int status, json_t *body)
+{
+	struct evbuffer	*buf;
+	char		*text;
+
+	text = json_dumps(body, JSON_COMPACT);
+	json_decref(body);
+	buf = evbuffer_new();
+	evbuffer_add(buf, text, strlen(text));
+	evbuffer_add(buf, "\n", 1);
+	free(text);
+	evhttp_add_header(evhttp_request_get_output_headers(req),
+	    "Content-Type", "application/json");
+	evhttp_send_reply(req, status, status_text(status), buf);
+	evbuffer_free(buf);
+}
+
+static void __attribute__((format(printf, 4, 5)))
+api_error(struct evhttp_request *req, int status, const char *code,
+    const char *fmt, ...)
+{
+	va_list	 ap;
+	char	*msg;
+
+	va_start(ap, fmt);
+	msg = xvasprintf(fmt, ap);
+	va_end(ap);
+	api_reply_json(req, status, json_pack("{s:{s:s, s:s}}", "error",
+	    "code", code, "message", msg));
+	free(msg);
+}
+
+static void
+api_result_error(struct evhttp_request *req, enum sess_result rc,
+    const char *cause)
+{
+	api_error(req, api_results[rc].status, api_results[rc].code, "%s",
+	    cause);
+}
+
+/* Checks the bearer token when tokens are configured. */
+static int
+api_authorized(struct evhttp_request *req)
+{
+	const char	*h;
+	size_t		 i;
+	int		 ok = 0;
+
+	if (api_ntokens == 0)
+		return (1);
+	h = evhttp_find_header(evhttp_request_get_input_headers(req),
+	    "Authorization");
+	if (h == NULL || strncasecmp(h, "Bearer ", 7) != 0)
+		return (0);
+	h += 7;
+	for (i = 0; i < api_ntokens; i++)
+		ok |= secret_equal(h, api_tokens[i]);
+	return (ok);
+}
+
+/* Parses the request body as JSON; answers 400 itself on failure. */
+static json_t *
+api_body(struct evhttp_request *req)
+{
+	struct evbuffer	*in = evhttp_request_get_input_buffer(req);
+	json_error_t	 jerr;
+	json_t		*o;
+	size_t		 len = evbuffer_get_length(in);
+
+	if (len == 0) {
+		api_error(req, 400, "InvalidRequest", "body: empty; expected a "
+		    "JSON object");
+		return (NULL);
+	}
+	o = json_loadb((const char *)evbuffer_pullup(in, -1), len,
+	    JSON_REJECT_DUPLICATES, &jerr);
+	if (o == NULL)
+		api_error(req, 400, "InvalidRequest", "body:%d:%d: %s",
+		    jerr.line, jerr.column, jerr.text);
+	return (o);
+}
+
+static void
+api_capture_put(struct evhttp_request *req, const char *name)
+{
+	enum sess_result	 rc;
+	json_t			*body, *out = NULL;
+	char			*cause = NULL;
+
+	if ((body = api_body(req)) == NULL)
+		return;
+	rc = session_create(body, name, NULL, &out, &cause);
+	json_decref(body);
+	if (rc == SESS_OK)
+		api_reply_json(req, 201, out);
+	else
+		api_result_error(req, rc, cause);
+	free(cause);
+}
+
+static void
+api_capture_file(struct evhttp_request *req, const char *name)
+{
+	struct evkeyvalq	*h = evhttp_request_get_output_headers(req);
+	struct evbuffer		*buf;
+	enum sess_result	 rc;
+	int64_t			 size;
+	char			*cause = NULL, disp[160];
+	int			 fd;
+
+	if ((rc = session_open_file(name, &fd, &size, &cause)) != SESS_OK) {
+		api_result_error(req, rc, cause);
+		free(cause);
+		return;
+	}
+	buf = evbuffer_new();
+	if (evbuffer_add_file(buf, fd, 0, size) == -1) {
+		evbuffer_free(buf);
+		api_error(req, 500, "InternalError", "cannot send the file");
+		return;
+	}
+	snprintf(disp, sizeof disp, "attachment; filename=\"%s.pcap\"", name);
+	evhttp_add_header(h, "Content-Type", "application/vnd.tcpdump.pcap");
+	evhttp_add_header(h, "Content-Disposition", disp);
+	evhttp_send_reply(req, 200, "OK", buf);
+	evbuffer_free(buf);
+}
+
+/* /v1/captures/{name}[/stop|/file] */
+static void
+api_capture(struct evhttp_request *req, const char *name, const char *verb)
+{
+	enum evhttp_cmd_type	 m = evhttp_request_get_command(req);
+	enum sess_result	 rc;
+	json_t			*out = NULL;
+	char			*cause = NULL;
+
+	if (!name_valid(name)) {
+		api_error(req, 400, "InvalidRequest", "name: must match "
+		    "[A-Za-z0-9][A-Za-z0-9._-]{0,79}");
+		return;
+	}
+	if (verb == NULL && m == EVHTTP_REQ_PUT) {
+		api_capture_put(req, name);
+		return;
+	}
+	if (verb == NULL && m == EVHTTP_REQ_GET) {
+		if ((out = session_get(name)) == NULL)
+			api_error(req, 404, "NotFound", "no capture named "
+			    "'%s'", name);
+		else
+			api_reply_json(req, 200, out);
+		return;
+	}
+	if (verb == NULL && m == EVHTTP_REQ_DELETE) {
+		if ((rc = session_delete(name, &cause)) == SESS_OK)
+			evhttp_send_reply(req, 204, "No Content", NULL);
+		else
+			api_result_error(req, rc, cause);
+		free(cause);
+		return;
+	}
+	if (verb != NULL && strcmp(verb, "stop") == 0 &&
+	    m == EVHTTP_REQ_POST) {
+		rc = session_stop(name, STOP_MANUAL, &out, &cause);
+		if (rc == SESS_OK)
+			api_reply_json(req, 200, out);
+		else
+			api_result_error(req, rc, cause);
+		free(cause);
+		return;
+	}
+	if (verb != NULL && strcmp(verb, "file") == 0 && m == EVHTTP_REQ_GET) {
+		api_capture_file(req, name);
+		return;
+	}
+	if (verb != NULL && strcmp(verb, "stop") != 0 &&
+	    strcmp(verb, "file") != 0) {
+		api_error(req, 404, "NotFound", "no such resource");
+		return;
+	}
+	api_error(req, 405, "MethodNotAllowed", "method not allowed here");
+}
+
+static void
+api_captures(struct evhttp_request *req, const char *query)
+{
+	struct evkeyvalq	 q;
+	const char		*status, *rule;
+
+	if (evhttp_request_get_command(req) != EVHTTP_REQ_GET) {
+		api_error(req, 405, "MethodNotAllowed", "use GET, or PUT "
+		    "/v1/captures/{name}");
+		return;
+	}
+	TAILQ_INIT(&q);
+	if (query != NULL && evhttp_parse_query_str(query, &q) == -1) {
+		api_error(req, 400, "InvalidRequest", "query: malformed");
+		return;
+	}
+	status = evhttp_find_header(&q, "status");
+	rule = evhttp_find_header(&q, "rule");
+	if (status != NULL && cap_status_from_name(status) < 0)
+		api_error(req, 400, "InvalidRequest", "status: must be "
+		    "NotStarted, Running, Stopped or Error");
+	else
+		api_reply_json(req, 200, session_list(status, rule));
+	evhttp_clear_headers(&q);
+}
+
+static void
+api_metrics(struct evhttp_request *req)
+{
+	struct evbuffer	*buf;
+	struct dynbuf	 d;
+
+	dynbuf_init(&d, 16 * 1024 * 1024);
+	session_metrics(&d);
+	buf = evbuffer_new();
+	evbuffer_add(buf, d.buf != NULL ? d.buf : "", d.len);
+	dynbuf_free(&d);
+	evhttp_add_header(evhttp_request_get_output_headers(req),
+	    "Content-Type", "text/plain; version=0.0.4");
+	evhttp_send_reply(req, 200, "OK", buf);
+	evbuffer_free(buf);
+}
+
+/* Splits a decoded path into at most max parts; returns the count. */
+static int
+api_split(char *path, char **parts, int max)
+{
+	int	n = 0;
+	char	*p = path, *e;
+
+	while (*p == '/')
+		p++;
+	while (*p != '\0' && n < max) {
+		parts[n++] = p;
+		if ((e = strchr(p, '/')) == NULL)
+			break;
+		*e = '\0';
+		p = e + 1;
+	}
+	return (*p != '\0' && n == max ? max + 1 : n);
+}
+
+static void
+api_route(struct evhttp_request *req, void *arg)
+{
+	const struct evhttp_uri	*uri = evhttp_request_get_evhttp_uri(req);
+	char			*path, *parts[API_MAX_PATH_PARTS], esc[256];
+	int			 n;
+
+	path = evhttp_uridecode(evhttp_uri_get_path(uri) != NULL ?
+	    evhttp_uri_get_path(uri) : "/", 0, NULL);
+	n = api_split(path, parts, API_MAX_PATH_PARTS);
+	log_debug("%s %s", evhttp_request_get_command(req) == EVHTTP_REQ_GET ?
+	    "GET" : "request", log_escape(esc, sizeof esc,
+	    evhttp_request_get_uri(req)));
+	if (n == 1 && strcmp(parts[0], "healthz") == 0) {
+		api_reply_json(req, 200, json_pack("{s:s, s:s}", "status",
+		    "ok", "node", api_node));
+		goto out;
+	}
+	if (!api_authorized(req)) {
+		evhttp_add_header(evhttp_request_get_output_headers(req),
+		    "WWW-Authenticate", "Bearer");
+		api_error(req, 401, "Unauthorized", "a valid bearer token is "
+		    "required");
+		goto out;
+	}
+	if (n == 1 && strcmp(parts[0], "metrics") == 0)
+		api_metrics(req);
+	else if (n >= 2 && strcmp(parts[0], "v1") == 0 &&
+	    strcmp(parts[1], "captures") == 0) {
+		if (n == 2)
+			api_captures(req, evhttp_uri_get_query(uri));
+		else if (n == 3 || n == 4)
+			api_capture(req, parts[2], n == 4 ? parts[3] : NULL);
+		else
+			api_error(req, 404, "NotFound", "no such resource");
+	} else
+		api_error(req, 404, "NotFound", "no such resource");
+out:
+	free(path);
+}
+
+/* Creates the TLS bufferevent for each new connection on a listener. */
+static struct bufferevent *
+api_bevcb(struct event_base *base, void *arg)
+{
+	SSL_CTX	*ctx = arg;
+
+	return (bufferevent_openssl_socket_new(base, -1, SSL_new(ctx),
+	    BUFFEREVENT_SSL_ACCEPTING, BEV_OPT_CLOSE_ON_FREE));
+}
+
+static SSL_CTX *
+api_ssl_ctx(const struct conf_tls *tls, const char *field, char **cause)
+{
+	SSL_CTX		*ctx;
+	char		 err[256];
+
+	ctx = SSL_CTX_new(TLS_server_method());
+	SSL_CTX_set_min_proto_version(ctx, TLS1_2_VERSION);
+	if (SSL_CTX_use_certificate_chain_file(ctx, tls->cert_file) != 1) {
+		*cause = xasprintf("%s.cert_file: %s: %s", field, tls->cert_file,
+		    ERR_error_string(ERR_get_error(), err));
+		goto fail;
+	}
+	if (SSL_CTX_use_PrivateKey_file(ctx, tls->key_file,
+	    SSL_FILETYPE_PEM) != 1 || SSL_CTX_check_private_key(ctx) != 1) {
+		*cause = xasprintf("%s.key_file: %s: %s", field, tls->key_file,
+		    ERR_error_string(ERR_get_error(), err));
+		goto fail;
+	}
+	if (tls->client_ca_file != NULL) {
+		if (SSL_CTX_load_verify_locations(ctx, tls->client_ca_file,
+		    NULL) != 1) {
+			*cause = xasprintf("%s.client_ca_file: %s: %s", field,
+			    tls->client_ca_file,
+			    ERR_error_string(ERR_get_error(), err));
+			goto fail;
+		}
+		SSL_CTX_set_verify(ctx, SSL_VERIFY_PEER |
+		    SSL_VERIFY_FAIL_IF_NO_PEER_CERT, NULL);
+	}
+	return (ctx);
+fail:
+	SSL_CTX_free(ctx);
+	return (NULL);
+}
+
+int
+api_addr_loopback(const char *addr)
+{
+	struct in_addr	a4;
+	struct in6_addr	a6;
+
+	if (inet_pton(AF_INET, addr, &a4) == 1)
+		return ((ntohl(a4.s_addr) >> 24) == 127);
+	if (inet_pton(AF_INET6, addr, &a6) == 1)
+		return (IN6_IS_ADDR_LOOPBACK(&a6));
+	return (0);
+}
+
+/* Reads the token file: one token a line, '#' comments. */
+static int
+api_load_tokens(const char *path, char ***tokens, size_t *n, char **cause)
+{
+	char	*text, *line, *next;
+
+	*tokens = NULL;
+	*n = 0;
+	if (path == NULL)
+		return (0);
+	if ((text = file_read_small(path, API_MAX_TOKENS_FILE, cause)) == NULL)
+		return (-1);
+	for (line = text; line != NULL; line = next) {
+		if ((next = strchr(line, '\n')) != NULL)
+			*next++ = '\0';
+		line[strcspn(line, "\r")] = '\0';
+		while (*line == ' ' || *line == '\t')
+			line++;
+		if (*line == '\0' || *line == '#')
+			continue;
+		*tokens = xrealloc(*tokens, (*n + 1) * sizeof **tokens);
+		(*tokens)[(*n)++] = xstrdup(line);
+	}
+	free(text);
+	if (*n == 0) {
+		*cause = xasprintf("auth.api_tokens_file: %s holds no token",
+		    path);
+		return (-1);
+	}
+	return (0);
+}
+
+static void
+api_free_tokens(char **tokens, size_t n)
+{
+	size_t	i;
+
+	for (i = 0; i < n; i++) {
+		explicit_bzero(tokens[i], strlen(tokens[i]));
+		free(tokens[i]);
+	}
+	free(tokens);
+}
+
+int
+api_reconf(const struct conf *conf, char **cause)
+{
+	char	**tokens;
+	size_t	  n;
+
+	if (api_load_tokens(conf->api_tokens_file, &tokens, &n, cause) == -1)
+		return (-1);
+	api_free_tokens(api_tokens, api_ntokens);
+	api_tokens = tokens;
+	api_ntokens = n;
+	return (0);
+}
+
+int
+api_init(struct event_base *base, const struct conf *conf, char **cause)
+{
+	const struct conf_listen	*l;
+	struct api_listener		*al;
+	char				 field[32];
+	size_t				 i;
+
+	api_base = base;
+	api_node = xstrdup(conf->node);
+	if (api_reconf(conf, cause) == -1)
+		return (-1);
+	api_listeners = xcalloc(conf->listen.n, sizeof *api_listeners);
+	for (i = 0; i < conf->listen.n; i++) {
+		l = (const struct conf_listen *)conf->listen.v + i;
+		al = &api_listeners[api_nlisteners];
+		snprintf(field, sizeof field, "listen[%zu]", i);
+		if (!api_addr_loopback(l->address) && api_ntokens == 0) {
+			*cause = xasprintf("%s.address: %s is not loopback, so "
+			    "auth.api_tokens_file is required", field,
+			    l->address);
+			return (-1);
+		}
+		al->http = evhttp_new(base);
+		api_nlisteners++;
+		evhttp_set_gencb(al->http, api_route, NULL);
+		evhttp_set_max_body_size(al->http, conf->max_body_bytes);
+		evhttp_set_timeout(al->http, (int)conf->request_timeout_s);
+		evhttp_set_allowed_methods(al->http, EVHTTP_REQ_GET |
+		    EVHTTP_REQ_PUT | EVHTTP_REQ_POST | EVHTTP_REQ_DELETE);
+		if (l->has_tls) {
+			char	tf[48];
+
+			snprintf(tf, sizeof tf, "%s.tls", field);
+			if ((al->ssl = api_ssl_ctx(&l->tls, tf, cause)) == NULL)
+				return (-1);
+			evhttp_set_bevcb(al->http, api_bevcb, al->ssl);
+		}
+		if (evhttp_bind_socket(al->http, l->address,
+		    (ev_uint16_t)l->port) == -1) {
+			*cause = xasprintf("%s: cannot listen on %s port %lld: "
+			    "%s", field, l->address, l->port, strerror(errno));
+			return (-1);
+		}
+		log_info("listening on %s%s%s:%lld%s",
+		    strchr(l->address, ':') != NULL ? "[" : "", l->address,
+		    strchr(l->address, ':') != NULL ? "]" : "", l->port,
+		    l->has_tls ? " (TLS)" : "");
+	}
+	return (0);
+}
+
+void
+api_shutdown(void)
+{
+	size_t	i;
+
+	for (i = 0; i < api_nlisteners; i++) {
+		evhttp_free(api_listeners[i].http);
+		if (api_listeners[i].ssl != NULL)
+			SSL_CTX_free(api_listeners[i].ssl);
+	}
+	free(api_listeners);
+	api_listeners = NULL;
+	api_nlisteners = 0;
+	api_free_tokens(api_tokens, api_ntokens);
+	api_tokens = NULL;
+	api_ntokens = 0;
+	free(api_node);
+	api_node = NULL;
+}

@@ -1,0 +1,380 @@
+/* libpcap sources in the event loop, shared by many capture sessions. */
+#include "config.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include <event2/event.h>
+#include <pcap/pcap.h>
+
+#include "capture-pcap.h"
+#include "compat.h"
+#include "filter.h"
+#include "log.h"
+#include "xmalloc.h"
+
+#define CAPTURE_SNAPLEN		262144
+#define CAPTURE_BATCH		1024	/* packets per pcap_dispatch */
+#define CAPTURE_DRAIN_ROUNDS	64	/* batches read before a detach */
+
+struct capsrc;
+
+struct capsink {
+	struct capsrc		*src;
+	char			*expr;
+	struct bpf_program	 prog;
+	int			 filtered;	/* run prog in user space */
+	uint32_t		 snaplen;
+	struct capsink_cbs	 cbs;
+	void			*arg;
+	int			 dead;
+	struct pcap_stat	 base;		/* stats at attach */
+	TAILQ_ENTRY(capsink)	 entry;
+};
+
+struct capsrc {
+	char			*ifname;
+	pcap_t			*p;
+	int			 linktype;
+	struct event		*ev;
+	int			 in_dispatch;
+	int			 failed;
+	char			*kernel_expr;
+	TAILQ_HEAD(, capsink)	 sinks;
+	LIST_ENTRY(capsrc)	 entry;
+};
+
+static struct event_base	*capture_base;
+static long long		 capture_ring_bytes;
+static int			 capture_poll_ms;
+static struct event		*capture_reap_ev;
+static LIST_HEAD(, capsrc)	 capture_srcs =
+    LIST_HEAD_INITIALIZER(capture_srcs);
+
+static void	capsrc_refilter(struct capsrc *);
+
+/* Delivers one packet to every live sink whose filter it passes. */
+static void
+capsrc_packet(u_char *arg, const struct pcap_pkthdr *h, const u_char *data)
+{
+	struct capsrc	*s = (struct capsrc *)arg;
+	struct capsink	*k;
+	uint32_t	 caplen;
+	int64_t		 ts;
+
+	ts = (int64_t)h->ts.tv_sec * 1000000 + h->ts.tv_usec;
+	TAILQ_FOREACH(k, &s->sinks, entry) {
+		if (k->dead)
+			continue;
+		if (k->filtered && !pcap_offline_filter(&k->prog, h, data))
+			continue;
+		caplen = h->caplen;
+		if (k->snaplen != 0 && caplen > k->snaplen)
+			caplen = k->snaplen;
+		k->cbs.packet(k->arg, ts, caplen, h->len, data);
+	}
+}
+
+/* Marks the source failed and tells every sink. */
+static void
+capsrc_fail(struct capsrc *s, const char *why)
+{
+	struct capsink	*k;
+
+	log_error("capture on %s failed: %s", s->ifname, why);
+	s->failed = 1;
+	event_del(s->ev);
+	TAILQ_FOREACH(k, &s->sinks, entry) {
+		if (!k->dead)
+			k->cbs.error(k->arg, why);
+	}
+}
+
+/* Reads up to rounds batches; stops early when the ring is empty. */
+static void
+capsrc_read(struct capsrc *s, int rounds)
+{
+	int	n;
+
+	if (s->failed || s->in_dispatch)
+		return;
+	s->in_dispatch = 1;
+	while (rounds-- > 0) {
+		n = pcap_dispatch(s->p, CAPTURE_BATCH, capsrc_packet,
+		    (u_char *)s);
+		if (n == PCAP_ERROR) {
+			s->in_dispatch = 0;
+			capsrc_fail(s, pcap_geterr(s->p));
+			return;
+		}
+		if (n < CAPTURE_BATCH)
+			break;
+	}
+	s->in_dispatch = 0;
+}
+
+static void
+capsrc_readable(evutil_socket_t fd, short events, void *arg)
+{
+	capsrc_read(arg, 1);
+}
+
+static struct capsrc *
+capsrc_find(const char *ifname)
+{
+	struct capsrc	*s;
+
+	LIST_FOREACH(s, &capture_srcs, entry) {
+		if (strcmp(s->ifname, ifname) == 0 && !s->failed)
+			return (s);
+	}
+	return (NULL);
+}
+
+/* Opens a handle with a large ring on ifname. */
+static struct capsrc *
+capsrc_open(const char *ifname, enum capture_err *err, char **cause)
+{
+	struct capsrc	*s;
+	char		 ebuf[PCAP_ERRBUF_SIZE];
+	pcap_t		*p;
+	int		 rc, fd;
+
+	if ((p = pcap_create(ifname, ebuf)) == NULL) {
+		*err = CAPTURE_FAILED;
+		*cause = xasprintf("target.interface: %s", ebuf);
+		return (NULL);
+	}
+	pcap_set_snaplen(p, CAPTURE_SNAPLEN);
+	pcap_set_promisc(p, 0);
+	pcap_set_timeout(p, capture_poll_ms);
+	pcap_set_buffer_size(p, (int)capture_ring_bytes);
+	rc = pcap_activate(p);
+	if (rc < 0) {
+		*err = rc == PCAP_ERROR_NO_SUCH_DEVICE ? CAPTURE_NO_DEVICE :
+		    CAPTURE_FAILED;
+		*cause = xasprintf("target.interface: %s: %s", ifname,
+		    rc == PCAP_ERROR_NO_SUCH_DEVICE ? "no such interface" :
+		    pcap_geterr(p));
+		pcap_close(p);
+		return (NULL);
+	}
+	if (rc > 0)
+		log_warn("capture on %s: %s", ifname, pcap_geterr(p));
+	if (pcap_setnonblock(p, 1, ebuf) == -1 ||
+	    (fd = pcap_get_selectable_fd(p)) == -1) {
+		*err = CAPTURE_FAILED;
+		*cause = xasprintf("target.interface: %s: cannot poll: %s",
+		    ifname, ebuf);
+		pcap_close(p);
+		return (NULL);
+	}
+	s = xcalloc(1, sizeof *s);
+	s->ifname = xstrdup(ifname);
+	s->p = p;
+	s->linktype = pcap_datalink(p);
+	s->kernel_expr = xstrdup("");
+	TAILQ_INIT(&s->sinks);
+	s->ev = event_new(capture_base, fd, EV_READ | EV_PERSIST,
+	    capsrc_readable, s);
+	event_add(s->ev, NULL);
+	LIST_INSERT_HEAD(&capture_srcs, s, entry);
+	log_info("capture: opened %s (link type %s, ring %lld bytes)", ifname,
+	    pcap_datalink_val_to_name(s->linktype), capture_ring_bytes);
+	return (s);
+}
+
+static void
+capsrc_close(struct capsrc *s)
+{
+	log_info("capture: closed %s", s->ifname);
+	LIST_REMOVE(s, entry);
+	event_free(s->ev);
+	pcap_close(s->p);
+	free(s->kernel_expr);
+	free(s->ifname);
+	free(s);
+}
+
+/*
+ * Sets the kernel filter to the union of the live sinks' expressions, and
+ * decides which sinks still need their own filter in user space: all of
+ * them, unless one sink alone set the kernel filter.
+ */
+static void
+capsrc_refilter(struct capsrc *s)
+{
+	struct bpf_program	 prog;
+	struct capsink		*k;
+	struct dynbuf		 u;
+	const char		*want;
+	int			 all = 0, live = 0, ok = 1;
+
+	dynbuf_init(&u, 16 * 1024 * 1024);
+	TAILQ_FOREACH(k, &s->sinks, entry) {
+		if (k->dead)
+			continue;
+		if (*k->expr == '\0' || dynbuf_addf(&u, "%s(%s)",
+		    live > 0 ? " or " : "", k->expr) == -1)
+			all = 1;
+		live++;
+	}
+	want = all || u.buf == NULL ? "" : u.buf;
+	if (strcmp(want, s->kernel_expr) != 0) {
+		if (pcap_compile(s->p, &prog, want, 1,
+		    PCAP_NETMASK_UNKNOWN) == -1) {
+			ok = 0;
+		} else {
+			ok = pcap_setfilter(s->p, &prog) == 0;
+			pcap_freecode(&prog);
+		}
+		if (!ok) {
+			log_warn("capture on %s: kernel filter: %s; filtering "
+			    "in user space only", s->ifname, pcap_geterr(s->p));
+			want = "";
+			if (pcap_compile(s->p, &prog, "", 1,
+			    PCAP_NETMASK_UNKNOWN) == 0) {
+				pcap_setfilter(s->p, &prog);
+				pcap_freecode(&prog);
+			}
+		}
+		free(s->kernel_expr);
+		s->kernel_expr = xstrdup(want);
+	}
+	TAILQ_FOREACH(k, &s->sinks, entry)
+		k->filtered = *k->expr != '\0' && !(live == 1 &&
+		    *s->kernel_expr != '\0');
+	dynbuf_free(&u);
+}
+
+/* Frees dead sinks and closes sources nobody uses any more. */
+static void
+capture_reap(evutil_socket_t fd, short events, void *arg)
+{
+	struct capsrc	*s, *s1;
+	struct capsink	*k, *k1;
+	int		 changed;
+
+	LIST_FOREACH_SAFE(s, &capture_srcs, entry, s1) {
+		changed = 0;
+		TAILQ_FOREACH_SAFE(k, &s->sinks, entry, k1) {
+			if (!k->dead)
+				continue;
+			TAILQ_REMOVE(&s->sinks, k, entry);
+			pcap_freecode(&k->prog);
+			free(k->expr);
+			free(k);
+			changed = 1;
+		}
+		if (TAILQ_EMPTY(&s->sinks))
+			capsrc_close(s);
+		else if (changed && !s->failed)
+			capsrc_refilter(s);
+	}
+}
+
+void
+capture_init(struct event_base *base, long long ring_bytes, int poll_ms)
+{
+	capture_base = base;
+	capture_ring_bytes = ring_bytes;
+	capture_poll_ms = poll_ms;
+	capture_reap_ev = event_new(base, -1, 0, capture_reap, NULL);
+}
+
+void
+capture_shutdown(void)
+{
+	struct capsrc	*s;
+	struct capsink	*k;
+
+	LIST_FOREACH(s, &capture_srcs, entry) {
+		TAILQ_FOREACH(k, &s->sinks, entry)
+			k->dead = 1;
+	}
+	capture_reap(-1, 0, NULL);
+	if (capture_reap_ev != NULL)
+		event_free(capture_reap_ev);
+	capture_reap_ev = NULL;
+}
+
+struct capsink *
+capture_attach(const char *ifname, const char *expr, uint32_t snaplen,
+    const struct capsink_cbs *cbs, void *arg, int *linktype,
+    enum capture_err *err, char **cause)
+{
+	struct capsrc	*s;
+	struct capsink	*k;
+	int		 opened = 0;
+
+	if ((s = capsrc_find(ifname)) == NULL) {
+		if ((s = capsrc_open(ifname, err, cause)) == NULL)
+			return (NULL);
+		opened = 1;
+	}
+	k = xcalloc(1, sizeof *k);
+	if (pcap_compile(s->p, &k->prog, expr, 1, PCAP_NETMASK_UNKNOWN) ==
+	    -1) {
+		*err = CAPTURE_BAD_FILTER;
+		*cause = xasprintf("filters: %s (on %s)", pcap_geterr(s->p),
+		    ifname);
+		free(k);
+		if (opened)
+			capsrc_close(s);
+		return (NULL);
+	}
+	k->src = s;
+	k->expr = xstrdup(expr);
+	k->snaplen = snaplen;
+	k->cbs = *cbs;
+	k->arg = arg;
+	if (pcap_stats(s->p, &k->base) == -1)
+		memset(&k->base, 0, sizeof k->base);
+	TAILQ_INSERT_TAIL(&s->sinks, k, entry);
+	capsrc_refilter(s);
+	*linktype = s->linktype;
+	*err = CAPTURE_OK;
+	return (k);
+}
+
+void
+capture_detach(struct capsink *k)
+{
+	if (k->dead)
+		return;
+	capsrc_read(k->src, CAPTURE_DRAIN_ROUNDS);
+	k->dead = 1;
+	event_active(capture_reap_ev, 0, 0);
+}
+
+void
+capture_get_stats(struct capsink *k, struct capture_stats *st)
+{
+	struct pcap_stat	ps;
+
+	memset(st, 0, sizeof *st);
+	if (k->src->failed || pcap_stats(k->src->p, &ps) == -1)
+		return;
+	st->kernel_drops = (uint32_t)(ps.ps_drop - k->base.ps_drop);
+	st->if_drops = (uint32_t)(ps.ps_ifdrop - k->base.ps_ifdrop);
+}
+
+void
+capture_poll(void)
+{
+	struct capsrc	*s;
+
+	LIST_FOREACH(s, &capture_srcs, entry)
+		capsrc_read(s, CAPTURE_DRAIN_ROUNDS);
+}
+
+int
+capture_sources(void)
+{
+	struct capsrc	*s;
+	int		 n = 0;
+
+	LIST_FOREACH(s, &capture_srcs, entry)
+		n++;
+	return (n);
+}

@@ -1,0 +1,59 @@
+/*
+ * The capture engine: one libpcap handle and kernel ring per interface,
+ * feeding any number of sinks (capture sessions). The kernel filter is the
+ * union of the sinks' filters; each sink's own filter and snap length are
+ * applied in user space.
+ */
+#ifndef CAPTURE_PCAP_H
+#define CAPTURE_PCAP_H
+
+#include <stdint.h>
+
+struct event_base;
+struct capsink;
+
+struct capsink_cbs {
+	/* A packet that passed the sink's filter, cut to its snap length. */
+	void	(*packet)(void *arg, int64_t ts_us, uint32_t caplen,
+		    uint32_t len, const unsigned char *data);
+	/* The interface failed; the sink gets no more packets. */
+	void	(*error)(void *arg, const char *message);
+};
+
+enum capture_err {
+	CAPTURE_OK,
+	CAPTURE_NO_DEVICE,	/* no such interface */
+	CAPTURE_BAD_FILTER,	/* the expression does not compile here */
+	CAPTURE_FAILED,		/* anything else (permissions, ...) */
+};
+
+struct capture_stats {
+	uint64_t	kernel_drops;	/* since the sink attached */
+	uint64_t	if_drops;
+};
+
+void	capture_init(struct event_base *, long long ring_bytes, int poll_ms);
+void	capture_shutdown(void);
+
+/*
+ * Attaches a sink to ifname with a tcpdump expression ("" = all) and a
+ * snap length (0 = whole packet). Sets *linktype. Returns the sink
+ * (owned by the engine until capture_detach), or NULL with *err and
+ * *cause (new).
+ */
+struct capsink	*capture_attach(const char *ifname, const char *expr,
+		    uint32_t snaplen, const struct capsink_cbs *, void *arg,
+		    int *linktype, enum capture_err *err, char **cause);
+/*
+ * Detaches a sink, first delivering what the ring already holds. Safe
+ * inside the sink's own callbacks: the sink is freed later, and no
+ * callback reaches arg after this returns.
+ */
+void		 capture_detach(struct capsink *);
+void		 capture_get_stats(struct capsink *, struct capture_stats *);
+/* Reads every source's ring now (bounded); the housekeeping tick calls it. */
+void		 capture_poll(void);
+/* Number of open interface handles (for metrics and tests). */
+int		 capture_sources(void);
+
+#endif

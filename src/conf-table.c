@@ -1,0 +1,119 @@
+/* The one table of configuration options. */
+#include "config.h"
+
+#include <stddef.h>
+
+#include "conf.h"
+
+#define O(f)	offsetof(struct conf, f)
+#define L(f)	offsetof(struct conf_listen, f)
+#define CONF_END	{ NULL, 0, 0, 0, 0, NULL, 0, NULL, NULL, NULL, 0, 0 }
+
+static const struct conf_opt tls_opts[] = {
+	{ "cert_file", CT_STRING, L(tls.cert_file), 0, 0, NULL, 0, NULL,
+	  "PEM certificate chain the listener presents", NULL, 0, 0 },
+	{ "key_file", CT_STRING, L(tls.key_file), 0, 0, NULL, 0, NULL,
+	  "PEM private key of the certificate", NULL, 0, 0 },
+	{ "client_ca_file", CT_STRING, L(tls.client_ca_file), 0, 0, NULL, 0,
+	  NULL, "if set, clients must present a certificate signed by this CA",
+	  NULL, 0, 0 },
+	CONF_END
+};
+
+static const struct conf_opt listen_opts[] = {
+	{ "address", CT_STRING, L(address), 0, 0, "\"127.0.0.1\"", 0, NULL,
+	  "IPv4 or IPv6 address to listen on", NULL, 0, 0 },
+	{ "port", CT_INT, L(port), 1, 65535, "8087", 0, NULL,
+	  "TCP port", NULL, 0, 0 },
+	{ "tls", CT_OBJECT, 0, 0, 0, NULL, 0, NULL,
+	  "serve HTTPS on this listener", tls_opts, 0, L(has_tls) },
+	CONF_END
+};
+
+static const struct conf_opt auth_opts[] = {
+	{ "api_tokens_file", CT_STRING, O(api_tokens_file), 0, 0, NULL, 1,
+	  NULL, "file of bearer tokens, one a line; mandatory when a "
+	  "listener is not loopback", NULL, 0, 0 },
+	CONF_END
+};
+
+static const struct conf_opt http_opts[] = {
+	{ "max_body_bytes", CT_INT, O(max_body_bytes), 1024, 67108864,
+	  "1048576", 0, NULL, "larger request bodies are refused with 413",
+	  NULL, 0, 0 },
+	{ "timeout_s", CT_INT, O(request_timeout_s), 1, 3600, "30", 0, NULL,
+	  "idle connection timeout", NULL, 0, 0 },
+	CONF_END
+};
+
+static const struct conf_opt defaults_opts[] = {
+	{ "time_limit_s", CT_INT, O(def_time_limit_s), 1, 18000, "18000", 1,
+	  NULL, "time limit of a capture that names none", NULL, 0, 0 },
+	{ "max_bytes_per_session", CT_INT, O(def_max_bytes), 1024,
+	  4294967295LL, "1073741824", 1, NULL,
+	  "byte limit of a capture that names none", NULL, 0, 0 },
+	CONF_END
+};
+
+static const struct conf_opt maximums_opts[] = {
+	{ "time_limit_s", CT_INT, O(max_time_limit_s), 1, 604800, "18000", 1,
+	  NULL, "largest time limit a capture may ask for", NULL, 0, 0 },
+	{ "max_bytes_per_session", CT_INT, O(max_max_bytes), 1024,
+	  1099511627776LL, "4294967295", 1, NULL,
+	  "largest byte limit a capture may ask for", NULL, 0, 0 },
+	CONF_END
+};
+
+static const struct conf_opt captures_opts[] = {
+	{ "root", CT_STRING, O(captures_root), 0, 0, "\"./var/captures\"", 0,
+	  NULL, "directory every capture file is confined to", NULL, 0, 0 },
+	{ "max_concurrent", CT_INT, O(max_concurrent), 1, 4096, "16", 1, NULL,
+	  "running captures on the node; more is 429", NULL, 0, 0 },
+	{ "max_total_bytes", CT_INT, O(max_total_bytes), 1024,
+	  1125899906842624LL, "10737418240", 1, NULL,
+	  "capture files kept plus the byte limits of running captures; "
+	  "more is 429", NULL, 0, 0 },
+	{ "ring_bytes", CT_INT, O(ring_bytes), 1048576, 2147483647LL,
+	  "67108864", 0, NULL,
+	  "kernel ring per interface, shared by all its captures", NULL, 0, 0 },
+	{ "defaults", CT_OBJECT, 0, 0, 0, NULL, 0, NULL,
+	  "what a capture gets when it names nothing", defaults_opts, 0, 0 },
+	{ "maximums", CT_OBJECT, 0, 0, 0, NULL, 0, NULL,
+	  "the most a capture may ask for", maximums_opts, 0, 0 },
+	CONF_END
+};
+
+static const struct conf_opt state_opts[] = {
+	{ "path", CT_STRING, O(state_path), 0, 0, "\"./var/alertcap.db\"", 0,
+	  NULL, "SQLite database of capture records (WAL)", NULL, 0, 0 },
+	{ "synchronous", CT_STRING, O(state_sync), 0, 0, "\"normal\"", 0,
+	  "normal|full", "normal: every record survives a daemon crash; "
+	  "full: also a power loss, at an fsync per transition", NULL, 0, 0 },
+	CONF_END
+};
+
+static const struct conf_opt log_opts[] = {
+	{ "level", CT_STRING, O(log_level), 0, 0, "\"info\"", 1,
+	  "error|warn|info|debug", "least severe level logged", NULL, 0, 0 },
+	CONF_END
+};
+
+const struct conf_opt conf_table[] = {
+	{ "node", CT_STRING, O(node), 0, 0, NULL, 0, NULL,
+	  "this node's name (default: the host name)", NULL, 0, 0 },
+	{ "listen", CT_ARRAY, O(listen), 1, 16,
+	  "[{\"address\": \"127.0.0.1\", \"port\": 8087}]", 0, NULL,
+	  "REST API and webhook listeners", listen_opts,
+	  sizeof(struct conf_listen), 0 },
+	{ "auth", CT_OBJECT, 0, 0, 0, NULL, 0, NULL, "API authentication",
+	  auth_opts, 0, 0 },
+	{ "http", CT_OBJECT, 0, 0, 0, NULL, 0, NULL, "HTTP server limits",
+	  http_opts, 0, 0 },
+	{ "captures", CT_OBJECT, 0, 0, 0, NULL, 0, NULL,
+	  "capture engine and limits", captures_opts, 0, 0 },
+	{ "state", CT_OBJECT, 0, 0, 0, NULL, 0, NULL, "the lifecycle store",
+	  state_opts, 0, 0 },
+	{ "log", CT_OBJECT, 0, 0, 0, NULL, 0, NULL, "logging", log_opts, 0,
+	  0 },
+	CONF_END
+};

@@ -1,0 +1,439 @@
+/* Loading and checking alertcap.json against the option table. */
+#include "config.h"
+
+#include <arpa/inet.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <jansson.h>
+
+#include "conf.h"
+#include "jsonpos.h"
+#include "util.h"
+#include "xmalloc.h"
+
+#define CONF_MAX_FILE	(1024 * 1024)
+#define CONF_MAX_ERRORS	(64 * 1024)
+
+struct conf_ctx {
+	const char	*file;
+	const char	*text;
+	size_t		 len;
+	struct dynbuf	 errors;
+	int		 nerrors;
+};
+
+static void conf_walk(struct conf_ctx *, const struct conf_opt *, void *,
+    json_t *, const char *);
+static void conf_defaults(struct conf_ctx *, const struct conf_opt *, void *);
+static void conf_free_table(const struct conf_opt *, void *);
+
+/* Records an error at the position of the key path. */
+static void __attribute__((format(printf, 3, 4)))
+conf_error(struct conf_ctx *ctx, const char *path, const char *fmt, ...)
+{
+	va_list	 ap;
+	char	*msg;
+	int	 line = 1, col = 1;
+
+	va_start(ap, fmt);
+	msg = xvasprintf(fmt, ap);
+	va_end(ap);
+	if (ctx->text != NULL)
+		jsonpos_find(ctx->text, ctx->len, path, &line, &col);
+	dynbuf_addf(&ctx->errors, "%s%s:%d:%d: %s: %s",
+	    ctx->nerrors > 0 ? "\n" : "", ctx->file, line, col,
+	    *path == '\0' ? "(top)" : path, msg);
+	ctx->nerrors++;
+	free(msg);
+}
+
+static int
+choice_valid(const char *choices, const char *s)
+{
+	size_t		 n = strlen(s);
+	const char	*c = choices;
+
+	while (c != NULL && *c != '\0') {
+		if (strncmp(c, s, n) == 0 && (c[n] == '|' || c[n] == '\0'))
+			return (1);
+		c = strchr(c, '|');
+		c = c == NULL ? NULL : c + 1;
+	}
+	return (0);
+}
+
+static const char *
+type_name(enum conf_type t)
+{
+	static const char *names[] = { "a string", "an integer", "true or false",
+	    "an object", "an array" };
+
+	return (names[t]);
+}
+
+/* Sets one option from a JSON value, checking type and bounds. */
+static void
+conf_set(struct conf_ctx *ctx, const struct conf_opt *o, void *base,
+    json_t *v, const char *path)
+{
+	char			*p = (char *)base + o->offset;
+	struct conf_array	*a;
+	json_t			*e;
+	size_t			 i;
+	char			*epath;
+
+	switch (o->type) {
+	case CT_STRING:
+		if (!json_is_string(v)) {
+			conf_error(ctx, path, "must be %s", type_name(o->type));
+			return;
+		}
+		if (o->choices != NULL &&
+		    !choice_valid(o->choices, json_string_value(v))) {
+			conf_error(ctx, path, "'%s' is not one of %s",
+			    json_string_value(v), o->choices);
+			return;
+		}
+		free(*(char **)p);
+		*(char **)p = xstrdup(json_string_value(v));
+		break;
+	case CT_INT:
+		if (!json_is_integer(v)) {
+			conf_error(ctx, path, "must be %s", type_name(o->type));
+			return;
+		}
+		if (json_integer_value(v) < o->min ||
+		    json_integer_value(v) > o->max) {
+			conf_error(ctx, path, "%lld is out of range %lld..%lld",
+			    (long long)json_integer_value(v), o->min, o->max);
+			return;
+		}
+		*(long long *)p = json_integer_value(v);
+		break;
+	case CT_BOOL:
+		if (!json_is_boolean(v)) {
+			conf_error(ctx, path, "must be %s", type_name(o->type));
+			return;
+		}
+		*(int *)p = json_is_true(v);
+		break;
+	case CT_OBJECT:
+		if (!json_is_object(v)) {
+			conf_error(ctx, path, "must be %s", type_name(o->type));
+			return;
+		}
+		if (o->present != 0)
+			*(int *)((char *)base + o->present) = 1;
+		conf_walk(ctx, o->children, base, v, path);
+		break;
+	case CT_ARRAY:
+		if (!json_is_array(v)) {
+			conf_error(ctx, path, "must be %s", type_name(o->type));
+			return;
+		}
+		if ((long long)json_array_size(v) < o->min ||
+		    (long long)json_array_size(v) > o->max) {
+			conf_error(ctx, path, "must have %lld to %lld entries",
+			    o->min, o->max);
+			return;
+		}
+		/* A given array replaces the default one whole. */
+		a = (struct conf_array *)p;
+		for (i = 0; i < a->n; i++)
+			conf_free_table(o->children,
+			    (char *)a->v + i * o->elem_size);
+		free(a->v);
+		a->n = json_array_size(v);
+		a->v = xcalloc(a->n, o->elem_size);
+		json_array_foreach(v, i, e) {
+			epath = xasprintf("%s[%zu]", path, i);
+			conf_defaults(ctx, o->children,
+			    (char *)a->v + i * o->elem_size);
+			if (!json_is_object(e))
+				conf_error(ctx, epath, "must be an object");
+			else
+				conf_walk(ctx, o->children,
+				    (char *)a->v + i * o->elem_size, e, epath);
+			free(epath);
+		}
+		break;
+	}
+}
+
+/* Applies the defaults of a table (recursively) to base. */
+static void
+conf_defaults(struct conf_ctx *ctx, const struct conf_opt *t, void *base)
+{
+	const struct conf_opt	*o;
+	json_t			*v;
+
+	for (o = t; o->key != NULL; o++) {
+		if (o->type == CT_OBJECT && o->present == 0)
+			conf_defaults(ctx, o->children, base);
+		if (o->def == NULL)
+			continue;
+		v = json_loads(o->def, JSON_DECODE_ANY, NULL);
+		if (v == NULL)
+			abort();	/* a broken table is a bug */
+		conf_set(ctx, o, base, v, o->key);
+		json_decref(v);
+	}
+}
+
+static void
+conf_walk(struct conf_ctx *ctx, const struct conf_opt *t, void *base,
+    json_t *obj, const char *prefix)
+{
+	const struct conf_opt	*o;
+	const char		*key;
+	json_t			*v;
+	char			*path;
+
+	if (t == NULL)
+		return;
+	json_object_foreach(obj, key, v) {
+		path = *prefix == '\0' ? xstrdup(key) :
+		    xasprintf("%s.%s", prefix, key);
+		for (o = t; o->key != NULL; o++) {
+			if (strcmp(o->key, key) == 0)
+				break;
+		}
+		if (o->key == NULL)
+			conf_error(ctx, path, "unknown key");
+		else
+			conf_set(ctx, o, base, v, path);
+		free(path);
+	}
+}
+
+/* Checks what the table cannot: addresses, dependent bounds. */
+static void
+conf_check(struct conf_ctx *ctx, struct conf *c)
+{
+	struct conf_listen	*l;
+	unsigned char		 addr[16];
+	size_t			 i;
+	char			 path[64];
+
+	for (i = 0; i < c->listen.n; i++) {
+		l = (struct conf_listen *)c->listen.v + i;
+		snprintf(path, sizeof path, "listen[%zu].address", i);
+		if (inet_pton(AF_INET, l->address, addr) != 1 &&
+		    inet_pton(AF_INET6, l->address, addr) != 1)
+			conf_error(ctx, path, "'%s' is not an IP address",
+			    l->address);
+		snprintf(path, sizeof path, "listen[%zu].tls", i);
+		if (l->has_tls && (l->tls.cert_file == NULL ||
+		    l->tls.key_file == NULL))
+			conf_error(ctx, path, "needs cert_file and key_file");
+	}
+	if (c->def_time_limit_s > c->max_time_limit_s)
+		conf_error(ctx, "captures.defaults.time_limit_s",
+		    "%lld is above captures.maximums.time_limit_s (%lld)",
+		    c->def_time_limit_s, c->max_time_limit_s);
+	if (c->def_max_bytes > c->max_max_bytes)
+		conf_error(ctx, "captures.defaults.max_bytes_per_session",
+		    "%lld is above captures.maximums.max_bytes_per_session "
+		    "(%lld)", c->def_max_bytes, c->max_max_bytes);
+	if (c->node != NULL && !name_valid(c->node))
+		conf_error(ctx, "node", "'%s' is not a valid node name "
+		    "([A-Za-z0-9][A-Za-z0-9._-]{0,79})", c->node);
+}
+
+struct conf *
+conf_load(const char *path, char **cause)
+{
+	struct conf_ctx	 ctx;
+	struct conf	*c;
+	json_t		*root = NULL;
+	json_error_t	 jerr;
+	char		*text = NULL, host[256];
+
+	memset(&ctx, 0, sizeof ctx);
+	dynbuf_init(&ctx.errors, CONF_MAX_ERRORS);
+	ctx.file = path != NULL ? path : "(default)";
+	c = xcalloc(1, sizeof *c);
+	c->file = xstrdup(ctx.file);
+	conf_defaults(&ctx, conf_table, c);
+	if (path != NULL) {
+		if ((text = file_read_small(path, CONF_MAX_FILE, cause)) ==
+		    NULL)
+			goto fail;
+		ctx.text = text;
+		ctx.len = strlen(text);
+		root = json_loadb(text, ctx.len, JSON_REJECT_DUPLICATES, &jerr);
+		if (root == NULL) {
+			*cause = xasprintf("%s:%d:%d: %s", path, jerr.line,
+			    jerr.column, jerr.text);
+			goto fail;
+		}
+		if (!json_is_object(root))
+			conf_error(&ctx, "", "must be a JSON object");
+		else {
+			conf_walk(&ctx, conf_table, c, root, "");
+		}
+	}
+	conf_check(&ctx, c);
+	if (ctx.nerrors > 0) {
+		*cause = dynbuf_take(&ctx.errors);
+		goto fail;
+	}
+	if (c->node == NULL) {
+		if (gethostname(host, sizeof host) == -1 || !name_valid(host))
+			snprintf(host, sizeof host, "localhost");
+		c->node = xstrdup(host);
+	}
+	json_decref(root);
+	free(text);
+	dynbuf_free(&ctx.errors);
+	return (c);
+fail:
+	json_decref(root);
+	free(text);
+	dynbuf_free(&ctx.errors);
+	conf_free(c);
+	return (NULL);
+}
+
+/* Frees the strings and arrays a table describes. */
+static void
+conf_free_table(const struct conf_opt *t, void *base)
+{
+	const struct conf_opt	*o;
+	struct conf_array	*a;
+	size_t			 i;
+
+	for (o = t; o->key != NULL; o++) {
+		switch (o->type) {
+		case CT_STRING:
+			free(*(char **)((char *)base + o->offset));
+			break;
+		case CT_OBJECT:
+			conf_free_table(o->children, base);
+			break;
+		case CT_ARRAY:
+			a = (struct conf_array *)((char *)base + o->offset);
+			for (i = 0; i < a->n; i++)
+				conf_free_table(o->children,
+				    (char *)a->v + i * o->elem_size);
+			free(a->v);
+			break;
+		default:
+			break;
+		}
+	}
+}
+
+void
+conf_free(struct conf *c)
+{
+	if (c == NULL)
+		return;
+	conf_free_table(conf_table, c);
+	free(c->file);
+	free(c);
+}
+
+/* Compares the non-reloadable options of a table; returns the first. */
+static const char *
+conf_diff(const struct conf_opt *t, const void *a, const void *b)
+{
+	const struct conf_opt	*o;
+	const char		*sa, *sb, *r;
+	const struct conf_array	*aa, *ab;
+	size_t			 i;
+
+	for (o = t; o->key != NULL; o++) {
+		const char *pa = (const char *)a + o->offset;
+		const char *pb = (const char *)b + o->offset;
+
+		switch (o->type) {
+		case CT_STRING:
+			sa = *(char *const *)pa;
+			sb = *(char *const *)pb;
+			if (!o->reload && (sa == NULL) != (sb == NULL))
+				return (o->key);
+			if (!o->reload && sa != NULL && strcmp(sa, sb) != 0)
+				return (o->key);
+			break;
+		case CT_INT:
+			if (!o->reload && *(const long long *)pa !=
+			    *(const long long *)pb)
+				return (o->key);
+			break;
+		case CT_BOOL:
+			if (!o->reload && *(const int *)pa != *(const int *)pb)
+				return (o->key);
+			break;
+		case CT_OBJECT:
+			if ((r = conf_diff(o->children, a, b)) != NULL)
+				return (r);
+			break;
+		case CT_ARRAY:
+			aa = (const struct conf_array *)pa;
+			ab = (const struct conf_array *)pb;
+			if (aa->n != ab->n)
+				return (o->key);
+			for (i = 0; i < aa->n; i++) {
+				r = conf_diff(o->children,
+				    (char *)aa->v + i * o->elem_size,
+				    (char *)ab->v + i * o->elem_size);
+				if (r != NULL)
+					return (o->key);
+			}
+			break;
+		}
+	}
+	return (NULL);
+}
+
+const char *
+conf_restart_needed(const struct conf *a, const struct conf *b)
+{
+	return (conf_diff(conf_table, a, b));
+}
+
+static void
+conf_print_table(const struct conf_opt *t, const char *prefix)
+{
+	const struct conf_opt	*o;
+	char			*path;
+
+	for (o = t; o->key != NULL; o++) {
+		path = *prefix == '\0' ? xstrdup(o->key) :
+		    xasprintf("%s.%s", prefix, o->key);
+		if (o->type == CT_OBJECT) {
+			conf_print_table(o->children, path);
+		} else if (o->type == CT_ARRAY) {
+			printf("| `%s` | array | %s | %s | %s |\n", path,
+			    o->def != NULL ? o->def : "", o->reload ? "yes" :
+			    "no", o->help);
+			free(path);
+			path = *prefix == '\0' ? xasprintf("%s[]", o->key) :
+			    xasprintf("%s.%s[]", prefix, o->key);
+			conf_print_table(o->children, path);
+		} else {
+			printf("| `%s` | %s", path, o->type == CT_INT ?
+			    "integer" : o->type == CT_BOOL ? "boolean" :
+			    "string");
+			if (o->type == CT_INT)
+				printf(" %lld..%lld", o->min, o->max);
+			if (o->choices != NULL)
+				printf(" (%s)", o->choices);
+			printf(" | %s | %s | %s |\n", o->def != NULL ? o->def :
+			    "", o->reload ? "yes" : "no", o->help);
+		}
+		free(path);
+	}
+}
+
+void
+conf_print_reference(void)
+{
+	printf("| option | type | default | reloadable | meaning |\n");
+	printf("| --- | --- | --- | --- | --- |\n");
+	conf_print_table(conf_table, "");
+}

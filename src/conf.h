@@ -1,0 +1,94 @@
+/*
+ * The daemon's configuration (alertcap.json). Every option is declared once
+ * in conf-table.c; parsing, validation, defaults and the option reference
+ * in docs/ all come from that table.
+ */
+#ifndef CONF_H
+#define CONF_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+struct conf_tls {
+	char	*cert_file;
+	char	*key_file;
+	char	*client_ca_file;
+};
+
+struct conf_listen {
+	char		*address;
+	long long	 port;
+	int		 has_tls;
+	struct conf_tls	 tls;
+};
+
+/* An array option: elements of the table's elem_size bytes. */
+struct conf_array {
+	void	*v;
+	size_t	 n;
+};
+
+struct conf {
+	char			*node;
+	struct conf_array	 listen;	/* of struct conf_listen */
+	char			*api_tokens_file;
+	long long		 max_body_bytes;
+	long long		 request_timeout_s;
+
+	char			*captures_root;
+	long long		 max_concurrent;
+	long long		 max_total_bytes;
+	long long		 ring_bytes;
+	long long		 def_time_limit_s;
+	long long		 def_max_bytes;
+	long long		 max_time_limit_s;
+	long long		 max_max_bytes;
+
+	char			*state_path;
+	char			*state_sync;
+
+	char			*log_level;
+
+	char			*file;		/* where it came from */
+};
+
+enum conf_type {
+	CT_STRING,
+	CT_INT,
+	CT_BOOL,
+	CT_OBJECT,	/* members described by children, same base */
+	CT_ARRAY,	/* of objects described by children */
+};
+
+struct conf_opt {
+	const char		*key;
+	enum conf_type		 type;
+	size_t			 offset;
+	long long		 min;
+	long long		 max;
+	const char		*def;	/* default as JSON text, or NULL */
+	int			 reload;	/* may change on SIGHUP */
+	const char		*choices;	/* "a|b|c" for strings */
+	const char		*help;
+	const struct conf_opt	*children;
+	size_t			 elem_size;
+	size_t			 present;	/* offset of an int flag, or 0 */
+};
+
+extern const struct conf_opt conf_table[];
+
+/*
+ * Loads path (NULL: the embedded default) into a new conf. On error returns
+ * NULL and sets *cause (new) to "file:line:col: message".
+ */
+struct conf	*conf_load(const char *path, char **cause);
+void		 conf_free(struct conf *);
+/*
+ * Names the first option that differs between a and b and may not change
+ * without a restart, or NULL.
+ */
+const char	*conf_restart_needed(const struct conf *, const struct conf *);
+/* Writes the option reference (Markdown) to stdout. */
+void		 conf_print_reference(void);
+
+#endif

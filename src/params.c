@@ -1,0 +1,293 @@
+/* Parsing and checking capture parameters. */
+#include "config.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include <pcap/pcap.h>
+
+#include "filter.h"
+#include "params.h"
+#include "util.h"
+#include "xmalloc.h"
+
+static const char *params_keys[] = { "name", "target", "max_bytes_per_packet",
+    "max_bytes_per_session", "time_limit_s", "max_packets", "filters", "bpf",
+    "storage", NULL };
+
+/* Fails if obj holds a key not in keys; prefix names obj in the message. */
+static int
+check_keys(json_t *obj, const char **keys, const char *prefix, char **cause)
+{
+	const char	*key;
+	json_t		*v;
+	int		 k;
+
+	json_object_foreach(obj, key, v) {
+		for (k = 0; keys[k] != NULL; k++)
+			if (strcmp(keys[k], key) == 0)
+				break;
+		if (keys[k] == NULL) {
+			*cause = xasprintf("%s%s: unknown key", prefix, key);
+			return (-1);
+		}
+	}
+	return (0);
+}
+
+/* Reads an optional integer member within bounds; def when absent. */
+static int
+get_int(json_t *obj, const char *key, long long min, long long max,
+    long long def, long long *out, char **cause)
+{
+	json_t	*v = json_object_get(obj, key);
+
+	if (v == NULL || json_is_null(v)) {
+		*out = def;
+		return (0);
+	}
+	if (!json_is_integer(v)) {
+		*cause = xasprintf("%s: must be an integer", key);
+		return (-1);
+	}
+	if (json_integer_value(v) < min || json_integer_value(v) > max) {
+		*cause = xasprintf("%s: %lld is out of range %lld..%lld", key,
+		    (long long)json_integer_value(v), min, max);
+		return (-1);
+	}
+	*out = json_integer_value(v);
+	return (0);
+}
+
+static int
+parse_target(json_t *params, struct capture_params *p, char **cause)
+{
+	static const char	*keys[] = { "interface", "node", NULL };
+	json_t			*t, *v;
+	const char		*s;
+
+	t = json_object_get(params, "target");
+	if (!json_is_object(t)) {
+		*cause = xstrdup(t == NULL ? "target.interface: required" :
+		    "target: must be an object");
+		return (-1);
+	}
+	if (check_keys(t, keys, "target.", cause) == -1)
+		return (-1);
+	v = json_object_get(t, "interface");
+	if (v == NULL || (s = json_string_value(v)) == NULL || *s == '\0') {
+		*cause = xstrdup("target.interface: required, a string");
+		return (-1);
+	}
+	if (strlen(s) >= 64 || strchr(s, '/') != NULL) {
+		*cause = xasprintf("target.interface: '%.64s' is not an "
+		    "interface name", s);
+		return (-1);
+	}
+	p->interface = xstrdup(s);
+	if ((v = json_object_get(t, "node")) != NULL && !json_is_null(v)) {
+		if ((s = json_string_value(v)) == NULL || !name_valid(s)) {
+			*cause = xstrdup("target.node: must be a node name");
+			return (-1);
+		}
+		p->node = xstrdup(s);
+	}
+	return (0);
+}
+
+static int
+parse_storage(json_t *params, struct capture_params *p, char **cause)
+{
+	static const char	*keys[] = { "file", "accounts", NULL };
+	json_t			*st, *f, *a;
+
+	p->keep_file = 1;
+	if ((st = json_object_get(params, "storage")) == NULL ||
+	    json_is_null(st))
+		return (0);
+	if (!json_is_object(st)) {
+		*cause = xstrdup("storage: must be an object");
+		return (-1);
+	}
+	if (check_keys(st, keys, "storage.", cause) == -1)
+		return (-1);
+	a = json_object_get(st, "accounts");
+	if (a != NULL && !json_is_null(a)) {
+		if (!json_is_array(a)) {
+			*cause = xstrdup("storage.accounts: must be an array "
+			    "of account names");
+			return (-1);
+		}
+		if (json_array_size(a) > 0) {
+			/* No storage account can be configured yet. */
+			*cause = xasprintf("storage.accounts[0]: no storage "
+			    "account named '%s' on this node",
+			    json_string_value(json_array_get(a, 0)) != NULL ?
+			    json_string_value(json_array_get(a, 0)) : "?");
+			return (-1);
+		}
+	}
+	f = json_object_get(st, "file");
+	if (f == NULL || json_is_null(f) || json_is_true(f))
+		return (0);
+	if (json_is_false(f)) {
+		*cause = xstrdup("storage.file: false needs storage.accounts "
+		    "to keep the capture somewhere");
+		return (-1);
+	}
+	if (!json_is_string(f) || !relpath_safe(json_string_value(f)) ||
+	    strlen(json_string_value(f)) > 1024) {
+		*cause = xstrdup("storage.file: must be true or a relative "
+		    "path inside captures.root, without '..' or '.'");
+		return (-1);
+	}
+	if (strlen(json_string_value(f)) >= 5 && strcmp(json_string_value(f) +
+	    strlen(json_string_value(f)) - 5, ".part") == 0) {
+		*cause = xstrdup("storage.file: names ending '.part' are "
+		    "reserved for captures in progress");
+		return (-1);
+	}
+	p->file = xstrdup(json_string_value(f));
+	return (0);
+}
+
+static int
+parse_filters(json_t *params, struct capture_params *p, char **cause)
+{
+	json_t	*v;
+	char	*fexpr;
+
+	v = json_object_get(params, "filters");
+	if (v != NULL && !json_is_null(v))
+		p->filters = json_incref(v);
+	if ((fexpr = filter_translate(v, "filters", cause)) == NULL)
+		return (-1);
+	if (*fexpr != '\0' &&
+	    filter_check(fexpr, DLT_EN10MB, "filters", cause) == -1) {
+		free(fexpr);
+		return (-1);
+	}
+	v = json_object_get(params, "bpf");
+	if (v != NULL && !json_is_null(v)) {
+		if (!json_is_string(v) || strlen(json_string_value(v)) > 65536) {
+			free(fexpr);
+			*cause = xstrdup("bpf: must be a string (a tcpdump "
+			    "expression)");
+			return (-1);
+		}
+		p->bpf = xstrdup(json_string_value(v));
+		if (filter_check(p->bpf, DLT_EN10MB, "bpf", cause) == -1) {
+			free(fexpr);
+			return (-1);
+		}
+	}
+	p->expr = filter_and(fexpr, p->bpf != NULL ? p->bpf : "");
+	free(fexpr);
+	return (0);
+}
+
+int
+params_parse(json_t *params, const char *name,
+    const struct params_limits *lim, struct capture_params *p, char **cause)
+{
+	json_t		*v;
+	long long	 n;
+
+	memset(p, 0, sizeof *p);
+	if (!json_is_object(params)) {
+		*cause = xstrdup("body: must be a JSON object of capture "
+		    "parameters");
+		return (-1);
+	}
+	if (check_keys(params, params_keys, "", cause) == -1)
+		goto fail;
+	v = json_object_get(params, "name");
+	if (v != NULL && !json_is_string(v)) {
+		*cause = xstrdup("name: must be a string");
+		goto fail;
+	}
+	if (name != NULL && v != NULL &&
+	    strcmp(name, json_string_value(v)) != 0) {
+		*cause = xasprintf("name: '%s' differs from the name in the "
+		    "path", json_string_value(v));
+		goto fail;
+	}
+	if (name == NULL && v == NULL) {
+		*cause = xstrdup("name: required");
+		goto fail;
+	}
+	p->name = xstrdup(name != NULL ? name : json_string_value(v));
+	if (!name_valid(p->name)) {
+		*cause = xasprintf("name: '%.100s' must match "
+		    "[A-Za-z0-9][A-Za-z0-9._-]{0,79}", p->name);
+		goto fail;
+	}
+	if (parse_target(params, p, cause) == -1)
+		goto fail;
+	if (get_int(params, "max_bytes_per_packet", 0, 262144, 0, &n,
+	    cause) == -1)
+		goto fail;
+	p->snaplen = (uint32_t)n;
+	if (get_int(params, "max_bytes_per_session", 1024, lim->max_max_bytes,
+	    lim->def_max_bytes, &n, cause) == -1)
+		goto fail;
+	p->max_bytes = (uint64_t)n;
+	if (get_int(params, "time_limit_s", 1, lim->max_time_limit_s,
+	    lim->def_time_limit_s, &n, cause) == -1)
+		goto fail;
+	p->time_limit_s = (uint32_t)n;
+	if (get_int(params, "max_packets", 0, INT64_MAX, 0, &n, cause) == -1)
+		goto fail;
+	p->max_packets = (uint64_t)n;
+	if (parse_filters(params, p, cause) == -1 ||
+	    parse_storage(params, p, cause) == -1)
+		goto fail;
+	return (0);
+fail:
+	params_clear(p);
+	return (-1);
+}
+
+json_t *
+params_to_json(const struct capture_params *p)
+{
+	json_t	*o, *target, *storage;
+
+	target = json_pack("{s:s}", "interface", p->interface);
+	if (p->node != NULL)
+		json_object_set_new(target, "node", json_string(p->node));
+	storage = json_object();
+	if (p->file != NULL)
+		json_object_set_new(storage, "file", json_string(p->file));
+	else
+		json_object_set_new(storage, "file",
+		    json_boolean(p->keep_file));
+	json_object_set_new(storage, "accounts", p->accounts != NULL ?
+	    json_incref(p->accounts) : json_array());
+	o = json_pack("{s:s, s:o, s:I, s:I, s:I, s:I, s:o, s:o, s:o}",
+	    "name", p->name,
+	    "target", target,
+	    "max_bytes_per_packet", (json_int_t)p->snaplen,
+	    "max_bytes_per_session", (json_int_t)p->max_bytes,
+	    "time_limit_s", (json_int_t)p->time_limit_s,
+	    "max_packets", (json_int_t)p->max_packets,
+	    "filters", p->filters != NULL ? json_incref(p->filters) :
+	    json_array(),
+	    "bpf", p->bpf != NULL ? json_string(p->bpf) : json_null(),
+	    "storage", storage);
+	return (o);
+}
+
+void
+params_clear(struct capture_params *p)
+{
+	free(p->name);
+	free(p->interface);
+	free(p->node);
+	json_decref(p->filters);
+	free(p->bpf);
+	free(p->expr);
+	free(p->file);
+	json_decref(p->accounts);
+	memset(p, 0, sizeof *p);
+}

@@ -1,0 +1,48 @@
+/*
+ * Capture parameters: the JSON that the API, rules and MQTT commands all
+ * use to ask for a capture, checked once here.
+ */
+#ifndef PARAMS_H
+#define PARAMS_H
+
+#include <stdint.h>
+
+#include <jansson.h>
+
+/* What the node allows and gives by default. */
+struct params_limits {
+	long long	def_time_limit_s;
+	long long	max_time_limit_s;
+	long long	def_max_bytes;
+	long long	max_max_bytes;
+};
+
+struct capture_params {
+	char		*name;
+	char		*interface;
+	char		*node;		/* target.node, or NULL */
+	uint32_t	 snaplen;	/* max_bytes_per_packet; 0 = whole */
+	uint64_t	 max_bytes;	/* max_bytes_per_session */
+	uint32_t	 time_limit_s;
+	uint64_t	 max_packets;	/* 0 = no limit */
+	json_t		*filters;	/* as given, or NULL */
+	char		*bpf;		/* as given, or NULL */
+	char		*expr;		/* filters AND bpf, "" = everything */
+	int		 keep_file;	/* storage.file */
+	char		*file;		/* relative path, or NULL = default */
+	json_t		*accounts;	/* storage.accounts, or NULL */
+};
+
+/*
+ * Parses and checks params (borrowed). name, if not NULL, is the name from
+ * the URL, which the body may repeat but not contradict. Fills p; on error
+ * returns -1 with *cause (new) naming the field, as "field: message".
+ */
+int	 params_parse(json_t *params, const char *name,
+	    const struct params_limits *, struct capture_params *p,
+	    char **cause);
+/* Returns the parameters as the normalised JSON the record shows (new). */
+json_t	*params_to_json(const struct capture_params *);
+void	 params_clear(struct capture_params *);
+
+#endif

@@ -1,0 +1,258 @@
+/* The pcap writer and crash repair. */
+#include "config.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "pcapfile.h"
+#include "util.h"
+#include "xmalloc.h"
+
+#define PCAPW_BUFSIZE	(512 * 1024)	/* > one whole 256 KiB packet */
+#define PCAP_MAGIC	0xa1b2c3d4U
+
+struct pcap_hdr {
+	uint32_t	magic;
+	uint16_t	major;
+	uint16_t	minor;
+	int32_t		thiszone;
+	uint32_t	sigfigs;
+	uint32_t	snaplen;
+	uint32_t	linktype;
+};
+
+struct pcap_rec {
+	uint32_t	ts_sec;
+	uint32_t	ts_usec;
+	uint32_t	caplen;
+	uint32_t	len;
+};
+
+int
+pcapfile_dir(int rootfd, const char *relpath, int create, const char **base,
+    char **cause)
+{
+	const char	*c, *slash;
+	char		 comp[256];
+	int		 fd, next;
+	size_t		 n;
+
+	if (!relpath_safe(relpath)) {
+		*cause = xasprintf("'%s' is not a safe relative path", relpath);
+		return (-1);
+	}
+	if ((fd = dup(rootfd)) == -1) {
+		*cause = xasprintf("dup: %s", strerror(errno));
+		return (-1);
+	}
+	for (c = relpath; (slash = strchr(c, '/')) != NULL; c = slash + 1) {
+		n = (size_t)(slash - c);
+		if (n >= sizeof comp) {
+			*cause = xstrdup("path component too long");
+			goto fail;
+		}
+		memcpy(comp, c, n);
+		comp[n] = '\0';
+		if (create && mkdirat(fd, comp, 0750) == -1 && errno != EEXIST) {
+			*cause = xasprintf("mkdir %s: %s", comp, strerror(errno));
+			goto fail;
+		}
+		next = openat(fd, comp, O_RDONLY | O_DIRECTORY | O_NOFOLLOW |
+		    O_CLOEXEC);
+		if (next == -1) {
+			*cause = errno == ELOOP || errno == ENOTDIR ?
+			    xasprintf("'%s' is a symlink or not a directory; "
+			    "paths may not leave captures.root", comp) :
+			    xasprintf("%s: %s", comp, strerror(errno));
+			goto fail;
+		}
+		close(fd);
+		fd = next;
+	}
+	*base = c;
+	return (fd);
+fail:
+	close(fd);
+	return (-1);
+}
+
+struct pcapw *
+pcapw_open(int rootfd, const char *relpath, int linktype, uint32_t snaplen,
+    char **cause)
+{
+	struct pcapw	*w;
+	struct pcap_hdr	 h;
+	const char	*base;
+	int		 dirfd, fd;
+
+	if ((dirfd = pcapfile_dir(rootfd, relpath, 1, &base, cause)) == -1)
+		return (NULL);
+	fd = openat(dirfd, base, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW |
+	    O_CLOEXEC, 0640);
+	if (fd == -1) {
+		*cause = xasprintf("%s: %s", relpath, strerror(errno));
+		close(dirfd);
+		return (NULL);
+	}
+	close(dirfd);
+	w = xcalloc(1, sizeof *w);
+	w->fd = fd;
+	w->cap = PCAPW_BUFSIZE;
+	w->buf = xmalloc(w->cap);
+	w->md = EVP_MD_CTX_new();
+	EVP_DigestInit_ex(w->md, EVP_sha256(), NULL);
+	h.magic = PCAP_MAGIC;
+	h.major = 2;
+	h.minor = 4;
+	h.thiszone = 0;
+	h.sigfigs = 0;
+	h.snaplen = snaplen == 0 ? 262144 : snaplen;
+	h.linktype = (uint32_t)linktype;
+	memcpy(w->buf, &h, sizeof h);
+	w->len = w->bytes = sizeof h;
+	return (w);
+}
+
+int
+pcapw_flush(struct pcapw *w)
+{
+	size_t	off = 0;
+	ssize_t	n;
+
+	while (off < w->len) {
+		n = write(w->fd, w->buf + off, w->len - off);
+		if (n == -1) {
+			if (errno == EINTR)
+				continue;
+			return (-1);
+		}
+		off += (size_t)n;
+	}
+	EVP_DigestUpdate(w->md, w->buf, w->len);
+	w->len = 0;
+	return (0);
+}
+
+int
+pcapw_write(struct pcapw *w, int64_t ts_us, uint32_t caplen, uint32_t len,
+    const unsigned char *data)
+{
+	struct pcap_rec	r;
+
+	if (w->len + sizeof r + caplen > w->cap && pcapw_flush(w) == -1)
+		return (-1);
+	r.ts_sec = (uint32_t)(ts_us / 1000000);
+	r.ts_usec = (uint32_t)(ts_us % 1000000);
+	r.caplen = caplen;
+	r.len = len;
+	memcpy(w->buf + w->len, &r, sizeof r);
+	memcpy(w->buf + w->len + sizeof r, data, caplen);
+	w->len += sizeof r + caplen;
+	w->bytes += sizeof r + caplen;
+	w->packets++;
+	return (0);
+}
+
+int
+pcapw_close(struct pcapw *w, char *sha256)
+{
+	unsigned char	md[EVP_MAX_MD_SIZE];
+	unsigned int	mdlen;
+	int		rc;
+
+	rc = pcapw_flush(w);
+	if (fsync(w->fd) == -1)
+		rc = -1;
+	if (close(w->fd) == -1)
+		rc = -1;
+	EVP_DigestFinal_ex(w->md, md, &mdlen);
+	hex_encode(md, mdlen, sha256);
+	EVP_MD_CTX_free(w->md);
+	free(w->buf);
+	free(w);
+	return (rc);
+}
+
+/* Hashes the first len bytes of fd. */
+static int
+hash_fd(int fd, uint64_t len, char *sha256)
+{
+	EVP_MD_CTX	*md;
+	unsigned char	 buf[65536], out[EVP_MAX_MD_SIZE];
+	unsigned int	 outlen;
+	ssize_t		 n;
+
+	md = EVP_MD_CTX_new();
+	EVP_DigestInit_ex(md, EVP_sha256(), NULL);
+	if (lseek(fd, 0, SEEK_SET) == -1)
+		goto fail;
+	while (len > 0 && (n = read(fd, buf, len < sizeof buf ? len :
+	    sizeof buf)) > 0) {
+		EVP_DigestUpdate(md, buf, (size_t)n);
+		len -= (uint64_t)n;
+	}
+	if (len != 0)
+		goto fail;
+	EVP_DigestFinal_ex(md, out, &outlen);
+	hex_encode(out, outlen, sha256);
+	EVP_MD_CTX_free(md);
+	return (0);
+fail:
+	EVP_MD_CTX_free(md);
+	return (-1);
+}
+
+int
+pcapfile_repair(int dirfd, const char *name, uint64_t *packets,
+    uint64_t *bytes, char *sha256, char **cause)
+{
+	struct pcap_hdr	h;
+	struct pcap_rec	r;
+	struct stat	st;
+	uint64_t	off;
+	int		fd;
+
+	fd = openat(dirfd, name, O_RDWR | O_NOFOLLOW | O_CLOEXEC);
+	if (fd == -1 || fstat(fd, &st) == -1) {
+		*cause = xasprintf("%s: %s", name, strerror(errno));
+		if (fd != -1)
+			close(fd);
+		return (-1);
+	}
+	*packets = 0;
+	off = sizeof h;
+	if (pread(fd, &h, sizeof h, 0) != (ssize_t)sizeof h ||
+	    h.magic != PCAP_MAGIC) {
+		/* Not even a header reached the disk: keep nothing. */
+		*cause = xasprintf("%s: no pcap header; nothing to keep", name);
+		close(fd);
+		return (-1);
+	}
+	while (off + sizeof r <= (uint64_t)st.st_size) {
+		if (pread(fd, &r, sizeof r, (off_t)off) != (ssize_t)sizeof r)
+			break;
+		if (r.caplen > 262144 || off + sizeof r + r.caplen >
+		    (uint64_t)st.st_size)
+			break;
+		off += sizeof r + r.caplen;
+		(*packets)++;
+	}
+	if (off != (uint64_t)st.st_size && ftruncate(fd, (off_t)off) == -1) {
+		*cause = xasprintf("%s: truncate: %s", name, strerror(errno));
+		close(fd);
+		return (-1);
+	}
+	*bytes = off;
+	if (hash_fd(fd, off, sha256) == -1 || fsync(fd) == -1) {
+		*cause = xasprintf("%s: %s", name, strerror(errno));
+		close(fd);
+		return (-1);
+	}
+	close(fd);
+	return (0);
+}

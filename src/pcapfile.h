@@ -1,0 +1,56 @@
+/*
+ * Capture files: a buffered pcap writer that hashes as it writes, and the
+ * repair of a file cut short by a crash. Files are created exclusively
+ * below a directory descriptor (captures.root), never through a symlink.
+ */
+#ifndef PCAPFILE_H
+#define PCAPFILE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include <openssl/evp.h>
+
+#define PCAP_GLOBAL_HDR	24
+#define PCAP_RECORD_HDR	16
+
+struct pcapw {
+	int		 fd;
+	unsigned char	*buf;
+	size_t		 len;
+	size_t		 cap;
+	uint64_t	 bytes;		/* header + records, buffered or not */
+	uint64_t	 packets;
+	EVP_MD_CTX	*md;
+};
+
+/*
+ * Opens relpath below rootfd for writing, creating missing directories
+ * (mode 0750) and the file exclusively (mode 0640), refusing symlinks.
+ * On error returns NULL with *cause (new).
+ */
+struct pcapw	*pcapw_open(int rootfd, const char *relpath, int linktype,
+		    uint32_t snaplen, char **cause);
+/* Buffers one record; flushes when the buffer fills. -1 on write error. */
+int		 pcapw_write(struct pcapw *, int64_t ts_us, uint32_t caplen,
+		    uint32_t len, const unsigned char *data);
+int		 pcapw_flush(struct pcapw *);
+/* Flushes, closes, and gives the SHA-256 (hex, 65 bytes) of the file. */
+int		 pcapw_close(struct pcapw *, char *sha256);
+
+/*
+ * Opens the directory holding relpath below rootfd, one component at a
+ * time, refusing symlinks; returns its fd and sets *base to the file name.
+ */
+int		 pcapfile_dir(int rootfd, const char *relpath, int create,
+		    const char **base, char **cause);
+
+/*
+ * Repairs a file left by a crash: truncates it after the last whole
+ * record and counts records and bytes; computes its SHA-256. Creates a
+ * valid empty file if it lacks even a header. -1 with *cause.
+ */
+int		 pcapfile_repair(int dirfd, const char *name, uint64_t *packets,
+		    uint64_t *bytes, char *sha256, char **cause);
+
+#endif

@@ -1,0 +1,767 @@
+/* Capture sessions: lifecycle, limits, files and records. */
+#include "config.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <event2/event.h>
+
+#include "capture-pcap.h"
+#include "compat.h"
+#include "conf.h"
+#include "log.h"
+#include "params.h"
+#include "pcapfile.h"
+#include "session.h"
+#include "state.h"
+#include "util.h"
+#include "xmalloc.h"
+
+#define PART_SUFFIX	".part"
+
+struct capture {
+	struct record		*rec;
+	/* While running: */
+	struct capsink		*sink;
+	struct pcapw		*w;
+	struct event		*timer;
+	uint64_t		 max_bytes;
+	uint64_t		 max_packets;
+	int			 dirty;		/* record not stored yet */
+	TAILQ_ENTRY(capture)	 entry;
+};
+
+static struct event_base	*sess_base;
+static int			 sess_rootfd = -1;
+static char			*sess_root;
+static char			*sess_node;
+static struct params_limits	 sess_plimits;
+static struct sess_limits	 sess_limits;
+static TAILQ_HEAD(, capture)	 sess_all = TAILQ_HEAD_INITIALIZER(sess_all);
+
+/* Monotonic counters for /metrics. */
+static struct {
+	uint64_t	started;
+	uint64_t	stopped[STOP_INTERRUPTED + 1];
+	uint64_t	failed;
+	uint64_t	refused_limited;
+	uint64_t	refused_invalid;
+	uint64_t	refused_conflict;
+	uint64_t	packets;	/* of finished captures */
+	uint64_t	bytes;
+	uint64_t	kernel_drops;
+	uint64_t	if_drops;
+} sess_stats;
+
+static struct capture *
+cap_find(const char *name)
+{
+	struct capture	*c;
+
+	TAILQ_FOREACH(c, &sess_all, entry) {
+		if (strcmp(c->rec->name, name) == 0)
+			return (c);
+	}
+	return (NULL);
+}
+
+static void
+cap_free(struct capture *c)
+{
+	record_free(c->rec);
+	free(c);
+}
+
+/*
+ * The one place a capture changes state: logs old -> new, runs the enter
+ * actions and stores the record. -1 (with the record kept dirty for the
+ * tick to retry) if the store failed.
+ */
+static int
+cap_set_state(struct capture *c, enum cap_status st, enum stop_reason why,
+    const char *msg, char **cause)
+{
+	struct record	*r = c->rec;
+	char		*err = NULL;
+
+	log_info("capture %s: %s -> %s%s%s", r->name,
+	    cap_status_name(r->status), cap_status_name(st),
+	    why != STOP_NONE ? " " : "", why != STOP_NONE ?
+	    stop_reason_name(why) : "");
+	r->status = st;
+	r->stop_reason = why;
+	if (st == CAP_RUNNING)
+		r->started_at = now_us();
+	if (st == CAP_STOPPED || st == CAP_ERROR) {
+		r->stopped_at = now_us();
+		if (st == CAP_STOPPED)
+			sess_stats.stopped[why]++;
+		else
+			sess_stats.failed++;
+	}
+	record_event(r, msg);
+	if (state_put(r, cause != NULL ? cause : &err) == -1) {
+		free(err);
+		c->dirty = 1;
+		return (-1);
+	}
+	c->dirty = 0;
+	return (0);
+}
+
+/* Moves name.part to name below the root, never replacing a file. */
+static int
+cap_rename_final(const char *file, char **cause)
+{
+	const char	*base;
+	char		*part;
+	int		 dirfd, rc;
+
+	if ((dirfd = pcapfile_dir(sess_rootfd, file, 0, &base, cause)) == -1)
+		return (-1);
+	part = xasprintf("%s%s", base, PART_SUFFIX);
+	rc = renameat2(dirfd, part, dirfd, base, RENAME_NOREPLACE);
+	if (rc == -1)
+		*cause = xasprintf("rename %s%s: %s", file, PART_SUFFIX,
+		    strerror(errno));
+	free(part);
+	close(dirfd);
+	return (rc);
+}
+
+/* Releases what a running capture holds and finishes its file. */
+static void
+cap_finish(struct capture *c)
+{
+	struct record		*r = c->rec;
+	struct capture_stats	 st;
+	char			*cause;
+
+	if (c->sink != NULL) {
+		capture_get_stats(c->sink, &st);
+		r->kernel_drops = st.kernel_drops;
+		r->if_drops = st.if_drops;
+		capture_detach(c->sink);
+		c->sink = NULL;
+	}
+	if (c->timer != NULL) {
+		event_free(c->timer);
+		c->timer = NULL;
+	}
+	if (c->w == NULL)
+		return;
+	r->packets = c->w->packets;
+	r->bytes = c->w->bytes;
+	if (pcapw_close(c->w, r->sha256) == -1) {
+		cause = xasprintf("writing %s: %s", r->file, strerror(errno));
+		log_error("capture %s: %s", r->name, cause);
+		record_error(r, ERR_LOCAL_FILE_FAILED, cause);
+		free(cause);
+	}
+	c->w = NULL;
+	if (cap_rename_final(r->file, &cause) == -1) {
+		log_error("capture %s: %s", r->name, cause);
+		record_error(r, ERR_LOCAL_FILE_FAILED, cause);
+		free(cause);
+	} else
+		r->file_uri = xasprintf("file://%s/%s", sess_root, r->file);
+	sess_stats.packets += r->packets;
+	sess_stats.bytes += r->bytes;
+	sess_stats.kernel_drops += r->kernel_drops;
+	sess_stats.if_drops += r->if_drops;
+}
+
+/* Stops a running capture; safe inside its own packet callback. */
+static void
+cap_stop(struct capture *c, enum cap_status st, enum stop_reason why,
+    const char *msg)
+{
+	if (c->rec->status != CAP_RUNNING)
+		return;
+	cap_finish(c);
+	cap_set_state(c, st, why, msg, NULL);
+}
+
+static void
+cap_packet(void *arg, int64_t ts, uint32_t caplen, uint32_t len,
+    const unsigned char *data)
+{
+	struct capture	*c = arg;
+	char		*msg;
+
+	if (c->w->bytes + PCAP_RECORD_HDR + caplen > c->max_bytes) {
+		cap_stop(c, CAP_STOPPED, STOP_BYTES_EXCEEDED, NULL);
+		return;
+	}
+	if (pcapw_write(c->w, ts, caplen, len, data) == -1) {
+		msg = xasprintf("writing %s: %s", c->rec->file, strerror(errno));
+		record_error(c->rec, ERR_LOCAL_FILE_FAILED, msg);
+		cap_stop(c, CAP_ERROR, STOP_NONE, msg);
+		free(msg);
+		return;
+	}
+	if (c->max_packets != 0 && c->w->packets >= c->max_packets)
+		cap_stop(c, CAP_STOPPED, STOP_PACKETS_EXCEEDED, NULL);
+}
+
+static void
+cap_capture_error(void *arg, const char *why)
+{
+	struct capture	*c = arg;
+
+	record_error(c->rec, ERR_CAPTURE_FAILED, why);
+	cap_stop(c, CAP_ERROR, STOP_NONE, why);
+}
+
+static void
+cap_timer(evutil_socket_t fd, short events, void *arg)
+{
+	cap_stop(arg, CAP_STOPPED, STOP_TIME_EXCEEDED, NULL);
+}
+
+enum sess_result
+session_admit(const struct sess_usage *u, const struct sess_limits *l,
+    uint64_t max_bytes, char **cause)
+{
+	if (u->running >= l->max_concurrent) {
+		*cause = xasprintf("captures.max_concurrent: %lld captures "
+		    "are running already", u->running);
+		return (SESS_LIMITED);
+	}
+	if (u->kept_bytes > l->max_total_bytes ||
+	    u->reserved_bytes > l->max_total_bytes - u->kept_bytes ||
+	    max_bytes > l->max_total_bytes - u->kept_bytes -
+	    u->reserved_bytes) {
+		*cause = xasprintf("captures.max_total_bytes: %" PRIu64
+		    " bytes kept and %" PRIu64 " reserved by running captures "
+		    "leave no room for %" PRIu64 " more (limit %" PRIu64 ")",
+		    u->kept_bytes, u->reserved_bytes, max_bytes,
+		    l->max_total_bytes);
+		return (SESS_LIMITED);
+	}
+	return (SESS_OK);
+}
+
+static void
+sess_usage(struct sess_usage *u)
+{
+	struct capture	*c;
+
+	memset(u, 0, sizeof *u);
+	TAILQ_FOREACH(c, &sess_all, entry) {
+		if (c->rec->status == CAP_RUNNING ||
+		    c->rec->status == CAP_NOT_STARTED) {
+			u->running++;
+			u->reserved_bytes += c->max_bytes;
+		} else if (c->rec->file_uri != NULL)
+			u->kept_bytes += c->rec->bytes;
+	}
+}
+
+/* Does a file already stand at relpath (or its .part)? */
+static int
+cap_file_exists(const char *relpath)
+{
+	struct stat	 st;
+	const char	*base;
+	char		*part, *cause = NULL;
+	int		 dirfd, rc;
+
+	if ((dirfd = pcapfile_dir(sess_rootfd, relpath, 0, &base,
+	    &cause)) == -1) {
+		free(cause);
+		return (0);
+	}
+	part = xasprintf("%s%s", base, PART_SUFFIX);
+	rc = fstatat(dirfd, base, &st, AT_SYMLINK_NOFOLLOW) == 0 ||
+	    fstatat(dirfd, part, &st, AT_SYMLINK_NOFOLLOW) == 0;
+	free(part);
+	close(dirfd);
+	return (rc);
+}
+
+/* Forgets a capture that never started (its record and its file). */
+static void
+cap_abandon(struct capture *c)
+{
+	const char	*base;
+	char		*part, *cause = NULL;
+	int		 dirfd;
+
+	if (c->w != NULL) {
+		char	sha[65];
+
+		pcapw_close(c->w, sha);
+		c->w = NULL;
+		dirfd = pcapfile_dir(sess_rootfd, c->rec->file, 0, &base,
+		    &cause);
+		if (dirfd != -1) {
+			part = xasprintf("%s%s", base, PART_SUFFIX);
+			unlinkat(dirfd, part, 0);
+			free(part);
+			close(dirfd);
+		}
+		free(cause);
+	}
+	if (state_delete(c->rec->name, &cause) == -1)
+		free(cause);
+	TAILQ_REMOVE(&sess_all, c, entry);
+	cap_free(c);
+}
+
+/* Opens the file and attaches to the interface: NotStarted -> Running. */
+static enum sess_result
+cap_start(struct capture *c, struct capture_params *p, char **cause)
+{
+	static const struct capsink_cbs cbs = { cap_packet, cap_capture_error };
+	enum capture_err	 err;
+	struct timeval		 tv;
+	char			*part;
+	int			 linktype;
+
+	c->sink = capture_attach(p->interface, p->expr, p->snaplen, &cbs, c,
+	    &linktype, &err, cause);
+	if (c->sink == NULL) {
+		if (err == CAPTURE_NO_DEVICE || err == CAPTURE_BAD_FILTER)
+			return (SESS_INVALID);
+		record_error(c->rec, ERR_CAPTURE_FAILED, *cause);
+		cap_set_state(c, CAP_ERROR, STOP_NONE, *cause, NULL);
+		return (SESS_FAILED);
+	}
+	part = xasprintf("%s%s", c->rec->file, PART_SUFFIX);
+	c->w = pcapw_open(sess_rootfd, part, linktype, p->snaplen, cause);
+	free(part);
+	if (c->w == NULL) {
+		capture_detach(c->sink);
+		c->sink = NULL;
+		record_error(c->rec, ERR_LOCAL_FILE_FAILED, *cause);
+		cap_set_state(c, CAP_ERROR, STOP_NONE, *cause, NULL);
+		return (SESS_FAILED);
+	}
+	c->timer = evtimer_new(sess_base, cap_timer, c);
+	tv.tv_sec = p->time_limit_s;
+	tv.tv_usec = 0;
+	evtimer_add(c->timer, &tv);
+	if (cap_set_state(c, CAP_RUNNING, STOP_NONE, NULL, cause) == -1)
+		return (SESS_UNAVAILABLE);
+	sess_stats.started++;
+	return (SESS_OK);
+}
+
+enum sess_result
+session_create(json_t *params, const char *name, json_t *trigger,
+    json_t **out, char **cause)
+{
+	struct capture_params	 p;
+	struct sess_usage	 u;
+	struct capture		*c;
+	enum sess_result	 rc;
+	json_t			*norm;
+	char			 ts[32];
+
+	if (params_parse(params, name, &sess_plimits, &p, cause) == -1) {
+		sess_stats.refused_invalid++;
+		return (SESS_INVALID);
+	}
+	if (cap_find(p.name) != NULL) {
+		*cause = xasprintf("name: a capture named '%s' exists", p.name);
+		sess_stats.refused_conflict++;
+		params_clear(&p);
+		return (SESS_CONFLICT);
+	}
+	sess_usage(&u);
+	if (session_admit(&u, &sess_limits, p.max_bytes, cause) != SESS_OK) {
+		sess_stats.refused_limited++;
+		params_clear(&p);
+		return (SESS_LIMITED);
+	}
+	norm = params_to_json(&p);
+	c = xcalloc(1, sizeof *c);
+	c->rec = record_new(p.name, sess_node, norm, trigger);
+	json_decref(norm);
+	c->rec->file = p.file != NULL ? xstrdup(p.file) : xasprintf("%s_%s.pcap",
+	    p.name, time_compact(ts, sizeof ts, c->rec->created_at));
+	c->max_bytes = p.max_bytes;
+	c->max_packets = p.max_packets;
+	if (cap_file_exists(c->rec->file)) {
+		*cause = xasprintf("storage.file: '%s' exists already",
+		    c->rec->file);
+		sess_stats.refused_conflict++;
+		cap_free(c);
+		params_clear(&p);
+		return (SESS_CONFLICT);
+	}
+	TAILQ_INSERT_TAIL(&sess_all, c, entry);
+	record_event(c->rec, NULL);
+	if (state_put(c->rec, cause) == -1) {
+		TAILQ_REMOVE(&sess_all, c, entry);
+		cap_free(c);
+		params_clear(&p);
+		return (SESS_UNAVAILABLE);
+	}
+	rc = cap_start(c, &p, cause);
+	params_clear(&p);
+	if (rc == SESS_INVALID) {
+		sess_stats.refused_invalid++;
+		cap_abandon(c);
+		return (rc);
+	}
+	if (rc == SESS_UNAVAILABLE) {
+		cap_stop(c, CAP_ERROR, STOP_NONE, "state store failed");
+		return (rc);
+	}
+	*out = record_to_json(c->rec);
+	return (rc);
+}
+
+enum sess_result
+session_stop(const char *name, enum stop_reason why, json_t **out,
+    char **cause)
+{
+	struct capture	*c;
+
+	if ((c = cap_find(name)) == NULL) {
+		*cause = xasprintf("no capture named '%s'", name);
+		return (SESS_NOT_FOUND);
+	}
+	if (c->rec->status != CAP_RUNNING) {
+		*cause = xasprintf("capture '%s' is not running (%s)", name,
+		    cap_status_name(c->rec->status));
+		return (SESS_CONFLICT);
+	}
+	cap_finish(c);
+	if (cap_set_state(c, CAP_STOPPED, why, NULL, cause) == -1)
+		return (SESS_UNAVAILABLE);
+	if (out != NULL)
+		*out = record_to_json(c->rec);
+	return (SESS_OK);
+}
+
+enum sess_result
+session_delete(const char *name, char **cause)
+{
+	struct capture	*c;
+
+	if ((c = cap_find(name)) == NULL) {
+		*cause = xasprintf("no capture named '%s'", name);
+		return (SESS_NOT_FOUND);
+	}
+	cap_stop(c, CAP_STOPPED, STOP_MANUAL, "deleted");
+	if (state_delete(name, cause) == -1)
+		return (SESS_UNAVAILABLE);
+	log_info("capture %s: deleted (its file stays)", name);
+	TAILQ_REMOVE(&sess_all, c, entry);
+	cap_free(c);
+	return (SESS_OK);
+}
+
+/* Refreshes the live counters of a running capture into its record. */
+static void
+cap_refresh(struct capture *c)
+{
+	struct capture_stats	st;
+
+	if (c->rec->status != CAP_RUNNING || c->w == NULL)
+		return;
+	c->rec->packets = c->w->packets;
+	c->rec->bytes = c->w->bytes;
+	capture_get_stats(c->sink, &st);
+	c->rec->kernel_drops = st.kernel_drops;
+	c->rec->if_drops = st.if_drops;
+}
+
+json_t *
+session_get(const char *name)
+{
+	struct capture	*c;
+
+	if ((c = cap_find(name)) == NULL)
+		return (NULL);
+	cap_refresh(c);
+	return (record_to_json(c->rec));
+}
+
+json_t *
+session_list(const char *status, const char *rule)
+{
+	struct capture	*c;
+	json_t		*a;
+	const char	*r;
+
+	a = json_array();
+	TAILQ_FOREACH(c, &sess_all, entry) {
+		if (status != NULL &&
+		    strcmp(cap_status_name(c->rec->status), status) != 0)
+			continue;
+		r = record_rule(c->rec);
+		if (rule != NULL && (r == NULL || strcmp(r, rule) != 0))
+			continue;
+		cap_refresh(c);
+		json_array_append_new(a, record_to_json(c->rec));
+	}
+	return (json_pack("{s:o}", "captures", a));
+}
+
+enum sess_result
+session_open_file(const char *name, int *fd, int64_t *size, char **cause)
+{
+	struct capture	*c;
+	struct stat	 st;
+	const char	*base;
+	int		 dirfd;
+
+	if ((c = cap_find(name)) == NULL) {
+		*cause = xasprintf("no capture named '%s'", name);
+		return (SESS_NOT_FOUND);
+	}
+	if (c->rec->status == CAP_RUNNING) {
+		*cause = xasprintf("capture '%s' is running; its file is "
+		    "ready when it stops", name);
+		return (SESS_CONFLICT);
+	}
+	if (c->rec->file_uri == NULL) {
+		*cause = xasprintf("capture '%s' has no local file", name);
+		return (SESS_NOT_FOUND);
+	}
+	if ((dirfd = pcapfile_dir(sess_rootfd, c->rec->file, 0, &base,
+	    cause)) == -1)
+		return (SESS_NOT_FOUND);
+	*fd = openat(dirfd, base, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+	close(dirfd);
+	if (*fd == -1 || fstat(*fd, &st) == -1) {
+		*cause = xasprintf("%s: %s", c->rec->file, strerror(errno));
+		if (*fd != -1)
+			close(*fd);
+		return (SESS_NOT_FOUND);
+	}
+	*size = st.st_size;
+	return (SESS_OK);
+}
+
+void
+session_tick(void)
+{
+	struct capture	*c, *c1;
+	char		*msg;
+
+	capture_poll();
+	TAILQ_FOREACH_SAFE(c, &sess_all, entry, c1) {
+		if (c->rec->status == CAP_RUNNING && c->w != NULL) {
+			if (pcapw_flush(c->w) == -1) {
+				msg = xasprintf("writing %s: %s", c->rec->file,
+				    strerror(errno));
+				record_error(c->rec, ERR_LOCAL_FILE_FAILED,
+				    msg);
+				cap_stop(c, CAP_ERROR, STOP_NONE, msg);
+				free(msg);
+			}
+			cap_refresh(c);
+		}
+		if (c->dirty) {
+			char	*cause = NULL;
+
+			if (state_put(c->rec, &cause) == 0)
+				c->dirty = 0;
+			free(cause);
+		}
+	}
+}
+
+void
+session_metrics(struct dynbuf *b)
+{
+	struct capture	*c;
+	uint64_t	 by_status[CAP_ERROR + 1] = { 0 };
+	uint64_t	 packets = sess_stats.packets, bytes = sess_stats.bytes;
+	uint64_t	 kd = sess_stats.kernel_drops, ifd = sess_stats.if_drops;
+	int		 i;
+
+	TAILQ_FOREACH(c, &sess_all, entry) {
+		by_status[c->rec->status]++;
+		if (c->rec->status == CAP_RUNNING) {
+			cap_refresh(c);
+			packets += c->rec->packets;
+			bytes += c->rec->bytes;
+			kd += c->rec->kernel_drops;
+			ifd += c->rec->if_drops;
+		}
+	}
+	dynbuf_addf(b, "# HELP alertcap_captures Capture records on this node "
+	    "by status.\n# TYPE alertcap_captures gauge\n");
+	for (i = 0; i <= CAP_ERROR; i++)
+		dynbuf_addf(b, "alertcap_captures{status=\"%s\"} %" PRIu64 "\n",
+		    cap_status_name(i), by_status[i]);
+	dynbuf_addf(b, "# HELP alertcap_captures_started_total Captures "
+	    "started.\n# TYPE alertcap_captures_started_total counter\n"
+	    "alertcap_captures_started_total %" PRIu64 "\n", sess_stats.started);
+	dynbuf_addf(b, "# HELP alertcap_captures_stopped_total Captures "
+	    "stopped, by reason.\n# TYPE alertcap_captures_stopped_total "
+	    "counter\n");
+	for (i = STOP_TIME_EXCEEDED; i <= STOP_INTERRUPTED; i++)
+		dynbuf_addf(b, "alertcap_captures_stopped_total{reason=\"%s\"} "
+		    "%" PRIu64 "\n", stop_reason_name(i), sess_stats.stopped[i]);
+	dynbuf_addf(b, "# HELP alertcap_captures_failed_total Captures that "
+	    "ended in Error.\n# TYPE alertcap_captures_failed_total counter\n"
+	    "alertcap_captures_failed_total %" PRIu64 "\n", sess_stats.failed);
+	dynbuf_addf(b, "# HELP alertcap_captures_refused_total Capture "
+	    "requests refused, by reason.\n# TYPE alertcap_captures_refused_total"
+	    " counter\nalertcap_captures_refused_total{reason=\"invalid\"} %"
+	    PRIu64 "\nalertcap_captures_refused_total{reason=\"conflict\"} %"
+	    PRIu64 "\nalertcap_captures_refused_total{reason=\"limited\"} %"
+	    PRIu64 "\n", sess_stats.refused_invalid,
+	    sess_stats.refused_conflict, sess_stats.refused_limited);
+	dynbuf_addf(b, "# HELP alertcap_capture_packets_total Packets written "
+	    "to capture files.\n# TYPE alertcap_capture_packets_total counter\n"
+	    "alertcap_capture_packets_total %" PRIu64 "\n", packets);
+	dynbuf_addf(b, "# HELP alertcap_capture_bytes_total Bytes written to "
+	    "capture files.\n# TYPE alertcap_capture_bytes_total counter\n"
+	    "alertcap_capture_bytes_total %" PRIu64 "\n", bytes);
+	dynbuf_addf(b, "# HELP alertcap_capture_kernel_drops_total Packets the "
+	    "kernel dropped while captures ran.\n# TYPE "
+	    "alertcap_capture_kernel_drops_total counter\n"
+	    "alertcap_capture_kernel_drops_total %" PRIu64 "\n", kd);
+	dynbuf_addf(b, "# HELP alertcap_capture_if_drops_total Packets the "
+	    "interface dropped while captures ran.\n# TYPE "
+	    "alertcap_capture_if_drops_total counter\n"
+	    "alertcap_capture_if_drops_total %" PRIu64 "\n", ifd);
+	dynbuf_addf(b, "# HELP alertcap_capture_interfaces Interfaces with an "
+	    "open capture handle.\n# TYPE alertcap_capture_interfaces gauge\n"
+	    "alertcap_capture_interfaces %d\n", capture_sources());
+}
+
+/* Keeps each loaded record; recovery comes after all are loaded. */
+static void
+sess_loaded(struct record *r, void *arg)
+{
+	struct capture	*c;
+
+	c = xcalloc(1, sizeof *c);
+	c->rec = r;
+	TAILQ_INSERT_TAIL(&sess_all, c, entry);
+}
+
+/* A capture that was running when the daemon died: repair and finish. */
+static void
+cap_recover(struct capture *c)
+{
+	struct record	*r = c->rec;
+	const char	*base;
+	char		*part, *cause = NULL;
+	int		 dirfd = -1;
+
+	if (r->status == CAP_NOT_STARTED || r->file == NULL) {
+		record_error(r, ERR_AGENT_STOPPED, "the daemon stopped before "
+		    "the capture started");
+		cap_set_state(c, CAP_ERROR, STOP_NONE, "found at restart", NULL);
+		return;
+	}
+	part = NULL;
+	dirfd = pcapfile_dir(sess_rootfd, r->file, 0, &base, &cause);
+	if (dirfd != -1) {
+		part = xasprintf("%s%s", base, PART_SUFFIX);
+		if (pcapfile_repair(dirfd, part, &r->packets, &r->bytes,
+		    r->sha256, &cause) == 0 &&
+		    renameat2(dirfd, part, dirfd, base, RENAME_NOREPLACE) == -1)
+			cause = xasprintf("rename %s: %s", part,
+			    strerror(errno));
+		else if (cause == NULL)
+			r->file_uri = xasprintf("file://%s/%s", sess_root,
+			    r->file);
+	}
+	if (cause != NULL) {
+		log_error("capture %s: recovering its file: %s", r->name, cause);
+		record_error(r, ERR_LOCAL_FILE_FAILED, cause);
+		r->sha256[0] = '\0';
+		free(cause);
+	}
+	free(part);
+	if (dirfd != -1)
+		close(dirfd);
+	cap_set_state(c, CAP_STOPPED, STOP_INTERRUPTED,
+	    "the daemon was not running; found at restart", NULL);
+}
+
+/* Makes the captures root (and parents) and opens it. */
+static int
+sess_open_root(const char *root, char **cause)
+{
+	char	 path[PATH_MAX], *p;
+
+	if (snprintf(path, sizeof path, "%s", root) >= (int)sizeof path) {
+		*cause = xasprintf("captures.root: too long");
+		return (-1);
+	}
+	for (p = path + 1; *p != '\0'; p++) {
+		if (*p != '/')
+			continue;
+		*p = '\0';
+		mkdir(path, 0750);
+		*p = '/';
+	}
+	mkdir(path, 0750);
+	if ((sess_root = realpath(root, NULL)) == NULL ||
+	    (sess_rootfd = open(sess_root, O_RDONLY | O_DIRECTORY |
+	    O_CLOEXEC)) == -1) {
+		*cause = xasprintf("captures.root: %s: %s", root,
+		    strerror(errno));
+		return (-1);
+	}
+	return (0);
+}
+
+int
+session_init(struct event_base *base, const struct conf *conf, char **cause)
+{
+	struct capture	*c;
+
+	sess_base = base;
+	sess_node = xstrdup(conf->node);
+	session_reconf(conf);
+	if (sess_open_root(conf->captures_root, cause) == -1)
+		return (-1);
+	if (state_load(sess_loaded, NULL, cause) == -1)
+		return (-1);
+	TAILQ_FOREACH(c, &sess_all, entry) {
+		if (c->rec->status == CAP_RUNNING ||
+		    c->rec->status == CAP_NOT_STARTED)
+			cap_recover(c);
+	}
+	return (0);
+}
+
+void
+session_reconf(const struct conf *conf)
+{
+	sess_plimits.def_time_limit_s = conf->def_time_limit_s;
+	sess_plimits.max_time_limit_s = conf->max_time_limit_s;
+	sess_plimits.def_max_bytes = conf->def_max_bytes;
+	sess_plimits.max_max_bytes = conf->max_max_bytes;
+	sess_limits.max_concurrent = conf->max_concurrent;
+	sess_limits.max_total_bytes = (uint64_t)conf->max_total_bytes;
+}
+
+void
+session_shutdown(void)
+{
+	struct capture	*c;
+
+	TAILQ_FOREACH(c, &sess_all, entry)
+		cap_stop(c, CAP_STOPPED, STOP_SHUTDOWN, NULL);
+	while ((c = TAILQ_FIRST(&sess_all)) != NULL) {
+		TAILQ_REMOVE(&sess_all, c, entry);
+		cap_free(c);
+	}
+	if (sess_rootfd != -1)
+		close(sess_rootfd);
+	sess_rootfd = -1;
+	free(sess_root);
+	free(sess_node);
+	sess_root = sess_node = NULL;
+}

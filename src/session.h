@@ -1,0 +1,80 @@
+/*
+ * The session manager: every capture on this node, from request to record.
+ * It owns the records, drives the capture engine and the pcap writers, and
+ * writes each transition to the state store before it answers.
+ */
+#ifndef SESSION_H
+#define SESSION_H
+
+#include <stdint.h>
+
+#include <jansson.h>
+
+#include "record.h"
+
+struct event_base;
+struct conf;
+struct dynbuf;
+
+/* The outcome of a request, mapped to HTTP by the API. */
+enum sess_result {
+	SESS_OK,
+	SESS_INVALID,		/* 400 */
+	SESS_NOT_FOUND,		/* 404 */
+	SESS_CONFLICT,		/* 409 */
+	SESS_LIMITED,		/* 429 */
+	SESS_FAILED,		/* 500: the capture could not run */
+	SESS_UNAVAILABLE,	/* 503: the state store failed; retry */
+};
+
+/* What counts against the node's limits. */
+struct sess_usage {
+	long long	running;
+	uint64_t	kept_bytes;	/* files of finished captures */
+	uint64_t	reserved_bytes;	/* byte limits of running ones */
+};
+
+struct sess_limits {
+	long long	max_concurrent;
+	uint64_t	max_total_bytes;
+};
+
+/*
+ * Loads the records, turns captures that were running when the daemon
+ * died into Stopped/Interrupted with repaired files. -1 with *cause.
+ */
+int	session_init(struct event_base *, const struct conf *, char **cause);
+/* Takes the limits and defaults that may change on reload. */
+void	session_reconf(const struct conf *);
+/* Stops every running capture with Shutdown and frees everything. */
+void	session_shutdown(void);
+/* Once a second: flush files, refresh counters, retry unsaved records. */
+void	session_tick(void);
+
+/*
+ * Creates and starts a capture. params and trigger are borrowed; name is
+ * the name from the URL or NULL. On SESS_OK *out is the record (new);
+ * otherwise *cause (new) says why, naming the field.
+ */
+enum sess_result session_create(json_t *params, const char *name,
+	    json_t *trigger, json_t **out, char **cause);
+enum sess_result session_stop(const char *name, enum stop_reason,
+	    json_t **out, char **cause);
+enum sess_result session_delete(const char *name, char **cause);
+/* One record (new), or NULL. */
+json_t	*session_get(const char *name);
+/* {"captures": [...]} (new), optionally only a status and/or a rule. */
+json_t	*session_list(const char *status, const char *rule);
+/*
+ * Opens the finished file of a capture for reading: *fd (new) and *size.
+ */
+enum sess_result session_open_file(const char *name, int *fd, int64_t *size,
+	    char **cause);
+/* Appends Prometheus text for the captures to buf. */
+void	session_metrics(struct dynbuf *);
+
+/* Would one more capture of max_bytes fit? SESS_OK or SESS_LIMITED. */
+enum sess_result session_admit(const struct sess_usage *,
+	    const struct sess_limits *, uint64_t max_bytes, char **cause);
+
+#endif

@@ -1,0 +1,20 @@
+/*
+ * The lifecycle store: capture records in SQLite (WAL). Every write is
+ * committed before it returns, so a transition is durable before the API
+ * or an alert sender hears of it.
+ */
+#ifndef STATE_H
+#define STATE_H
+
+#include "record.h"
+
+int	state_init(const char *path, int sync_full, char **cause);
+void	state_shutdown(void);
+/* Inserts or replaces the record. -1 with *cause if it was not stored. */
+int	state_put(const struct record *, char **cause);
+int	state_delete(const char *name, char **cause);
+/* Calls cb for every stored record (borrowed; the callback may keep it). */
+int	state_load(void (*cb)(struct record *, void *), void *arg,
+	    char **cause);
+
+#endif

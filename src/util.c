@@ -1,0 +1,232 @@
+/* Time, names, numbers and secrets. */
+#include "config.h"
+
+#include <ctype.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/time.h>
+#include <unistd.h>
+
+#include <openssl/crypto.h>
+#include <openssl/evp.h>
+
+#include "util.h"
+#include "xmalloc.h"
+
+int64_t
+now_us(void)
+{
+	struct timespec	ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return ((int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000);
+}
+
+const char *
+time_rfc3339(char *buf, size_t size, int64_t us)
+{
+	struct tm	tm;
+	time_t		t = (time_t)(us / 1000000);
+	char		base[32];
+
+	gmtime_r(&t, &tm);
+	strftime(base, sizeof base, "%Y-%m-%dT%H:%M:%S", &tm);
+	snprintf(buf, size, "%s.%03dZ", base, (int)((us % 1000000) / 1000));
+	return (buf);
+}
+
+const char *
+time_compact(char *buf, size_t size, int64_t us)
+{
+	struct tm	tm;
+	time_t		t = (time_t)(us / 1000000);
+
+	gmtime_r(&t, &tm);
+	strftime(buf, size, "%Y%m%dT%H%M%SZ", &tm);
+	return (buf);
+}
+
+/* Reads exactly n digits at *p into *v; advances *p. */
+static int
+take_digits(const char **p, int n, int *v)
+{
+	*v = 0;
+	while (n-- > 0) {
+		if (!isdigit((unsigned char)**p))
+			return (-1);
+		*v = *v * 10 + (**p - '0');
+		(*p)++;
+	}
+	return (0);
+}
+
+int
+time_parse_rfc3339(const char *s, int64_t *us)
+{
+	struct tm	 tm;
+	const char	*p = s;
+	int		 y, mo, d, h, mi, sec, oh, om, sign;
+	int64_t		 frac = 0, scale = 100000;
+
+	if (take_digits(&p, 4, &y) || *p++ != '-' || take_digits(&p, 2, &mo) ||
+	    *p++ != '-' || take_digits(&p, 2, &d) ||
+	    (*p != 'T' && *p != 't' && *p != ' '))
+		return (-1);
+	p++;
+	if (take_digits(&p, 2, &h) || *p++ != ':' || take_digits(&p, 2, &mi) ||
+	    *p++ != ':' || take_digits(&p, 2, &sec))
+		return (-1);
+	if (*p == '.') {
+		p++;
+		if (!isdigit((unsigned char)*p))
+			return (-1);
+		for (; isdigit((unsigned char)*p); p++) {
+			frac += (*p - '0') * scale;
+			scale /= 10;
+		}
+	}
+	if (mo < 1 || mo > 12 || d < 1 || d > 31 || h > 23 || mi > 59 ||
+	    sec > 60)
+		return (-1);
+	memset(&tm, 0, sizeof tm);
+	tm.tm_year = y - 1900;
+	tm.tm_mon = mo - 1;
+	tm.tm_mday = d;
+	tm.tm_hour = h;
+	tm.tm_min = mi;
+	tm.tm_sec = sec;
+	*us = (int64_t)timegm(&tm) * 1000000 + frac;
+	if (*p == 'Z' || *p == 'z')
+		return (p[1] == '\0' ? 0 : -1);
+	if (*p != '+' && *p != '-')
+		return (-1);
+	sign = *p++ == '-' ? -1 : 1;
+	if (take_digits(&p, 2, &oh) || *p++ != ':' || take_digits(&p, 2, &om) ||
+	    *p != '\0')
+		return (-1);
+	*us -= sign * ((int64_t)oh * 3600 + om * 60) * 1000000;
+	return (0);
+}
+
+int
+name_valid(const char *s)
+{
+	size_t	i;
+
+	if (!isalnum((unsigned char)s[0]))
+		return (0);
+	for (i = 1; s[i] != '\0'; i++) {
+		if (i >= NAME_MAX_LEN)
+			return (0);
+		if (!isalnum((unsigned char)s[i]) && s[i] != '.' &&
+		    s[i] != '_' && s[i] != '-')
+			return (0);
+	}
+	return (1);
+}
+
+int
+parse_ll(const char *s, long long min, long long max, long long *out,
+    char **cause)
+{
+	char		*end;
+	long long	 v;
+
+	errno = 0;
+	if (*s == '\0' || isspace((unsigned char)*s)) {
+		*cause = xasprintf("'%s' is not a number", s);
+		return (-1);
+	}
+	v = strtoll(s, &end, 10);
+	if (*end != '\0') {
+		*cause = xasprintf("'%s' is not a number", s);
+		return (-1);
+	}
+	if (errno == ERANGE || v < min || v > max) {
+		*cause = xasprintf("%s is out of range %lld..%lld", s, min, max);
+		return (-1);
+	}
+	*out = v;
+	return (0);
+}
+
+int
+secret_equal(const char *a, const char *b)
+{
+	unsigned char	ha[32], hb[32];
+	unsigned int	n;
+
+	EVP_Digest(a, strlen(a), ha, &n, EVP_sha256(), NULL);
+	EVP_Digest(b, strlen(b), hb, &n, EVP_sha256(), NULL);
+	return (CRYPTO_memcmp(ha, hb, sizeof ha) == 0);
+}
+
+char *
+file_read_small(const char *path, size_t max, char **cause)
+{
+	struct dynbuf	 d;
+	char		 buf[4096];
+	ssize_t		 n;
+	int		 fd;
+
+	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) == -1) {
+		*cause = xasprintf("%s: %s", path, strerror(errno));
+		return (NULL);
+	}
+	dynbuf_init(&d, max);
+	while ((n = read(fd, buf, sizeof buf)) > 0) {
+		if (dynbuf_add(&d, buf, (size_t)n) == -1) {
+			*cause = xasprintf("%s: larger than %zu bytes", path,
+			    max);
+			goto fail;
+		}
+	}
+	if (n == -1) {
+		*cause = xasprintf("%s: %s", path, strerror(errno));
+		goto fail;
+	}
+	close(fd);
+	while (d.len > 0 && (d.buf[d.len - 1] == '\n' ||
+	    d.buf[d.len - 1] == '\r'))
+		d.buf[--d.len] = '\0';
+	return (dynbuf_take(&d));
+fail:
+	close(fd);
+	dynbuf_free(&d);
+	return (NULL);
+}
+
+void
+hex_encode(const unsigned char *p, size_t len, char *out)
+{
+	static const char	hex[] = "0123456789abcdef";
+	size_t			i;
+
+	for (i = 0; i < len; i++) {
+		out[2 * i] = hex[p[i] >> 4];
+		out[2 * i + 1] = hex[p[i] & 0xf];
+	}
+	out[2 * len] = '\0';
+}
+
+int
+relpath_safe(const char *p)
+{
+	const char	*c, *e;
+	size_t		 n;
+
+	if (*p == '\0' || *p == '/' || p[strlen(p) - 1] == '/')
+		return (0);
+	for (c = p; *c != '\0'; c = *e == '\0' ? e : e + 1) {
+		e = strchrnul(c, '/');
+		n = (size_t)(e - c);
+		if (n == 0 || (n == 1 && c[0] == '.') ||
+		    (n == 2 && c[0] == '.' && c[1] == '.'))
+			return (0);
+	}
+	return (1);
+}

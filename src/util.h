@@ -1,0 +1,45 @@
+/* Small helpers shared by the daemon, the CLI and the tests. */
+#ifndef UTIL_H
+#define UTIL_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <time.h>
+
+#define NAME_MAX_LEN	80
+
+/* Microseconds since the epoch, wall clock. */
+int64_t	 now_us(void);
+/* Formats RFC 3339 UTC with milliseconds into buf ("...T...Z"). */
+const char *time_rfc3339(char *buf, size_t size, int64_t us);
+/* Parses RFC 3339 (any offset, fractional seconds); -1 if not valid. */
+int	 time_parse_rfc3339(const char *, int64_t *us);
+/* Formats the compact form used in names: YYYYMMDDTHHMMSSZ. */
+const char *time_compact(char *buf, size_t size, int64_t us);
+
+/* Is this a valid capture name: [A-Za-z0-9][A-Za-z0-9._-]{0,79}. */
+int	 name_valid(const char *);
+
+/*
+ * Parses a whole decimal integer within [min, max]; -1 with *cause (new)
+ * if it is not one.
+ */
+int	 parse_ll(const char *, long long min, long long max, long long *out,
+	    char **cause);
+
+/* Constant-time equality of two strings (hashes both; length-blind). */
+int	 secret_equal(const char *, const char *);
+
+/*
+ * Reads a small file (a secret or token list) into a new string, at most
+ * max bytes; trailing newlines stripped. NULL with *cause (new) on error.
+ */
+char	*file_read_small(const char *path, size_t max, char **cause);
+
+/* Lower-case hex of len bytes into out (2*len+1). */
+void	 hex_encode(const unsigned char *, size_t len, char *out);
+
+/* Is this a relative path without "..", "." or empty components? */
+int	 relpath_safe(const char *);
+
+#endif
