@@ -1,1 +1,531 @@
-int main(void) { return 0; }
+/*
+ * alertcap: the command-line client. Talks to alertcapd's REST API with
+ * libcurl; prints tables for people and JSON (--json) for scripts.
+ */
+#include "config.h"
+
+#include <errno.h>
+#include <getopt.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <curl/curl.h>
+#include <jansson.h>
+
+#include "util.h"
+#include "xmalloc.h"
+
+#define CLI_MAX_BODY	(256 * 1024 * 1024)
+
+static const char	*cli_url = "http://127.0.0.1:8087";
+static const char	*cli_token;
+static int		 cli_json;
+
+static void __attribute__((noreturn))
+usage(void)
+{
+	fprintf(stderr,
+"usage: alertcap [-u URL] [-T TOKEN] [--json] COMMAND [ARGS]\n"
+"commands:\n"
+"  start NAME -i IFACE [--max-bytes-per-packet N] [--max-bytes-per-session N]\n"
+"             [--time-limit S] [--max-packets N] [--filter SPEC]...\n"
+"             [--bpf EXPR] [--file PATH]\n"
+"        SPEC: protocol=TCP|UDP|Any,local_ip=..,local_port=..,remote_ip=..,\n"
+"              remote_port=..  (values: single, list with ';', or range a-b)\n"
+"  list [--status STATUS] [--rule RULE]\n"
+"  show NAME\n"
+"  stop NAME\n"
+"  delete NAME\n"
+"  download NAME [-o FILE]\n"
+"environment: ALERTCAP_URL (default %s), ALERTCAP_TOKEN\n", cli_url);
+	exit(2);
+}
+
+static void __attribute__((noreturn, format(printf, 1, 2)))
+die(const char *fmt, ...)
+{
+	va_list	ap;
+
+	fprintf(stderr, "alertcap: ");
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fputc('\n', stderr);
+	exit(1);
+}
+
+static size_t
+on_body(char *p, size_t size, size_t n, void *arg)
+{
+	if (dynbuf_add(arg, p, size * n) == -1)
+		return (0);
+	return (size * n);
+}
+
+struct progress {
+	int	shown;
+};
+
+static int
+on_progress(void *arg, curl_off_t dltotal, curl_off_t dlnow,
+    curl_off_t ultotal, curl_off_t ulnow)
+{
+	struct progress	*pr = arg;
+	int		 i, width = 40, done;
+
+	if (dltotal <= 0)
+		return (0);
+	done = (int)(dlnow * width / dltotal);
+	fprintf(stderr, "\r[");
+	for (i = 0; i < width; i++)
+		fputc(i < done ? '#' : ' ', stderr);
+	fprintf(stderr, "] %3d%% %" CURL_FORMAT_CURL_OFF_T " bytes",
+	    (int)(dlnow * 100 / dltotal), dlnow);
+	pr->shown = 1;
+	return (0);
+}
+
+/*
+ * Sends one request; the response body goes to out (a dynbuf) or, if
+ * file is not NULL, to that file. Returns the HTTP status.
+ */
+static long
+request(const char *method, const char *path, const char *body,
+    struct dynbuf *out, FILE *file)
+{
+	struct curl_slist	*h = NULL;
+	struct progress		 pr = { 0 };
+	CURL			*c;
+	CURLcode		 rc;
+	char			*url, *auth;
+	long			 status = 0;
+
+	if ((c = curl_easy_init()) == NULL)
+		die("cannot initialise libcurl");
+	url = xasprintf("%s%s", cli_url, path);
+	curl_easy_setopt(c, CURLOPT_URL, url);
+	curl_easy_setopt(c, CURLOPT_CUSTOMREQUEST, method);
+	if (cli_token != NULL) {
+		auth = xasprintf("Authorization: Bearer %s", cli_token);
+		h = curl_slist_append(h, auth);
+		free(auth);
+	}
+	if (body != NULL) {
+		h = curl_slist_append(h, "Content-Type: application/json");
+		curl_easy_setopt(c, CURLOPT_POSTFIELDS, body);
+	}
+	curl_easy_setopt(c, CURLOPT_HTTPHEADER, h);
+	if (file != NULL) {
+		curl_easy_setopt(c, CURLOPT_WRITEDATA, file);
+		if (isatty(STDERR_FILENO)) {
+			curl_easy_setopt(c, CURLOPT_NOPROGRESS, 0L);
+			curl_easy_setopt(c, CURLOPT_XFERINFOFUNCTION,
+			    on_progress);
+			curl_easy_setopt(c, CURLOPT_XFERINFODATA, &pr);
+		}
+	} else {
+		curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, on_body);
+		curl_easy_setopt(c, CURLOPT_WRITEDATA, out);
+	}
+	rc = curl_easy_perform(c);
+	if (pr.shown)
+		fputc('\n', stderr);
+	if (rc != CURLE_OK)
+		die("%s: %s", cli_url, curl_easy_strerror(rc));
+	curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &status);
+	curl_slist_free_all(h);
+	curl_easy_cleanup(c);
+	free(url);
+	return (status);
+}
+
+/* Sends a request and parses a JSON answer; dies on an error status. */
+static json_t *
+call(const char *method, const char *path, json_t *body, long *status)
+{
+	struct dynbuf	 out;
+	json_t		*o = NULL, *e;
+	char		*text = NULL;
+	long		 st;
+
+	dynbuf_init(&out, CLI_MAX_BODY);
+	if (body != NULL)
+		text = json_dumps(body, JSON_COMPACT);
+	st = request(method, path, text, &out, NULL);
+	free(text);
+	if (out.len > 0)
+		o = json_loadb(out.buf, out.len, 0, NULL);
+	if (st >= 400) {
+		e = json_object_get(o, "error");
+		if (cli_json && o != NULL)
+			json_dumpf(o, stdout, JSON_INDENT(2)), putchar('\n');
+		if (e != NULL)
+			fprintf(stderr, "alertcap: %ld %s: %s\n", st,
+			    json_string_value(json_object_get(e, "code")),
+			    json_string_value(json_object_get(e, "message")));
+		else
+			fprintf(stderr, "alertcap: HTTP %ld\n", st);
+		exit(1);
+	}
+	dynbuf_free(&out);
+	if (status != NULL)
+		*status = st;
+	return (o);
+}
+
+static const char *
+str(json_t *o, const char *key)
+{
+	const char	*s = json_string_value(json_object_get(o, key));
+
+	return (s != NULL ? s : "-");
+}
+
+static void
+print_json(json_t *o)
+{
+	json_dumpf(o, stdout, JSON_INDENT(2));
+	putchar('\n');
+}
+
+/* One capture as "key: value" lines. */
+static void
+print_record(json_t *r)
+{
+	json_t		*e;
+	size_t		 i;
+
+	printf("name:          %s\n", str(r, "name"));
+	printf("node:          %s\n", str(r, "node"));
+	printf("status:        %s", str(r, "status"));
+	if (json_is_string(json_object_get(r, "stop_reason")))
+		printf(" (%s)", str(r, "stop_reason"));
+	printf("\ninterface:     %s\n", str(json_object_get(r, "target"),
+	    "interface"));
+	printf("packets:       %" JSON_INTEGER_FORMAT "\n",
+	    json_integer_value(json_object_get(r, "packets")));
+	printf("bytes:         %" JSON_INTEGER_FORMAT "\n",
+	    json_integer_value(json_object_get(r, "bytes")));
+	printf("kernel drops:  %" JSON_INTEGER_FORMAT "\n",
+	    json_integer_value(json_object_get(r, "kernel_drops")));
+	printf("created:       %s\n", str(r, "created_at"));
+	printf("started:       %s\n", str(r, "started_at"));
+	printf("stopped:       %s\n", str(r, "stopped_at"));
+	printf("file:          %s\n", str(r, "file"));
+	printf("sha256:        %s\n", str(r, "sha256"));
+	json_array_foreach(json_object_get(r, "uploads"), i, e)
+		printf("upload:        %s %s %s\n", str(e, "account"),
+		    str(e, "state"), str(e, "uri"));
+	json_array_foreach(json_object_get(r, "errors"), i, e)
+		printf("error:         %s: %s\n", str(e, "code"),
+		    str(e, "message"));
+}
+
+/* Parses "k=v,k=v" into a filter object; a part without '=' continues
+ * the previous value as a list ("local_ip=10.0.0.1,10.0.0.2"). */
+static json_t *
+parse_filter_spec(const char *spec)
+{
+	json_t		*f;
+	char		*copy, *part, *next, *eq, *key = NULL;
+	struct dynbuf	 val;
+
+	f = json_object();
+	dynbuf_init(&val, 65536);
+	copy = xstrdup(spec);
+	for (part = copy; part != NULL; part = next) {
+		if ((next = strchr(part, ',')) != NULL)
+			*next++ = '\0';
+		if ((eq = strchr(part, '=')) == NULL) {
+			if (key == NULL)
+				die("--filter '%s': expected key=value", spec);
+			dynbuf_addf(&val, ",%s", part);
+			continue;
+		}
+		if (key != NULL)
+			json_object_set_new(f, key, json_string(val.buf));
+		*eq = '\0';
+		key = part;
+		dynbuf_reset(&val);
+		dynbuf_addf(&val, "%s", eq + 1);
+	}
+	if (key != NULL)
+		json_object_set_new(f, key, json_string(val.buf));
+	free(copy);
+	dynbuf_free(&val);
+	return (f);
+}
+
+static long long
+num_arg(const char *opt, const char *s)
+{
+	long long	 v;
+	char		*cause;
+
+	if (parse_ll(s, 0, INT64_MAX, &v, &cause) == -1)
+		die("%s: %s", opt, cause);
+	return (v);
+}
+
+static int
+cmd_start(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "interface", required_argument, NULL, 'i' },
+		{ "max-bytes-per-packet", required_argument, NULL, 's' },
+		{ "snaplen", required_argument, NULL, 's' },
+		{ "max-bytes-per-session", required_argument, NULL, 'B' },
+		{ "time-limit", required_argument, NULL, 't' },
+		{ "max-packets", required_argument, NULL, 'c' },
+		{ "filter", required_argument, NULL, 'F' },
+		{ "bpf", required_argument, NULL, 'b' },
+		{ "file", required_argument, NULL, 'w' },
+		{ NULL, 0, NULL, 0 }
+	};
+	json_t	*p, *filters, *r;
+	char	*path;
+	int	 ch;
+
+	p = json_object();
+	filters = json_array();
+	optind = 0;	/* GNU getopt: restart its scan */
+	while ((ch = getopt_long(argc, argv, "i:s:B:t:c:F:b:w:", opts,
+	    NULL)) != -1) {
+		switch (ch) {
+		case 'i':
+			json_object_set_new(p, "target", json_pack("{s:s}",
+			    "interface", optarg));
+			break;
+		case 's':
+			json_object_set_new(p, "max_bytes_per_packet",
+			    json_integer(num_arg("--max-bytes-per-packet",
+			    optarg)));
+			break;
+		case 'B':
+			json_object_set_new(p, "max_bytes_per_session",
+			    json_integer(num_arg("--max-bytes-per-session",
+			    optarg)));
+			break;
+		case 't':
+			json_object_set_new(p, "time_limit_s",
+			    json_integer(num_arg("--time-limit", optarg)));
+			break;
+		case 'c':
+			json_object_set_new(p, "max_packets",
+			    json_integer(num_arg("--max-packets", optarg)));
+			break;
+		case 'F':
+			json_array_append_new(filters,
+			    parse_filter_spec(optarg));
+			break;
+		case 'b':
+			json_object_set_new(p, "bpf", json_string(optarg));
+			break;
+		case 'w':
+			json_object_set_new(p, "storage", json_pack("{s:s}",
+			    "file", optarg));
+			break;
+		default:
+			usage();
+		}
+	}
+	if (optind != argc - 1)
+		usage();
+	if (json_array_size(filters) > 0)
+		json_object_set(p, "filters", filters);
+	json_decref(filters);
+	path = xasprintf("/v1/captures/%s", argv[optind]);
+	r = call("PUT", path, p, NULL);
+	if (cli_json)
+		print_json(r);
+	else
+		printf("%s: %s\n", str(r, "name"), str(r, "status"));
+	json_decref(r);
+	json_decref(p);
+	free(path);
+	return (0);
+}
+
+static int
+cmd_list(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "status", required_argument, NULL, 's' },
+		{ "rule", required_argument, NULL, 'r' },
+		{ NULL, 0, NULL, 0 }
+	};
+	struct dynbuf	 path;
+	json_t		*o, *r;
+	size_t		 i;
+	char		*esc;
+	int		 ch;
+
+	dynbuf_init(&path, 4096);
+	dynbuf_addf(&path, "/v1/captures");
+	optind = 0;	/* GNU getopt: restart its scan */
+	while ((ch = getopt_long(argc, argv, "s:r:", opts, NULL)) != -1) {
+		if (ch != 's' && ch != 'r')
+			usage();
+		esc = curl_easy_escape(NULL, optarg, 0);
+		dynbuf_addf(&path, "%c%s=%s", strchr(path.buf, '?') ? '&' : '?',
+		    ch == 's' ? "status" : "rule", esc);
+		curl_free(esc);
+	}
+	o = call("GET", path.buf, NULL, NULL);
+	dynbuf_free(&path);
+	if (cli_json) {
+		print_json(o);
+		json_decref(o);
+		return (0);
+	}
+	printf("%-28s %-10s %-15s %-10s %10s %12s %s\n", "NAME", "STATUS",
+	    "REASON", "INTERFACE", "PACKETS", "BYTES", "CREATED");
+	json_array_foreach(json_object_get(o, "captures"), i, r) {
+		printf("%-28s %-10s %-15s %-10s %10" JSON_INTEGER_FORMAT
+		    " %12" JSON_INTEGER_FORMAT " %s\n", str(r, "name"),
+		    str(r, "status"), str(r, "stop_reason"),
+		    str(json_object_get(r, "target"), "interface"),
+		    json_integer_value(json_object_get(r, "packets")),
+		    json_integer_value(json_object_get(r, "bytes")),
+		    str(r, "created_at"));
+	}
+	json_decref(o);
+	return (0);
+}
+
+/* show, stop, delete: one name, one request. */
+static int
+cmd_simple(const char *cmd, int argc, char **argv)
+{
+	json_t	*o;
+	char	*path;
+
+	if (argc != 2)
+		usage();
+	if (strcmp(cmd, "stop") == 0) {
+		path = xasprintf("/v1/captures/%s/stop", argv[1]);
+		o = call("POST", path, NULL, NULL);
+	} else {
+		path = xasprintf("/v1/captures/%s", argv[1]);
+		o = call(strcmp(cmd, "show") == 0 ? "GET" : "DELETE", path,
+		    NULL, NULL);
+	}
+	free(path);
+	if (strcmp(cmd, "delete") == 0) {
+		if (!cli_json)
+			printf("%s: deleted (its file stays on the node)\n",
+			    argv[1]);
+	} else if (cli_json)
+		print_json(o);
+	else if (strcmp(cmd, "stop") == 0)
+		printf("%s: %s (%s)\n", str(o, "name"), str(o, "status"),
+		    str(o, "stop_reason"));
+	else
+		print_record(o);
+	json_decref(o);
+	return (0);
+}
+
+static int
+cmd_download(int argc, char **argv)
+{
+	struct dynbuf	 err;
+	FILE		*f;
+	char		*path, *out = NULL, *tmp;
+	long		 st;
+	int		 ch;
+
+	optind = 0;	/* GNU getopt: restart its scan */
+	while ((ch = getopt(argc, argv, "o:")) != -1) {
+		if (ch != 'o')
+			usage();
+		out = xstrdup(optarg);
+	}
+	if (optind != argc - 1)
+		usage();
+	if (out == NULL)
+		out = xasprintf("%s.pcap", argv[optind]);
+	tmp = xasprintf("%s.download", out);
+	if ((f = fopen(tmp, "wx")) == NULL)
+		die("%s: %s", tmp, strerror(errno));
+	path = xasprintf("/v1/captures/%s/file", argv[optind]);
+	st = request("GET", path, NULL, NULL, f);
+	if (fclose(f) != 0)
+		die("%s: %s", tmp, strerror(errno));
+	if (st != 200) {
+		/* The body is a JSON error: show it. */
+		dynbuf_init(&err, 65536);
+		f = fopen(tmp, "r");
+		if (f != NULL) {
+			char	buf[4096];
+			size_t	n = fread(buf, 1, sizeof buf - 1, f);
+
+			buf[n] = '\0';
+			dynbuf_addf(&err, "%s", buf);
+			fclose(f);
+		}
+		unlink(tmp);
+		die("HTTP %ld: %s", st, err.buf != NULL ? err.buf : "");
+	}
+	if (rename(tmp, out) == -1)
+		die("%s: %s", out, strerror(errno));
+	if (!cli_json)
+		printf("%s\n", out);
+	free(tmp);
+	free(out);
+	free(path);
+	return (0);
+}
+
+int
+main(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "url", required_argument, NULL, 'u' },
+		{ "token", required_argument, NULL, 'T' },
+		{ "json", no_argument, NULL, 'j' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 }
+	};
+	const char	*cmd;
+	int		 ch;
+
+	if (getenv("ALERTCAP_URL") != NULL)
+		cli_url = getenv("ALERTCAP_URL");
+	cli_token = getenv("ALERTCAP_TOKEN");
+	while ((ch = getopt_long(argc, argv, "+u:T:jh", opts, NULL)) != -1) {
+		switch (ch) {
+		case 'u':
+			cli_url = optarg;
+			break;
+		case 'T':
+			cli_token = optarg;
+			break;
+		case 'j':
+			cli_json = 1;
+			break;
+		default:
+			usage();
+		}
+	}
+	argc -= optind;
+	argv += optind;
+	if (argc < 1)
+		usage();
+	curl_global_init(CURL_GLOBAL_DEFAULT);
+	cmd = argv[0];
+	if (strcmp(cmd, "start") == 0)
+		return (cmd_start(argc, argv));
+	if (strcmp(cmd, "list") == 0)
+		return (cmd_list(argc, argv));
+	if (strcmp(cmd, "show") == 0 || strcmp(cmd, "stop") == 0 ||
+	    strcmp(cmd, "delete") == 0)
+		return (cmd_simple(cmd, argc, argv));
+	if (strcmp(cmd, "download") == 0)
+		return (cmd_download(argc, argv));
+	usage();
+}

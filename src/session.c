@@ -346,6 +346,8 @@ cap_start(struct capture *c, struct capture_params *p, char **cause)
 		return (SESS_FAILED);
 	}
 	c->timer = evtimer_new(sess_base, cap_timer, c);
+	/* Count the limit from now, not from the loop's cached time. */
+	event_base_update_cache_time(sess_base);
 	tv.tv_sec = p->time_limit_s;
 	tv.tv_usec = 0;
 	evtimer_add(c->timer, &tv);

@@ -1,0 +1,234 @@
+/*
+ * Filter translation: the golden table, and tricky cases compiled and run
+ * against crafted packets with pcap_offline_filter.
+ */
+#include "config.h"
+
+#include <arpa/inet.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <pcap/pcap.h>
+
+#include "unit.h"
+#include "filter.h"
+#include "xmalloc.h"
+
+static void
+test_golden(void **state)
+{
+	FILE	*f;
+	char	*path, line[8192], *tab, *expr, *cause;
+	json_t	*j;
+	int	 lineno = 0, cases = 0;
+
+	path = fixture_path("filters.golden");
+	f = fopen(path, "r");
+	assert_non_null(f);
+	while (fgets(line, sizeof line, f) != NULL) {
+		lineno++;
+		line[strcspn(line, "\n")] = '\0';
+		if (line[0] == '#' || line[0] == '\0')
+			continue;
+		tab = strchr(line, '\t');
+		assert_non_null(tab);
+		*tab++ = '\0';
+		j = json_loads(line, 0, NULL);
+		if (j == NULL)
+			fail_msg("filters.golden:%d: bad JSON", lineno);
+		cause = NULL;
+		expr = filter_translate(j, "filters", &cause);
+		if (*tab == '!') {
+			if (expr != NULL)
+				fail_msg("filters.golden:%d: expected error, "
+				    "got '%s'", lineno, expr);
+			if (strncmp(cause, tab + 1, strlen(tab + 1)) != 0)
+				fail_msg("filters.golden:%d: error '%s', "
+				    "expected '%s'", lineno, cause, tab + 1);
+			free(cause);
+		} else {
+			if (expr == NULL)
+				fail_msg("filters.golden:%d: %s", lineno, cause);
+			if (strcmp(expr, tab) != 0)
+				fail_msg("filters.golden:%d:\n got  %s\n want "
+				    "%s", lineno, expr, tab);
+			/* Every translation must compile. */
+			if (filter_check(expr, DLT_EN10MB, "filters",
+			    &cause) == -1)
+				fail_msg("filters.golden:%d: %s", lineno,
+				    cause);
+			free(expr);
+		}
+		json_decref(j);
+		cases++;
+	}
+	fclose(f);
+	free(path);
+	assert_true(cases > 30);
+}
+
+/* Builds an Ethernet frame with IPv4 or IPv6 and a TCP or UDP header. */
+static size_t
+craft(unsigned char *p, int v6, int proto, const char *src, const char *dst,
+    uint16_t sport, uint16_t dport)
+{
+	size_t	off = 14, l4;
+
+	memset(p, 0, 128);
+	p[12] = v6 ? 0x86 : 0x08;
+	p[13] = v6 ? 0xdd : 0x00;
+	if (v6) {
+		p[off] = 0x60;
+		p[off + 4] = 0;
+		p[off + 5] = 20;
+		p[off + 6] = (unsigned char)proto;
+		p[off + 7] = 64;
+		inet_pton(AF_INET6, src, p + off + 8);
+		inet_pton(AF_INET6, dst, p + off + 24);
+		l4 = off + 40;
+	} else {
+		p[off] = 0x45;
+		p[off + 3] = 40;
+		p[off + 8] = 64;
+		p[off + 9] = (unsigned char)proto;
+		inet_pton(AF_INET, src, p + off + 12);
+		inet_pton(AF_INET, dst, p + off + 16);
+		l4 = off + 20;
+	}
+	p[l4] = (unsigned char)(sport >> 8);
+	p[l4 + 1] = (unsigned char)sport;
+	p[l4 + 2] = (unsigned char)(dport >> 8);
+	p[l4 + 3] = (unsigned char)dport;
+	if (proto == 6)
+		p[l4 + 12] = 0x50;
+	return (l4 + 20);
+}
+
+/* Does the filter JSON match the crafted packet? */
+static int
+matches(const char *filters, int v6, int proto, const char *src,
+    const char *dst, uint16_t sport, uint16_t dport)
+{
+	struct bpf_program	 prog;
+	struct pcap_pkthdr	 h;
+	unsigned char		 pkt[128];
+	pcap_t			*p;
+	json_t			*j;
+	char			*expr, *cause = NULL;
+	int			 rc;
+
+	j = json_loads(filters, 0, NULL);
+	assert_non_null(j);
+	expr = filter_translate(j, "filters", &cause);
+	if (expr == NULL)
+		fail_msg("%s: %s", filters, cause);
+	p = pcap_open_dead(DLT_EN10MB, 65535);
+	if (pcap_compile(p, &prog, expr, 1, PCAP_NETMASK_UNKNOWN) == -1)
+		fail_msg("%s: %s", expr, pcap_geterr(p));
+	memset(&h, 0, sizeof h);
+	h.caplen = h.len = (uint32_t)craft(pkt, v6, proto, src, dst, sport,
+	    dport);
+	rc = pcap_offline_filter(&prog, &h, pkt) != 0;
+	pcap_freecode(&prog);
+	pcap_close(p);
+	free(expr);
+	json_decref(j);
+	return (rc);
+}
+
+static void
+test_local_either_direction(void **state)
+{
+	const char *f = "[{\"protocol\": \"TCP\", \"local_ip\": \"10.0.0.5\", "
+	    "\"local_port\": \"80\", \"remote_port\": \"1024-65535\"}]";
+
+	/* Inbound and outbound of the same conversation both match. */
+	assert_true(matches(f, 0, 6, "192.0.2.1", "10.0.0.5", 40000, 80));
+	assert_true(matches(f, 0, 6, "10.0.0.5", "192.0.2.1", 80, 40000));
+	/* The local port on the remote side does not. */
+	assert_false(matches(f, 0, 6, "192.0.2.1", "10.0.0.5", 80, 40000));
+	/* UDP does not match a TCP filter. */
+	assert_false(matches(f, 0, 17, "192.0.2.1", "10.0.0.5", 40000, 80));
+	/* Remote port below the range. */
+	assert_false(matches(f, 0, 6, "192.0.2.1", "10.0.0.5", 1000, 80));
+}
+
+static void
+test_ranges_and_lists(void **state)
+{
+	const char *f = "[{\"local_ip\": \"10.0.0.1-10.0.0.20\"}]";
+	const char *g = "[{\"remote_ip\": \"10.9.0.0/16;10.8.0.7\", "
+	    "\"protocol\": \"UDP\"}]";
+
+	assert_true(matches(f, 0, 6, "10.0.0.1", "1.1.1.1", 1, 2));
+	assert_true(matches(f, 0, 6, "1.1.1.1", "10.0.0.20", 1, 2));
+	assert_true(matches(f, 0, 17, "10.0.0.13", "1.1.1.1", 1, 2));
+	assert_false(matches(f, 0, 6, "10.0.0.21", "1.1.1.1", 1, 2));
+	assert_false(matches(f, 0, 6, "10.0.0.0", "1.1.1.1", 1, 2));
+	assert_true(matches(g, 0, 17, "10.9.200.1", "1.1.1.1", 1, 2));
+	assert_true(matches(g, 0, 17, "1.1.1.1", "10.8.0.7", 1, 2));
+	assert_false(matches(g, 0, 17, "1.1.1.1", "10.8.0.8", 1, 2));
+}
+
+static void
+test_ipv6(void **state)
+{
+	const char *f = "[{\"protocol\": \"UDP\", \"local_ip\": "
+	    "\"2001:db8::10-2001:db8::1f\", \"remote_port\": \"53\"}]";
+
+	assert_true(matches(f, 1, 17, "2001:db8::1a", "2001:db8:1::1", 5353,
+	    53));
+	assert_true(matches(f, 1, 17, "2001:db8:1::1", "2001:db8::10", 53,
+	    5353));
+	assert_false(matches(f, 1, 17, "2001:db8::20", "2001:db8:1::1", 5353,
+	    53));
+	assert_false(matches(f, 0, 17, "10.0.0.1", "10.0.0.2", 5353, 53));
+}
+
+static void
+test_filters_or(void **state)
+{
+	const char *f = "[{\"protocol\": \"TCP\", \"local_port\": \"22\"}, "
+	    "{\"protocol\": \"UDP\", \"remote_port\": \"53\"}]";
+
+	assert_true(matches(f, 0, 6, "1.1.1.1", "2.2.2.2", 22, 5000));
+	assert_true(matches(f, 0, 17, "1.1.1.1", "2.2.2.2", 5000, 53));
+	assert_false(matches(f, 0, 17, "1.1.1.1", "2.2.2.2", 22, 5000));
+	assert_false(matches(f, 0, 6, "1.1.1.1", "2.2.2.2", 5000, 53));
+}
+
+static void
+test_bpf_and(void **state)
+{
+	char	*e, *cause = NULL;
+
+	e = filter_and("tcp", "port 80");
+	assert_string_equal(e, "(tcp) and (port 80)");
+	free(e);
+	e = filter_and("", "port 80");
+	assert_string_equal(e, "port 80");
+	free(e);
+	e = filter_and("tcp", "");
+	assert_string_equal(e, "tcp");
+	free(e);
+	assert_int_equal(filter_check("port eighty", DLT_EN10MB, "bpf",
+	    &cause), -1);
+	assert_non_null(strstr(cause, "bpf: "));
+	free(cause);
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_golden),
+		cmocka_unit_test(test_local_either_direction),
+		cmocka_unit_test(test_ranges_and_lists),
+		cmocka_unit_test(test_ipv6),
+		cmocka_unit_test(test_filters_or),
+		cmocka_unit_test(test_bpf_and),
+	};
+
+	return (cmocka_run_group_tests_name("filter", tests, NULL, NULL));
+}
