@@ -1,0 +1,226 @@
+# Shared helpers of the integration tests: TAP output, a daemon on a free
+# loopback port in a temporary directory, network namespaces joined by a
+# veth pair, and clean-up of all of it. Source it; then call plan.
+
+set -u
+: "${builddir:=$(cd "$(dirname "$0")/../.." && pwd)}"
+: "${srcdir:=$builddir}"
+ALERTCAPD=$builddir/alertcapd
+ALERTCAP=$builddir/alertcap
+PKTGEN=$builddir/tests/tools/pktgen
+
+T_N=0
+T_FAILED=0
+T_DIR=$(mktemp -d /tmp/alertcap-test.XXXXXX)
+T_PIDS=()
+T_NETNS=()
+
+t_cleanup() {
+	local pid ns
+	for pid in "${T_PIDS[@]}"; do
+		kill -TERM "$pid" 2>/dev/null
+	done
+	for pid in "${T_PIDS[@]}"; do
+		for _ in $(seq 50); do
+			kill -0 "$pid" 2>/dev/null || break
+			sleep 0.1
+		done
+		kill -KILL "$pid" 2>/dev/null
+	done
+	for ns in "${T_NETNS[@]}"; do
+		ip netns del "$ns" 2>/dev/null
+	done
+	if [ "$T_FAILED" -eq 0 ] && [ -z "${KEEP:-}" ]; then
+		rm -rf "$T_DIR"
+	else
+		echo "# kept $T_DIR"
+	fi
+}
+trap t_cleanup EXIT
+
+plan() { echo "1..$1"; }
+skip_all() { echo "1..0 # SKIP $*"; exit 0; }
+
+# ok COND-EXIT-STATUS DESCRIPTION: "ok N - desc" or "not ok N - desc".
+ok() {
+	local rc=$1; shift
+	T_N=$((T_N + 1))
+	if [ "$rc" -eq 0 ]; then
+		echo "ok $T_N - $*"
+	else
+		echo "not ok $T_N - $*"
+		T_FAILED=$((T_FAILED + 1))
+	fi
+}
+
+# is GOT WANT DESCRIPTION
+is() {
+	local got=$1 want=$2; shift 2
+	if [ "$got" = "$want" ]; then
+		ok 0 "$*"
+	else
+		ok 1 "$*"
+		echo "#   got:  '$got'"
+		echo "#   want: '$want'"
+	fi
+}
+
+# like GOT SUBSTRING DESCRIPTION
+like() {
+	local got=$1 want=$2; shift 2
+	case "$got" in
+	*"$want"*) ok 0 "$*" ;;
+	*) ok 1 "$*"; echo "#   got:  '$got'"; echo "#   want: *'$want'*" ;;
+	esac
+}
+
+need_root() {
+	[ "$(id -u)" -eq 0 ] || skip_all "needs root (network namespaces)"
+}
+
+need_cmd() {
+	local c
+	for c in "$@"; do
+		command -v "$c" >/dev/null 2>&1 || skip_all "needs $c"
+	done
+}
+
+# A free TCP port on loopback.
+free_port() {
+	local p
+	while :; do
+		p=$((20000 + RANDOM % 30000))
+		if ! ss -Hltn "sport = :$p" 2>/dev/null | grep -q .; then
+			echo "$p"
+			return
+		fi
+	done
+}
+
+# start_daemon NAME [NETNS] [EXTRA-JSON-MEMBERS]: writes a config in
+# $T_DIR/NAME, starts alertcapd there, waits for /healthz. Sets URL, DPID.
+start_daemon() {
+	local name=$1 ns=${2:-} extra=${3:-}
+	local dir=$T_DIR/$name
+	mkdir -p "$dir"
+	PORT=$(free_port)
+	cat > "$dir/alertcap.json" <<JSON
+{
+  "node": "$name",
+  "listen": [{"address": "127.0.0.1", "port": $PORT}],
+  "captures": {"root": "$dir/captures", "ring_bytes": 8388608${CAPTURES_EXTRA:-}},
+  "state": {"path": "$dir/alertcap.db"}${extra:+,
+  $extra}
+}
+JSON
+	launch_daemon "$name" "$ns"
+}
+
+# launch_daemon NAME [NETNS]: (re)starts the daemon of an existing dir.
+launch_daemon() {
+	local name=$1 ns=${2:-}
+	local dir=$T_DIR/$name
+	if [ -n "$ns" ]; then
+		ip netns exec "$ns" "$ALERTCAPD" -f -c "$dir/alertcap.json" \
+		    >>"$dir/daemon.log" 2>&1 &
+	else
+		(cd "$dir" && exec "$ALERTCAPD" -f -c "$dir/alertcap.json") \
+		    >>"$dir/daemon.log" 2>&1 &
+	fi
+	DPID=$!
+	T_PIDS+=("$DPID")
+	URL=http://127.0.0.1:$PORT
+	DDIR=$dir
+	wait_http "$URL/healthz" "$ns" || {
+		echo "# daemon $name did not start:"
+		sed 's/^/#   /' "$dir/daemon.log"
+		return 1
+	}
+}
+
+# in_ns NS CMD...: runs CMD in NS, or here when NS is empty.
+in_ns() {
+	local ns=$1; shift
+	if [ -n "$ns" ]; then ip netns exec "$ns" "$@"; else "$@"; fi
+}
+
+wait_http() {
+	local url=$1 ns=${2:-}
+	for _ in $(seq 100); do
+		in_ns "$ns" curl -fs -o /dev/null "$url" && return 0
+		sleep 0.05
+	done
+	return 1
+}
+
+# api METHOD PATH [BODY]: prints "STATUS BODY"; NS from $API_NS.
+api() {
+	local method=$1 path=$2 body=${3:-}
+	local args=(-s -o "$T_DIR/body" -w '%{http_code}' -X "$method")
+	[ -n "$body" ] && args+=(-H 'Content-Type: application/json' --data-binary "$body")
+	[ -n "${TOKEN:-}" ] && args+=(-H "Authorization: Bearer $TOKEN")
+	local code
+	code=$(in_ns "${API_NS:-}" curl "${args[@]}" "$URL$path")
+	echo "$code $(cat "$T_DIR/body")"
+}
+
+# field JSON-TEXT JQ-FILTER
+field() { jq -r "$2" <<<"$1" 2>/dev/null; }
+
+# wait_status NAME STATUS [SECONDS]: polls until the capture has STATUS.
+wait_status() {
+	local name=$1 want=$2 secs=${3:-10} got
+	for _ in $(seq $((secs * 20))); do
+		got=$(api GET "/v1/captures/$name" | cut -d' ' -f2- | jq -r .status 2>/dev/null)
+		[ "$got" = "$want" ] && return 0
+		sleep 0.05
+	done
+	echo "# $name: status '$got', wanted '$want'"
+	return 1
+}
+
+# record NAME: the capture's JSON record.
+record() { api GET "/v1/captures/$1" | cut -d' ' -f2-; }
+
+# local_file NAME: the path of a finished capture's file.
+local_file() { record "$1" | jq -r .file | sed 's|^file://||'; }
+
+# pcap_count FILE [EXPR]: packets in FILE (matching EXPR).
+pcap_count() {
+	local f=$1; shift
+	tcpdump -nn -r "$f" "$@" 2>/dev/null | wc -l
+}
+
+# make_netns: two namespaces ($NS_A local, $NS_B remote) joined by veth
+# ($IF_A 10.77.0.1/24 fd77::1/64, $IF_B 10.77.0.2/24 fd77::2/64).
+make_netns() {
+	local id=$$
+	NS_A=ac-a-$id
+	NS_B=ac-b-$id
+	IF_A=veth-a
+	IF_B=veth-b
+	ip netns add "$NS_A" || return 1
+	T_NETNS+=("$NS_A")
+	ip netns add "$NS_B" || return 1
+	T_NETNS+=("$NS_B")
+	ip link add "$IF_A" netns "$NS_A" type veth peer name "$IF_B" netns "$NS_B" || return 1
+	ip -n "$NS_A" addr add 10.77.0.1/24 dev "$IF_A"
+	ip -n "$NS_B" addr add 10.77.0.2/24 dev "$IF_B"
+	ip -n "$NS_A" addr add 10.77.0.9/24 dev "$IF_A"
+	ip -n "$NS_A" -6 addr add fd77::1/64 dev "$IF_A" nodad
+	ip -n "$NS_B" -6 addr add fd77::2/64 dev "$IF_B" nodad
+	ip -n "$NS_A" link set lo up
+	ip -n "$NS_B" link set lo up
+	ip -n "$NS_A" link set "$IF_A" up
+	ip -n "$NS_B" link set "$IF_B" up
+	# No router solicitations or other chatter on the test link.
+	ip netns exec "$NS_A" sysctl -qw net.ipv6.conf.$IF_A.router_solicitations=0 2>/dev/null
+	ip netns exec "$NS_B" sysctl -qw net.ipv6.conf.$IF_B.router_solicitations=0 2>/dev/null
+	MAC_A=$(ip -n "$NS_A" -br link show "$IF_A" | awk '{print $3}')
+	MAC_B=$(ip -n "$NS_B" -br link show "$IF_B" | awk '{print $3}')
+}
+
+# replay FILE: sends FILE from the remote namespace onto the link.
+replay() {
+	ip netns exec "$NS_B" tcpreplay -q -i "$IF_B" --pps="${PPS:-20000}" "$1" >/dev/null 2>&1
+}
