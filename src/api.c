@@ -508,7 +508,8 @@ api_init(struct event_base *base, const struct conf *conf, char **cause)
 		evhttp_set_max_body_size(al->http, conf->max_body_bytes);
 		evhttp_set_timeout(al->http, (int)conf->request_timeout_s);
 		evhttp_set_allowed_methods(al->http, EVHTTP_REQ_GET |
-		    EVHTTP_REQ_PUT | EVHTTP_REQ_POST | EVHTTP_REQ_DELETE);
+		    EVHTTP_REQ_PUT | EVHTTP_REQ_POST | EVHTTP_REQ_DELETE |
+		    EVHTTP_REQ_HEAD | EVHTTP_REQ_PATCH | EVHTTP_REQ_OPTIONS);
 		if (l->has_tls) {
 			char	tf[48];
 

@@ -265,26 +265,35 @@ sess_usage(struct sess_usage *u)
 	}
 }
 
-/* Does a file already stand at relpath (or its .part)? */
-static int
-cap_file_exists(const char *relpath)
+/*
+ * Checks where a new capture's file would go: its directories inside the
+ * root (made if missing, never through a symlink), and no file there yet.
+ */
+static enum sess_result
+cap_check_file(const char *relpath, char **cause)
 {
 	struct stat	 st;
 	const char	*base;
-	char		*part, *cause = NULL;
-	int		 dirfd, rc;
+	char		*part, *why = NULL;
+	int		 dirfd, exists;
 
-	if ((dirfd = pcapfile_dir(sess_rootfd, relpath, 0, &base,
-	    &cause)) == -1) {
-		free(cause);
-		return (0);
+	if ((dirfd = pcapfile_dir(sess_rootfd, relpath, 1, &base,
+	    &why)) == -1) {
+		*cause = xasprintf("storage.file: %s", why);
+		free(why);
+		return (SESS_INVALID);
 	}
 	part = xasprintf("%s%s", base, PART_SUFFIX);
-	rc = fstatat(dirfd, base, &st, AT_SYMLINK_NOFOLLOW) == 0 ||
+	exists = fstatat(dirfd, base, &st, AT_SYMLINK_NOFOLLOW) == 0 ||
 	    fstatat(dirfd, part, &st, AT_SYMLINK_NOFOLLOW) == 0;
 	free(part);
 	close(dirfd);
-	return (rc);
+	if (exists) {
+		*cause = xasprintf("storage.file: '%s' exists already",
+		    relpath);
+		return (SESS_CONFLICT);
+	}
+	return (SESS_OK);
 }
 
 /* Forgets a capture that never started (its record and its file). */
@@ -392,13 +401,14 @@ session_create(json_t *params, const char *name, json_t *trigger,
 	    p.name, time_compact(ts, sizeof ts, c->rec->created_at));
 	c->max_bytes = p.max_bytes;
 	c->max_packets = p.max_packets;
-	if (cap_file_exists(c->rec->file)) {
-		*cause = xasprintf("storage.file: '%s' exists already",
-		    c->rec->file);
-		sess_stats.refused_conflict++;
+	if ((rc = cap_check_file(c->rec->file, cause)) != SESS_OK) {
+		if (rc == SESS_CONFLICT)
+			sess_stats.refused_conflict++;
+		else
+			sess_stats.refused_invalid++;
 		cap_free(c);
 		params_clear(&p);
-		return (SESS_CONFLICT);
+		return (rc);
 	}
 	TAILQ_INSERT_TAIL(&sess_all, c, entry);
 	record_event(c->rec, NULL);
