@@ -1,0 +1,85 @@
+#!/bin/bash
+# The daemon's own life: SIGTERM stops every capture with Shutdown and
+# exits 0; kill -9 mid-capture leaves a record that the next start turns
+# into Stopped/Interrupted with a readable file; SIGHUP reloads limits and
+# keeps the old configuration when the new one is broken; -t checks config.
+. "$(dirname "$0")/lib.sh"
+need_root
+need_cmd jq curl tshark capinfos
+
+plan 24
+
+# -t: every error as file:line:col, non-zero exit.
+cat > "$T_DIR/bad.json" <<'JSON'
+{
+  "captures": {"max_concurent": 4,
+               "ring_bytes": 10},
+  "listen": [{"port": "80"}]
+}
+JSON
+out=$("$ALERTCAPD" -t -c "$T_DIR/bad.json" 2>&1)
+ok "$([ $? -ne 0 ]; echo $?)" "-t fails on a bad config"
+like "$out" "$T_DIR/bad.json:2:16: captures.max_concurent: unknown key" "-t names file:line:col and the key"
+like "$out" "$T_DIR/bad.json:3:16: captures.ring_bytes: 10 is out of range" "-t reports every error (bounds)"
+like "$out" "$T_DIR/bad.json:4:15: listen[0].port: must be an integer" "-t reports every error (type)"
+echo '{"node": "ok-node"}' > "$T_DIR/good.json"
+"$ALERTCAPD" -t -c "$T_DIR/good.json" >/dev/null 2>&1
+ok $? "-t passes a good config"
+out=$("$ALERTCAPD" -t -c "$T_DIR/missing.json" 2>&1)
+like "$out" "$T_DIR/missing.json: No such file" "-t names a missing file"
+
+# SIGTERM: Shutdown.
+start_daemon life || exit 1
+api PUT /v1/captures/s1 '{"target": {"interface": "lo"}}' >/dev/null
+api PUT /v1/captures/s2 '{"target": {"interface": "lo"}, "filters": [{"protocol": "UDP"}]}' >/dev/null
+curl -s "$URL/healthz" >/dev/null
+kill -TERM "$DPID"
+wait "$DPID"
+is "$?" 0 "SIGTERM: exit status 0"
+db=$DDIR/alertcap.db
+is "$(sqlite3 "$db" "select count(*) from captures where status = 'Stopped' and json_extract(record, '$.stop_reason') = 'Shutdown'")" 2 "SIGTERM: both captures Stopped/Shutdown on record"
+f=$(sqlite3 "$db" "select json_extract(record, '$.file') from captures where name = 's1'" | sed 's|^file://||')
+capinfos "$f" >/dev/null 2>&1
+ok $? "SIGTERM: the file is whole and final"
+
+# kill -9 mid-capture: Interrupted, file repaired, readable.
+launch_daemon life || exit 1
+api PUT /v1/captures/k1 '{"target": {"interface": "lo"}, "bpf": "icmp"}' >/dev/null
+ping -c 30 -i 0.01 -s 200 127.0.0.1 >/dev/null 2>&1
+sleep 1.2	# at least one flush reached the file
+kill -KILL "$DPID"
+wait "$DPID" 2>/dev/null
+part=$(ls "$DDIR"/captures/k1_*.pcap.part 2>/dev/null)
+ok "$([ -n "$part" ]; echo $?)" "kill -9: the file is left under its temporary name"
+# Cut the last record in half, as a crash mid-write could.
+size=$(stat -c %s "$part")
+truncate -s $((size - 100)) "$part"
+is "$(sqlite3 "$db" "select status from captures where name = 'k1'")" Running "kill -9: the record still says Running"
+launch_daemon life || exit 1
+r=$(record k1)
+is "$(field "$r" .status)" Stopped "restart: Stopped"
+is "$(field "$r" .stop_reason)" Interrupted "restart: Interrupted"
+f=$(field "$r" .file | sed 's|^file://||')
+ok "$([ -f "$f" ] && [ ! -e "$part" ]; echo $?)" "restart: the file has its final name"
+tshark -r "$f" >/dev/null 2>&1
+ok $? "restart: tshark reads the repaired file"
+is "$(pcap_count "$f")" "$(field "$r" .packets)" "restart: packets on record match the file"
+ok "$([ "$(field "$r" .packets)" -ge 50 ]; echo $?)" "restart: the packets before the crash are kept ($(field "$r" .packets))"
+is "$(field "$r" .sha256)" "$(sha256sum "$f" | cut -d' ' -f1)" "restart: sha256 of the repaired file"
+like "$(field "$r" '.events[-1].message')" "found at restart" "restart: the event says why"
+
+# SIGHUP: limits change live; a broken file keeps the old config.
+cfg=$DDIR/alertcap.json
+cp "$cfg" "$cfg.orig"
+jq '.captures.max_concurrent = 1' "$cfg.orig" > "$cfg"
+kill -HUP "$DPID"
+sleep 0.3
+is "$(api PUT /v1/captures/h1 '{"target": {"interface": "lo"}}' | cut -d' ' -f1)" 201 "reload: first capture fits"
+is "$(api PUT /v1/captures/h2 '{"target": {"interface": "lo"}}' | cut -d' ' -f1)" 429 "reload: max_concurrent 1 is in force"
+echo '{"captures": {"max_concurrent": "many"}}' > "$cfg"
+kill -HUP "$DPID"
+sleep 0.3
+like "$(cat "$DDIR/daemon.log")" "reload failed; keeping the running configuration" "reload of a broken file is refused and logged"
+is "$(api PUT /v1/captures/h2 '{"target": {"interface": "lo"}}' | cut -d' ' -f1)" 429 "reload: the old limits stay"
+kill -0 "$DPID"
+ok $? "the daemon still runs"
