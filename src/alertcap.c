@@ -23,13 +23,17 @@
 
 static const char	*cli_url = "http://127.0.0.1:8087";
 static const char	*cli_token;
+static const char	*cli_cacert;
+static const char	*cli_cert;
+static const char	*cli_key;
 static int		 cli_json;
 
 static void __attribute__((noreturn))
 usage(void)
 {
 	fprintf(stderr,
-"usage: alertcap [-u URL] [-T TOKEN] [--json] COMMAND [ARGS]\n"
+"usage: alertcap [-u URL] [-T TOKEN] [--json] [--cacert PEM]\n"
+"                [--cert PEM --key PEM] COMMAND [ARGS]\n"
 "commands:\n"
 "  start NAME -i IFACE [--max-bytes-per-packet N] [--max-bytes-per-session N]\n"
 "             [--time-limit S] [--max-packets N] [--filter SPEC]...\n"
@@ -119,6 +123,12 @@ request(const char *method, const char *path, const char *body,
 		curl_easy_setopt(c, CURLOPT_POSTFIELDS, body);
 	}
 	curl_easy_setopt(c, CURLOPT_HTTPHEADER, h);
+	if (cli_cacert != NULL)
+		curl_easy_setopt(c, CURLOPT_CAINFO, cli_cacert);
+	if (cli_cert != NULL)
+		curl_easy_setopt(c, CURLOPT_SSLCERT, cli_cert);
+	if (cli_key != NULL)
+		curl_easy_setopt(c, CURLOPT_SSLKEY, cli_key);
 	if (file != NULL) {
 		curl_easy_setopt(c, CURLOPT_WRITEDATA, file);
 		if (isatty(STDERR_FILENO)) {
@@ -488,6 +498,9 @@ main(int argc, char **argv)
 		{ "url", required_argument, NULL, 'u' },
 		{ "token", required_argument, NULL, 'T' },
 		{ "json", no_argument, NULL, 'j' },
+		{ "cacert", required_argument, NULL, 'C' },
+		{ "cert", required_argument, NULL, 'E' },
+		{ "key", required_argument, NULL, 'K' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 }
 	};
@@ -507,6 +520,15 @@ main(int argc, char **argv)
 			break;
 		case 'j':
 			cli_json = 1;
+			break;
+		case 'C':
+			cli_cacert = optarg;
+			break;
+		case 'E':
+			cli_cert = optarg;
+			break;
+		case 'K':
+			cli_key = optarg;
 			break;
 		default:
 			usage();

@@ -89,8 +89,8 @@ need_cmd() {
 free_port() {
 	local p
 	while :; do
-		p=$((20000 + RANDOM % 30000))
-		if ! ss -Hltn "sport = :$p" 2>/dev/null | grep -q .; then
+		p=$((20000 + RANDOM % 12000))	# below the ephemeral range
+		if ! ss -Htan "sport = :$p" 2>/dev/null | grep -q .; then
 			echo "$p"
 			return
 		fi
