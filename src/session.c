@@ -381,6 +381,13 @@ session_create(json_t *params, const char *name, json_t *trigger,
 		sess_stats.refused_invalid++;
 		return (SESS_INVALID);
 	}
+	if (p.node != NULL && strcmp(p.node, sess_node) != 0) {
+		*cause = xasprintf("target.node: '%s' is not this node (%s), "
+		    "and this node reaches no other", p.node, sess_node);
+		sess_stats.refused_invalid++;
+		params_clear(&p);
+		return (SESS_INVALID);
+	}
 	if (cap_find(p.name) != NULL) {
 		*cause = xasprintf("name: a capture named '%s' exists", p.name);
 		sess_stats.refused_conflict++;

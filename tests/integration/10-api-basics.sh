@@ -6,7 +6,7 @@
 need_root
 need_cmd jq curl tshark
 
-plan 45
+plan 49
 CAPTURES_EXTRA=', "max_concurrent": 3, "max_total_bytes": 3000000, "defaults": {"max_bytes_per_session": 100000}' \
     start_daemon api || exit 1
 
@@ -62,6 +62,26 @@ ln -s "$T_DIR/outside" "$DDIR/captures/link"
 like "$(err PUT /v1/captures/b '{"target": {"interface": "lo"}, "storage": {"file": "link/x.pcap"}}')" "symlink" "symlink escape: refused"
 ok "$([ -z "$(ls "$T_DIR/outside")" ]; echo $?)" "nothing was written outside captures.root"
 is "$(api GET /v1/captures/b | cut -d' ' -f1)" 404 "a refused capture leaves no record"
+like "$(err PUT /v1/captures/b '{"target": {"interface": "lo", "node": "elsewhere"}}')" "target.node: 'elsewhere' is not this node" "another node's capture: 400"
+# Malformed bodies of every kind: each a 400, and the daemon lives on.
+bad=0
+deep=$(printf '[%.0s' $(seq 5000))
+for body in '{' '[]' 'null' '"x"' '{"target": null}' '{"target": {"interface": 5}}' \
+    '{"target": {"interface": "lo"}, "time_limit_s": 1e999}' \
+    '{"target": {"interface": "lo"}, "max_packets": -5}' \
+    '{"target": {"interface": "lo"}, "filters": {}}' \
+    '{"target": {"interface": "lo"}, "filters": [null]}' \
+    '{"target": {"interface": "lo"}, "filters": [{"local_ip": "\u0000"}]}' \
+    '{"target": {"interface": "lo"}, "bpf": "\u00e9\u00e9"}' \
+    '{"target": {"interface": "lo"}, "storage": {"file": ""}}' \
+    '{"target": {"interface": "lo"}, "storage": []}' \
+    "$deep" $'\xff\xfe{}' '{"a": 1, "a": 2}'; do
+	code=$(api PUT /v1/captures/m "$body" | cut -d' ' -f1)
+	[ "$code" = 400 ] || { bad=$((bad + 1)); echo "# $code for: ${body:0:60}"; }
+done
+is "$bad" 0 "every malformed body is a 400"
+is "$(api GET /healthz | cut -d' ' -f1)" 200 "the daemon lives on"
+is "$(api GET /v1/captures/m | cut -d' ' -f1)" 404 "and recorded none of them"
 is "$(api PATCH /v1/captures/x | cut -d' ' -f1)" 405 "unsupported method: 405"
 is "$(api POST /v1/captures | cut -d' ' -f1)" 405 "POST to the list: 405"
 is "$(api GET /v2/whatever | cut -d' ' -f1)" 404 "unknown path: 404"

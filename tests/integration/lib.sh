@@ -30,6 +30,13 @@ t_cleanup() {
 	for ns in "${T_NETNS[@]}"; do
 		ip netns del "$ns" 2>/dev/null
 	done
+	# Every script ends with this check, counted in its plan.
+	if [ "$T_PLANNED" -eq 1 ]; then
+		local reports
+		reports=$(cat "$T_DIR"/*/daemon.log "$T_DIR"/*/log 2>/dev/null |
+		    grep -E 'AddressSanitizer|LeakSanitizer|runtime error:' | head -5)
+		is "$reports" "" "daemon logs hold no sanitizer report"
+	fi
 	if [ "$T_FAILED" -eq 0 ] && [ -z "${KEEP:-}" ]; then
 		rm -rf "$T_DIR"
 	else
@@ -38,7 +45,8 @@ t_cleanup() {
 }
 trap t_cleanup EXIT
 
-plan() { echo "1..$1"; }
+T_PLANNED=0
+plan() { echo "1..$(($1 + 1))"; T_PLANNED=1; }
 skip_all() { echo "1..0 # SKIP $*"; exit 0; }
 
 # ok COND-EXIT-STATUS DESCRIPTION: "ok N - desc" or "not ok N - desc".
