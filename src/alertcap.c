@@ -16,6 +16,7 @@
 #include <curl/curl.h>
 #include <jansson.h>
 
+#include "rule.h"
 #include "util.h"
 #include "xmalloc.h"
 
@@ -45,6 +46,10 @@ usage(void)
 "  stop NAME\n"
 "  delete NAME\n"
 "  download NAME [-o FILE]\n"
+"  rules check [DIR]           check rule files offline (default ./rules)\n"
+"  rules list                  the rules the daemon has loaded\n"
+"  rules test ALERT.json [--format F]   which rules match, what would start\n"
+"  alert send ALERT.json [--format F]   post an alert as a webhook would\n"
 "environment: ALERTCAP_URL (default %s), ALERTCAP_TOKEN\n", cli_url);
 	exit(2);
 }
@@ -491,6 +496,129 @@ cmd_download(int argc, char **argv)
 	return (0);
 }
 
+/* Reads a whole file as JSON text (new); dies naming it on error. */
+static char *
+read_json_file(const char *path)
+{
+	json_error_t	 jerr;
+	json_t		*j;
+	char		*text, *cause;
+
+	if ((text = file_read_small(path, CLI_MAX_BODY, &cause)) == NULL)
+		die("%s", cause);
+	if ((j = json_loads(text, 0, &jerr)) == NULL)
+		die("%s:%d:%d: %s", path, jerr.line, jerr.column, jerr.text);
+	json_decref(j);
+	return (text);
+}
+
+/* rules test / alert send: post a payload and print the outcomes. */
+static int
+cmd_post_alert(int argc, char **argv, int dry_run)
+{
+	static const struct option opts[] = {
+		{ "format", required_argument, NULL, 'f' },
+		{ NULL, 0, NULL, 0 }
+	};
+	struct dynbuf	 out;
+	json_t		*o, *m;
+	const char	*format = NULL;
+	char		*text, *path;
+	long		 st;
+	size_t		 i;
+	int		 ch;
+
+	optind = 0;	/* GNU getopt: restart its scan */
+	while ((ch = getopt_long(argc, argv, "f:", opts, NULL)) != -1) {
+		if (ch != 'f')
+			usage();
+		format = optarg;
+	}
+	if (optind != argc - 1)
+		usage();
+	text = read_json_file(argv[optind]);
+	if (dry_run)
+		path = xstrdup("/v1/rules/test");
+	else
+		path = format != NULL ? xasprintf("/v1/alerts/%s", format) :
+		    xstrdup("/v1/alerts");
+	dynbuf_init(&out, CLI_MAX_BODY);
+	st = request("POST", path, text, &out, NULL);
+	o = out.len > 0 ? json_loadb(out.buf, out.len, 0, NULL) : NULL;
+	if (st >= 400 || o == NULL) {
+		m = json_object_get(o, "error");
+		die("%ld %s: %s", st, m != NULL ? str(m, "code") : "error",
+		    m != NULL ? str(m, "message") : (out.buf != NULL ? out.buf :
+		    ""));
+	}
+	if (cli_json)
+		print_json(o);
+	else {
+		printf("%" JSON_INTEGER_FORMAT " alert(s)\n",
+		    json_integer_value(json_object_get(o, "alerts")));
+		json_array_foreach(json_object_get(o, "matched"), i, m) {
+			printf("  %-24s %-10s %-24s %s\n", str(m, "rule"),
+			    str(m, "outcome"), str(m, "capture"),
+			    json_is_string(json_object_get(m, "reason")) ?
+			    str(m, "reason") : "");
+		}
+		if (json_array_size(json_object_get(o, "matched")) == 0)
+			printf("  no rule matched\n");
+	}
+	json_decref(o);
+	dynbuf_free(&out);
+	free(path);
+	free(text);
+	return (0);
+}
+
+/* rules check [DIR]: the daemon's own loader, offline. */
+static int
+cmd_rules_check(int argc, char **argv)
+{
+	struct ruleset	*rs;
+	const char	*dir = argc > 2 ? argv[2] : "./rules";
+	char		*cause = NULL;
+	size_t		 i;
+
+	if (argc > 3)
+		usage();
+	if ((rs = rules_load(dir, 0, &cause)) == NULL) {
+		fprintf(stderr, "%s\n", cause);
+		free(cause);
+		return (1);
+	}
+	for (i = 0; i < rs->n; i++)
+		printf("ok %s (%s)\n", rs->v[i]->name, rs->v[i]->file);
+	printf("%zu rules in %s\n", rs->n, dir);
+	ruleset_free(rs);
+	return (0);
+}
+
+static int
+cmd_rules(int argc, char **argv)
+{
+	json_t	*o, *r;
+	size_t	 i;
+
+	if (argc >= 2 && strcmp(argv[1], "check") == 0)
+		return (cmd_rules_check(argc, argv));
+	if (argc >= 2 && strcmp(argv[1], "test") == 0)
+		return (cmd_post_alert(argc - 1, argv + 1, 1));
+	if (argc == 2 && strcmp(argv[1], "list") == 0) {
+		o = call("GET", "/v1/rules", NULL, NULL);
+		if (cli_json)
+			print_json(o);
+		else
+			json_array_foreach(json_object_get(o, "rules"), i, r)
+				printf("%-28s %s\n", str(r, "name"),
+				    str(r, "file"));
+		json_decref(o);
+		return (0);
+	}
+	usage();
+}
+
 int
 main(int argc, char **argv)
 {
@@ -549,5 +677,10 @@ main(int argc, char **argv)
 		return (cmd_simple(cmd, argc, argv));
 	if (strcmp(cmd, "download") == 0)
 		return (cmd_download(argc, argv));
+	if (strcmp(cmd, "rules") == 0)
+		return (cmd_rules(argc, argv));
+	if (strcmp(cmd, "alert") == 0 && argc >= 2 &&
+	    strcmp(argv[1], "send") == 0)
+		return (cmd_post_alert(argc - 1, argv + 1, 0));
 	usage();
 }

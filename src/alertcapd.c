@@ -20,8 +20,10 @@
 #include "capture-pcap.h"
 #include "conf.h"
 #include "log.h"
+#include "rule.h"
 #include "session.h"
 #include "state.h"
+#include "trigger.h"
 #include "xmalloc.h"
 
 #define TICK_MS		100
@@ -70,6 +72,14 @@ libevent_log(int severity, const char *msg)
 		log_debug("libevent: %s", msg);
 }
 
+/* The embedded default directory may be missing; a configured one not. */
+static struct ruleset *
+load_rules(const struct conf *c, char **cause)
+{
+	return (rules_load(c->rules_dir, strcmp(c->rules_dir, "./rules") == 0,
+	    cause));
+}
+
 static void
 on_tick(evutil_socket_t fd, short events, void *arg)
 {
@@ -93,6 +103,7 @@ static void
 on_reload(evutil_socket_t sig, short events, void *arg)
 {
 	struct conf	*next;
+	struct ruleset	*rs;
 	const char	*key;
 	char		*cause = NULL;
 
@@ -104,7 +115,15 @@ on_reload(evutil_socket_t sig, short events, void *arg)
 		free(cause);
 		return;
 	}
+	if ((rs = load_rules(next, &cause)) == NULL) {
+		log_error("reload failed; keeping the running rules and "
+		    "configuration:\n%s", cause);
+		free(cause);
+		conf_free(next);
+		return;
+	}
 	if (api_reconf(next, &cause) == -1) {
+		ruleset_free(rs);
 		log_error("reload failed; keeping the running configuration: "
 		    "%s", cause);
 		free(cause);
@@ -115,6 +134,8 @@ on_reload(evutil_socket_t sig, short events, void *arg)
 		log_warn("reload: '%s' changed; it takes effect at the next "
 		    "restart", key);
 	session_reconf(next);
+	log_info("rules: %zu loaded from %s", rs->n, rs->dir);
+	trigger_set_rules(rs);
 	log_set_level(log_get_level() == LOG_LVL_DEBUG ? LOG_LVL_DEBUG :
 	    level_from_name(next->log_level));
 	/* Keep what may not change live; take the rest. */
@@ -143,6 +164,7 @@ main(int argc, char **argv)
 {
 	struct event	*ev_term, *ev_int, *ev_hup, *ev_tick;
 	struct timeval	 tv = { 0, TICK_MS * 1000 };
+	struct ruleset	*rules;
 	char		*cause = NULL;
 	int		 ch, check = 0, foreground = 0, verbose = 0;
 
@@ -177,9 +199,15 @@ main(int argc, char **argv)
 		fprintf(stderr, "%s\n", cause);
 		return (1);
 	}
+	if ((rules = load_rules(conf, &cause)) == NULL) {
+		fprintf(stderr, "%s\n", cause);
+		return (1);
+	}
 	if (check) {
-		printf("%s: configuration ok\n", conf_path != NULL ? conf_path :
-		    "(default)");
+		printf("%s: configuration ok; %zu rules in %s\n",
+		    conf_path != NULL ? conf_path : "(default)", rules->n,
+		    rules->dir);
+		ruleset_free(rules);
 		conf_free(conf);
 		return (0);
 	}
@@ -199,6 +227,8 @@ main(int argc, char **argv)
 	capture_init(base, conf->ring_bytes, 10);
 	if (session_init(base, conf, &cause) == -1)
 		fatal("%s", cause);
+	log_info("rules: %zu loaded from %s", rules->n, rules->dir);
+	trigger_init(conf->node, rules);
 	if (api_init(base, conf, &cause) == -1)
 		fatal("%s", cause);
 
@@ -220,6 +250,7 @@ main(int argc, char **argv)
 	event_free(ev_int);
 	event_free(ev_term);
 	api_shutdown();
+	trigger_shutdown();
 	session_shutdown();
 	capture_shutdown();
 	state_shutdown();

@@ -30,10 +30,67 @@ static const struct conf_opt listen_opts[] = {
 	CONF_END
 };
 
+#define WH(f)	offsetof(struct conf_webhook, f)
+#define WEBHOOK_OPTS(name, i)						\
+static const struct conf_opt name[] = {					\
+	{ "bearer_token_file", CT_STRING,				\
+	  O(webhooks[i]) + WH(bearer_token_file), 0, 0, NULL, 1, NULL,	\
+	  "file holding the token the sender sends as "			\
+	  "'Authorization: Bearer'", NULL, 0, 0 },			\
+	{ "basic_username", CT_STRING,					\
+	  O(webhooks[i]) + WH(basic_username), 0, 0, NULL, 1, NULL,	\
+	  "user name of HTTP basic auth (Alertmanager's basic_auth)",	\
+	  NULL, 0, 0 },							\
+	{ "basic_password_file", CT_STRING,				\
+	  O(webhooks[i]) + WH(basic_password_file), 0, 0, NULL, 1, NULL,\
+	  "file holding the basic-auth password", NULL, 0, 0 },		\
+	{ "hmac_secret_file", CT_STRING,				\
+	  O(webhooks[i]) + WH(hmac_secret_file), 0, 0, NULL, 1, NULL,	\
+	  "file holding the HMAC-SHA256 secret of "			\
+	  "X-Grafana-Alerting-Signature", NULL, 0, 0 },			\
+	{ "timestamp_header", CT_STRING,				\
+	  O(webhooks[i]) + WH(timestamp_header), 0, 0, NULL, 1, NULL,	\
+	  "header holding the signed timestamp (signature over "	\
+	  "timestamp:body)", NULL, 0, 0 },				\
+	{ "max_skew_s", CT_INT, O(webhooks[i]) + WH(max_skew_s), 1,	\
+	  86400, "300", 1, NULL, "replay window of signed timestamps",	\
+	  NULL, 0, 0 },							\
+	{ "query_token_file", CT_STRING,				\
+	  O(webhooks[i]) + WH(query_token_file), 0, 0, NULL, 1, NULL,	\
+	  "file holding the token expected as ?token= (Azure action "	\
+	  "groups)", NULL, 0, 0 },					\
+	CONF_END							\
+}
+WEBHOOK_OPTS(wh_alertmanager_opts, WH_ALERTMANAGER);
+WEBHOOK_OPTS(wh_grafana_opts, WH_GRAFANA);
+WEBHOOK_OPTS(wh_azure_opts, WH_AZURE);
+WEBHOOK_OPTS(wh_generic_opts, WH_GENERIC);
+
+static const struct conf_opt webhooks_opts[] = {
+	{ "alertmanager", CT_OBJECT, 0, 0, 0, NULL, 1, NULL,
+	  "credentials of Alertmanager webhooks", wh_alertmanager_opts, 0, 0 },
+	{ "grafana", CT_OBJECT, 0, 0, 0, NULL, 1, NULL,
+	  "credentials of Grafana webhooks", wh_grafana_opts, 0, 0 },
+	{ "azure-monitor", CT_OBJECT, 0, 0, 0, NULL, 1, NULL,
+	  "credentials of Azure Monitor action groups", wh_azure_opts, 0, 0 },
+	{ "generic", CT_OBJECT, 0, 0, 0, NULL, 1, NULL,
+	  "credentials of generic alert senders", wh_generic_opts, 0, 0 },
+	CONF_END
+};
+
+static const struct conf_opt rules_opts[] = {
+	{ "dir", CT_STRING, O(rules_dir), 0, 0, "\"./rules\"", 1, NULL,
+	  "directory of rule files (*.json)", NULL, 0, 0 },
+	CONF_END
+};
+
 static const struct conf_opt auth_opts[] = {
 	{ "api_tokens_file", CT_STRING, O(api_tokens_file), 0, 0, NULL, 1,
 	  NULL, "file of bearer tokens, one a line; mandatory when a "
 	  "listener is not loopback", NULL, 0, 0 },
+	{ "webhooks", CT_OBJECT, 0, 0, 0, NULL, 1, NULL,
+	  "per-format webhook credentials; a format without them takes "
+	  "the API tokens", webhooks_opts, 0, 0 },
 	CONF_END
 };
 
@@ -111,6 +168,8 @@ const struct conf_opt conf_table[] = {
 	  http_opts, 0, 0 },
 	{ "captures", CT_OBJECT, 0, 0, 0, NULL, 0, NULL,
 	  "capture engine and limits", captures_opts, 0, 0 },
+	{ "rules", CT_OBJECT, 0, 0, 0, NULL, 1, NULL, "alert rules",
+	  rules_opts, 0, 0 },
 	{ "state", CT_OBJECT, 0, 0, 0, NULL, 0, NULL, "the lifecycle store",
 	  state_opts, 0, 0 },
 	{ "log", CT_OBJECT, 0, 0, 0, NULL, 0, NULL, "logging", log_opts, 0,

@@ -28,10 +28,25 @@ struct conf_array {
 	size_t	 n;
 };
 
+/* Credentials a webhook sender of one format must present. */
+struct conf_webhook {
+	char	*bearer_token_file;
+	char	*basic_username;
+	char	*basic_password_file;
+	char	*hmac_secret_file;
+	char	*timestamp_header;
+	long long max_skew_s;
+	char	*query_token_file;
+};
+
+enum { WH_ALERTMANAGER, WH_GRAFANA, WH_AZURE, WH_GENERIC, WH_MAX };
+
 struct conf {
 	char			*node;
 	struct conf_array	 listen;	/* of struct conf_listen */
 	char			*api_tokens_file;
+	struct conf_webhook	 webhooks[WH_MAX];
+	char			*rules_dir;
 	long long		 max_body_bytes;
 	long long		 request_timeout_s;
 

@@ -187,6 +187,24 @@ parse_filters(json_t *params, struct capture_params *p, char **cause)
 }
 
 int
+params_check_keys(json_t *params, char **cause)
+{
+	json_t	*sub;
+
+	if (check_keys(params, params_keys, "", cause) == -1)
+		return (-1);
+	if (json_is_object(sub = json_object_get(params, "target")) &&
+	    check_keys(sub, (const char *[]){ "interface", "node", NULL },
+	    "target.", cause) == -1)
+		return (-1);
+	if (json_is_object(sub = json_object_get(params, "storage")) &&
+	    check_keys(sub, (const char *[]){ "file", "accounts", NULL },
+	    "storage.", cause) == -1)
+		return (-1);
+	return (0);
+}
+
+int
 params_parse(json_t *params, const char *name,
     const struct params_limits *lim, struct capture_params *p, char **cause)
 {

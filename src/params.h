@@ -41,6 +41,8 @@ struct capture_params {
 int	 params_parse(json_t *params, const char *name,
 	    const struct params_limits *, struct capture_params *p,
 	    char **cause);
+/* Checks only that params names no unknown key (rules' templates). */
+int	 params_check_keys(json_t *params, char **cause);
 /* Returns the parameters as the normalised JSON the record shows (new). */
 json_t	*params_to_json(const struct capture_params *);
 void	 params_clear(struct capture_params *);

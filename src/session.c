@@ -496,6 +496,18 @@ cap_refresh(struct capture *c)
 	c->rec->if_drops = st.if_drops;
 }
 
+int
+session_state(const char *name, enum cap_status *st, int64_t *stopped_at)
+{
+	struct capture	*c;
+
+	if ((c = cap_find(name)) == NULL)
+		return (-1);
+	*st = c->rec->status;
+	*stopped_at = c->rec->stopped_at;
+	return (0);
+}
+
 json_t *
 session_get(const char *name)
 {

@@ -61,6 +61,8 @@ enum sess_result session_create(json_t *params, const char *name,
 enum sess_result session_stop(const char *name, enum stop_reason,
 	    json_t **out, char **cause);
 enum sess_result session_delete(const char *name, char **cause);
+/* A capture's status and stop time; -1 if there is no such capture. */
+int	 session_state(const char *name, enum cap_status *, int64_t *stopped);
 /* One record (new), or NULL. */
 json_t	*session_get(const char *name);
 /* {"captures": [...]} (new), optionally only a status and/or a rule. */

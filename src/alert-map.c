@@ -1,0 +1,594 @@
+/*
+ * Alert parsers: one function per format, each mapping its payload to
+ * normalised alerts, and the detection /v1/alerts and MQTT "auto" use.
+ */
+#include "config.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <openssl/evp.h>
+
+#include "alert.h"
+#include "util.h"
+#include "xmalloc.h"
+
+#define ALERT_MAX_PER_PAYLOAD	10000
+
+const char *const alert_formats[] = { "alertmanager", "grafana",
+    "azure-monitor", "generic", NULL };
+
+static const char *
+str(json_t *o, const char *key)
+{
+	return (json_string_value(json_object_get(o, key)));
+}
+
+const char *
+alert_status_name(enum alert_status s)
+{
+	return (s == ALERT_FIRING ? "firing" : "resolved");
+}
+
+void
+alert_free(struct alert *a)
+{
+	if (a == NULL)
+		return;
+	free(a->format);
+	free(a->via);
+	free(a->source);
+	free(a->name);
+	free(a->severity);
+	json_decref(a->labels);
+	json_decref(a->annotations);
+	free(a->fingerprint);
+	free(a);
+}
+
+void
+alert_list_clear(struct alert_list *l)
+{
+	size_t	i;
+
+	for (i = 0; i < l->n; i++)
+		alert_free(l->v[i]);
+	free(l->v);
+	l->v = NULL;
+	l->n = 0;
+}
+
+static struct alert *
+alert_new(const char *format, const char *via)
+{
+	struct alert	*a;
+
+	a = xcalloc(1, sizeof *a);
+	a->format = xstrdup(format);
+	a->via = xstrdup(via);
+	a->labels = json_object();
+	a->annotations = json_object();
+	return (a);
+}
+
+static void
+list_add(struct alert_list *l, struct alert *a)
+{
+	l->v = xrealloc(l->v, (l->n + 1) * sizeof *l->v);
+	l->v[l->n++] = a;
+}
+
+/*
+ * Copies a {str: str} map; numbers and booleans become strings, null is
+ * dropped, anything else is an error naming path.KEY.
+ */
+static int
+copy_map(json_t *dst, json_t *src, const char *path, char **cause)
+{
+	const char	*k;
+	json_t		*v;
+	char		*s;
+
+	if (src == NULL || json_is_null(src))
+		return (0);
+	if (!json_is_object(src)) {
+		*cause = xasprintf("%s: must be an object", path);
+		return (-1);
+	}
+	json_object_foreach(src, k, v) {
+		if (json_is_string(v))
+			json_object_set(dst, k, v);
+		else if (json_is_number(v) || json_is_boolean(v)) {
+			s = json_dumps(v, JSON_ENCODE_ANY);
+			json_object_set_new(dst, k, json_string(s));
+			free(s);
+		} else if (!json_is_null(v)) {
+			*cause = xasprintf("%s.%s: must be a string", path, k);
+			return (-1);
+		}
+	}
+	return (0);
+}
+
+/* Reads an optional time; the zero time and "" mean none. */
+static int
+get_time(json_t *o, const char *key, const char *path, int64_t *us,
+    char **cause)
+{
+	const char	*s;
+
+	*us = 0;
+	s = str(o, key);
+	if (s == NULL || *s == '\0' || strncmp(s, "0001-01-01T", 11) == 0)
+		return (0);
+	if (time_parse_rfc3339(s, us) == -1) {
+		*cause = xasprintf("%s.%s: '%.64s' is not an RFC 3339 time",
+		    path, key, s);
+		return (-1);
+	}
+	return (0);
+}
+
+/* A stable fingerprint: SHA-256 of the name and the sorted labels. */
+static char *
+fingerprint_of(const char *name, json_t *labels)
+{
+	unsigned char	 md[32];
+	unsigned int	 mdlen;
+	char		*text, hex[65];
+	json_t		*o;
+
+	o = json_pack("{s:s, s:O}", "name", name, "labels", labels);
+	text = json_dumps(o, JSON_COMPACT | JSON_SORT_KEYS);
+	json_decref(o);
+	EVP_Digest(text, strlen(text), md, &mdlen, EVP_sha256(), NULL);
+	free(text);
+	hex_encode(md, 8, hex);
+	return (xstrdup(hex));
+}
+
+/* Fills the fields every format ends with. */
+static void
+finish(struct alert *a, const char *source, const char *fp)
+{
+	if (a->severity == NULL) {
+		const char *s = str(a->labels, "severity");
+
+		a->severity = xstrdup(s != NULL ? s : "");
+	}
+	a->source = xstrdup(source != NULL && *source != '\0' ? source :
+	    a->format);
+	a->fingerprint = fp != NULL && *fp != '\0' ? xstrdup(fp) :
+	    fingerprint_of(a->name, a->labels);
+}
+
+static int
+parse_status(const char *s, const char *path, enum alert_status *st,
+    char **cause)
+{
+	if (s != NULL && strcmp(s, "firing") == 0)
+		*st = ALERT_FIRING;
+	else if (s != NULL && strcmp(s, "resolved") == 0)
+		*st = ALERT_RESOLVED;
+	else {
+		*cause = xasprintf("%s.status: must be \"firing\" or "
+		    "\"resolved\"", path);
+		return (-1);
+	}
+	return (0);
+}
+
+/* Alertmanager webhook v4 and Grafana share the alerts[] shape. */
+static int
+parse_am_alert(json_t *e, const char *format, const char *via,
+    const char *path, struct alert_list *l, char **cause)
+{
+	struct alert	*a;
+	const char	*name, *k;
+	json_t		*vals, *v;
+	char		 lp[64], ap[64];
+
+	if (!json_is_object(e)) {
+		*cause = xasprintf("%s: must be an object", path);
+		return (-1);
+	}
+	a = alert_new(format, via);
+	list_add(l, a);
+	if (parse_status(str(e, "status"), path, &a->status, cause) == -1)
+		return (-1);
+	snprintf(lp, sizeof lp, "%s.labels", path);
+	snprintf(ap, sizeof ap, "%s.annotations", path);
+	if (copy_map(a->labels, json_object_get(e, "labels"), lp, cause) == -1 ||
+	    copy_map(a->annotations, json_object_get(e, "annotations"), ap,
+	    cause) == -1)
+		return (-1);
+	name = str(a->labels, "alertname");
+	a->name = xstrdup(name != NULL ? name : "");
+	if (get_time(e, "startsAt", path, &a->starts_at, cause) == -1 ||
+	    get_time(e, "endsAt", path, &a->ends_at, cause) == -1)
+		return (-1);
+	/* Grafana: the first numeric value, by name (B before C). */
+	vals = json_object_get(e, "values");
+	if (json_is_object(vals)) {
+		const char	*best = NULL;
+
+		json_object_foreach(vals, k, v) {
+			if (json_is_number(v) && (best == NULL ||
+			    strcmp(k, best) < 0)) {
+				best = k;
+				a->value = json_number_value(v);
+				a->has_value = 1;
+			}
+		}
+	}
+	finish(a, NULL, str(e, "fingerprint"));
+	if (*a->name == '\0') {
+		*cause = xasprintf("%s.labels.alertname: required", path);
+		return (-1);
+	}
+	return (0);
+}
+
+static int
+parse_grouped(json_t *p, const char *format, const char *via,
+    struct alert_list *l, char **cause)
+{
+	json_t	*alerts, *e;
+	size_t	 i;
+	char	 path[48];
+
+	alerts = json_object_get(p, "alerts");
+	if (!json_is_array(alerts)) {
+		*cause = xstrdup("alerts: must be an array");
+		return (-1);
+	}
+	if (json_array_size(alerts) > ALERT_MAX_PER_PAYLOAD) {
+		*cause = xasprintf("alerts: more than %d", ALERT_MAX_PER_PAYLOAD);
+		return (-1);
+	}
+	json_array_foreach(alerts, i, e) {
+		snprintf(path, sizeof path, "alerts[%zu]", i);
+		if (parse_am_alert(e, format, via, path, l, cause) == -1)
+			return (-1);
+	}
+	return (0);
+}
+
+/* The last segment of an Azure resource ID. */
+static const char *
+resource_name(const char *id)
+{
+	const char	*s;
+
+	if (id == NULL)
+		return (NULL);
+	s = strrchr(id, '/');
+	return (s != NULL ? s + 1 : id);
+}
+
+/* Metric condition: name, namespace, dimensions as labels; the value. */
+static void
+azure_condition(struct alert *a, json_t *cond)
+{
+	json_t		*c, *d;
+	size_t		 i;
+	const char	*n, *v;
+
+	c = json_array_get(json_object_get(cond, "allOf"), 0);
+	if (!json_is_object(c))
+		return;
+	if ((n = str(c, "metricName")) != NULL)
+		json_object_set_new(a->labels, "metricName", json_string(n));
+	if ((n = str(c, "metricNamespace")) != NULL)
+		json_object_set_new(a->labels, "metricNamespace",
+		    json_string(n));
+	if ((n = str(c, "operator")) != NULL)
+		json_object_set_new(a->labels, "operator", json_string(n));
+	if ((n = str(c, "threshold")) != NULL)
+		json_object_set_new(a->labels, "threshold", json_string(n));
+	json_array_foreach(json_object_get(c, "dimensions"), i, d) {
+		n = str(d, "name");
+		v = str(d, "value");
+		if (n != NULL && v != NULL)
+			json_object_set_new(a->labels, n, json_string(v));
+	}
+	if (json_is_number(json_object_get(c, "metricValue"))) {
+		a->value = json_number_value(json_object_get(c,
+		    "metricValue"));
+		a->has_value = 1;
+	}
+}
+
+static void
+set_label(struct alert *a, const char *k, const char *v)
+{
+	if (v != NULL && *v != '\0')
+		json_object_set_new(a->labels, k, json_string(v));
+}
+
+/* The common alert schema (azureMonitorCommonAlertSchema). */
+static int
+parse_azure_common(json_t *p, const char *via, struct alert_list *l,
+    char **cause)
+{
+	struct alert	*a;
+	json_t		*ess, *ctx;
+	const char	*cond, *target;
+
+	ess = json_object_get(json_object_get(p, "data"), "essentials");
+	if (!json_is_object(ess)) {
+		*cause = xstrdup("data.essentials: must be an object");
+		return (-1);
+	}
+	a = alert_new("azure-monitor", via);
+	list_add(l, a);
+	cond = str(ess, "monitorCondition");
+	if (cond != NULL && strcmp(cond, "Fired") == 0)
+		a->status = ALERT_FIRING;
+	else if (cond != NULL && strcmp(cond, "Resolved") == 0)
+		a->status = ALERT_RESOLVED;
+	else {
+		*cause = xstrdup("data.essentials.monitorCondition: must be "
+		    "\"Fired\" or \"Resolved\"");
+		return (-1);
+	}
+	if (str(ess, "alertRule") == NULL) {
+		*cause = xstrdup("data.essentials.alertRule: required");
+		return (-1);
+	}
+	a->name = xstrdup(str(ess, "alertRule"));
+	a->severity = xstrdup(str(ess, "severity") != NULL ? str(ess,
+	    "severity") : "");
+	target = json_string_value(json_array_get(json_object_get(ess,
+	    "alertTargetIDs"), 0));
+	set_label(a, "alertTargetID", target);
+	set_label(a, "resourceName", resource_name(target));
+	set_label(a, "configurationItem", json_string_value(json_array_get(
+	    json_object_get(ess, "configurationItems"), 0)));
+	set_label(a, "signalType", str(ess, "signalType"));
+	set_label(a, "monitoringService", str(ess, "monitoringService"));
+	if (str(ess, "description") != NULL)
+		json_object_set_new(a->annotations, "description",
+		    json_string(str(ess, "description")));
+	ctx = json_object_get(json_object_get(p, "data"), "alertContext");
+	azure_condition(a, json_object_get(ctx, "condition"));
+	if (get_time(ess, "firedDateTime", "data.essentials", &a->starts_at,
+	    cause) == -1 || get_time(ess, "resolvedDateTime",
+	    "data.essentials", &a->ends_at, cause) == -1)
+		return (-1);
+	finish(a, NULL, str(ess, "alertId"));
+	return (0);
+}
+
+/* The older metric alert schema (AzureMonitorMetricAlert). */
+static int
+parse_azure_metric(json_t *p, const char *via, struct alert_list *l,
+    char **cause)
+{
+	struct alert	*a;
+	json_t		*data, *ctx;
+	const char	*st, *sev;
+	char		*id, *fp = NULL;
+	json_t		*lab;
+
+	data = json_object_get(p, "data");
+	ctx = json_object_get(data, "context");
+	if (!json_is_object(ctx)) {
+		*cause = xstrdup("data.context: must be an object");
+		return (-1);
+	}
+	a = alert_new("azure-monitor", via);
+	list_add(l, a);
+	st = str(data, "status");
+	if (st != NULL && strcmp(st, "Activated") == 0)
+		a->status = ALERT_FIRING;
+	else if (st != NULL && (strcmp(st, "Resolved") == 0 ||
+	    strcmp(st, "Deactivated") == 0))
+		a->status = ALERT_RESOLVED;
+	else {
+		*cause = xstrdup("data.status: must be \"Activated\" or "
+		    "\"Resolved\"");
+		return (-1);
+	}
+	if (str(ctx, "name") == NULL) {
+		*cause = xstrdup("data.context.name: required");
+		return (-1);
+	}
+	a->name = xstrdup(str(ctx, "name"));
+	sev = str(ctx, "severity");
+	a->severity = sev == NULL ? xstrdup("") : strncmp(sev, "Sev", 3) == 0 ?
+	    xstrdup(sev) : xasprintf("Sev%s", sev);
+	set_label(a, "resourceName", str(ctx, "resourceName"));
+	set_label(a, "resourceGroupName", str(ctx, "resourceGroupName"));
+	set_label(a, "resourceId", str(ctx, "resourceId"));
+	set_label(a, "resourceType", str(ctx, "resourceType"));
+	set_label(a, "subscriptionId", str(ctx, "subscriptionId"));
+	if (str(ctx, "description") != NULL)
+		json_object_set_new(a->annotations, "description",
+		    json_string(str(ctx, "description")));
+	azure_condition(a, json_object_get(ctx, "condition"));
+	if (get_time(ctx, "timestamp", "data.context", &a->starts_at,
+	    cause) == -1)
+		return (-1);
+	/* One rule on one resource is one alert, firing or resolved. */
+	if (str(ctx, "id") != NULL) {
+		id = xasprintf("%s|%s", str(ctx, "id"), str(ctx, "resourceId") !=
+		    NULL ? str(ctx, "resourceId") : "");
+		lab = json_pack("{s:s}", "id", id);
+		fp = fingerprint_of(a->name, lab);
+		json_decref(lab);
+		free(id);
+	}
+	finish(a, NULL, fp);
+	free(fp);
+	return (0);
+}
+
+static int
+parse_generic_one(json_t *e, const char *via, const char *path,
+    struct alert_list *l, char **cause)
+{
+	struct alert	*a;
+	json_t		*v;
+	char		*p;
+
+	if (!json_is_object(e)) {
+		*cause = xasprintf("%s: must be an object", path);
+		return (-1);
+	}
+	a = alert_new("generic", via);
+	list_add(l, a);
+	if (!json_is_string(json_object_get(e, "name")) ||
+	    *str(e, "name") == '\0') {
+		*cause = xasprintf("%s%sname: required, a string", path,
+		    *path != '\0' ? "." : "");
+		return (-1);
+	}
+	a->name = xstrdup(str(e, "name"));
+	if (parse_status(str(e, "status"), *path != '\0' ? path : "(alert)",
+	    &a->status, cause) == -1)
+		return (-1);
+	if ((v = json_object_get(e, "severity")) != NULL && !json_is_null(v)) {
+		if (!json_is_string(v)) {
+			*cause = xasprintf("%s%sseverity: must be a string",
+			    path, *path != '\0' ? "." : "");
+			return (-1);
+		}
+		a->severity = xstrdup(json_string_value(v));
+	}
+	p = xasprintf("%s%slabels", path, *path != '\0' ? "." : "");
+	if (copy_map(a->labels, json_object_get(e, "labels"), p, cause) == -1) {
+		free(p);
+		return (-1);
+	}
+	free(p);
+	p = xasprintf("%s%sannotations", path, *path != '\0' ? "." : "");
+	if (copy_map(a->annotations, json_object_get(e, "annotations"), p,
+	    cause) == -1) {
+		free(p);
+		return (-1);
+	}
+	free(p);
+	v = json_object_get(e, "value");
+	if (v != NULL && !json_is_null(v)) {
+		if (!json_is_number(v)) {
+			*cause = xasprintf("%s%svalue: must be a number or "
+			    "null", path, *path != '\0' ? "." : "");
+			return (-1);
+		}
+		a->value = json_number_value(v);
+		a->has_value = 1;
+	}
+	if (get_time(e, "starts_at", *path != '\0' ? path : "(alert)",
+	    &a->starts_at, cause) == -1 || get_time(e, "ends_at",
+	    *path != '\0' ? path : "(alert)", &a->ends_at, cause) == -1)
+		return (-1);
+	finish(a, str(e, "source"), str(e, "fingerprint"));
+	return (0);
+}
+
+static int
+parse_generic(json_t *p, const char *via, struct alert_list *l,
+    char **cause)
+{
+	json_t	*e;
+	size_t	 i;
+	char	 path[32];
+
+	if (!json_is_array(p))
+		return (parse_generic_one(p, via, "", l, cause));
+	if (json_array_size(p) > ALERT_MAX_PER_PAYLOAD) {
+		*cause = xasprintf("more than %d alerts", ALERT_MAX_PER_PAYLOAD);
+		return (-1);
+	}
+	json_array_foreach(p, i, e) {
+		snprintf(path, sizeof path, "[%zu]", i);
+		if (parse_generic_one(e, via, path, l, cause) == -1)
+			return (-1);
+	}
+	return (0);
+}
+
+const char *
+alert_detect(json_t *p)
+{
+	const char	*v;
+
+	if (!json_is_object(p))
+		return ("generic");
+	if (json_is_string(json_object_get(p, "schemaId")))
+		return ("azure-monitor");
+	v = str(p, "version");
+	if (v != NULL && strcmp(v, "1") == 0 &&
+	    (json_object_get(p, "orgId") != NULL ||
+	    json_object_get(p, "state") != NULL))
+		return ("grafana");
+	if (v != NULL && strcmp(v, "4") == 0 &&
+	    json_object_get(p, "groupKey") != NULL &&
+	    json_object_get(p, "alerts") != NULL)
+		return ("alertmanager");
+	return ("generic");
+}
+
+int
+alert_parse(json_t *p, const char *format, const char *via,
+    struct alert_list *l, char **cause)
+{
+	const char	*schema;
+	int		 rc;
+
+	if (format == NULL || strcmp(format, "auto") == 0)
+		format = alert_detect(p);
+	if (strcmp(format, "generic") != 0 && !json_is_object(p)) {
+		*cause = xasprintf("body: a %s payload is a JSON object",
+		    format);
+		return (-1);
+	}
+	if (strcmp(format, "alertmanager") == 0 ||
+	    strcmp(format, "grafana") == 0)
+		rc = parse_grouped(p, format, via, l, cause);
+	else if (strcmp(format, "azure-monitor") == 0) {
+		schema = str(p, "schemaId");
+		if (schema != NULL && strcmp(schema,
+		    "azureMonitorCommonAlertSchema") == 0)
+			rc = parse_azure_common(p, via, l, cause);
+		else if (schema != NULL && strcmp(schema,
+		    "AzureMonitorMetricAlert") == 0)
+			rc = parse_azure_metric(p, via, l, cause);
+		else {
+			*cause = xstrdup("schemaId: must be "
+			    "azureMonitorCommonAlertSchema or "
+			    "AzureMonitorMetricAlert");
+			rc = -1;
+		}
+	} else if (strcmp(format, "generic") == 0)
+		rc = parse_generic(p, via, l, cause);
+	else {
+		*cause = xasprintf("format: '%s' is not one of alertmanager, "
+		    "grafana, azure-monitor, generic", format);
+		rc = -1;
+	}
+	if (rc == -1)
+		alert_list_clear(l);
+	return (rc);
+}
+
+json_t *
+alert_to_json(const struct alert *a)
+{
+	char	 s[40], e[40];
+
+	return (json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:O, s:O, s:o, "
+	    "s:o, s:o, s:s}",
+	    "format", a->format, "via", a->via, "source", a->source,
+	    "status", alert_status_name(a->status), "name", a->name,
+	    "severity", a->severity, "labels", a->labels,
+	    "annotations", a->annotations,
+	    "value", a->has_value ? json_real(a->value) : json_null(),
+	    "starts_at", a->starts_at != 0 ? json_string(time_rfc3339(s,
+	    sizeof s, a->starts_at)) : json_null(),
+	    "ends_at", a->ends_at != 0 ? json_string(time_rfc3339(e,
+	    sizeof e, a->ends_at)) : json_null(),
+	    "fingerprint", a->fingerprint));
+}

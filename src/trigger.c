@@ -1,0 +1,396 @@
+/* Alert policy: dedup, cooldown, per-rule caps, resolution. */
+#include "config.h"
+
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "compat.h"
+#include "log.h"
+#include "rule.h"
+#include "session.h"
+#include "trigger.h"
+#include "util.h"
+#include "xmalloc.h"
+
+#define NAME_SUFFIX_MAX	1000
+
+/* A dedup key and the capture it last started. */
+struct dedup {
+	char			*key;
+	char			*rule;
+	char			*capture;
+	TAILQ_ENTRY(dedup)	 entry;
+};
+
+enum outcome {
+	OUT_STARTED,
+	OUT_DUPLICATE,
+	OUT_COOLDOWN,
+	OUT_LIMITED,
+	OUT_SKIPPED,
+	OUT_STOPPED,
+	OUT_MAX
+};
+
+static const char *outcome_names[] = { "started", "duplicate", "cooldown",
+    "limited", "skipped", "stopped" };
+
+static struct ruleset		*trig_rules;
+static char			*trig_node;
+static TAILQ_HEAD(, dedup)	 trig_dedup = TAILQ_HEAD_INITIALIZER(trig_dedup);
+
+static struct {
+	uint64_t	received[4][2];	/* by format, by status */
+	uint64_t	matched;
+	uint64_t	outcomes[OUT_MAX];
+} trig_stats;
+
+static struct dedup *
+dedup_find(const char *key)
+{
+	struct dedup	*d;
+
+	TAILQ_FOREACH(d, &trig_dedup, entry) {
+		if (strcmp(d->key, key) == 0)
+			return (d);
+	}
+	return (NULL);
+}
+
+static void
+dedup_remove(struct dedup *d)
+{
+	TAILQ_REMOVE(&trig_dedup, d, entry);
+	free(d->key);
+	free(d->rule);
+	free(d->capture);
+	free(d);
+}
+
+static void
+dedup_set(const char *key, const char *rule, const char *capture)
+{
+	struct dedup	*d;
+
+	if ((d = dedup_find(key)) != NULL)
+		dedup_remove(d);
+	d = xcalloc(1, sizeof *d);
+	d->key = xstrdup(key);
+	d->rule = xstrdup(rule);
+	d->capture = xstrdup(capture);
+	TAILQ_INSERT_TAIL(&trig_dedup, d, entry);
+}
+
+void
+trigger_init(const char *node, struct ruleset *rs)
+{
+	json_t		*list, *r, *t;
+	const char	*key, *rule;
+	size_t		 i;
+
+	trig_node = xstrdup(node);
+	trig_rules = rs;
+	/* Captures started by alerts carry their dedup key. */
+	list = session_list(NULL, NULL);
+	json_array_foreach(json_object_get(list, "captures"), i, r) {
+		t = json_object_get(r, "trigger");
+		key = json_string_value(json_object_get(t, "dedup_key"));
+		rule = json_string_value(json_object_get(t, "rule"));
+		if (key != NULL && rule != NULL)
+			dedup_set(key, rule, json_string_value(
+			    json_object_get(r, "name")));
+	}
+	json_decref(list);
+}
+
+void
+trigger_set_rules(struct ruleset *rs)
+{
+	ruleset_free(trig_rules);
+	trig_rules = rs;
+}
+
+const struct ruleset *
+trigger_rules(void)
+{
+	return (trig_rules);
+}
+
+void
+trigger_shutdown(void)
+{
+	struct dedup	*d;
+
+	while ((d = TAILQ_FIRST(&trig_dedup)) != NULL)
+		dedup_remove(d);
+	ruleset_free(trig_rules);
+	trig_rules = NULL;
+	free(trig_node);
+	trig_node = NULL;
+}
+
+/* Running captures a rule started. */
+static long long
+rule_running(const char *rule)
+{
+	struct dedup	*d;
+	enum cap_status	 st;
+	int64_t		 stopped;
+	long long	 n = 0;
+
+	TAILQ_FOREACH(d, &trig_dedup, entry) {
+		if (strcmp(d->rule, rule) == 0 &&
+		    session_state(d->capture, &st, &stopped) == 0 &&
+		    st == CAP_RUNNING)
+			n++;
+	}
+	return (n);
+}
+
+static json_t *
+outcome(const struct rule *r, const struct alert *a, enum outcome o,
+    const char *capture, const char *reason)
+{
+	json_t	*m;
+	char	 esc[256];
+
+	trig_stats.outcomes[o]++;
+	m = json_pack("{s:s, s:s, s:s, s:s}", "rule", r->name, "alert",
+	    a->name, "fingerprint", a->fingerprint, "outcome",
+	    outcome_names[o]);
+	if (capture != NULL)
+		json_object_set_new(m, "capture", json_string(capture));
+	if (reason != NULL) {
+		json_object_set_new(m, "reason", json_string(reason));
+		log_info("rule %s, alert %s: %s: %s", r->name, log_escape(esc,
+		    sizeof esc, a->name), outcome_names[o], reason);
+	} else
+		log_info("rule %s, alert %s: %s%s%s", r->name, log_escape(esc,
+		    sizeof esc, a->name), outcome_names[o], capture != NULL ?
+		    " " : "", capture != NULL ? capture : "");
+	return (m);
+}
+
+/* A resolved alert stops what its firing started. */
+static json_t *
+resolve(const struct rule *r, const struct alert *a,
+    const struct tmpl_ctx *ctx, int dry_run)
+{
+	struct dedup	*d;
+	enum cap_status	 st;
+	int64_t		 stopped;
+	char		*key, *why = NULL;
+	json_t		*m = NULL;
+
+	if ((key = tmpl_expand(r->dedup_key, ctx, &why)) == NULL) {
+		free(why);
+		return (NULL);
+	}
+	d = dedup_find(key);
+	free(key);
+	if (d == NULL || session_state(d->capture, &st, &stopped) == -1 ||
+	    st != CAP_RUNNING)
+		return (NULL);
+	if (!dry_run && session_stop(d->capture, STOP_ALERT_RESOLVED, NULL,
+	    &why) != SESS_OK) {
+		log_warn("rule %s: stopping %s: %s", r->name, d->capture, why);
+		free(why);
+		return (NULL);
+	}
+	m = outcome(r, a, OUT_STOPPED, d->capture, dry_run ? "would stop" :
+	    NULL);
+	return (m);
+}
+
+/* The capture's name, with -2, -3... when it is taken. */
+static char *
+free_name(const char *base)
+{
+	enum cap_status	 st;
+	int64_t		 stopped;
+	char		*n;
+	int		 i;
+
+	if (session_state(base, &st, &stopped) == -1)
+		return (xstrdup(base));
+	for (i = 2; i < NAME_SUFFIX_MAX; i++) {
+		n = xasprintf("%.75s-%d", base, i);
+		if (session_state(n, &st, &stopped) == -1)
+			return (n);
+		free(n);
+	}
+	return (xstrdup(base));
+}
+
+/* A firing alert that matched: decide and maybe start. */
+static json_t *
+fire(const struct rule *r, const struct alert *a, const struct tmpl_ctx *ctx,
+    int dry_run, json_t *captures, int *retry)
+{
+	struct dedup	*d;
+	enum cap_status	 st;
+	enum sess_result rc;
+	int64_t		 stopped;
+	json_t		*params, *trigger, *m, *rec = NULL;
+	const char	*target;
+	char		*key, *why = NULL, *name, *reason = NULL;
+
+	if ((key = tmpl_expand(r->dedup_key, ctx, &why)) == NULL) {
+		reason = xasprintf("policy.dedup_key: %s", why);
+		m = outcome(r, a, OUT_SKIPPED, NULL, reason);
+		free(reason);
+		free(why);
+		return (m);
+	}
+	if ((d = dedup_find(key)) != NULL &&
+	    session_state(d->capture, &st, &stopped) == 0) {
+		if (st == CAP_RUNNING || st == CAP_NOT_STARTED) {
+			free(key);
+			return (outcome(r, a, OUT_DUPLICATE, d->capture, NULL));
+		}
+		if (stopped + r->cooldown_s * 1000000 > ctx->now_us) {
+			reason = xasprintf("%s ended less than %llds ago",
+			    d->capture, r->cooldown_s);
+			m = outcome(r, a, OUT_COOLDOWN, d->capture, reason);
+			free(reason);
+			free(key);
+			return (m);
+		}
+	}
+	if (r->max_concurrent > 0 && rule_running(r->name) >= r->max_concurrent) {
+		reason = xasprintf("policy.max_concurrent: %lld captures of "
+		    "this rule are running", r->max_concurrent);
+		m = outcome(r, a, OUT_LIMITED, NULL, reason);
+		free(reason);
+		free(key);
+		return (m);
+	}
+	if ((params = tmpl_expand_json(r->capture, ctx, "capture", &why)) ==
+	    NULL) {
+		m = outcome(r, a, OUT_SKIPPED, NULL, why);
+		free(why);
+		free(key);
+		return (m);
+	}
+	target = json_string_value(json_object_get(json_object_get(params,
+	    "target"), "node"));
+	if (target != NULL && strcmp(target, trig_node) != 0) {
+		reason = xasprintf("capture.target.node: '%s' is another node; "
+		    "this node reaches no other", target);
+		m = outcome(r, a, OUT_SKIPPED, NULL, reason);
+		goto done;
+	}
+	name = free_name(json_string_value(json_object_get(params, "name")) !=
+	    NULL ? json_string_value(json_object_get(params, "name")) : "");
+	json_object_set_new(params, "name", json_string(name));
+	if (dry_run) {
+		m = outcome(r, a, OUT_STARTED, name, "dry run: would start");
+		json_object_set(m, "capture_parameters", params);
+		free(name);
+		goto done;
+	}
+	trigger = json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s}",
+	    "kind", "alert", "rule", r->name, "source", a->source,
+	    "alert", a->name, "fingerprint", a->fingerprint,
+	    "format", a->format, "via", a->via, "dedup_key", key);
+	rc = session_create(params, NULL, trigger, &rec, &why);
+	json_decref(trigger);
+	if (rc == SESS_OK) {
+		dedup_set(key, r->name, name);
+		json_array_append_new(captures, json_string(name));
+		m = outcome(r, a, OUT_STARTED, name, NULL);
+	} else {
+		if (rc == SESS_UNAVAILABLE)
+			*retry = 1;
+		m = outcome(r, a, rc == SESS_LIMITED ? OUT_LIMITED :
+		    OUT_SKIPPED, NULL, why);
+	}
+	json_decref(rec);
+	free(why);
+	free(name);
+	reason = NULL;
+done:
+	free(reason);
+	json_decref(params);
+	free(key);
+	return (m);
+}
+
+static int
+format_index(const char *f)
+{
+	int	i;
+
+	for (i = 0; alert_formats[i] != NULL; i++)
+		if (strcmp(alert_formats[i], f) == 0)
+			return (i);
+	return (3);
+}
+
+json_t *
+trigger_alerts(const struct alert_list *l, int dry_run, int *retry)
+{
+	struct tmpl_ctx	 ctx;
+	const struct rule *r;
+	json_t		*matched, *captures, *m;
+	size_t		 i, j;
+
+	*retry = 0;
+	matched = json_array();
+	captures = json_array();
+	ctx.node = trig_node;
+	ctx.now_us = now_us();
+	for (i = 0; i < l->n; i++) {
+		ctx.alert = l->v[i];
+		if (!dry_run)
+			trig_stats.received[format_index(l->v[i]->format)]
+			    [l->v[i]->status]++;
+		for (j = 0; trig_rules != NULL && j < trig_rules->n; j++) {
+			r = trig_rules->v[j];
+			ctx.rule = r->name;
+			if (!rule_match(r, l->v[i], 0))
+				continue;
+			m = NULL;
+			if (rule_match(r, l->v[i], 1)) {
+				trig_stats.matched++;
+				m = fire(r, l->v[i], &ctx, dry_run, captures,
+				    retry);
+			} else if (l->v[i]->status == ALERT_RESOLVED &&
+			    r->stop_on_resolved)
+				m = resolve(r, l->v[i], &ctx, dry_run);
+			if (m != NULL)
+				json_array_append_new(matched, m);
+		}
+	}
+	return (json_pack("{s:I, s:o, s:o}", "alerts", (json_int_t)l->n,
+	    "matched", matched, "captures", captures));
+}
+
+void
+trigger_metrics(struct dynbuf *b)
+{
+	int	f, s, o;
+
+	dynbuf_addf(b, "# HELP alertcap_alerts_received_total Alerts received,"
+	    " by format and status.\n# TYPE alertcap_alerts_received_total "
+	    "counter\n");
+	for (f = 0; alert_formats[f] != NULL; f++)
+		for (s = 0; s < 2; s++)
+			dynbuf_addf(b, "alertcap_alerts_received_total{format="
+			    "\"%s\",status=\"%s\"} %" PRIu64 "\n",
+			    alert_formats[f], alert_status_name(s),
+			    trig_stats.received[f][s]);
+	dynbuf_addf(b, "# HELP alertcap_alert_matches_total Alert and rule "
+	    "pairs that matched.\n# TYPE alertcap_alert_matches_total counter\n"
+	    "alertcap_alert_matches_total %" PRIu64 "\n", trig_stats.matched);
+	dynbuf_addf(b, "# HELP alertcap_alert_outcomes_total What matched "
+	    "alerts led to.\n# TYPE alertcap_alert_outcomes_total counter\n");
+	for (o = 0; o < OUT_MAX; o++)
+		dynbuf_addf(b, "alertcap_alert_outcomes_total{outcome=\"%s\"} %"
+		    PRIu64 "\n", outcome_names[o], trig_stats.outcomes[o]);
+	dynbuf_addf(b, "# HELP alertcap_rules Rules loaded.\n# TYPE "
+	    "alertcap_rules gauge\nalertcap_rules %zu\n", trig_rules != NULL ?
+	    trig_rules->n : (size_t)0);
+}

@@ -1,0 +1,34 @@
+/*
+ * The policy engine: alerts in, capture decisions out. For every alert and
+ * every rule it matches, it decides started / duplicate / cooldown /
+ * limited / skipped, starts captures through the session manager, and
+ * stops them with AlertResolved when their alert resolves.
+ */
+#ifndef TRIGGER_H
+#define TRIGGER_H
+
+#include <jansson.h>
+
+#include "alert.h"
+
+struct ruleset;
+
+/* Takes the rules (steals) and rebuilds the dedup table from records. */
+void	 trigger_init(const char *node, struct ruleset *);
+/* Swaps in a new rule set (steals); the old one is freed. */
+void	 trigger_set_rules(struct ruleset *);
+const struct ruleset *trigger_rules(void);
+void	 trigger_shutdown(void);
+
+/*
+ * Acts on alerts (borrowed). Returns {"alerts", "matched", "captures"}
+ * (new). With dry_run nothing starts or stops: outcomes say what would.
+ * *retry is set when a failure might pass on retry (the state store).
+ */
+json_t	*trigger_alerts(const struct alert_list *, int dry_run, int *retry);
+
+/* Appends Prometheus text for alerts and outcomes. */
+struct dynbuf;
+void	 trigger_metrics(struct dynbuf *);
+
+#endif
