@@ -7,7 +7,7 @@
 need_root
 need_cmd ip tcpreplay tcpdump jq curl openssl
 
-plan 27
+plan 26
 make_netns || skip_all "cannot create network namespaces"
 SENT=$T_DIR/sent.pcap
 "$PKTGEN" "$SENT" "$MAC_B" 02:00:00:00:00:01 100 600
