@@ -36,15 +36,11 @@ conf_error(struct conf_ctx *ctx, const char *path, const char *fmt, ...)
 {
 	va_list	 ap;
 	char	*msg;
-	int	 line = 1, col = 1;
 
 	va_start(ap, fmt);
 	msg = xvasprintf(fmt, ap);
 	va_end(ap);
-	if (ctx->text != NULL)
-		jsonpos_find(ctx->text, ctx->len, path, &line, &col);
-	dynbuf_addf(&ctx->errors, "%s%s:%d:%d: %s: %s",
-	    ctx->nerrors > 0 ? "\n" : "", ctx->file, line, col,
+	jsonpos_report(&ctx->errors, ctx->file, ctx->text,
 	    *path == '\0' ? "(top)" : path, msg);
 	ctx->nerrors++;
 	free(msg);

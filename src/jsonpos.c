@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "jsonpos.h"
+#include "xmalloc.h"
 
 struct jp {
 	const char	*s;
@@ -189,4 +190,16 @@ jsonpos_find(const char *text, size_t len, const char *path, int *line,
 	*line = kline;
 	*col = kcol;
 	return (rc);
+}
+
+void
+jsonpos_report(struct dynbuf *errors, const char *file, const char *text,
+    const char *path, const char *message)
+{
+	int	line = 1, col = 1;
+
+	if (text != NULL)
+		jsonpos_find(text, strlen(text), path, &line, &col);
+	dynbuf_addf(errors, "%s%s:%d:%d: %s%s%s", errors->len > 0 ? "\n" : "",
+	    file, line, col, path, *path != '\0' ? ": " : "", message);
 }

@@ -15,4 +15,13 @@
 int	jsonpos_find(const char *text, size_t len, const char *path,
 	    int *line, int *col);
 
+struct dynbuf;
+
+/*
+ * Appends "file:line:col: path: message" to errors (after a newline if it
+ * is not empty), the position being where path stands in text (NULL: 1:1).
+ */
+void	jsonpos_report(struct dynbuf *errors, const char *file,
+	    const char *text, const char *path, const char *message);
+
 #endif

@@ -32,16 +32,11 @@ rule_error(struct rule_ctx *ctx, const char *path, const char *fmt, ...)
 {
 	va_list	 ap;
 	char	*msg;
-	int	 line = 1, col = 1;
 
 	va_start(ap, fmt);
 	msg = xvasprintf(fmt, ap);
 	va_end(ap);
-	if (ctx->text != NULL)
-		jsonpos_find(ctx->text, strlen(ctx->text), path, &line, &col);
-	dynbuf_addf(ctx->errors, "%s%s:%d:%d: %s%s%s",
-	    ctx->errors->len > 0 ? "\n" : "", ctx->file, line, col, path,
-	    *path != '\0' ? ": " : "", msg);
+	jsonpos_report(ctx->errors, ctx->file, ctx->text, path, msg);
 	ctx->nerrors++;
 	free(msg);
 }
