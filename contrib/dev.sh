@@ -14,7 +14,7 @@ cd "$top"
 PACKAGES=(build-essential autoconf automake pkg-config
 	libevent-dev libcurl4-openssl-dev libjansson-dev libpcap-dev libssl-dev
 	libmosquitto-dev libsqlite3-dev libcmocka-dev
-	iproute2 tcpdump tcpreplay tshark curl jq sqlite3 openssl iputils-ping
+	iproute2 tcpdump tcpreplay tshark curl jq sqlite3 openssl iputils-ping coreutils
 	man-db)
 
 as_root() {
