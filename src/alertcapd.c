@@ -224,7 +224,7 @@ main(int argc, char **argv)
 	if (state_init(conf->state_path, strcmp(conf->state_sync, "full") == 0,
 	    &cause) == -1)
 		fatal("state.path: %s", cause);
-	capture_init(base, conf->ring_bytes, 10);
+	capture_init(base, conf->ring_bytes, CAPTURE_POLL_MS);
 	if (session_init(base, conf, &cause) == -1)
 		fatal("%s", cause);
 	log_info("rules: %zu loaded from %s", rules->n, rules->dir);

@@ -12,6 +12,12 @@
 struct event_base;
 struct capsink;
 
+/*
+ * The ring's block timeout: a packet reaches its session within about this
+ * long, and a stopping session may miss at most this much of the tail.
+ */
+#define CAPTURE_POLL_MS	10
+
 struct capsink_cbs {
 	/* A packet that passed the sink's filter, cut to its snap length. */
 	void	(*packet)(void *arg, int64_t ts_us, uint32_t caplen,

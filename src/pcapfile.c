@@ -165,9 +165,8 @@ pcapw_close(struct pcapw *w, char *sha256)
 	unsigned int	mdlen;
 	int		rc;
 
+	/* No fsync: it would stall the loop (docs/architecture.md). */
 	rc = pcapw_flush(w);
-	if (fsync(w->fd) == -1)
-		rc = -1;
 	if (close(w->fd) == -1)
 		rc = -1;
 	EVP_DigestFinal_ex(w->md, md, &mdlen);

@@ -35,7 +35,7 @@ struct pcapw	*pcapw_open(int rootfd, const char *relpath, int linktype,
 int		 pcapw_write(struct pcapw *, int64_t ts_us, uint32_t caplen,
 		    uint32_t len, const unsigned char *data);
 int		 pcapw_flush(struct pcapw *);
-/* Flushes, closes, and gives the SHA-256 (hex, 65 bytes) of the file. */
+/* Flushes (no fsync), closes, and gives the file's SHA-256 (hex, 65 bytes). */
 int		 pcapw_close(struct pcapw *, char *sha256);
 
 /*

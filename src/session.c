@@ -508,6 +508,43 @@ session_state(const char *name, enum cap_status *st, int64_t *stopped_at)
 	return (0);
 }
 
+const char *
+session_find_dedup(const char *key, enum cap_status *st, int64_t *stopped_at)
+{
+	struct capture	*c, *latest = NULL;
+	const char	*k;
+
+	TAILQ_FOREACH(c, &sess_all, entry) {
+		k = json_string_value(json_object_get(c->rec->trigger,
+		    "dedup_key"));
+		if (k != NULL && strcmp(k, key) == 0 && (latest == NULL ||
+		    c->rec->created_at >= latest->rec->created_at))
+			latest = c;
+	}
+	if (latest == NULL)
+		return (NULL);
+	*st = latest->rec->status;
+	*stopped_at = latest->rec->stopped_at;
+	return (latest->rec->name);
+}
+
+long long
+session_running_for_rule(const char *rule)
+{
+	struct capture	*c;
+	const char	*r;
+	long long	 n = 0;
+
+	TAILQ_FOREACH(c, &sess_all, entry) {
+		r = record_rule(c->rec);
+		if (r != NULL && strcmp(r, rule) == 0 &&
+		    (c->rec->status == CAP_RUNNING ||
+		    c->rec->status == CAP_NOT_STARTED))
+			n++;
+	}
+	return (n);
+}
+
 json_t *
 session_get(const char *name)
 {

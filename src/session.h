@@ -63,6 +63,15 @@ enum sess_result session_stop(const char *name, enum stop_reason,
 enum sess_result session_delete(const char *name, char **cause);
 /* A capture's status and stop time; -1 if there is no such capture. */
 int	 session_state(const char *name, enum cap_status *, int64_t *stopped);
+/*
+ * The latest capture an alert started under dedup key (its trigger's
+ * dedup_key): its name (borrowed, valid until the next change of
+ * captures), status and stop time; NULL if there is none.
+ */
+const char *session_find_dedup(const char *key, enum cap_status *,
+	    int64_t *stopped);
+/* Captures of a rule that are running or starting. */
+long long session_running_for_rule(const char *rule);
 /* One record (new), or NULL. */
 json_t	*session_get(const char *name);
 /* {"captures": [...]} (new), optionally only a status and/or a rule. */

@@ -6,7 +6,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "compat.h"
 #include "log.h"
 #include "rule.h"
 #include "session.h"
@@ -15,14 +14,6 @@
 #include "xmalloc.h"
 
 #define NAME_SUFFIX_MAX	1000
-
-/* A dedup key and the capture it last started. */
-struct dedup {
-	char			*key;
-	char			*rule;
-	char			*capture;
-	TAILQ_ENTRY(dedup)	 entry;
-};
 
 enum outcome {
 	OUT_STARTED,
@@ -39,7 +30,6 @@ static const char *outcome_names[] = { "started", "duplicate", "cooldown",
 
 static struct ruleset		*trig_rules;
 static char			*trig_node;
-static TAILQ_HEAD(, dedup)	 trig_dedup = TAILQ_HEAD_INITIALIZER(trig_dedup);
 
 static struct {
 	uint64_t	received[4][2];	/* by format, by status */
@@ -47,62 +37,11 @@ static struct {
 	uint64_t	outcomes[OUT_MAX];
 } trig_stats;
 
-static struct dedup *
-dedup_find(const char *key)
-{
-	struct dedup	*d;
-
-	TAILQ_FOREACH(d, &trig_dedup, entry) {
-		if (strcmp(d->key, key) == 0)
-			return (d);
-	}
-	return (NULL);
-}
-
-static void
-dedup_remove(struct dedup *d)
-{
-	TAILQ_REMOVE(&trig_dedup, d, entry);
-	free(d->key);
-	free(d->rule);
-	free(d->capture);
-	free(d);
-}
-
-static void
-dedup_set(const char *key, const char *rule, const char *capture)
-{
-	struct dedup	*d;
-
-	if ((d = dedup_find(key)) != NULL)
-		dedup_remove(d);
-	d = xcalloc(1, sizeof *d);
-	d->key = xstrdup(key);
-	d->rule = xstrdup(rule);
-	d->capture = xstrdup(capture);
-	TAILQ_INSERT_TAIL(&trig_dedup, d, entry);
-}
-
 void
 trigger_init(const char *node, struct ruleset *rs)
 {
-	json_t		*list, *r, *t;
-	const char	*key, *rule;
-	size_t		 i;
-
 	trig_node = xstrdup(node);
 	trig_rules = rs;
-	/* Captures started by alerts carry their dedup key. */
-	list = session_list(NULL, NULL);
-	json_array_foreach(json_object_get(list, "captures"), i, r) {
-		t = json_object_get(r, "trigger");
-		key = json_string_value(json_object_get(t, "dedup_key"));
-		rule = json_string_value(json_object_get(t, "rule"));
-		if (key != NULL && rule != NULL)
-			dedup_set(key, rule, json_string_value(
-			    json_object_get(r, "name")));
-	}
-	json_decref(list);
 }
 
 void
@@ -121,32 +60,10 @@ trigger_rules(void)
 void
 trigger_shutdown(void)
 {
-	struct dedup	*d;
-
-	while ((d = TAILQ_FIRST(&trig_dedup)) != NULL)
-		dedup_remove(d);
 	ruleset_free(trig_rules);
 	trig_rules = NULL;
 	free(trig_node);
 	trig_node = NULL;
-}
-
-/* Running captures a rule started. */
-static long long
-rule_running(const char *rule)
-{
-	struct dedup	*d;
-	enum cap_status	 st;
-	int64_t		 stopped;
-	long long	 n = 0;
-
-	TAILQ_FOREACH(d, &trig_dedup, entry) {
-		if (strcmp(d->rule, rule) == 0 &&
-		    session_state(d->capture, &st, &stopped) == 0 &&
-		    st == CAP_RUNNING)
-			n++;
-	}
-	return (n);
 }
 
 static json_t *
@@ -178,29 +95,30 @@ static json_t *
 resolve(const struct rule *r, const struct alert *a,
     const struct tmpl_ctx *ctx, int dry_run)
 {
-	struct dedup	*d;
 	enum cap_status	 st;
 	int64_t		 stopped;
-	char		*key, *why = NULL;
-	json_t		*m = NULL;
+	const char	*found;
+	char		*key, *name, *why = NULL;
+	json_t		*m;
 
 	if ((key = tmpl_expand(r->dedup_key, ctx, &why)) == NULL) {
 		free(why);
 		return (NULL);
 	}
-	d = dedup_find(key);
+	found = session_find_dedup(key, &st, &stopped);
 	free(key);
-	if (d == NULL || session_state(d->capture, &st, &stopped) == -1 ||
-	    st != CAP_RUNNING)
+	if (found == NULL || st != CAP_RUNNING)
 		return (NULL);
-	if (!dry_run && session_stop(d->capture, STOP_ALERT_RESOLVED, NULL,
+	name = xstrdup(found);
+	if (!dry_run && session_stop(name, STOP_ALERT_RESOLVED, NULL,
 	    &why) != SESS_OK) {
-		log_warn("rule %s: stopping %s: %s", r->name, d->capture, why);
+		log_warn("rule %s: stopping %s: %s", r->name, name, why);
 		free(why);
+		free(name);
 		return (NULL);
 	}
-	m = outcome(r, a, OUT_STOPPED, d->capture, dry_run ? "would stop" :
-	    NULL);
+	m = outcome(r, a, OUT_STOPPED, name, dry_run ? "would stop" : NULL);
+	free(name);
 	return (m);
 }
 
@@ -229,12 +147,11 @@ static json_t *
 fire(const struct rule *r, const struct alert *a, const struct tmpl_ctx *ctx,
     int dry_run, json_t *captures, int *retry)
 {
-	struct dedup	*d;
 	enum cap_status	 st;
 	enum sess_result rc;
 	int64_t		 stopped;
 	json_t		*params, *trigger, *m, *rec = NULL;
-	const char	*target;
+	const char	*target, *last;
 	char		*key, *why = NULL, *name, *reason = NULL;
 
 	if ((key = tmpl_expand(r->dedup_key, ctx, &why)) == NULL) {
@@ -244,22 +161,22 @@ fire(const struct rule *r, const struct alert *a, const struct tmpl_ctx *ctx,
 		free(why);
 		return (m);
 	}
-	if ((d = dedup_find(key)) != NULL &&
-	    session_state(d->capture, &st, &stopped) == 0) {
+	if ((last = session_find_dedup(key, &st, &stopped)) != NULL) {
 		if (st == CAP_RUNNING || st == CAP_NOT_STARTED) {
 			free(key);
-			return (outcome(r, a, OUT_DUPLICATE, d->capture, NULL));
+			return (outcome(r, a, OUT_DUPLICATE, last, NULL));
 		}
 		if (stopped + r->cooldown_s * 1000000 > ctx->now_us) {
 			reason = xasprintf("%s ended less than %llds ago",
-			    d->capture, r->cooldown_s);
-			m = outcome(r, a, OUT_COOLDOWN, d->capture, reason);
+			    last, r->cooldown_s);
+			m = outcome(r, a, OUT_COOLDOWN, last, reason);
 			free(reason);
 			free(key);
 			return (m);
 		}
 	}
-	if (r->max_concurrent > 0 && rule_running(r->name) >= r->max_concurrent) {
+	if (r->max_concurrent > 0 &&
+	    session_running_for_rule(r->name) >= r->max_concurrent) {
 		reason = xasprintf("policy.max_concurrent: %lld captures of "
 		    "this rule are running", r->max_concurrent);
 		m = outcome(r, a, OUT_LIMITED, NULL, reason);
@@ -298,7 +215,6 @@ fire(const struct rule *r, const struct alert *a, const struct tmpl_ctx *ctx,
 	rc = session_create(params, NULL, trigger, &rec, &why);
 	json_decref(trigger);
 	if (rc == SESS_OK) {
-		dedup_set(key, r->name, name);
 		json_array_append_new(captures, json_string(name));
 		m = outcome(r, a, OUT_STARTED, name, NULL);
 	} else {

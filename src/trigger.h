@@ -13,7 +13,10 @@
 
 struct ruleset;
 
-/* Takes the rules (steals) and rebuilds the dedup table from records. */
+/*
+ * Takes the rules (steals). Dedup keys live in the records' triggers, so
+ * they hold across restarts with nothing to rebuild.
+ */
 void	 trigger_init(const char *node, struct ruleset *);
 /* Swaps in a new rule set (steals); the old one is freed. */
 void	 trigger_set_rules(struct ruleset *);

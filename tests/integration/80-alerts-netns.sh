@@ -7,7 +7,7 @@
 need_root
 need_cmd ip tcpreplay tcpdump jq curl openssl
 
-plan 26
+plan 28
 make_netns || skip_all "cannot create network namespaces"
 SENT=$T_DIR/sent.pcap
 "$PKTGEN" "$SENT" "$MAC_B" 02:00:00:00:00:01 100 600
@@ -114,3 +114,13 @@ sleep 0.3
 is "$(api GET /v1/rules | cut -d' ' -f2- | jq '.rules | length')" 3 "SIGHUP with a broken file keeps the 3 old rules"
 r=$(api POST /v1/alerts '{"name": "SurgeHigh", "status": "firing", "value": 50, "labels": {"n": "after"}}')
 is "$(field "${r#* }" '.matched[0].rule')" surge "and they still act"
+
+# Dedup keys live in the records: a restart forgets none of them.
+kill -TERM "$DPID"
+wait "$DPID"
+rm "$RULES/zz-broken.json"
+launch_daemon alerts "$NS_A" || exit 1
+r=$(api POST /v1/alerts "$(cat "$T_DIR/firing.json")")
+is "$(field "${r#* }" '.matched[0].outcome')" cooldown "after a restart: still cooldown"
+r=$(api POST /v1/alerts/generic '{"name": "SurgeHigh", "status": "firing", "value": 50, "labels": {"n": "0"}}')
+is "$(field "${r#* }" '.matched[0].outcome')" cooldown "after a restart: a capture ended by Shutdown counts for cooldown"
