@@ -24,6 +24,7 @@
 #include "alert.h"
 #include "api.h"
 #include "compat.h"
+#include "cmd.h"
 #include "conf.h"
 #include "log.h"
 #include "rule.h"
@@ -60,18 +61,6 @@ struct api_webhook {
 static struct api_webhook	 api_webhooks[WH_MAX];
 static uint64_t			 api_auth_failures;
 
-static const struct {
-	int		 status;
-	const char	*code;
-} api_results[] = {
-	[SESS_OK] = { 200, "OK" },
-	[SESS_INVALID] = { 400, "InvalidRequest" },
-	[SESS_NOT_FOUND] = { 404, "NotFound" },
-	[SESS_CONFLICT] = { 409, "Conflict" },
-	[SESS_LIMITED] = { 429, "LimitExceeded" },
-	[SESS_FAILED] = { 500, "CaptureFailed" },
-	[SESS_UNAVAILABLE] = { 503, "StoreUnavailable" },
-};
 
 static const char *
 status_text(int status)
@@ -127,13 +116,6 @@ api_error(struct evhttp_request *req, int status, const char *code,
 	free(msg);
 }
 
-static void
-api_result_error(struct evhttp_request *req, enum sess_result rc,
-    const char *cause)
-{
-	api_error(req, api_results[rc].status, api_results[rc].code, "%s",
-	    cause);
-}
 
 /* Checks the bearer token when tokens are configured. */
 static int
@@ -178,36 +160,19 @@ api_body(struct evhttp_request *req)
 }
 
 static void
-api_capture_put(struct evhttp_request *req, const char *name)
-{
-	enum sess_result	 rc;
-	json_t			*body, *out = NULL;
-	char			*cause = NULL;
-
-	if ((body = api_body(req)) == NULL)
-		return;
-	rc = session_create(body, name, NULL, &out, &cause);
-	json_decref(body);
-	if (rc == SESS_OK)
-		api_reply_json(req, 201, out);
-	else
-		api_result_error(req, rc, cause);
-	free(cause);
-}
-
-static void
 api_capture_file(struct evhttp_request *req, const char *name)
 {
 	struct evkeyvalq	*h = evhttp_request_get_output_headers(req);
 	struct evbuffer		*buf;
 	enum sess_result	 rc;
 	int64_t			 size;
+	json_t			*err;
 	char			*cause = NULL, disp[160];
-	int			 fd;
+	int			 fd, status;
 
 	if ((rc = session_open_file(name, &fd, &size, &cause)) != SESS_OK) {
-		api_result_error(req, rc, cause);
-		free(cause);
+		status = cmd_fail(rc, cause, &err);
+		api_reply_json(req, status, err);
 		return;
 	}
 	buf = evbuffer_new();
@@ -223,86 +188,108 @@ api_capture_file(struct evhttp_request *req, const char *name)
 	evbuffer_free(buf);
 }
 
-/* /v1/captures/{name}[/stop|/file] */
+/* Sends what a capture command answered (body stolen; NULL for 204). */
 static void
-api_capture(struct evhttp_request *req, const char *name, const char *verb)
+api_reply_cmd(struct evhttp_request *req, int status, json_t *body)
+{
+	if (body == NULL)
+		evhttp_send_reply(req, status, status_text(status), NULL);
+	else
+		api_reply_json(req, status, body);
+}
+
+/*
+ * Maps a capture request to a command: method and path parts after
+ * "captures" (name, verb) to op. NULL if the method does not fit.
+ */
+static const char *
+api_capture_op(enum evhttp_cmd_type m, const char *name, const char *verb)
+{
+	if (name == NULL)
+		return (m == EVHTTP_REQ_GET ? "list" : NULL);
+	if (verb == NULL) {
+		switch (m) {
+		case EVHTTP_REQ_PUT:
+			return ("create");
+		case EVHTTP_REQ_GET:
+			return ("get");
+		case EVHTTP_REQ_DELETE:
+			return ("delete");
+		default:
+			return (NULL);
+		}
+	}
+	if (strcmp(verb, "stop") == 0 && m == EVHTTP_REQ_POST)
+		return ("stop");
+	return (NULL);
+}
+
+/*
+ * Parses what a capture request carries into a command object (new):
+ * {"op", "name", "capture", "status", "rule"}. Answers errors itself and
+ * returns NULL.
+ */
+static json_t *
+api_capture_cmd(struct evhttp_request *req, const char *name,
+    const char *verb)
 {
 	enum evhttp_cmd_type	 m = evhttp_request_get_command(req);
-	enum sess_result	 rc;
-	json_t			*out = NULL;
-	char			*cause = NULL;
+	struct evkeyvalq	 q;
+	const char		*op, *query, *v;
+	json_t			*cmd, *body;
 
-	if (!name_valid(name)) {
-		api_error(req, 400, "InvalidRequest", "name: must match "
-		    "[A-Za-z0-9][A-Za-z0-9._-]{0,79}");
-		return;
-	}
-	if (verb == NULL && m == EVHTTP_REQ_PUT) {
-		api_capture_put(req, name);
-		return;
-	}
-	if (verb == NULL && m == EVHTTP_REQ_GET) {
-		if ((out = session_get(name)) == NULL)
-			api_error(req, 404, "NotFound", "no capture named "
-			    "'%s'", name);
-		else
-			api_reply_json(req, 200, out);
-		return;
-	}
-	if (verb == NULL && m == EVHTTP_REQ_DELETE) {
-		if ((rc = session_delete(name, &cause)) == SESS_OK)
-			evhttp_send_reply(req, 204, "No Content", NULL);
-		else
-			api_result_error(req, rc, cause);
-		free(cause);
-		return;
-	}
-	if (verb != NULL && strcmp(verb, "stop") == 0 &&
-	    m == EVHTTP_REQ_POST) {
-		rc = session_stop(name, STOP_MANUAL, &out, &cause);
-		if (rc == SESS_OK)
-			api_reply_json(req, 200, out);
-		else
-			api_result_error(req, rc, cause);
-		free(cause);
-		return;
-	}
-	if (verb != NULL && strcmp(verb, "file") == 0 && m == EVHTTP_REQ_GET) {
-		api_capture_file(req, name);
-		return;
-	}
 	if (verb != NULL && strcmp(verb, "stop") != 0 &&
 	    strcmp(verb, "file") != 0) {
 		api_error(req, 404, "NotFound", "no such resource");
-		return;
+		return (NULL);
 	}
-	api_error(req, 405, "MethodNotAllowed", "method not allowed here");
-}
-
-static void
-api_captures(struct evhttp_request *req, const char *query)
-{
-	struct evkeyvalq	 q;
-	const char		*status, *rule;
-
-	if (evhttp_request_get_command(req) != EVHTTP_REQ_GET) {
-		api_error(req, 405, "MethodNotAllowed", "use GET, or PUT "
-		    "/v1/captures/{name}");
-		return;
+	if ((op = api_capture_op(m, name, verb)) == NULL) {
+		api_error(req, 405, "MethodNotAllowed", "method not allowed "
+		    "here");
+		return (NULL);
 	}
+	cmd = json_pack("{s:s}", "op", op);
+	if (name != NULL)
+		json_object_set_new(cmd, "name", json_string(name));
+	if (strcmp(op, "create") == 0) {
+		if ((body = api_body(req)) == NULL) {
+			json_decref(cmd);
+			return (NULL);
+		}
+		json_object_set_new(cmd, "capture", body);
+	}
+	query = evhttp_uri_get_query(evhttp_request_get_evhttp_uri(req));
 	TAILQ_INIT(&q);
 	if (query != NULL && evhttp_parse_query_str(query, &q) == -1) {
+		json_decref(cmd);
 		api_error(req, 400, "InvalidRequest", "query: malformed");
+		return (NULL);
+	}
+	if ((v = evhttp_find_header(&q, "status")) != NULL)
+		json_object_set_new(cmd, "status", json_string(v));
+	if ((v = evhttp_find_header(&q, "rule")) != NULL)
+		json_object_set_new(cmd, "rule", json_string(v));
+	evhttp_clear_headers(&q);
+	return (cmd);
+}
+
+/* /v1/captures[/{name}[/stop|/file]] on this node. */
+static void
+api_captures(struct evhttp_request *req, const char *name, const char *verb)
+{
+	json_t	*cmd, *body;
+	int	 status;
+
+	if (verb != NULL && strcmp(verb, "file") == 0 &&
+	    evhttp_request_get_command(req) == EVHTTP_REQ_GET) {
+		api_capture_file(req, name);
 		return;
 	}
-	status = evhttp_find_header(&q, "status");
-	rule = evhttp_find_header(&q, "rule");
-	if (status != NULL && cap_status_from_name(status) < 0)
-		api_error(req, 400, "InvalidRequest", "status: must be "
-		    "NotStarted, Running, Stopped or Error");
-	else
-		api_reply_json(req, 200, session_list(status, rule));
-	evhttp_clear_headers(&q);
+	if ((cmd = api_capture_cmd(req, name, verb)) == NULL)
+		return;
+	status = cmd_run_json(cmd, &body);
+	json_decref(cmd);
+	api_reply_cmd(req, status, body);
 }
 
 static void
@@ -577,15 +564,10 @@ api_route(struct evhttp_request *req, void *arg)
 	}
 	if (n == 1 && strcmp(parts[0], "metrics") == 0)
 		api_metrics(req);
-	else if (n >= 2 && strcmp(parts[0], "v1") == 0 &&
-	    strcmp(parts[1], "captures") == 0) {
-		if (n == 2)
-			api_captures(req, evhttp_uri_get_query(uri));
-		else if (n == 3 || n == 4)
-			api_capture(req, parts[2], n == 4 ? parts[3] : NULL);
-		else
-			api_error(req, 404, "NotFound", "no such resource");
-	} else if (n == 3 && strcmp(parts[0], "v1") == 0 &&
+	else if (n >= 2 && n <= 4 && strcmp(parts[0], "v1") == 0 &&
+	    strcmp(parts[1], "captures") == 0)
+		api_captures(req, n >= 3 ? parts[2] : NULL, n == 4 ? parts[3] :
+		    NULL); else if (n == 3 && strcmp(parts[0], "v1") == 0 &&
 	    strcmp(parts[1], "rules") == 0 && strcmp(parts[2], "test") == 0)
 		api_alerts(req, NULL, 1);
 	else if (n == 2 && strcmp(parts[0], "v1") == 0 &&

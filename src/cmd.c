@@ -1,0 +1,107 @@
+/* Capture commands shared by the REST API and MQTT. */
+#include "config.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "cmd.h"
+#include "record.h"
+#include "session.h"
+#include "util.h"
+#include "xmalloc.h"
+
+static const struct {
+	int		 status;
+	const char	*code;
+} cmd_results[] = {
+	[SESS_OK] = { 200, "OK" },
+	[SESS_INVALID] = { 400, "InvalidRequest" },
+	[SESS_NOT_FOUND] = { 404, "NotFound" },
+	[SESS_CONFLICT] = { 409, "Conflict" },
+	[SESS_LIMITED] = { 429, "LimitExceeded" },
+	[SESS_FAILED] = { 500, "CaptureFailed" },
+	[SESS_UNAVAILABLE] = { 503, "StoreUnavailable" },
+};
+
+json_t *
+cmd_error(const char *code, const char *message)
+{
+	return (json_pack("{s:{s:s, s:s}}", "error", "code", code, "message",
+	    message));
+}
+
+int
+cmd_fail(enum sess_result rc, char *cause, json_t **body)
+{
+	*body = cmd_error(cmd_results[rc].code, cause != NULL ? cause : "");
+	free(cause);
+	return (cmd_results[rc].status);
+}
+
+int
+cmd_run(const char *op, const char *name, json_t *params, const char *status,
+    const char *rule, json_t **body)
+{
+	enum sess_result	 rc;
+	char			*cause = NULL;
+
+	*body = NULL;
+	if (strcmp(op, "list") == 0) {
+		if (status != NULL && cap_status_from_name(status) < 0) {
+			*body = cmd_error("InvalidRequest", "status: must be "
+			    "NotStarted, Running, Stopped or Error");
+			return (400);
+		}
+		*body = session_list(status, rule);
+		return (200);
+	}
+	if (name == NULL || !name_valid(name)) {
+		*body = cmd_error("InvalidRequest", "name: must match "
+		    "[A-Za-z0-9][A-Za-z0-9._-]{0,79}");
+		return (400);
+	}
+	if (strcmp(op, "create") == 0) {
+		rc = session_create(params, name, NULL, body, &cause);
+		return (rc == SESS_OK ? 201 : cmd_fail(rc, cause, body));
+	}
+	if (strcmp(op, "get") == 0) {
+		if ((*body = session_get(name)) != NULL)
+			return (200);
+		return (cmd_fail(SESS_NOT_FOUND, xasprintf("no capture named "
+		    "'%s'", name), body));
+	}
+	if (strcmp(op, "stop") == 0) {
+		rc = session_stop(name, STOP_MANUAL, body, &cause);
+		return (rc == SESS_OK ? 200 : cmd_fail(rc, cause, body));
+	}
+	if (strcmp(op, "delete") == 0) {
+		rc = session_delete(name, &cause);
+		return (rc == SESS_OK ? 204 : cmd_fail(rc, cause, body));
+	}
+	*body = cmd_error("InvalidRequest", "op: must be create, get, list, "
+	    "stop or delete");
+	return (400);
+}
+
+int
+cmd_run_json(json_t *cmd, json_t **body)
+{
+	const char	*op;
+	json_t		*cap;
+
+	if (!json_is_object(cmd) ||
+	    (op = json_string_value(json_object_get(cmd, "op"))) == NULL) {
+		*body = cmd_error("InvalidRequest", "op: required, one of "
+		    "create, get, list, stop, delete");
+		return (400);
+	}
+	cap = json_object_get(cmd, "capture");
+	if (strcmp(op, "create") == 0 && cap == NULL) {
+		*body = cmd_error("InvalidRequest", "capture: required for "
+		    "create");
+		return (400);
+	}
+	return (cmd_run(op, json_string_value(json_object_get(cmd, "name")),
+	    cap, json_string_value(json_object_get(cmd, "status")),
+	    json_string_value(json_object_get(cmd, "rule")), body));
+}
