@@ -354,14 +354,14 @@ cap_start(struct capture *c, struct capture_params *p, char **cause)
 		cap_set_state(c, CAP_ERROR, STOP_NONE, *cause, NULL);
 		return (SESS_FAILED);
 	}
+	if (cap_set_state(c, CAP_RUNNING, STOP_NONE, NULL, cause) == -1)
+		return (SESS_UNAVAILABLE);
+	/* The limit counts from started_at, not the loop's cached time. */
 	c->timer = evtimer_new(sess_base, cap_timer, c);
-	/* Count the limit from now, not from the loop's cached time. */
 	event_base_update_cache_time(sess_base);
 	tv.tv_sec = p->time_limit_s;
 	tv.tv_usec = 0;
 	evtimer_add(c->timer, &tv);
-	if (cap_set_state(c, CAP_RUNNING, STOP_NONE, NULL, cause) == -1)
-		return (SESS_UNAVAILABLE);
 	sess_stats.started++;
 	return (SESS_OK);
 }
