@@ -15,7 +15,7 @@ PACKAGES=(build-essential autoconf automake pkg-config
 	libevent-dev libcurl4-openssl-dev libjansson-dev libpcap-dev libssl-dev
 	libmosquitto-dev libsqlite3-dev libcmocka-dev
 	iproute2 tcpdump tcpreplay tshark curl jq sqlite3 openssl iputils-ping coreutils
-	man-db)
+	man-db mosquitto mosquitto-clients)
 
 as_root() {
 	if [ "$(id -u)" -eq 0 ]; then "$@"; else sudo "$@"; fi

@@ -510,6 +510,72 @@ parse_generic(json_t *p, const char *via, struct alert_list *l,
 	return (0);
 }
 
+/*
+ * One Telegraf metric {"name", "tags", "fields", "timestamp"}: each
+ * numeric field is a sample named measurement.field with the tags as
+ * labels. Rules' value conditions decide firing and resolution.
+ */
+static int
+parse_telegraf_metric(json_t *m, const char *via, const char *path,
+    struct alert_list *l, char **cause)
+{
+	struct alert	*a;
+	json_t		*fields, *v, *ts;
+	const char	*name, *k;
+	char		 tp[64];
+
+	if (!json_is_object(m) || (name = str(m, "name")) == NULL ||
+	    !json_is_object(fields = json_object_get(m, "fields"))) {
+		*cause = xasprintf("%s: a Telegraf metric needs name and fields",
+		    *path != '\0' ? path : "(metric)");
+		return (-1);
+	}
+	json_object_foreach(fields, k, v) {
+		if (!json_is_number(v))
+			continue;
+		a = alert_new(ALERT_FORMAT_TELEGRAF, via);
+		list_add(l, a);
+		a->sample = 1;
+		a->status = ALERT_FIRING;
+		a->name = xasprintf("%s.%s", name, k);
+		snprintf(tp, sizeof tp, "%s%stags", path, *path != '\0' ? "." :
+		    "");
+		if (copy_map(a->labels, json_object_get(m, "tags"), tp,
+		    cause) == -1)
+			return (-1);
+		a->value = json_number_value(v);
+		a->has_value = 1;
+		ts = json_object_get(m, "timestamp");
+		if (json_is_integer(ts))
+			a->starts_at = (int64_t)json_integer_value(ts) * 1000000;
+		finish(a, "telegraf", NULL);
+	}
+	return (0);
+}
+
+static int
+parse_telegraf(json_t *p, const char *via, struct alert_list *l,
+    char **cause)
+{
+	json_t	*batch, *m;
+	size_t	 i;
+	char	 path[32];
+
+	batch = json_object_get(p, "metrics");
+	if (!json_is_array(batch))
+		return (parse_telegraf_metric(p, via, "", l, cause));
+	if (json_array_size(batch) > ALERT_MAX_PER_PAYLOAD) {
+		*cause = xasprintf("metrics: more than %d", ALERT_MAX_PER_PAYLOAD);
+		return (-1);
+	}
+	json_array_foreach(batch, i, m) {
+		snprintf(path, sizeof path, "metrics[%zu]", i);
+		if (parse_telegraf_metric(m, via, path, l, cause) == -1)
+			return (-1);
+	}
+	return (0);
+}
+
 const char *
 alert_detect(json_t *p)
 {
@@ -564,6 +630,8 @@ alert_parse(json_t *p, const char *format, const char *via,
 		}
 	} else if (strcmp(format, "generic") == 0)
 		rc = parse_generic(p, via, l, cause);
+	else if (strcmp(format, ALERT_FORMAT_TELEGRAF) == 0)
+		rc = parse_telegraf(p, via, l, cause);
 	else {
 		*cause = xasprintf("format: '%s' is not one of alertmanager, "
 		    "grafana, azure-monitor, generic", format);

@@ -29,6 +29,7 @@ struct alert {
 	int64_t			 starts_at;	/* us; 0 = unknown */
 	int64_t			 ends_at;	/* us; 0 = none */
 	char			*fingerprint;
+	int			 sample;	/* a metric sample, not an alert */
 };
 
 struct alert_list {
@@ -38,6 +39,8 @@ struct alert_list {
 
 /* The formats, for detection and for /v1/alerts/{format}. */
 extern const char *const alert_formats[];
+/* Telegraf's JSON metrics, read from MQTT feeds only. */
+#define ALERT_FORMAT_TELEGRAF	"telegraf-json"
 
 /*
  * Parses a payload (borrowed) in format (NULL or "auto" = detect) into

@@ -27,6 +27,7 @@ static const char	*cli_token;
 static const char	*cli_cacert;
 static const char	*cli_cert;
 static const char	*cli_key;
+static const char	*cli_node;
 static int		 cli_json;
 
 static void __attribute__((noreturn))
@@ -34,7 +35,7 @@ usage(void)
 {
 	fprintf(stderr,
 "usage: alertcap [-u URL] [-T TOKEN] [--json] [--cacert PEM]\n"
-"                [--cert PEM --key PEM] COMMAND [ARGS]\n"
+"                [--cert PEM --key PEM] [--node NODE] COMMAND [ARGS]\n"
 "commands:\n"
 "  start NAME -i IFACE [--max-bytes-per-packet N] [--max-bytes-per-session N]\n"
 "             [--time-limit S] [--max-packets N] [--filter SPEC]...\n"
@@ -50,6 +51,7 @@ usage(void)
 "  rules list                  the rules the daemon has loaded\n"
 "  rules test ALERT.json [--format F]   which rules match, what would start\n"
 "  alert send ALERT.json [--format F]   post an alert as a webhook would\n"
+"  nodes                       the nodes the broker knows, and their status\n"
 "environment: ALERTCAP_URL (default %s), ALERTCAP_TOKEN\n", cli_url);
 	exit(2);
 }
@@ -115,7 +117,11 @@ request(const char *method, const char *path, const char *body,
 
 	if ((c = curl_easy_init()) == NULL)
 		die("cannot initialise libcurl");
-	url = xasprintf("%s%s", cli_url, path);
+	/* --node: the same verbs on another node, through this one. */
+	if (cli_node != NULL && strncmp(path, "/v1/captures", 12) == 0)
+		url = xasprintf("%s/v1/nodes/%s%s", cli_url, cli_node, path + 3);
+	else
+		url = xasprintf("%s%s", cli_url, path);
 	curl_easy_setopt(c, CURLOPT_URL, url);
 	curl_easy_setopt(c, CURLOPT_CUSTOMREQUEST, method);
 	if (cli_token != NULL) {
@@ -619,6 +625,26 @@ cmd_rules(int argc, char **argv)
 	usage();
 }
 
+/* nodes: GET /v1/nodes as a table. */
+static int
+cmd_nodes(void)
+{
+	json_t	*o, *n;
+	size_t	 i;
+
+	o = call("GET", "/v1/nodes", NULL, NULL);
+	if (cli_json)
+		print_json(o);
+	else {
+		printf("%-28s %-8s %s\n", "NODE", "STATUS", "SINCE");
+		json_array_foreach(json_object_get(o, "nodes"), i, n)
+			printf("%-28s %-8s %s\n", str(n, "node"), str(n,
+			    "status"), str(n, "at"));
+	}
+	json_decref(o);
+	return (0);
+}
+
 int
 main(int argc, char **argv)
 {
@@ -627,6 +653,7 @@ main(int argc, char **argv)
 		{ "token", required_argument, NULL, 'T' },
 		{ "json", no_argument, NULL, 'j' },
 		{ "cacert", required_argument, NULL, 'C' },
+		{ "node", required_argument, NULL, 'N' },
 		{ "cert", required_argument, NULL, 'E' },
 		{ "key", required_argument, NULL, 'K' },
 		{ "help", no_argument, NULL, 'h' },
@@ -651,6 +678,9 @@ main(int argc, char **argv)
 			break;
 		case 'C':
 			cli_cacert = optarg;
+			break;
+		case 'N':
+			cli_node = optarg;
 			break;
 		case 'E':
 			cli_cert = optarg;
@@ -679,6 +709,8 @@ main(int argc, char **argv)
 		return (cmd_download(argc, argv));
 	if (strcmp(cmd, "rules") == 0)
 		return (cmd_rules(argc, argv));
+	if (strcmp(cmd, "nodes") == 0 && argc == 1)
+		return (cmd_nodes());
 	if (strcmp(cmd, "alert") == 0 && argc >= 2 &&
 	    strcmp(argv[1], "send") == 0)
 		return (cmd_post_alert(argc - 1, argv + 1, 0));

@@ -19,6 +19,7 @@
 #include "api.h"
 #include "capture-pcap.h"
 #include "conf.h"
+#include "input-mqtt.h"
 #include "log.h"
 #include "rule.h"
 #include "session.h"
@@ -231,6 +232,8 @@ main(int argc, char **argv)
 	trigger_init(conf->node, rules);
 	if (api_init(base, conf, &cause) == -1)
 		fatal("%s", cause);
+	if (mqtt_init(base, conf, &cause) == -1)
+		fatal("%s", cause);
 
 	ev_term = evsignal_new(base, SIGTERM, on_terminate, NULL);
 	ev_int = evsignal_new(base, SIGINT, on_terminate, NULL);
@@ -250,6 +253,7 @@ main(int argc, char **argv)
 	event_free(ev_int);
 	event_free(ev_term);
 	api_shutdown();
+	mqtt_shutdown();
 	trigger_shutdown();
 	session_shutdown();
 	capture_shutdown();

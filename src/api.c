@@ -26,6 +26,7 @@
 #include "compat.h"
 #include "cmd.h"
 #include "conf.h"
+#include "input-mqtt.h"
 #include "log.h"
 #include "rule.h"
 #include "session.h"
@@ -77,6 +78,9 @@ status_text(int status)
 	case 409: return ("Conflict");
 	case 413: return ("Payload Too Large");
 	case 429: return ("Too Many Requests");
+	case 501: return ("Not Implemented");
+	case 502: return ("Bad Gateway");
+	case 504: return ("Gateway Timeout");
 	case 503: return ("Service Unavailable");
 	default: return ("Internal Server Error");
 	}
@@ -301,6 +305,7 @@ api_metrics(struct evhttp_request *req)
 	dynbuf_init(&d, 16 * 1024 * 1024);
 	session_metrics(&d);
 	trigger_metrics(&d);
+	mqtt_metrics(&d);
 	dynbuf_addf(&d, "# HELP alertcap_webhook_auth_failures_total Webhook "
 	    "requests refused for their credentials.\n# TYPE "
 	    "alertcap_webhook_auth_failures_total counter\n"
@@ -513,6 +518,74 @@ api_alerts(struct evhttp_request *req, const char *format, int dry_run)
 	api_reply_json(req, dry_run ? 200 : 202, res);
 }
 
+/* A request waiting for another node's answer. */
+struct api_remote {
+	struct evhttp_request	*req;		/* NULL once the client left */
+	unsigned long		 id;
+};
+
+static void
+api_remote_reply(int status, json_t *body, void *arg)
+{
+	struct api_remote	*r = arg;
+
+	if (r->req != NULL) {
+		evhttp_connection_set_closecb(evhttp_request_get_connection(
+		    r->req), NULL, NULL);
+		api_reply_cmd(r->req, status, body != NULL && !json_is_null(
+		    body) ? json_incref(body) : NULL);
+	}
+	free(r);
+}
+
+/* The client went away: answer nobody, and forget the request. */
+static void
+api_remote_closed(struct evhttp_connection *conn, void *arg)
+{
+	struct api_remote	*r = arg;
+
+	mqtt_cancel(r->id);
+	free(r);
+}
+
+/* /v1/nodes/{node}/captures[/...]: here, or over the broker. */
+static void
+api_node_captures(struct evhttp_request *req, const char *node,
+    const char *name, const char *verb)
+{
+	struct api_remote	*r;
+	json_t			*cmd;
+	char			*cause = NULL;
+
+	if (strcmp(node, api_node) == 0) {
+		api_captures(req, name, verb);
+		return;
+	}
+	if (!name_valid(node)) {
+		api_error(req, 400, "InvalidRequest", "node: not a node name");
+		return;
+	}
+	if (verb != NULL && strcmp(verb, "file") == 0) {
+		api_error(req, 501, "NotImplemented", "files are not carried "
+		    "over the broker; download from node %s's own API", node);
+		return;
+	}
+	if ((cmd = api_capture_cmd(req, name, verb)) == NULL)
+		return;
+	r = xcalloc(1, sizeof *r);
+	r->req = req;
+	r->id = mqtt_request(node, cmd, api_remote_reply, r, &cause);
+	json_decref(cmd);
+	if (r->id == 0) {
+		free(r);
+		api_error(req, 503, "Unavailable", "%s", cause);
+		free(cause);
+		return;
+	}
+	evhttp_connection_set_closecb(evhttp_request_get_connection(req),
+	    api_remote_closed, r);
+}
+
 /* Splits a decoded path into at most max parts; returns the count. */
 static int
 api_split(char *path, char **parts, int max)
@@ -567,7 +640,18 @@ api_route(struct evhttp_request *req, void *arg)
 	else if (n >= 2 && n <= 4 && strcmp(parts[0], "v1") == 0 &&
 	    strcmp(parts[1], "captures") == 0)
 		api_captures(req, n >= 3 ? parts[2] : NULL, n == 4 ? parts[3] :
-		    NULL); else if (n == 3 && strcmp(parts[0], "v1") == 0 &&
+		    NULL);
+	else if (n == 2 && strcmp(parts[0], "v1") == 0 &&
+	    strcmp(parts[1], "nodes") == 0) {
+		if (evhttp_request_get_command(req) != EVHTTP_REQ_GET)
+			api_error(req, 405, "MethodNotAllowed", "use GET");
+		else
+			api_reply_json(req, 200, mqtt_nodes());
+	} else if (n >= 4 && n <= 6 && strcmp(parts[0], "v1") == 0 &&
+	    strcmp(parts[1], "nodes") == 0 && strcmp(parts[3], "captures") == 0)
+		api_node_captures(req, parts[2], n >= 5 ? parts[4] : NULL,
+		    n == 6 ? parts[5] : NULL);
+	else if (n == 3 && strcmp(parts[0], "v1") == 0 &&
 	    strcmp(parts[1], "rules") == 0 && strcmp(parts[2], "test") == 0)
 		api_alerts(req, NULL, 1);
 	else if (n == 2 && strcmp(parts[0], "v1") == 0 &&

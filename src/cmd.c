@@ -38,9 +38,30 @@ cmd_fail(enum sess_result rc, char *cause, json_t **body)
 	return (cmd_results[rc].status);
 }
 
+/*
+ * A capture forwarded by another node's rule carries its dedup key: a
+ * running capture under the same key makes it a duplicate here too.
+ */
+static enum sess_result
+cmd_duplicate(json_t *trigger, char **cause)
+{
+	enum cap_status	 st;
+	int64_t		 stopped;
+	const char	*key, *name;
+
+	key = json_string_value(json_object_get(trigger, "dedup_key"));
+	if (key == NULL)
+		return (SESS_OK);
+	name = session_find_dedup(key, &st, &stopped);
+	if (name == NULL || (st != CAP_RUNNING && st != CAP_NOT_STARTED))
+		return (SESS_OK);
+	*cause = xasprintf("duplicate: %s runs for dedup key '%s'", name, key);
+	return (SESS_CONFLICT);
+}
+
 int
-cmd_run(const char *op, const char *name, json_t *params, const char *status,
-    const char *rule, json_t **body)
+cmd_run(const char *op, const char *name, json_t *params, json_t *trigger,
+    const char *status, const char *rule, json_t **body)
 {
 	enum sess_result	 rc;
 	char			*cause = NULL;
@@ -61,7 +82,14 @@ cmd_run(const char *op, const char *name, json_t *params, const char *status,
 		return (400);
 	}
 	if (strcmp(op, "create") == 0) {
-		rc = session_create(params, name, NULL, body, &cause);
+		if (trigger != NULL && !json_is_object(trigger)) {
+			*body = cmd_error("InvalidRequest", "trigger: must be "
+			    "an object");
+			return (400);
+		}
+		if ((rc = cmd_duplicate(trigger, &cause)) != SESS_OK)
+			return (cmd_fail(rc, cause, body));
+		rc = session_create(params, name, trigger, body, &cause);
 		return (rc == SESS_OK ? 201 : cmd_fail(rc, cause, body));
 	}
 	if (strcmp(op, "get") == 0) {
@@ -102,6 +130,6 @@ cmd_run_json(json_t *cmd, json_t **body)
 		return (400);
 	}
 	return (cmd_run(op, json_string_value(json_object_get(cmd, "name")),
-	    cap, json_string_value(json_object_get(cmd, "status")),
+	    cap, json_object_get(cmd, "trigger"), json_string_value(json_object_get(cmd, "status")),
 	    json_string_value(json_object_get(cmd, "rule")), body));
 }

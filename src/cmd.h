@@ -11,14 +11,17 @@
 #include "session.h"
 
 /*
- * Runs op on capture name with params (borrowed; for create) and, for
+ * Runs op on capture name with params and trigger (borrowed, for create;
+ * trigger NULL = manual) and, for
  * list, the optional filters. Returns the status and sets *body (new; NULL
  * for 204): a record, {"captures": [...]} or {"error": {code, message}}.
  */
 int	 cmd_run(const char *op, const char *name, json_t *params,
-	    const char *status, const char *rule, json_t **body);
+	    json_t *trigger, const char *status, const char *rule,
+	    json_t **body);
 /*
- * Runs a command object {"op", "name", "capture", "status", "rule"}
+ * Runs a command object {"op", "name", "capture", "trigger", "status",
+ * "rule"}
  * (borrowed), as MQTT carries them; same answer.
  */
 int	 cmd_run_json(json_t *cmd, json_t **body);

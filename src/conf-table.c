@@ -149,6 +149,66 @@ static const struct conf_opt state_opts[] = {
 	CONF_END
 };
 
+#define MS(f)	offsetof(struct conf_mqtt_sub, f)
+static const struct conf_opt mqtt_sub_opts[] = {
+	{ "topic", CT_STRING, MS(topic), 0, 0, NULL, 0, NULL,
+	  "topic filter to subscribe to (+ and # allowed)", NULL, 0, 0 },
+	{ "format", CT_STRING, MS(format), 0, 0, "\"auto\"", 0,
+	  "auto|alertmanager|grafana|azure-monitor|generic|telegraf-json",
+	  "how the payloads are read", NULL, 0, 0 },
+	{ "qos", CT_INT, MS(qos), 0, 2, "1", 0, NULL,
+	  "subscription QoS; 1 or 2 so the broker queues while away", NULL,
+	  0, 0 },
+	CONF_END
+};
+
+static const struct conf_opt mqtt_tls_opts[] = {
+	{ "ca_file", CT_STRING, O(mqtt_ca_file), 0, 0, NULL, 0, NULL,
+	  "CA certificate(s) that sign the broker's certificate", NULL, 0, 0 },
+	{ "cert_file", CT_STRING, O(mqtt_cert_file), 0, 0, NULL, 0, NULL,
+	  "client certificate, if the broker asks for one", NULL, 0, 0 },
+	{ "key_file", CT_STRING, O(mqtt_key_file), 0, 0, NULL, 0, NULL,
+	  "key of the client certificate", NULL, 0, 0 },
+	CONF_END
+};
+
+static const struct conf_opt mqtt_opts[] = {
+	{ "host", CT_STRING, O(mqtt_host), 0, 0, "\"127.0.0.1\"", 0, NULL,
+	  "broker host", NULL, 0, 0 },
+	{ "port", CT_INT, O(mqtt_port), 1, 65535, "1883", 0, NULL,
+	  "broker port", NULL, 0, 0 },
+	{ "protocol", CT_STRING, O(mqtt_protocol), 0, 0, "\"v5\"", 0,
+	  "v5|v311", "MQTT version; commands and the session expiry need v5",
+	  NULL, 0, 0 },
+	{ "client_id", CT_STRING, O(mqtt_client_id), 0, 0, NULL, 0, NULL,
+	  "client id (default alertcap-NODE); the broker keeps its session",
+	  NULL, 0, 0 },
+	{ "username", CT_STRING, O(mqtt_username), 0, 0, NULL, 0, NULL,
+	  "user name", NULL, 0, 0 },
+	{ "password_file", CT_STRING, O(mqtt_password_file), 0, 0, NULL, 0,
+	  NULL, "file holding the password", NULL, 0, 0 },
+	{ "keepalive_s", CT_INT, O(mqtt_keepalive_s), 5, 3600, "30", 0, NULL,
+	  "keepalive interval", NULL, 0, 0 },
+	{ "session_expiry_s", CT_INT, O(mqtt_session_expiry_s), 0,
+	  4294967295LL, "86400", 0, NULL, "how long the broker keeps the "
+	  "session, and queues alerts, while this node is away", NULL, 0, 0 },
+	{ "reconnect_max_s", CT_INT, O(mqtt_reconnect_max_s), 1, 3600, "30",
+	  0, NULL, "longest wait between reconnect attempts (backoff with "
+	  "jitter)", NULL, 0, 0 },
+	{ "request_timeout_s", CT_INT, O(mqtt_request_timeout_s), 1, 300,
+	  "10", 0, NULL, "how long the API waits for another node's answer",
+	  NULL, 0, 0 },
+	{ "tls", CT_OBJECT, 0, 0, 0, NULL, 0, NULL, "connect with TLS",
+	  mqtt_tls_opts, 0, O(mqtt_has_tls) },
+	{ "topic_prefix", CT_STRING, O(mqtt_topic_prefix), 0, 0,
+	  "\"alertcap\"", 0, NULL, "first level of alertcap's own topics",
+	  NULL, 0, 0 },
+	{ "subscriptions", CT_ARRAY, O(mqtt_subs), 0, 64, "[]", 0, NULL,
+	  "alert and metric feeds", mqtt_sub_opts,
+	  sizeof(struct conf_mqtt_sub), 0 },
+	CONF_END
+};
+
 static const struct conf_opt log_opts[] = {
 	{ "level", CT_STRING, O(log_level), 0, 0, "\"info\"", 1,
 	  "error|warn|info|debug", "least severe level logged", NULL, 0, 0 },
@@ -170,6 +230,9 @@ const struct conf_opt conf_table[] = {
 	  "capture engine and limits", captures_opts, 0, 0 },
 	{ "rules", CT_OBJECT, 0, 0, 0, NULL, 1, NULL, "alert rules",
 	  rules_opts, 0, 0 },
+	{ "mqtt", CT_OBJECT, 0, 0, 0, NULL, 0, NULL,
+	  "the broker: alert feeds, lifecycle topics, commands, the fleet",
+	  mqtt_opts, 0, O(has_mqtt) },
 	{ "state", CT_OBJECT, 0, 0, 0, NULL, 0, NULL, "the lifecycle store",
 	  state_opts, 0, 0 },
 	{ "log", CT_OBJECT, 0, 0, 0, NULL, 0, NULL, "logging", log_opts, 0,

@@ -167,7 +167,7 @@ conf_defaults(struct conf_ctx *ctx, const struct conf_opt *t, void *base)
 	json_t			*v;
 
 	for (o = t; o->key != NULL; o++) {
-		if (o->type == CT_OBJECT && o->present == 0)
+		if (o->type == CT_OBJECT)
 			conf_defaults(ctx, o->children, base);
 		if (o->def == NULL)
 			continue;
@@ -234,6 +234,22 @@ conf_check(struct conf_ctx *ctx, struct conf *c)
 		conf_error(ctx, "captures.defaults.max_bytes_per_session",
 		    "%lld is above captures.maximums.max_bytes_per_session "
 		    "(%lld)", c->def_max_bytes, c->max_max_bytes);
+	for (i = 0; i < c->mqtt_subs.n; i++) {
+		const struct conf_mqtt_sub *sub =
+		    (const struct conf_mqtt_sub *)c->mqtt_subs.v + i;
+
+		snprintf(path, sizeof path, "mqtt.subscriptions[%zu].topic", i);
+		if (sub->topic == NULL || *sub->topic == '\0')
+			conf_error(ctx, path, "required");
+	}
+	if (c->mqtt_has_tls && c->mqtt_ca_file == NULL)
+		conf_error(ctx, "mqtt.tls", "needs ca_file");
+	if ((c->mqtt_cert_file == NULL) != (c->mqtt_key_file == NULL))
+		conf_error(ctx, "mqtt.tls", "cert_file and key_file go together");
+	if (c->mqtt_topic_prefix != NULL && (*c->mqtt_topic_prefix == '\0' ||
+	    strpbrk(c->mqtt_topic_prefix, "+#") != NULL))
+		conf_error(ctx, "mqtt.topic_prefix", "must be a non-empty topic "
+		    "without wildcards");
 	if (c->node != NULL && !name_valid(c->node))
 		conf_error(ctx, "node", "'%s' is not a valid node name "
 		    "([A-Za-z0-9][A-Za-z0-9._-]{0,79})", c->node);

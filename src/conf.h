@@ -22,6 +22,12 @@ struct conf_listen {
 	struct conf_tls	 tls;
 };
 
+struct conf_mqtt_sub {
+	char		*topic;
+	char		*format;
+	long long	 qos;
+};
+
 /* An array option: elements of the table's elem_size bytes. */
 struct conf_array {
 	void	*v;
@@ -58,6 +64,24 @@ struct conf {
 	long long		 def_max_bytes;
 	long long		 max_time_limit_s;
 	long long		 max_max_bytes;
+
+	int			 has_mqtt;
+	char			*mqtt_host;
+	long long		 mqtt_port;
+	char			*mqtt_protocol;
+	char			*mqtt_client_id;
+	char			*mqtt_username;
+	char			*mqtt_password_file;
+	long long		 mqtt_keepalive_s;
+	long long		 mqtt_session_expiry_s;
+	long long		 mqtt_reconnect_max_s;
+	long long		 mqtt_request_timeout_s;
+	int			 mqtt_has_tls;
+	char			*mqtt_ca_file;
+	char			*mqtt_cert_file;
+	char			*mqtt_key_file;
+	char			*mqtt_topic_prefix;
+	struct conf_array	 mqtt_subs;	/* of struct conf_mqtt_sub */
 
 	char			*state_path;
 	char			*state_sync;

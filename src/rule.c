@@ -322,11 +322,12 @@ parse_match(struct rule_ctx *ctx, struct rule *r, json_t *m,
 		for (k = 0; alert_formats[k] != NULL; k++)
 			if (s != NULL && strcmp(s, alert_formats[k]) == 0)
 				break;
-		if (alert_formats[k] == NULL) {
+		if (alert_formats[k] == NULL && (s == NULL ||
+		    strcmp(s, ALERT_FORMAT_TELEGRAF) != 0)) {
 			char *q = xasprintf("%s.format[%zu]", p, i);
 
 			rule_error(ctx, q, "must be alertmanager, grafana, "
-			    "azure-monitor or generic");
+			    "azure-monitor, generic or telegraf-json");
 			free(q);
 			continue;
 		}

@@ -46,6 +46,9 @@ static struct params_limits	 sess_plimits;
 static struct sess_limits	 sess_limits;
 static TAILQ_HEAD(, capture)	 sess_all = TAILQ_HEAD_INITIALIZER(sess_all);
 
+static session_observer_fn	 sess_observer;
+static void			*sess_observer_arg;
+
 /* Monotonic counters for /metrics. */
 static struct {
 	uint64_t	started;
@@ -113,6 +116,8 @@ cap_set_state(struct capture *c, enum cap_status st, enum stop_reason why,
 		return (-1);
 	}
 	c->dirty = 0;
+	if (sess_observer != NULL)
+		sess_observer(r->name, r, sess_observer_arg);
 	return (0);
 }
 
@@ -224,6 +229,22 @@ static void
 cap_timer(evutil_socket_t fd, short events, void *arg)
 {
 	cap_stop(arg, CAP_STOPPED, STOP_TIME_EXCEEDED, NULL);
+}
+
+void
+session_set_observer(session_observer_fn fn, void *arg)
+{
+	sess_observer = fn;
+	sess_observer_arg = arg;
+}
+
+void
+session_foreach(session_observer_fn fn, void *arg)
+{
+	struct capture	*c;
+
+	TAILQ_FOREACH(c, &sess_all, entry)
+		fn(c->rec->name, c->rec, arg);
 }
 
 enum sess_result
@@ -425,6 +446,8 @@ session_create(json_t *params, const char *name, json_t *trigger,
 		params_clear(&p);
 		return (SESS_UNAVAILABLE);
 	}
+	if (sess_observer != NULL)
+		sess_observer(c->rec->name, c->rec, sess_observer_arg);
 	rc = cap_start(c, &p, cause);
 	params_clear(&p);
 	if (rc == SESS_INVALID) {
@@ -477,6 +500,8 @@ session_delete(const char *name, char **cause)
 		return (SESS_UNAVAILABLE);
 	log_info("capture %s: deleted (its file stays)", name);
 	TAILQ_REMOVE(&sess_all, c, entry);
+	if (sess_observer != NULL)
+		sess_observer(c->rec->name, NULL, sess_observer_arg);
 	cap_free(c);
 	return (SESS_OK);
 }

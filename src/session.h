@@ -84,6 +84,16 @@ enum sess_result session_open_file(const char *name, int *fd, int64_t *size,
 /* Appends Prometheus text for the captures to buf. */
 void	session_metrics(struct dynbuf *);
 
+/*
+ * Who hears of every transition (MQTT publishes them): fn gets the name
+ * and the record (borrowed), or NULL when the record was deleted.
+ */
+typedef void (*session_observer_fn)(const char *name, const struct record *,
+    void *arg);
+void	session_set_observer(session_observer_fn, void *arg);
+/* Calls fn for every record, e.g. to republish them all. */
+void	session_foreach(session_observer_fn, void *arg);
+
 /* Would one more capture of max_bytes fit? SESS_OK or SESS_LIMITED. */
 enum sess_result session_admit(const struct sess_usage *,
 	    const struct sess_limits *, uint64_t max_bytes, char **cause);

@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "compat.h"
 #include "log.h"
 #include "rule.h"
 #include "session.h"
@@ -17,6 +18,7 @@
 
 enum outcome {
 	OUT_STARTED,
+	OUT_FORWARDED,
 	OUT_DUPLICATE,
 	OUT_COOLDOWN,
 	OUT_LIMITED,
@@ -25,11 +27,20 @@ enum outcome {
 	OUT_MAX
 };
 
-static const char *outcome_names[] = { "started", "duplicate", "cooldown",
-    "limited", "skipped", "stopped" };
+static const char *outcome_names[] = { "started", "forwarded", "duplicate",
+    "cooldown", "limited", "skipped", "stopped" };
+
+/* A metric series over a rule's threshold (telegraf-json samples). */
+struct series {
+	char			*key;	/* rule NUL-free "/" fingerprint */
+	TAILQ_ENTRY(series)	 entry;
+};
 
 static struct ruleset		*trig_rules;
 static char			*trig_node;
+static trigger_forward_fn	 trig_forward;
+static void			*trig_forward_arg;
+static TAILQ_HEAD(, series)	 trig_series = TAILQ_HEAD_INITIALIZER(trig_series);
 
 static struct {
 	uint64_t	received[4][2];	/* by format, by status */
@@ -58,8 +69,22 @@ trigger_rules(void)
 }
 
 void
+trigger_set_forwarder(trigger_forward_fn fn, void *arg)
+{
+	trig_forward = fn;
+	trig_forward_arg = arg;
+}
+
+void
 trigger_shutdown(void)
 {
+	struct series	*s;
+
+	while ((s = TAILQ_FIRST(&trig_series)) != NULL) {
+		TAILQ_REMOVE(&trig_series, s, entry);
+		free(s->key);
+		free(s);
+	}
 	ruleset_free(trig_rules);
 	trig_rules = NULL;
 	free(trig_node);
@@ -142,6 +167,59 @@ free_name(const char *base)
 	return (xstrdup(base));
 }
 
+static json_t *
+trigger_json(const struct rule *r, const struct alert *a, const char *key)
+{
+	return (json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s}",
+	    "kind", "alert", "rule", r->name, "source", a->source,
+	    "alert", a->name, "fingerprint", a->fingerprint,
+	    "format", a->format, "via", a->via, "dedup_key", key));
+}
+
+/*
+ * A capture for another node goes there as a create command; that node
+ * applies its own dedup and limits. The outcome records where it went.
+ */
+static json_t *
+forward(const struct rule *r, const struct alert *a, const char *node,
+    json_t *params, const char *key, int dry_run)
+{
+	json_t	*trigger, *m;
+	char	*why = NULL, *reason;
+
+	if (strncmp(a->via, "mqtt:", 5) == 0) {
+		/* Every node reads the feed; the one targeted acts. */
+		reason = xasprintf("capture.target.node: '%s' reads this feed "
+		    "and acts on it itself", node);
+		m = outcome(r, a, OUT_SKIPPED, NULL, reason);
+		free(reason);
+		return (m);
+	}
+	if (trig_forward == NULL) {
+		reason = xasprintf("capture.target.node: '%s' is another node, "
+		    "and this node has no MQTT to reach it", node);
+		m = outcome(r, a, OUT_SKIPPED, NULL, reason);
+		free(reason);
+		return (m);
+	}
+	if (dry_run) {
+		m = outcome(r, a, OUT_FORWARDED, NULL, "dry run: would forward");
+		json_object_set_new(m, "node", json_string(node));
+		return (m);
+	}
+	trigger = trigger_json(r, a, key);
+	if (trig_forward(node, params, trigger, trig_forward_arg, &why) == -1) {
+		m = outcome(r, a, OUT_SKIPPED, NULL, why);
+		free(why);
+	} else {
+		m = outcome(r, a, OUT_FORWARDED, json_string_value(
+		    json_object_get(params, "name")), NULL);
+		json_object_set_new(m, "node", json_string(node));
+	}
+	json_decref(trigger);
+	return (m);
+}
+
 /* A firing alert that matched: decide and maybe start. */
 static json_t *
 fire(const struct rule *r, const struct alert *a, const struct tmpl_ctx *ctx,
@@ -194,9 +272,7 @@ fire(const struct rule *r, const struct alert *a, const struct tmpl_ctx *ctx,
 	target = json_string_value(json_object_get(json_object_get(params,
 	    "target"), "node"));
 	if (target != NULL && strcmp(target, trig_node) != 0) {
-		reason = xasprintf("capture.target.node: '%s' is another node; "
-		    "this node reaches no other", target);
-		m = outcome(r, a, OUT_SKIPPED, NULL, reason);
+		m = forward(r, a, target, params, key, dry_run);
 		goto done;
 	}
 	name = free_name(json_string_value(json_object_get(params, "name")) !=
@@ -208,10 +284,7 @@ fire(const struct rule *r, const struct alert *a, const struct tmpl_ctx *ctx,
 		free(name);
 		goto done;
 	}
-	trigger = json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s}",
-	    "kind", "alert", "rule", r->name, "source", a->source,
-	    "alert", a->name, "fingerprint", a->fingerprint,
-	    "format", a->format, "via", a->via, "dedup_key", key);
+	trigger = trigger_json(r, a, key);
 	rc = session_create(params, NULL, trigger, &rec, &why);
 	json_decref(trigger);
 	if (rc == SESS_OK) {
@@ -245,6 +318,59 @@ format_index(const char *f)
 	return (3);
 }
 
+static struct series *
+series_find(const char *key)
+{
+	struct series	*s;
+
+	TAILQ_FOREACH(s, &trig_series, entry) {
+		if (strcmp(s->key, key) == 0)
+			return (s);
+	}
+	return (NULL);
+}
+
+/*
+ * A metric sample: the first one over a rule's condition fires, the first
+ * later one of the same series under it resolves.
+ */
+static json_t *
+sample(const struct rule *r, struct alert *a, const struct tmpl_ctx *ctx,
+    int dry_run, json_t *captures, int *retry)
+{
+	struct series	*s;
+	json_t		*m = NULL;
+	char		*key;
+
+	key = xasprintf("%s/%s", r->name, a->fingerprint);
+	s = series_find(key);
+	a->status = ALERT_FIRING;
+	if (rule_match(r, a, 1)) {
+		if (s == NULL) {
+			trig_stats.matched++;
+			m = fire(r, a, ctx, dry_run, captures, retry);
+			if (!dry_run) {
+				s = xcalloc(1, sizeof *s);
+				s->key = key;
+				key = NULL;
+				TAILQ_INSERT_TAIL(&trig_series, s, entry);
+			}
+		}
+	} else if (s != NULL) {
+		a->status = ALERT_RESOLVED;
+		if (r->stop_on_resolved)
+			m = resolve(r, a, ctx, dry_run);
+		a->status = ALERT_FIRING;
+		if (!dry_run) {
+			TAILQ_REMOVE(&trig_series, s, entry);
+			free(s->key);
+			free(s);
+		}
+	}
+	free(key);
+	return (m);
+}
+
 json_t *
 trigger_alerts(const struct alert_list *l, int dry_run, int *retry)
 {
@@ -260,7 +386,7 @@ trigger_alerts(const struct alert_list *l, int dry_run, int *retry)
 	ctx.now_us = now_us();
 	for (i = 0; i < l->n; i++) {
 		ctx.alert = l->v[i];
-		if (!dry_run)
+		if (!dry_run && !l->v[i]->sample)
 			trig_stats.received[format_index(l->v[i]->format)]
 			    [l->v[i]->status]++;
 		for (j = 0; trig_rules != NULL && j < trig_rules->n; j++) {
@@ -269,7 +395,10 @@ trigger_alerts(const struct alert_list *l, int dry_run, int *retry)
 			if (!rule_match(r, l->v[i], 0))
 				continue;
 			m = NULL;
-			if (rule_match(r, l->v[i], 1)) {
+			if (l->v[i]->sample)
+				m = sample(r, l->v[i], &ctx, dry_run, captures,
+				    retry);
+			else if (rule_match(r, l->v[i], 1)) {
 				trig_stats.matched++;
 				m = fire(r, l->v[i], &ctx, dry_run, captures,
 				    retry);

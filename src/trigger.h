@@ -30,6 +30,15 @@ void	 trigger_shutdown(void);
  */
 json_t	*trigger_alerts(const struct alert_list *, int dry_run, int *retry);
 
+/*
+ * How a capture for another node is sent there (MQTT). fn gets the node,
+ * the expanded parameters and the trigger (both borrowed); -1 with *cause
+ * if it could not be sent. Without one, such captures are skipped.
+ */
+typedef int (*trigger_forward_fn)(const char *node, json_t *params,
+    json_t *trigger, void *arg, char **cause);
+void	 trigger_set_forwarder(trigger_forward_fn, void *arg);
+
 /* Appends Prometheus text for alerts and outcomes. */
 struct dynbuf;
 void	 trigger_metrics(struct dynbuf *);

@@ -108,7 +108,9 @@ test_errors_name_file_line_key(void **state)
 		{ "{\"captures\": {\"defaults\": {\"time_limit_s\": 100}, "
 		  "\"maximums\": {\"time_limit_s\": 50}}}",
 		  "F:1:28: captures.defaults.time_limit_s: 100 is above" },
-		{ "{\"mqtt\": {}}", "F:1:2: mqtt: unknown key" },
+		{ "{\"mqtt\": {\"hots\": \"x\"}}",
+		  "F:1:11: mqtt.hots: unknown key" },
+		{ "{\"colour\": {}}", "F:1:2: colour: unknown key" },
 		{ "{\"node\": \"a b\"}", "F:1:2: node: 'a b' is not a valid" },
 		{ "[1]", "F:1:1: (top): must be a JSON object" },
 		{ "{\"node\": \"x\",}", "F:1:14: " },

@@ -1,0 +1,192 @@
+#!/bin/bash
+# MQTT against a real mosquitto: feeds start captures; three nodes on one
+# broker, where an alert for B starts a capture on B only; a capture made
+# on C through A's REST API; retained records and events; alerts queued
+# while a node is away and across a broker restart; the will; Telegraf
+# metrics that fire and resolve; commands with MQTT 5 response topics;
+# malformed feed payloads; TLS.
+. "$(dirname "$0")/lib.sh"
+need_root
+need_cmd mosquitto mosquitto_pub mosquitto_sub jq curl openssl
+
+plan 30
+BPORT=$(free_port)
+mkdir -p "$T_DIR/broker"
+# mosquitto drops root for its own user: let it keep its store and read
+# the certificates made below.
+chmod 755 "$T_DIR"
+chmod 777 "$T_DIR/broker"
+cat > "$T_DIR/broker/m.conf" <<CONF
+listener $BPORT 127.0.0.1
+allow_anonymous true
+persistence true
+persistence_location $T_DIR/broker/
+set_tcp_nodelay true
+max_queued_messages 10000
+CONF
+start_broker() {
+	mosquitto -c "$T_DIR/broker/m.conf" >>"$T_DIR/broker/log" 2>&1 &
+	BPID=$!
+	T_PIDS+=("$BPID")
+	for _ in $(seq 50); do
+		mosquitto_pub -p "$BPORT" -t ping -m x 2>/dev/null && return 0
+		sleep 0.1
+	done
+	return 1
+}
+start_broker || skip_all "mosquitto did not start"
+
+RULES=$T_DIR/rules
+mkdir -p "$RULES"
+cat > "$RULES/r.json" <<'JSON'
+[{"name": "cap",
+  "match": {"alert": "Cap*"},
+  "capture": {"name": "${rule}-${labels.id}",
+              "target": {"node": "${labels.node}", "interface": "lo"},
+              "filters": [{"protocol": "UDP", "local_port": "9"}], "time_limit_s": 120}},
+ {"name": "drops",
+  "match": {"format": "telegraf-json", "alert": "net.drop_in",
+            "value": {"op": ">", "threshold": 100}},
+  "capture": {"name": "drops-${labels.interface}",
+              "target": {"node": "${labels.host}", "interface": "lo"},
+              "filters": [{"protocol": "UDP", "local_port": "9"}], "time_limit_s": 120}}]
+JSON
+MQTT="\"rules\": {\"dir\": \"$RULES\"}, \"mqtt\": {\"port\": $BPORT, \"keepalive_s\": 5, \"reconnect_max_s\": 2,
+  \"subscriptions\": [{\"topic\": \"alerts/#\", \"format\": \"generic\"},
+                      {\"topic\": \"metrics/#\", \"format\": \"telegraf-json\"}]}"
+start_daemon a "" "$MQTT" || exit 1
+URL_A=$URL; DPID_A=$DPID
+start_daemon b "" "$MQTT" || exit 1
+URL_B=$URL; DPID_B=$DPID
+start_daemon c "" "$MQTT" || exit 1
+URL_C=$URL; DPID_C=$DPID
+URL=$URL_A
+
+# wait_for SECONDS CMD...: until CMD succeeds.
+wait_for() {
+	local secs=$1; shift
+	for _ in $(seq $((secs * 10))); do
+		"$@" >/dev/null 2>&1 && return 0
+		sleep 0.1
+	done
+	return 1
+}
+count() { curl -s "$1/v1/captures" | jq '.captures | length'; }
+has() { curl -sf -o /dev/null "$1/v1/captures/$2"; }
+node_status() { curl -s "$URL_A/v1/nodes" | jq -r --arg n "$1" '.nodes[] | select(.node == $n) | .status'; }
+online3() { [ "$(curl -s "$URL_A/v1/nodes" | jq '[.nodes[] | select(.status == "online")] | length')" = 3 ]; }
+pub() { mosquitto_pub -p "$BPORT" -q 1 "$@"; }
+
+wait_for 10 online3
+ok $? "GET /v1/nodes on A lists three nodes online"
+
+pub -t alerts/net -m '{"name": "CapHigh", "status": "firing", "labels": {"id": "1", "node": "b"}}'
+wait_for 5 has "$URL_B" cap-1
+ok $? "an alert on a shared topic for node b starts a capture on B"
+sleep 0.3
+is "$(count "$URL_A")/$(count "$URL_C")" "0/0" "and on neither A nor C"
+like "$(curl -s "$URL_B/v1/captures/cap-1" | jq -r .trigger.via)" "mqtt:alerts/net" "via records the topic"
+
+# A capture on C through A's REST API, and its lifecycle on the broker.
+mosquitto_sub -p "$BPORT" -t alertcap/c/events -v > "$T_DIR/events" 2>/dev/null &
+T_PIDS+=("$!")
+sleep 0.2
+r=$(api PUT /v1/nodes/c/captures/via-a '{"target": {"interface": "lo"}, "time_limit_s": 60}')
+is "$(cut -d' ' -f1 <<<"$r")" 201 "PUT /v1/nodes/c/captures/via-a through A: 201"
+is "$(field "${r#* }" .node)" c "the record is C's"
+has "$URL_C" via-a
+ok $? "C has it in its own API"
+ret=$(mosquitto_sub -p "$BPORT" -t alertcap/c/captures/via-a -C 1 -W 3 2>/dev/null)
+is "$(jq -r .status <<<"$ret")" Running "retained record on alertcap/c/captures/via-a: Running"
+out=$(ALERTCAP_URL=$URL_A "$ALERTCAP" --node c list 2>&1)
+like "$out" "via-a" "alertcap --node c list, asked of A"
+is "$(api POST /v1/nodes/c/captures/via-a/stop | cut -d' ' -f1)" 200 "stop through A"
+ret=$(mosquitto_sub -p "$BPORT" -t alertcap/c/captures/via-a -C 1 -W 3 2>/dev/null)
+is "$(jq -r .stop_reason <<<"$ret")" ManualStop "retained record republished: ManualStop"
+is "$(api DELETE /v1/nodes/c/captures/via-a | cut -d' ' -f1)" 204 "delete through A"
+ret=$(mosquitto_sub -p "$BPORT" -t alertcap/c/captures/via-a -C 1 -W 1 2>/dev/null)
+is "$ret" "" "the retained record is emptied on delete"
+sleep 0.3
+is "$(grep -c 'via-a' "$T_DIR/events")" 4 "events: NotStarted, Running, Stopped, Deleted"
+is "$(api GET /v1/nodes/c/captures/none | cut -d' ' -f1)" 404 "another node's 404 comes back as 404"
+like "$(api PUT /v1/nodes/c/captures/bad '{"target": {"interface": "lo"}, "time_limit_s": 0}')" "time_limit_s: 0 is out of range" "validated on C exactly as its REST API would"
+
+# Commands straight on the topic, with MQTT 5 response topics.
+mosquitto_sub -V 5 -p "$BPORT" -t resp/op -C 1 -W 5 > "$T_DIR/resp" 2>/dev/null &
+sp=$!
+sleep 0.3
+mosquitto_pub -V 5 -p "$BPORT" -q 1 -t alertcap/b/cmd -m '{"op": "reboot"}' \
+    -D publish response-topic resp/op -D publish correlation-data c1
+wait "$sp"
+like "$(cat "$T_DIR/resp")" '"status":400' "an unknown op is answered 400 on the response topic"
+mosquitto_sub -V 5 -p "$BPORT" -t resp/nj -C 1 -W 5 > "$T_DIR/resp2" 2>/dev/null &
+sp=$!
+sleep 0.3
+mosquitto_pub -V 5 -p "$BPORT" -q 1 -t alertcap/b/cmd -m 'not json' \
+    -D publish response-topic resp/nj -D publish correlation-data c2
+wait "$sp"
+like "$(cat "$T_DIR/resp2")" 'payload:1:' "a payload that is not JSON is answered 400, naming where"
+
+# Malformed feed payloads: logged, counted, nothing else.
+before=$(count "$URL_A")
+pub -t alerts/bad -m 'this is not json'
+pub -t alerts/bad -m '{"status": "firing"}'
+sleep 0.5
+like "$(curl -s "$URL_A/metrics")" 'alertcap_mqtt_malformed_total{topic="alerts/#",format="generic"} 2' "malformed payloads counted"
+is "$(count "$URL_A")" "$before" "and they change nothing"
+
+# Telegraf metrics cross the threshold, then fall back.
+tg() { pub -t metrics/a/net -m "{\"name\": \"net\", \"tags\": {\"host\": \"a\", \"interface\": \"eth9\"}, \"fields\": {\"drop_in\": $1, \"bytes_recv\": 1}, \"timestamp\": 1764150000}"; }
+tg 50
+sleep 0.3
+has "$URL_A" drops-eth9
+ok "$([ $? -ne 0 ]; echo $?)" "telegraf sample under the threshold: no capture"
+tg 500
+wait_for 5 has "$URL_A" drops-eth9
+ok $? "telegraf sample over the threshold starts a capture"
+tg 20
+wait_for 5 sh -c "curl -s $URL_A/v1/captures/drops-eth9 | grep -q AlertResolved"
+ok $? "the next sample under it stops the capture with AlertResolved"
+
+# Alerts published while B is away are delivered when it returns.
+kill -TERM "$DPID_B"; wait "$DPID_B"
+pub -t alerts/net -m '{"name": "CapHigh", "status": "firing", "labels": {"id": "away1", "node": "b"}}'
+pub -t alerts/net -m '{"name": "CapHigh", "status": "firing", "labels": {"id": "away2", "node": "b"}}'
+PORT=$(curl -s "$URL_B/healthz" >/dev/null 2>&1; echo "${URL_B##*:}")
+launch_daemon b "" || exit 1
+URL=$URL_A
+wait_for 5 has "$URL_B" cap-away2
+ok $? "two alerts published while B was stopped reach B when it starts"
+has "$URL_B" cap-away1
+ok $? "(the first one too)"
+
+# The broker restarts: A reconnects, and an alert published before A is
+# back is not lost.
+kill -TERM "$BPID"; wait "$BPID" 2>/dev/null
+start_broker || exit 1
+pub -t alerts/net -m '{"name": "CapHigh", "status": "firing", "labels": {"id": "restart", "node": "a"}}'
+wait_for 15 has "$URL_A" cap-restart
+ok $? "after a broker restart A reconnects and gets the QoS 1 alert"
+like "$(curl -s "$URL_A/metrics")" "alertcap_mqtt_connected 1" "A says it is connected"
+
+# A killed node is offline through its will.
+kill -KILL "$DPID_C"
+wait "$DPID_C" 2>/dev/null
+wait_for 10 sh -c "[ \"\$(curl -s $URL_A/v1/nodes | jq -r '.nodes[] | select(.node == \"c\") | .status')\" = offline ]"
+ok $? "a killed node shows offline through its will"
+is "$(api GET /v1/nodes/c/captures | cut -d' ' -f1)" 504 "a command to a dead node times out with 504"
+
+# TLS: a broker listener with certificates made here.
+cd "$T_DIR" || exit 1
+openssl req -x509 -newkey rsa:2048 -nodes -days 2 -subj "/CN=mq-test-ca" -keyout ca.key -out ca.pem >/dev/null 2>&1
+openssl req -newkey rsa:2048 -nodes -subj "/CN=127.0.0.1" -keyout b.key -out b.csr >/dev/null 2>&1
+printf 'subjectAltName=IP:127.0.0.1\n' > san.ext
+openssl x509 -req -in b.csr -CA ca.pem -CAkey ca.key -CAcreateserial -days 2 -extfile san.ext -out b.pem >/dev/null 2>&1
+chmod 644 ca.pem b.pem b.key
+TPORT=$(free_port)
+printf 'listener %s 127.0.0.1\ncafile %s\ncertfile %s\nkeyfile %s\n' "$TPORT" "$T_DIR/ca.pem" "$T_DIR/b.pem" "$T_DIR/b.key" >> "$T_DIR/broker/m.conf"
+kill -TERM "$BPID"; wait "$BPID" 2>/dev/null
+start_broker || exit 1
+start_daemon d "" "\"mqtt\": {\"port\": $TPORT, \"tls\": {\"ca_file\": \"$T_DIR/ca.pem\"}}" || exit 1
+wait_for 10 sh -c "[ \"\$(curl -s $URL_A/v1/nodes | jq -r '.nodes[] | select(.node == \"d\") | .status')\" = online ]"
+ok $? "a node on the TLS listener is online"
