@@ -739,7 +739,7 @@ mqtt_shutdown(void)
 		trigger_set_forwarder(NULL, NULL);
 		if (mq_connected) {
 			mq_publish_status("offline");
-			mosquitto_disconnect_v5(mq, 0, NULL);
+			mosquitto_disconnect(mq);
 			for (n = 0; n < 10 && mosquitto_want_write(mq); n++)
 				mosquitto_loop_write(mq, 16);
 		}
