@@ -9,7 +9,7 @@
 need_root
 need_cmd mosquitto mosquitto_pub mosquitto_sub jq curl openssl
 
-plan 30
+plan 31
 BPORT=$(free_port)
 mkdir -p "$T_DIR/broker"
 # mosquitto drops root for its own user: let it keep its store and read
@@ -112,20 +112,20 @@ is "$(api GET /v1/nodes/c/captures/none | cut -d' ' -f1)" 404 "another node's 40
 like "$(api PUT /v1/nodes/c/captures/bad '{"target": {"interface": "lo"}, "time_limit_s": 0}')" "time_limit_s: 0 is out of range" "validated on C exactly as its REST API would"
 
 # Commands straight on the topic, with MQTT 5 response topics.
-mosquitto_sub -V 5 -p "$BPORT" -t resp/op -C 1 -W 5 > "$T_DIR/resp" 2>/dev/null &
-sp=$!
-sleep 0.3
-mosquitto_pub -V 5 -p "$BPORT" -q 1 -t alertcap/b/cmd -m '{"op": "reboot"}' \
-    -D publish response-topic resp/op -D publish correlation-data c1
-wait "$sp"
-like "$(cat "$T_DIR/resp")" '"status":400' "an unknown op is answered 400 on the response topic"
-mosquitto_sub -V 5 -p "$BPORT" -t resp/nj -C 1 -W 5 > "$T_DIR/resp2" 2>/dev/null &
-sp=$!
-sleep 0.3
-mosquitto_pub -V 5 -p "$BPORT" -q 1 -t alertcap/b/cmd -m 'not json' \
-    -D publish response-topic resp/nj -D publish correlation-data c2
-wait "$sp"
-like "$(cat "$T_DIR/resp2")" 'payload:1:' "a payload that is not JSON is answered 400, naming where"
+# command NODE PAYLOAD: prints the answer on a fresh response topic.
+command() {
+	local resp=resp/$RANDOM sp
+	mosquitto_sub -V 5 -p "$BPORT" -t "$resp" -C 1 -W 5 > "$T_DIR/resp" 2>/dev/null &
+	sp=$!
+	sleep 0.3
+	mosquitto_pub -V 5 -p "$BPORT" -q 1 -t "alertcap/$1/cmd" -m "$2" \
+	    -D publish response-topic "$resp" -D publish correlation-data c1
+	wait "$sp"
+	cat "$T_DIR/resp"
+}
+like "$(command b '{"op": "reboot"}')" '"status":400' "an unknown op is answered 400 on the response topic"
+like "$(command b 'not json')" 'payload:1:' "a payload that is not JSON is answered 400, naming where"
+like "$(command b '{"op": "get", "name": "cap-1"}')" '"status":200' "get answers the record"
 
 # Malformed feed payloads: logged, counted, nothing else.
 before=$(count "$URL_A")
