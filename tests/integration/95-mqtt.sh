@@ -9,7 +9,7 @@
 need_root
 need_cmd mosquitto mosquitto_pub mosquitto_sub jq curl openssl
 
-plan 31
+plan 34
 BPORT=$(free_port)
 mkdir -p "$T_DIR/broker"
 # mosquitto drops root for its own user: let it keep its store and read
@@ -86,6 +86,15 @@ ok $? "an alert on a shared topic for node b starts a capture on B"
 sleep 0.3
 is "$(count "$URL_A")/$(count "$URL_C")" "0/0" "and on neither A nor C"
 like "$(curl -s "$URL_B/v1/captures/cap-1" | jq -r .trigger.via)" "mqtt:alerts/net" "via records the topic"
+
+# A webhook alert on A for a rule that targets B is sent to B.
+r=$(api POST /v1/alerts/generic '{"name": "CapHigh", "status": "firing", "labels": {"id": "fw", "node": "b"}}')
+is "$(field "${r#* }" '[.matched[0].outcome, .matched[0].node] | join(" ")')" "forwarded b" "webhook alert for B's rule on A: forwarded to b"
+wait_for 5 has "$URL_B" cap-fw
+ok $? "and the capture runs on B, with the alert as its trigger"
+r=$(api POST /v1/alerts/generic '{"name": "CapHigh", "status": "firing", "labels": {"id": "fw", "node": "b"}}')
+sleep 0.5
+is "$(curl -s "$URL_B/v1/captures?rule=cap" | jq '[.captures[] | select(.name | startswith("cap-fw"))] | length')" 1 "a repeat is a duplicate on B"
 
 # A capture on C through A's REST API, and its lifecycle on the broker.
 mosquitto_sub -p "$BPORT" -t alertcap/c/events -v > "$T_DIR/events" 2>/dev/null &
