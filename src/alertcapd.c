@@ -25,6 +25,7 @@
 #include "session.h"
 #include "state.h"
 #include "trigger.h"
+#include "upload.h"
 #include "xmalloc.h"
 
 #define TICK_MS		100
@@ -226,6 +227,8 @@ main(int argc, char **argv)
 	    &cause) == -1)
 		fatal("state.path: %s", cause);
 	capture_init(base, conf->ring_bytes, CAPTURE_POLL_MS);
+	if (upload_init(base, conf, &cause) == -1)
+		fatal("%s", cause);
 	if (session_init(base, conf, &cause) == -1)
 		fatal("%s", cause);
 	log_info("rules: %zu loaded from %s", rules->n, rules->dir);
@@ -256,6 +259,7 @@ main(int argc, char **argv)
 	mqtt_shutdown();
 	trigger_shutdown();
 	session_shutdown();
+	upload_shutdown();
 	capture_shutdown();
 	state_shutdown();
 	conf_free(conf);

@@ -31,6 +31,7 @@
 #include "rule.h"
 #include "session.h"
 #include "trigger.h"
+#include "upload.h"
 #include "util.h"
 #include "xmalloc.h"
 
@@ -306,6 +307,7 @@ api_metrics(struct evhttp_request *req)
 	session_metrics(&d);
 	trigger_metrics(&d);
 	mqtt_metrics(&d);
+	upload_metrics(&d);
 	dynbuf_addf(&d, "# HELP alertcap_webhook_auth_failures_total Webhook "
 	    "requests refused for their credentials.\n# TYPE "
 	    "alertcap_webhook_auth_failures_total counter\n"

@@ -209,6 +209,59 @@ static const struct conf_opt mqtt_opts[] = {
 	CONF_END
 };
 
+#define A(f)	offsetof(struct conf_account, f)
+static const struct conf_opt account_opts[] = {
+	{ "type", CT_STRING, A(type), 0, 0, NULL, 0,
+	  "azure-blob|s3|http-put", "the kind of store", NULL, 0, 0 },
+	{ "endpoint", CT_STRING, A(endpoint), 0, 0, NULL, 0, NULL,
+	  "azure-blob: blob service URL (with the account in the path for "
+	  "Azurite); s3: service URL (default https://s3.REGION.amazonaws.com)",
+	  NULL, 0, 0 },
+	{ "account", CT_STRING, A(account), 0, 0, NULL, 0, NULL,
+	  "azure-blob: storage account name", NULL, 0, 0 },
+	{ "key_file", CT_STRING, A(key_file), 0, 0, NULL, 0, NULL,
+	  "azure-blob: file holding the base64 account key (shared key)",
+	  NULL, 0, 0 },
+	{ "container", CT_STRING, A(container), 0, 0, NULL, 0, NULL,
+	  "azure-blob: container (created if missing)", NULL, 0, 0 },
+	{ "container_url", CT_STRING, A(container_url), 0, 0, NULL, 0, NULL,
+	  "azure-blob: container URL, used with a SAS token", NULL, 0, 0 },
+	{ "sas_token_file", CT_STRING, A(sas_token_file), 0, 0, NULL, 0, NULL,
+	  "azure-blob: file holding a SAS token (sv=...&sig=...)", NULL, 0,
+	  0 },
+	{ "bucket", CT_STRING, A(bucket), 0, 0, NULL, 0, NULL,
+	  "s3: bucket", NULL, 0, 0 },
+	{ "region", CT_STRING, A(region), 0, 0, "\"us-east-1\"", 0, NULL,
+	  "s3: region, part of Signature V4", NULL, 0, 0 },
+	{ "access_key_id", CT_STRING, A(access_key_id), 0, 0, NULL, 0, NULL,
+	  "s3: access key id", NULL, 0, 0 },
+	{ "secret_access_key_file", CT_STRING, A(secret_access_key_file), 0,
+	  0, NULL, 0, NULL, "s3: file holding the secret access key", NULL,
+	  0, 0 },
+	{ "path_style", CT_BOOL, A(path_style), 0, 0, "false", 0, NULL,
+	  "s3: ENDPOINT/BUCKET/KEY instead of BUCKET.ENDPOINT/KEY", NULL, 0,
+	  0 },
+	{ "url", CT_STRING, A(url), 0, 0, NULL, 0, NULL,
+	  "http-put: URL template ({name}, {node}, {path}...)", NULL, 0, 0 },
+	{ "headers", CT_STRLIST, A(headers), 0, 0, NULL, 0, NULL,
+	  "http-put: extra request headers, \"Name: value\"", NULL, 0, 0 },
+	{ "path", CT_STRING, A(path), 0, 0,
+	  "\"alertcap/{node}/{yyyy}/{mm}/{dd}/{name}_{created}.pcap\"", 0,
+	  NULL, "object name template", NULL, 0, 0 },
+	{ "block_size", CT_INT, A(block_size), 65536, 104857600, "4194304", 0,
+	  NULL, "files larger than this go up in blocks/parts of this size "
+	  "(AWS S3 wants at least 5 MiB)", NULL, 0, 0 },
+	{ "max_age_s", CT_INT, A(max_age_s), 60, 2592000, "86400", 0, NULL,
+	  "retry a failing upload for this long, then give up", NULL, 0, 0 },
+	CONF_END
+};
+
+static const struct conf_opt uploads_opts[] = {
+	{ "concurrency", CT_INT, O(upload_concurrency), 1, 64, "4", 0, NULL,
+	  "uploads running at once", NULL, 0, 0 },
+	CONF_END
+};
+
 static const struct conf_opt log_opts[] = {
 	{ "level", CT_STRING, O(log_level), 0, 0, "\"info\"", 1,
 	  "error|warn|info|debug", "least severe level logged", NULL, 0, 0 },
@@ -233,6 +286,11 @@ const struct conf_opt conf_table[] = {
 	{ "mqtt", CT_OBJECT, 0, 0, 0, NULL, 0, NULL,
 	  "the broker: alert feeds, lifecycle topics, commands, the fleet",
 	  mqtt_opts, 0, O(has_mqtt) },
+	{ "storage", CT_MAP, O(accounts), 0, 0, NULL, 0, NULL,
+	  "storage accounts captures upload to, by name", account_opts,
+	  sizeof(struct conf_account), 0 },
+	{ "uploads", CT_OBJECT, 0, 0, 0, NULL, 0, NULL, "the uploader",
+	  uploads_opts, 0, 0 },
 	{ "state", CT_OBJECT, 0, 0, 0, NULL, 0, NULL, "the lifecycle store",
 	  state_opts, 0, 0 },
 	{ "log", CT_OBJECT, 0, 0, 0, NULL, 0, NULL, "logging", log_opts, 0,

@@ -65,7 +65,8 @@ static const char *
 type_name(enum conf_type t)
 {
 	static const char *names[] = { "a string", "an integer", "true or false",
-	    "an object", "an array" };
+	    "an object", "an array", "an object of named objects",
+	    "an array of strings" };
 
 	return (names[t]);
 }
@@ -78,6 +79,7 @@ conf_set(struct conf_ctx *ctx, const struct conf_opt *o, void *base,
 	char			*p = (char *)base + o->offset;
 	struct conf_array	*a;
 	json_t			*e;
+	const char		*k;
 	size_t			 i;
 	char			*epath;
 
@@ -124,6 +126,50 @@ conf_set(struct conf_ctx *ctx, const struct conf_opt *o, void *base,
 		if (o->present != 0)
 			*(int *)((char *)base + o->present) = 1;
 		conf_walk(ctx, o->children, base, v, path);
+		break;
+	case CT_MAP:
+		if (!json_is_object(v)) {
+			conf_error(ctx, path, "must be %s", type_name(o->type));
+			return;
+		}
+		a = (struct conf_array *)p;
+		a->n = json_object_size(v);
+		a->v = xcalloc(a->n, o->elem_size);
+		i = 0;
+		json_object_foreach(v, k, e) {
+			char	*elem = (char *)a->v + i * o->elem_size;
+
+			epath = xasprintf("%s.%s", path, k);
+			conf_defaults(ctx, o->children, elem);
+			*(char **)elem = xstrdup(k);
+			if (!name_valid(k))
+				conf_error(ctx, epath, "not a valid name "
+				    "([A-Za-z0-9][A-Za-z0-9._-]{0,79})");
+			if (!json_is_object(e))
+				conf_error(ctx, epath, "must be an object");
+			else
+				conf_walk(ctx, o->children, elem, e, epath);
+			free(epath);
+			i++;
+		}
+		break;
+	case CT_STRLIST:
+		if (!json_is_array(v)) {
+			conf_error(ctx, path, "must be %s", type_name(o->type));
+			return;
+		}
+		a = (struct conf_array *)p;
+		a->n = json_array_size(v);
+		a->v = xcalloc(a->n, sizeof(char *));
+		json_array_foreach(v, i, e) {
+			if (!json_is_string(e)) {
+				epath = xasprintf("%s[%zu]", path, i);
+				conf_error(ctx, epath, "must be a string");
+				free(epath);
+				continue;
+			}
+			((char **)a->v)[i] = xstrdup(json_string_value(e));
+		}
 		break;
 	case CT_ARRAY:
 		if (!json_is_array(v)) {
@@ -205,6 +251,38 @@ conf_walk(struct conf_ctx *ctx, const struct conf_opt *t, void *base,
 	}
 }
 
+/* What each kind of storage account needs. */
+static void
+conf_check_account(struct conf_ctx *ctx, struct conf_account *a)
+{
+	char	path[128];
+
+	snprintf(path, sizeof path, "storage.%s", a->name);
+	if (a->type == NULL) {
+		conf_error(ctx, path, "type is required (azure-blob, s3 or "
+		    "http-put)");
+		return;
+	}
+	if (strcmp(a->type, "azure-blob") == 0) {
+		if (a->container_url != NULL || a->sas_token_file != NULL) {
+			if (a->container_url == NULL ||
+			    a->sas_token_file == NULL)
+				conf_error(ctx, path, "a SAS account needs "
+				    "container_url and sas_token_file");
+		} else if (a->endpoint == NULL || a->account == NULL ||
+		    a->key_file == NULL || a->container == NULL)
+			conf_error(ctx, path, "needs endpoint, account, "
+			    "key_file and container (or container_url and "
+			    "sas_token_file)");
+	} else if (strcmp(a->type, "s3") == 0) {
+		if (a->bucket == NULL || a->access_key_id == NULL ||
+		    a->secret_access_key_file == NULL)
+			conf_error(ctx, path, "needs bucket, access_key_id and "
+			    "secret_access_key_file");
+	} else if (a->url == NULL)
+		conf_error(ctx, path, "needs url");
+}
+
 /* Checks what the table cannot: addresses, dependent bounds. */
 static void
 conf_check(struct conf_ctx *ctx, struct conf *c)
@@ -242,6 +320,9 @@ conf_check(struct conf_ctx *ctx, struct conf *c)
 		if (sub->topic == NULL || *sub->topic == '\0')
 			conf_error(ctx, path, "required");
 	}
+	for (i = 0; i < c->accounts.n; i++)
+		conf_check_account(ctx, (struct conf_account *)c->accounts.v +
+		    i);
 	if (c->mqtt_has_tls && c->mqtt_ca_file == NULL)
 		conf_error(ctx, "mqtt.tls", "needs ca_file");
 	if ((c->mqtt_cert_file == NULL) != (c->mqtt_key_file == NULL))
@@ -327,10 +408,21 @@ conf_free_table(const struct conf_opt *t, void *base)
 			conf_free_table(o->children, base);
 			break;
 		case CT_ARRAY:
+		case CT_MAP:
 			a = (struct conf_array *)((char *)base + o->offset);
-			for (i = 0; i < a->n; i++)
+			for (i = 0; i < a->n; i++) {
+				if (o->type == CT_MAP)
+					free(*(char **)((char *)a->v +
+					    i * o->elem_size));
 				conf_free_table(o->children,
 				    (char *)a->v + i * o->elem_size);
+			}
+			free(a->v);
+			break;
+		case CT_STRLIST:
+			a = (struct conf_array *)((char *)base + o->offset);
+			for (i = 0; i < a->n; i++)
+				free(((char **)a->v)[i]);
 			free(a->v);
 			break;
 		default:
@@ -384,7 +476,13 @@ conf_diff(const struct conf_opt *t, const void *a, const void *b)
 			if ((r = conf_diff(o->children, a, b)) != NULL)
 				return (r);
 			break;
+		case CT_STRLIST:
+			if (!o->reload && ((const struct conf_array *)pa)->n !=
+			    ((const struct conf_array *)pb)->n)
+				return (o->key);
+			break;
 		case CT_ARRAY:
+		case CT_MAP:
 			aa = (const struct conf_array *)pa;
 			ab = (const struct conf_array *)pb;
 			if (aa->n != ab->n)
@@ -419,6 +517,13 @@ conf_print_table(const struct conf_opt *t, const char *prefix)
 		    xasprintf("%s.%s", prefix, o->key);
 		if (o->type == CT_OBJECT) {
 			conf_print_table(o->children, path);
+		} else if (o->type == CT_MAP) {
+			printf("| `%s` | object of named objects | | %s | %s |\n",
+			    path, o->reload ? "yes" : "no", o->help);
+			free(path);
+			path = *prefix == '\0' ? xasprintf("%s.NAME", o->key) :
+			    xasprintf("%s.%s.NAME", prefix, o->key);
+			conf_print_table(o->children, path);
 		} else if (o->type == CT_ARRAY) {
 			printf("| `%s` | array | %s | %s | %s |\n", path,
 			    o->def != NULL ? o->def : "", o->reload ? "yes" :
@@ -430,6 +535,7 @@ conf_print_table(const struct conf_opt *t, const char *prefix)
 		} else {
 			printf("| `%s` | %s", path, o->type == CT_INT ?
 			    "integer" : o->type == CT_BOOL ? "boolean" :
+			    o->type == CT_STRLIST ? "array of strings" :
 			    "string");
 			if (o->type == CT_INT)
 				printf(" %lld..%lld", o->min, o->max);

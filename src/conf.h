@@ -47,6 +47,28 @@ struct conf_webhook {
 
 enum { WH_ALERTMANAGER, WH_GRAFANA, WH_AZURE, WH_GENERIC, WH_MAX };
 
+/* A storage account; the name is the key it stands under in "storage". */
+struct conf_account {
+	char			*name;		/* first: CT_MAP sets it */
+	char			*type;
+	char			*endpoint;
+	char			*account;
+	char			*key_file;
+	char			*container;
+	char			*container_url;
+	char			*sas_token_file;
+	char			*bucket;
+	char			*region;
+	char			*access_key_id;
+	char			*secret_access_key_file;
+	int			 path_style;
+	char			*url;
+	struct conf_array	 headers;	/* of char *, "Name: value" */
+	char			*path;
+	long long		 block_size;
+	long long		 max_age_s;
+};
+
 struct conf {
 	char			*node;
 	struct conf_array	 listen;	/* of struct conf_listen */
@@ -83,6 +105,9 @@ struct conf {
 	char			*mqtt_topic_prefix;
 	struct conf_array	 mqtt_subs;	/* of struct conf_mqtt_sub */
 
+	struct conf_array	 accounts;	/* of struct conf_account */
+	long long		 upload_concurrency;
+
 	char			*state_path;
 	char			*state_sync;
 
@@ -97,6 +122,9 @@ enum conf_type {
 	CT_BOOL,
 	CT_OBJECT,	/* members described by children, same base */
 	CT_ARRAY,	/* of objects described by children */
+	CT_MAP,		/* object of named objects; each element starts
+			   with its char *name */
+	CT_STRLIST,	/* array of strings, as a conf_array of char * */
 };
 
 struct conf_opt {

@@ -96,7 +96,8 @@ parse_target(json_t *params, struct capture_params *p, char **cause)
 }
 
 static int
-parse_storage(json_t *params, struct capture_params *p, char **cause)
+parse_storage(json_t *params, const struct params_limits *lim,
+    struct capture_params *p, char **cause)
 {
 	static const char	*keys[] = { "file", "accounts", NULL };
 	json_t			*st, *f, *a;
@@ -113,27 +114,44 @@ parse_storage(json_t *params, struct capture_params *p, char **cause)
 		return (-1);
 	a = json_object_get(st, "accounts");
 	if (a != NULL && !json_is_null(a)) {
-		if (!json_is_array(a)) {
+		json_t		*e;
+		size_t		 i;
+
+		if (!json_is_array(a) || json_array_size(a) > 16) {
 			*cause = xstrdup("storage.accounts: must be an array "
-			    "of account names");
+			    "of at most 16 account names");
 			return (-1);
 		}
-		if (json_array_size(a) > 0) {
-			/* No storage account can be configured yet. */
-			*cause = xasprintf("storage.accounts[0]: no storage "
-			    "account named '%s' on this node",
-			    json_string_value(json_array_get(a, 0)) != NULL ?
-			    json_string_value(json_array_get(a, 0)) : "?");
-			return (-1);
+		json_array_foreach(a, i, e) {
+			const char *n = json_string_value(e);
+
+			if (n == NULL || lim->account_exists == NULL ||
+			    !lim->account_exists(n)) {
+				*cause = xasprintf("storage.accounts[%zu]: no "
+				    "storage account named '%s' on this node",
+				    i, n != NULL ? n : "?");
+				return (-1);
+			}
 		}
+		if (json_array_size(a) > 0)
+			p->accounts = json_incref(a);
 	}
 	f = json_object_get(st, "file");
-	if (f == NULL || json_is_null(f) || json_is_true(f))
+	if (f == NULL || json_is_null(f)) {
+		/* Kept when nothing else keeps it. */
+		p->keep_file = p->accounts == NULL;
+		return (0);
+	}
+	if (json_is_true(f))
 		return (0);
 	if (json_is_false(f)) {
-		*cause = xstrdup("storage.file: false needs storage.accounts "
-		    "to keep the capture somewhere");
-		return (-1);
+		if (p->accounts == NULL) {
+			*cause = xstrdup("storage.file: false needs "
+			    "storage.accounts to keep the capture somewhere");
+			return (-1);
+		}
+		p->keep_file = 0;
+		return (0);
 	}
 	if (!json_is_string(f) || !relpath_safe(json_string_value(f)) ||
 	    strlen(json_string_value(f)) > 1024) {
@@ -258,7 +276,7 @@ params_parse(json_t *params, const char *name,
 		goto fail;
 	p->max_packets = (uint64_t)n;
 	if (parse_filters(params, p, cause) == -1 ||
-	    parse_storage(params, p, cause) == -1)
+	    parse_storage(params, lim, p, cause) == -1)
 		goto fail;
 	return (0);
 fail:

@@ -15,6 +15,8 @@ struct params_limits {
 	long long	max_time_limit_s;
 	long long	def_max_bytes;
 	long long	max_max_bytes;
+	/* Does a storage account of this name exist? NULL: none does. */
+	int		(*account_exists)(const char *);
 };
 
 struct capture_params {
@@ -28,7 +30,8 @@ struct capture_params {
 	json_t		*filters;	/* as given, or NULL */
 	char		*bpf;		/* as given, or NULL */
 	char		*expr;		/* filters AND bpf, "" = everything */
-	int		 keep_file;	/* storage.file */
+	int		 keep_file;	/* storage.file (default: true unless
+					   accounts are named) */
 	char		*file;		/* relative path, or NULL = default */
 	json_t		*accounts;	/* storage.accounts, or NULL */
 };

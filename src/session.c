@@ -21,6 +21,7 @@
 #include "pcapfile.h"
 #include "session.h"
 #include "state.h"
+#include "upload.h"
 #include "util.h"
 #include "xmalloc.h"
 
@@ -82,6 +83,8 @@ cap_free(struct capture *c)
 	free(c);
 }
 
+static void	cap_submit_uploads(struct capture *);
+
 /*
  * The one place a capture changes state: logs old -> new, runs the enter
  * actions and stores the record. -1 (with the record kept dirty for the
@@ -118,6 +121,8 @@ cap_set_state(struct capture *c, enum cap_status st, enum stop_reason why,
 	c->dirty = 0;
 	if (sess_observer != NULL)
 		sess_observer(r->name, r, sess_observer_arg);
+	if (st == CAP_STOPPED || st == CAP_ERROR)
+		cap_submit_uploads(c);
 	return (0);
 }
 
@@ -139,6 +144,126 @@ cap_rename_final(const char *file, char **cause)
 	free(part);
 	close(dirfd);
 	return (rc);
+}
+
+/* The accounts a capture uploads to (borrowed), or NULL. */
+static json_t *
+cap_accounts(const struct record *r)
+{
+	json_t	*a;
+
+	a = json_object_get(json_object_get(r->params, "storage"), "accounts");
+	return (json_array_size(a) > 0 ? a : NULL);
+}
+
+/* Is the local file kept after the uploads (storage.file)? */
+static int
+cap_keeps_file(const struct record *r)
+{
+	json_t	*f = json_object_get(json_object_get(r->params, "storage"),
+	    "file");
+
+	return (f == NULL || !json_is_false(f));
+}
+
+/* A finished file: one Pending upload per account, stored with the record. */
+static void
+cap_add_uploads(struct record *r)
+{
+	json_t	*e;
+	size_t	 i;
+
+	if (json_array_size(r->uploads) > 0)
+		return;
+	json_array_foreach(cap_accounts(r), i, e)
+		json_array_append_new(r->uploads, upload_entry_new(
+		    json_string_value(e)));
+}
+
+/* The uploader's news: the entry on record, and what follows from it. */
+static void
+cap_upload_news(const char *name, const char *account, json_t *entry,
+    int final, void *arg)
+{
+	struct capture	*c;
+	struct record	*r;
+	json_t		*e;
+	const char	*st, *base;
+	char		*msg, *cause = NULL;
+	size_t		 i;
+	int		 all = 1, dirfd;
+
+	if ((c = cap_find(name)) == NULL)
+		return;		/* deleted meanwhile */
+	r = c->rec;
+	json_array_foreach(r->uploads, i, e) {
+		if (strcmp(json_string_value(json_object_get(e, "account")),
+		    account) == 0) {
+			json_array_set(r->uploads, i, entry);
+			break;
+		}
+	}
+	if (final && strcmp(json_string_value(json_object_get(entry,
+	    "state")), "Failed") == 0) {
+		msg = xasprintf("%s: %s", account, json_string_value(
+		    json_object_get(entry, "last_error")));
+		record_error(r, ERR_STORAGE_FAILED, msg);
+		free(msg);
+	}
+	json_array_foreach(r->uploads, i, e) {
+		st = json_string_value(json_object_get(e, "state"));
+		if (st == NULL || strcmp(st, "Uploaded") != 0)
+			all = 0;
+	}
+	/* Asked for accounts only: the file goes once all hold it. */
+	if (final && all && !cap_keeps_file(r) && r->file_uri != NULL) {
+		dirfd = pcapfile_dir(sess_rootfd, r->file, 0, &base, &cause);
+		if (dirfd != -1) {
+			if (unlinkat(dirfd, base, 0) == 0) {
+				free(r->file_uri);
+				r->file_uri = NULL;
+				log_info("capture %s: uploaded everywhere; "
+				    "local file removed", name);
+			}
+			close(dirfd);
+		}
+		free(cause);
+	}
+	if (state_put(r, &cause) == -1) {
+		free(cause);
+		c->dirty = 1;
+	}
+	if (sess_observer != NULL)
+		sess_observer(r->name, r, sess_observer_arg);
+}
+
+/* Hands every unfinished upload of a finished capture to the uploader. */
+static void
+cap_submit_uploads(struct capture *c)
+{
+	struct upload_spec	 spec;
+	json_t			*e;
+	const char		*st;
+	char			*path;
+	size_t			 i;
+
+	if (c->rec->file_uri == NULL)
+		return;
+	path = xasprintf("%s/%s", sess_root, c->rec->file);
+	json_array_foreach(c->rec->uploads, i, e) {
+		st = json_string_value(json_object_get(e, "state"));
+		if (st == NULL || (strcmp(st, "Pending") != 0 &&
+		    strcmp(st, "Uploading") != 0))
+			continue;
+		spec.capture = c->rec->name;
+		spec.account = json_string_value(json_object_get(e, "account"));
+		spec.path = path;
+		spec.node = sess_node;
+		spec.created_us = c->rec->created_at;
+		spec.entry = e;
+		upload_submit(&spec, cap_upload_news, NULL);
+	}
+	free(path);
 }
 
 /* Releases what a running capture holds and finishes its file. */
@@ -175,8 +300,10 @@ cap_finish(struct capture *c)
 		log_error("capture %s: %s", r->name, cause);
 		record_error(r, ERR_LOCAL_FILE_FAILED, cause);
 		free(cause);
-	} else
+	} else {
 		r->file_uri = xasprintf("file://%s/%s", sess_root, r->file);
+		cap_add_uploads(r);
+	}
 	sess_stats.packets += r->packets;
 	sess_stats.bytes += r->bytes;
 	sess_stats.kernel_drops += r->kernel_drops;
@@ -764,9 +891,11 @@ cap_recover(struct capture *c)
 		    renameat2(dirfd, part, dirfd, base, RENAME_NOREPLACE) == -1)
 			cause = xasprintf("rename %s: %s", part,
 			    strerror(errno));
-		else if (cause == NULL)
+		else if (cause == NULL) {
 			r->file_uri = xasprintf("file://%s/%s", sess_root,
 			    r->file);
+			cap_add_uploads(r);
+		}
 	}
 	if (cause != NULL) {
 		log_error("capture %s: recovering its file: %s", r->name, cause);
@@ -825,6 +954,8 @@ session_init(struct event_base *base, const struct conf *conf, char **cause)
 		if (c->rec->status == CAP_RUNNING ||
 		    c->rec->status == CAP_NOT_STARTED)
 			cap_recover(c);
+		else
+			cap_submit_uploads(c);	/* those cut short */
 	}
 	return (0);
 }
@@ -836,6 +967,7 @@ session_reconf(const struct conf *conf)
 	sess_plimits.max_time_limit_s = conf->max_time_limit_s;
 	sess_plimits.def_max_bytes = conf->def_max_bytes;
 	sess_plimits.max_max_bytes = conf->max_max_bytes;
+	sess_plimits.account_exists = upload_account_exists;
 	sess_limits.max_concurrent = conf->max_concurrent;
 	sess_limits.max_total_bytes = (uint64_t)conf->max_total_bytes;
 }

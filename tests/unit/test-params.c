@@ -10,8 +10,14 @@
 #include "util.h"
 #include "xmalloc.h"
 
+static int
+one_account(const char *name)
+{
+	return (strcmp(name, "archive") == 0);
+}
+
 static const struct params_limits limits = { 18000, 18000, 1073741824,
-    4294967295LL };
+    4294967295LL, one_account };
 
 /* Parses text; returns the error (new) or NULL on success. */
 static char *
@@ -101,8 +107,11 @@ test_errors_name_the_field(void **state)
 		{ "{\"target\": {\"interface\": \"lo\"}, \"storage\": "
 		  "{\"file\": \"x.pcap.part\"}}", "a", "storage.file: names" },
 		{ "{\"target\": {\"interface\": \"lo\"}, \"storage\": "
-		  "{\"accounts\": [\"archive\"]}}", "a",
-		  "storage.accounts[0]: no storage account named 'archive'" },
+		  "{\"accounts\": [\"archive\", \"s3\"]}}", "a",
+		  "storage.accounts[1]: no storage account named 's3'" },
+		{ "{\"target\": {\"interface\": \"lo\"}, \"storage\": "
+		  "{\"file\": false}}", "a",
+		  "storage.file: false needs storage.accounts" },
 		{ "{\"target\": {\"interface\": \"lo\"}, \"colour\": 1}", "a",
 		  "colour: unknown key" },
 	};
@@ -118,6 +127,29 @@ test_errors_name_the_field(void **state)
 			    cases[i].want);
 		free(cause);
 	}
+}
+
+static void
+test_storage_defaults(void **state)
+{
+	struct capture_params	 p;
+	json_t			*j;
+	char			*cause = NULL;
+
+	/* Accounts named and no file asked for: the file is not kept. */
+	j = json_loads("{\"target\": {\"interface\": \"lo\"}, \"storage\": "
+	    "{\"accounts\": [\"archive\"]}}", 0, NULL);
+	assert_int_equal(params_parse(j, "a", &limits, &p, &cause), 0);
+	assert_int_equal(p.keep_file, 0);
+	assert_int_equal(json_array_size(p.accounts), 1);
+	params_clear(&p);
+	json_decref(j);
+	j = json_loads("{\"target\": {\"interface\": \"lo\"}, \"storage\": "
+	    "{\"accounts\": [\"archive\"], \"file\": true}}", 0, NULL);
+	assert_int_equal(params_parse(j, "a", &limits, &p, &cause), 0);
+	assert_int_equal(p.keep_file, 1);
+	params_clear(&p);
+	json_decref(j);
 }
 
 static void
@@ -224,6 +256,7 @@ main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_defaults),
 		cmocka_unit_test(test_errors_name_the_field),
+		cmocka_unit_test(test_storage_defaults),
 		cmocka_unit_test(test_names),
 		cmocka_unit_test(test_relpaths),
 		cmocka_unit_test(test_times),

@@ -1,0 +1,787 @@
+/*
+ * The upload engine: libcurl's multi interface driven by libevent socket
+ * and timer events (after curl's hiperfifo example), a queue with a cap on
+ * uploads at once, retries with backoff and jitter up to the account's
+ * max_age_s, and the per-job state machine the backends step through.
+ */
+#include "config.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <event2/event.h>
+#include <openssl/evp.h>
+
+#include "compat.h"
+#include "log.h"
+#include "upload-int.h"
+#include "util.h"
+
+#define UP_MAX_RESPONSE		(1024 * 1024)
+#define UP_RETRY_MAX_S		300
+
+static struct event_base	*up_base;
+static CURLM			*up_multi;
+static struct event		*up_timer;
+static struct event		*up_kick_ev;
+static struct upaccount		*up_accounts;
+static size_t			 up_naccounts;
+static long long		 up_concurrency;
+static int			 up_running;
+static TAILQ_HEAD(, upjob)	 up_queue = TAILQ_HEAD_INITIALIZER(up_queue);
+static TAILQ_HEAD(, upjob)	 up_active = TAILQ_HEAD_INITIALIZER(up_active);
+
+static struct {
+	uint64_t	submitted;
+	uint64_t	uploaded;
+	uint64_t	failed;
+	uint64_t	retries;
+	uint64_t	requests;
+	uint64_t	bytes;
+} up_stats;
+
+static void	job_step(struct upjob *);
+
+static struct upaccount *
+up_account(const char *name)
+{
+	size_t	i;
+
+	for (i = 0; i < up_naccounts; i++)
+		if (strcmp(up_accounts[i].conf->name, name) == 0)
+			return (&up_accounts[i]);
+	return (NULL);
+}
+
+int
+upload_account_exists(const char *name)
+{
+	return (name != NULL && up_account(name) != NULL);
+}
+
+json_t *
+upload_entry_new(const char *account)
+{
+	return (json_pack("{s:s, s:n, s:s, s:i, s:n}", "account", account,
+	    "uri", "state", "Pending", "attempts", 0, "last_error"));
+}
+
+/* Tells the owner of the job what changed. */
+static void
+job_report(struct upjob *j, int final)
+{
+	j->cb(j->capture, j->acct->conf->name, j->entry, final, j->arg);
+}
+
+static void
+job_free(struct upjob *j)
+{
+	if (j->easy != NULL)
+		curl_easy_cleanup(j->easy);
+	curl_slist_free_all(j->headers);
+	dynbuf_free(&j->body);
+	if (j->fd != -1)
+		close(j->fd);
+	if (j->retry_ev != NULL)
+		event_free(j->retry_ev);
+	json_decref(j->entry);
+	free(j->capture);
+	free(j->path);
+	free(j->object);
+	free(j->node);
+	free(j->etag);
+	free(j->req_body);
+	free(j->uri);
+	free(j);
+}
+
+static void
+up_kick(void)
+{
+	event_active(up_kick_ev, 0, 0);
+}
+
+/* Uploaded or Failed: report, free, and let the next one start. */
+static void
+job_finish(struct upjob *j, int ok, const char *cause)
+{
+	char	esc[256];
+
+	TAILQ_REMOVE(&up_active, j, entry_q);
+	up_running--;
+	json_object_set_new(j->entry, "state", json_string(ok ? "Uploaded" :
+	    "Failed"));
+	if (ok) {
+		json_object_set_new(j->entry, "uri", json_string(j->uri));
+		json_object_del(j->entry, "progress");
+		up_stats.uploaded++;
+		log_info("upload %s -> %s: uploaded as %s", j->capture,
+		    j->acct->conf->name, j->uri);
+	} else {
+		json_object_set_new(j->entry, "last_error", json_string(cause));
+		up_stats.failed++;
+		log_error("upload %s -> %s: failed: %s", j->capture,
+		    j->acct->conf->name, log_escape(esc, sizeof esc, cause));
+	}
+	job_report(j, 1);
+	job_free(j);
+	up_kick();
+}
+
+static void
+job_retry_now(evutil_socket_t fd, short events, void *arg)
+{
+	struct upjob	*j = arg;
+
+	TAILQ_INSERT_HEAD(&up_queue, j, entry_q);
+	up_kick();
+}
+
+/* A transient failure: back off (1 s doubling, jittered) and try again. */
+static void
+job_retry(struct upjob *j, const char *cause)
+{
+	struct timeval	 tv;
+	json_int_t	 attempts;
+	double		 delay;
+	char		 esc[256];
+
+	TAILQ_REMOVE(&up_active, j, entry_q);
+	up_running--;
+	up_stats.retries++;
+	attempts = json_integer_value(json_object_get(j->entry, "attempts"));
+	json_object_set_new(j->entry, "last_error", json_string(cause));
+	if (now_us() - j->first_try_us > j->acct->conf->max_age_s * 1000000) {
+		TAILQ_INSERT_TAIL(&up_active, j, entry_q);
+		up_running++;
+		job_finish(j, 0, cause);
+		return;
+	}
+	json_object_set_new(j->entry, "state", json_string("Pending"));
+	job_report(j, 0);
+	delay = (double)(1u << (attempts < 9 ? attempts : 9));
+	if (delay > UP_RETRY_MAX_S)
+		delay = UP_RETRY_MAX_S;
+	delay *= 0.5 + (double)(random() % 1000) / 2000.0;
+	tv.tv_sec = (time_t)delay;
+	tv.tv_usec = (suseconds_t)((delay - (double)tv.tv_sec) * 1e6);
+	log_warn("upload %s -> %s: attempt %lld failed (%s); again in %.1fs",
+	    j->capture, j->acct->conf->name, (long long)attempts,
+	    log_escape(esc, sizeof esc, cause), delay);
+	if (j->retry_ev == NULL)
+		j->retry_ev = evtimer_new(up_base, job_retry_now, j);
+	evtimer_add(j->retry_ev, &tv);
+	up_kick();
+}
+
+/* The response to one request has arrived (or the request failed). */
+static void
+job_response(struct upjob *j, CURLcode rc)
+{
+	enum up_verdict	 v;
+	long		 status = 0;
+	char		*cause = NULL;
+
+	if (rc != CURLE_OK) {
+		cause = xasprintf("%s", curl_easy_strerror(rc));
+		job_retry(j, cause);
+		free(cause);
+		return;
+	}
+	curl_easy_getinfo(j->easy, CURLINFO_RESPONSE_CODE, &status);
+	v = j->acct->ops->done(j, status, &cause);
+	switch (v) {
+	case UP_NEXT:
+		up_stats.bytes += j->sent;
+		job_report(j, 0);
+		job_step(j);
+		break;
+	case UP_RETRY:
+		job_retry(j, cause != NULL ? cause : "retry");
+		break;
+	case UP_FAIL:
+		job_finish(j, 0, cause != NULL ? cause : "failed");
+		break;
+	}
+	free(cause);
+}
+
+/* Asks the backend for the next request, or finishes. */
+static void
+job_step(struct upjob *j)
+{
+	char	*cause = NULL;
+	int	 rc;
+
+	curl_slist_free_all(j->headers);
+	j->headers = NULL;
+	dynbuf_reset(&j->body);
+	free(j->etag);
+	free(j->req_body);
+	j->etag = j->req_body = NULL;
+	j->off = j->len = j->sent = 0;
+	rc = j->acct->ops->next(j, &cause);
+	if (rc == 1) {
+		job_finish(j, 1, NULL);
+		return;
+	}
+	if (rc == -1) {
+		job_finish(j, 0, cause);
+		free(cause);
+		return;
+	}
+	j->headers = curl_slist_append(j->headers, "Expect:");
+	curl_easy_setopt(j->easy, CURLOPT_HTTPHEADER, j->headers);
+	up_stats.requests++;
+	curl_multi_add_handle(up_multi, j->easy);
+}
+
+/* Starts queued jobs while there is room. */
+static void
+up_start_queued(evutil_socket_t fd, short events, void *arg)
+{
+	struct upjob	*j;
+	json_int_t	 attempts;
+
+	while (up_running < up_concurrency &&
+	    (j = TAILQ_FIRST(&up_queue)) != NULL) {
+		TAILQ_REMOVE(&up_queue, j, entry_q);
+		TAILQ_INSERT_TAIL(&up_active, j, entry_q);
+		up_running++;
+		if (j->first_try_us == 0)
+			j->first_try_us = now_us();
+		attempts = json_integer_value(json_object_get(j->entry,
+		    "attempts"));
+		json_object_set_new(j->entry, "attempts",
+		    json_integer(attempts + 1));
+		json_object_set_new(j->entry, "state", json_string("Uploading"));
+		job_report(j, 0);
+		job_step(j);
+	}
+}
+
+/* Reads the file range of the current request. */
+static size_t
+up_read(char *buf, size_t size, size_t n, void *arg)
+{
+	struct upjob	*j = arg;
+	size_t		 want = size * n;
+	ssize_t		 got;
+
+	if (want > j->len - j->sent)
+		want = (size_t)(j->len - j->sent);
+	if (want == 0)
+		return (0);
+	got = pread(j->fd, buf, want, (off_t)(j->off + j->sent));
+	if (got <= 0)
+		return (CURL_READFUNC_ABORT);
+	j->sent += (uint64_t)got;
+	return ((size_t)got);
+}
+
+static size_t
+up_write(char *p, size_t size, size_t n, void *arg)
+{
+	struct upjob	*j = arg;
+
+	/* A body past the cap is cut; only its start is ever read. */
+	dynbuf_add(&j->body, p, size * n);
+	return (size * n);
+}
+
+static size_t
+up_header_cb(char *p, size_t size, size_t n, void *arg)
+{
+	struct upjob	*j = arg;
+	size_t		 len = size * n;
+
+	if (len > 5 && strncasecmp(p, "ETag:", 5) == 0) {
+		free(j->etag);
+		j->etag = xstrndup(p + 5, len - 5);
+		j->etag[strcspn(j->etag, "\r\n")] = '\0';
+		memmove(j->etag, j->etag + strspn(j->etag, " \t"),
+		    strlen(j->etag + strspn(j->etag, " \t")) + 1);
+	}
+	return (len);
+}
+
+/* libcurl's own messages, at debug level, through the log. */
+static int
+up_debug(CURL *e, curl_infotype type, char *data, size_t size, void *arg)
+{
+	char	line[512], esc[1024];
+	size_t	n;
+
+	if (type != CURLINFO_TEXT && type != CURLINFO_HEADER_IN &&
+	    type != CURLINFO_HEADER_OUT)
+		return (0);
+	n = size < sizeof line - 1 ? size : sizeof line - 1;
+	memcpy(line, data, n);
+	line[n] = '\0';
+	line[strcspn(line, "\r\n")] = '\0';
+	log_debug("libcurl: %s %s", type == CURLINFO_TEXT ? "*" :
+	    type == CURLINFO_HEADER_IN ? "<" : ">",
+	    log_escape(esc, sizeof esc, line));
+	return (0);
+}
+
+void
+up_request(struct upjob *j, const char *method, const char *url)
+{
+	curl_easy_reset(j->easy);
+	curl_easy_setopt(j->easy, CURLOPT_URL, url);
+	curl_easy_setopt(j->easy, CURLOPT_CUSTOMREQUEST, method);
+	curl_easy_setopt(j->easy, CURLOPT_PRIVATE, j);
+	curl_easy_setopt(j->easy, CURLOPT_WRITEFUNCTION, up_write);
+	curl_easy_setopt(j->easy, CURLOPT_WRITEDATA, j);
+	curl_easy_setopt(j->easy, CURLOPT_HEADERFUNCTION, up_header_cb);
+	curl_easy_setopt(j->easy, CURLOPT_HEADERDATA, j);
+	curl_easy_setopt(j->easy, CURLOPT_NOSIGNAL, 1L);
+	curl_easy_setopt(j->easy, CURLOPT_CONNECTTIMEOUT, 10L);
+	curl_easy_setopt(j->easy, CURLOPT_LOW_SPEED_LIMIT, 1L);
+	curl_easy_setopt(j->easy, CURLOPT_LOW_SPEED_TIME, 60L);
+	if (log_get_level() >= LOG_LVL_DEBUG) {
+		curl_easy_setopt(j->easy, CURLOPT_DEBUGFUNCTION, up_debug);
+		curl_easy_setopt(j->easy, CURLOPT_VERBOSE, 1L);
+	}
+	if (strcmp(method, "POST") == 0) {
+		curl_easy_setopt(j->easy, CURLOPT_POST, 1L);
+		curl_easy_setopt(j->easy, CURLOPT_POSTFIELDSIZE, 0L);
+		curl_easy_setopt(j->easy, CURLOPT_POSTFIELDS, "");
+	}
+}
+
+void
+up_header(struct upjob *j, const char *fmt, ...)
+{
+	va_list	 ap;
+	char	*h;
+
+	va_start(ap, fmt);
+	h = xvasprintf(fmt, ap);
+	va_end(ap);
+	j->headers = curl_slist_append(j->headers, h);
+	free(h);
+}
+
+void
+up_body_file(struct upjob *j, uint64_t off, uint64_t len)
+{
+	j->off = off;
+	j->len = len;
+	j->sent = 0;
+	curl_easy_setopt(j->easy, CURLOPT_UPLOAD, 1L);
+	curl_easy_setopt(j->easy, CURLOPT_READFUNCTION, up_read);
+	curl_easy_setopt(j->easy, CURLOPT_READDATA, j);
+	curl_easy_setopt(j->easy, CURLOPT_INFILESIZE_LARGE, (curl_off_t)len);
+}
+
+void
+up_body_text(struct upjob *j, const char *text)
+{
+	free(j->req_body);
+	j->req_body = xstrdup(text);
+	curl_easy_setopt(j->easy, CURLOPT_POSTFIELDSIZE,
+	    (long)strlen(j->req_body));
+	curl_easy_setopt(j->easy, CURLOPT_POSTFIELDS, j->req_body);
+}
+
+char *
+up_xml_tag(const struct upjob *j, const char *tag)
+{
+	const char	*b, *e;
+	char		 open[64], close[64];
+
+	if (j->body.buf == NULL)
+		return (NULL);
+	snprintf(open, sizeof open, "<%s>", tag);
+	snprintf(close, sizeof close, "</%s>", tag);
+	if ((b = strstr(j->body.buf, open)) == NULL)
+		return (NULL);
+	b += strlen(open);
+	if ((e = strstr(b, close)) == NULL)
+		return (NULL);
+	return (xstrndup(b, (size_t)(e - b)));
+}
+
+char *
+up_service_error(const struct upjob *j, long status)
+{
+	char	*code, *msg, *s;
+
+	code = up_xml_tag(j, "Code");
+	msg = up_xml_tag(j, "Message");
+	if (code != NULL || msg != NULL)
+	{
+		if (msg != NULL)
+			msg[strcspn(msg, "\r\n")] = '\0';
+		s = xasprintf("HTTP %ld: %s%s%s", status, code != NULL ? code :
+		    "", code != NULL && msg != NULL ? ": " : "", msg != NULL ?
+		    msg : "");
+	}
+	else
+		s = xasprintf("HTTP %ld%s%.200s", status, j->body.len > 0 ?
+		    ": " : "", j->body.len > 0 ? j->body.buf : "");
+	free(code);
+	free(msg);
+	return (s);
+}
+
+char *
+up_escape_path(const char *p)
+{
+	static const char	hex[] = "0123456789ABCDEF";
+	struct dynbuf		d;
+	unsigned char		c;
+	char			e[3];
+
+	dynbuf_init(&d, 64 * 1024);
+	for (; *p != '\0'; p++) {
+		c = (unsigned char)*p;
+		if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+		    (c >= '0' && c <= '9') || strchr("-_.~/", c) != NULL)
+			dynbuf_add(&d, p, 1);
+		else {
+			e[0] = '%';
+			e[1] = hex[c >> 4];
+			e[2] = hex[c & 15];
+			dynbuf_add(&d, e, 3);
+		}
+	}
+	return (dynbuf_take(&d));
+}
+
+char *
+up_md5_range(int fd, uint64_t off, uint64_t len)
+{
+	EVP_MD_CTX	*md;
+	unsigned char	 buf[65536], out[EVP_MAX_MD_SIZE];
+	unsigned char	 b64[64];
+	unsigned int	 outlen;
+	ssize_t		 n;
+
+	md = EVP_MD_CTX_new();
+	EVP_DigestInit_ex(md, EVP_md5(), NULL);
+	while (len > 0) {
+		n = pread(fd, buf, len < sizeof buf ? len : sizeof buf,
+		    (off_t)off);
+		if (n <= 0) {
+			EVP_MD_CTX_free(md);
+			return (NULL);
+		}
+		EVP_DigestUpdate(md, buf, (size_t)n);
+		off += (uint64_t)n;
+		len -= (uint64_t)n;
+	}
+	EVP_DigestFinal_ex(md, out, &outlen);
+	EVP_MD_CTX_free(md);
+	EVP_EncodeBlock(b64, out, (int)outlen);
+	return (xstrdup((char *)b64));
+}
+
+uint64_t
+up_parts(const struct upjob *j)
+{
+	uint64_t	bs = (uint64_t)j->acct->conf->block_size;
+
+	return (j->size == 0 ? 1 : (j->size + bs - 1) / bs);
+}
+
+/* Renders a template of the account (object name, URL). */
+char *
+up_render(const struct upjob *j, const char *tmpl)
+{
+	struct dynbuf	 d;
+	struct tm	 tm;
+	time_t		 t = (time_t)(j->created_us / 1000000);
+	const char	*p, *e;
+	char		 v[40], key[16];
+	size_t		 n;
+
+	gmtime_r(&t, &tm);
+	dynbuf_init(&d, 4096);
+	for (p = tmpl; *p != '\0'; p++) {
+		if (*p != '{' || (e = strchr(p, '}')) == NULL ||
+		    (n = (size_t)(e - p - 1)) >= sizeof key) {
+			dynbuf_add(&d, p, 1);
+			continue;
+		}
+		memcpy(key, p + 1, n);
+		key[n] = '\0';
+		if (strcmp(key, "node") == 0)
+			dynbuf_addf(&d, "%s", j->node);
+		else if (strcmp(key, "name") == 0)
+			dynbuf_addf(&d, "%s", j->capture);
+		else if (strcmp(key, "path") == 0 && j->object != NULL)
+			dynbuf_addf(&d, "%s", j->object);
+		else if (strcmp(key, "created") == 0)
+			dynbuf_addf(&d, "%s", time_compact(v, sizeof v,
+			    j->created_us));
+		else if (strcmp(key, "yyyy") == 0)
+			dynbuf_addf(&d, "%04d", tm.tm_year + 1900);
+		else if (strcmp(key, "mm") == 0)
+			dynbuf_addf(&d, "%02d", tm.tm_mon + 1);
+		else if (strcmp(key, "dd") == 0)
+			dynbuf_addf(&d, "%02d", tm.tm_mday);
+		else if (strcmp(key, "hh") == 0)
+			dynbuf_addf(&d, "%02d", tm.tm_hour);
+		else {
+			dynbuf_add(&d, p, 1);
+			continue;
+		}
+		p = e;
+	}
+	return (dynbuf_take(&d));
+}
+
+void
+upload_submit(const struct upload_spec *s, upload_cb cb, void *arg)
+{
+	struct upjob	*j;
+	struct stat	 st;
+	char		*cause;
+
+	j = xcalloc(1, sizeof *j);
+	j->capture = xstrdup(s->capture);
+	j->path = xstrdup(s->path);
+	j->entry = json_deep_copy(s->entry);
+	j->cb = cb;
+	j->arg = arg;
+	j->fd = -1;
+	dynbuf_init(&j->body, UP_MAX_RESPONSE);
+	up_stats.submitted++;
+	if ((j->acct = up_account(s->account)) == NULL) {
+		json_object_set_new(j->entry, "state", json_string("Failed"));
+		json_object_set_new(j->entry, "last_error", json_string(
+		    "no such storage account in the configuration"));
+		cb(s->capture, s->account, j->entry, 1, arg);
+		j->acct = NULL;
+		json_decref(j->entry);
+		j->entry = NULL;
+		job_free(j);
+		return;
+	}
+	if ((j->progress = json_object_get(j->entry, "progress")) == NULL) {
+		j->progress = json_object();
+		json_object_set_new(j->entry, "progress", j->progress);
+	}
+	j->node = xstrdup(s->node);
+	j->created_us = s->created_us;
+	j->object = up_render(j, j->acct->conf->path);
+	j->easy = curl_easy_init();
+	if ((j->fd = open(j->path, O_RDONLY | O_CLOEXEC)) == -1 ||
+	    fstat(j->fd, &st) == -1) {
+		cause = xasprintf("%s: %s", j->path, strerror(errno));
+		TAILQ_INSERT_TAIL(&up_active, j, entry_q);
+		up_running++;
+		job_finish(j, 0, cause);
+		free(cause);
+		return;
+	}
+	j->size = (uint64_t)st.st_size;
+	TAILQ_INSERT_TAIL(&up_queue, j, entry_q);
+	up_kick();
+}
+
+/* curl's socket events, as libevent events. */
+struct upsock {
+	struct event	*ev;
+};
+
+static void
+check_multi_info(void)
+{
+	struct upjob	*j;
+	CURLMsg		*msg;
+	int		 left;
+
+	while ((msg = curl_multi_info_read(up_multi, &left)) != NULL) {
+		if (msg->msg != CURLMSG_DONE)
+			continue;
+		curl_easy_getinfo(msg->easy_handle, CURLINFO_PRIVATE, &j);
+		curl_multi_remove_handle(up_multi, msg->easy_handle);
+		job_response(j, msg->data.result);
+	}
+}
+
+static void
+up_event(evutil_socket_t fd, short kind, void *arg)
+{
+	int	action = 0, running;
+
+	if (kind & EV_READ)
+		action |= CURL_CSELECT_IN;
+	if (kind & EV_WRITE)
+		action |= CURL_CSELECT_OUT;
+	curl_multi_socket_action(up_multi, fd, action, &running);
+	/* New requests may start in here; curl's timer callback keeps
+	 * the timer right. */
+	check_multi_info();
+}
+
+static void
+up_timeout(evutil_socket_t fd, short kind, void *arg)
+{
+	int	running;
+
+	curl_multi_socket_action(up_multi, CURL_SOCKET_TIMEOUT, 0, &running);
+	check_multi_info();
+}
+
+static int
+up_sock_cb(CURL *e, curl_socket_t s, int what, void *cbp, void *sockp)
+{
+	struct upsock	*us = sockp;
+	short		 kind;
+
+	if (what == CURL_POLL_REMOVE) {
+		if (us != NULL) {
+			event_free(us->ev);
+			free(us);
+		}
+		curl_multi_assign(up_multi, s, NULL);
+		return (0);
+	}
+	kind = (short)(((what & CURL_POLL_IN) ? EV_READ : 0) |
+	    ((what & CURL_POLL_OUT) ? EV_WRITE : 0) | EV_PERSIST);
+	if (us == NULL) {
+		us = xcalloc(1, sizeof *us);
+		curl_multi_assign(up_multi, s, us);
+	} else
+		event_free(us->ev);
+	us->ev = event_new(up_base, s, kind, up_event, NULL);
+	event_add(us->ev, NULL);
+	return (0);
+}
+
+static int
+up_timer_cb(CURLM *m, long timeout_ms, void *arg)
+{
+	struct timeval	tv;
+
+	if (timeout_ms < 0) {
+		evtimer_del(up_timer);
+		return (0);
+	}
+	tv.tv_sec = timeout_ms / 1000;
+	tv.tv_usec = (timeout_ms % 1000) * 1000;
+	evtimer_add(up_timer, &tv);
+	return (0);
+}
+
+static const struct upload_ops *
+up_ops(const char *type)
+{
+	static const struct upload_ops *all[] = { &upload_azure_ops,
+	    &upload_s3_ops, &upload_http_ops, NULL };
+	int	i;
+
+	for (i = 0; all[i] != NULL; i++)
+		if (strcmp(all[i]->type, type) == 0)
+			return (all[i]);
+	return (NULL);
+}
+
+int
+upload_init(struct event_base *base, const struct conf *conf, char **cause)
+{
+	const struct conf_account	*a;
+	const char			*sf;
+	char				*why;
+	size_t				 i;
+
+	up_base = base;
+	up_concurrency = conf->upload_concurrency;
+	up_naccounts = conf->accounts.n;
+	up_accounts = xcalloc(up_naccounts, sizeof *up_accounts);
+	for (i = 0; i < up_naccounts; i++) {
+		a = (const struct conf_account *)conf->accounts.v + i;
+		up_accounts[i].conf = a;
+		up_accounts[i].ops = up_ops(a->type);
+		sf = a->key_file != NULL ? a->key_file : a->sas_token_file !=
+		    NULL ? a->sas_token_file : a->secret_access_key_file;
+		if (sf != NULL && (up_accounts[i].secret = file_read_small(sf,
+		    8192, &why)) == NULL) {
+			*cause = xasprintf("storage.%s: %s", a->name, why);
+			free(why);
+			return (-1);
+		}
+	}
+	curl_global_init(CURL_GLOBAL_DEFAULT);
+	up_multi = curl_multi_init();
+	curl_multi_setopt(up_multi, CURLMOPT_SOCKETFUNCTION, up_sock_cb);
+	curl_multi_setopt(up_multi, CURLMOPT_TIMERFUNCTION, up_timer_cb);
+	up_timer = evtimer_new(base, up_timeout, NULL);
+	up_kick_ev = event_new(base, -1, 0, up_start_queued, NULL);
+	if (up_naccounts > 0)
+		log_info("uploads: %zu storage account(s), %lld at once",
+		    up_naccounts, up_concurrency);
+	return (0);
+}
+
+void
+upload_shutdown(void)
+{
+	struct upjob	*j;
+	size_t		 i;
+
+	/* Unfinished uploads stay Pending/Uploading in their records. */
+	while ((j = TAILQ_FIRST(&up_active)) != NULL) {
+		TAILQ_REMOVE(&up_active, j, entry_q);
+		curl_multi_remove_handle(up_multi, j->easy);
+		job_free(j);
+	}
+	while ((j = TAILQ_FIRST(&up_queue)) != NULL) {
+		TAILQ_REMOVE(&up_queue, j, entry_q);
+		job_free(j);
+	}
+	if (up_multi != NULL)
+		curl_multi_cleanup(up_multi);
+	up_multi = NULL;
+	if (up_timer != NULL)
+		event_free(up_timer);
+	if (up_kick_ev != NULL)
+		event_free(up_kick_ev);
+	up_timer = up_kick_ev = NULL;
+	for (i = 0; i < up_naccounts; i++) {
+		if (up_accounts[i].secret != NULL)
+			explicit_bzero(up_accounts[i].secret,
+			    strlen(up_accounts[i].secret));
+		free(up_accounts[i].secret);
+	}
+	free(up_accounts);
+	up_accounts = NULL;
+	up_naccounts = 0;
+}
+
+void
+upload_metrics(struct dynbuf *b)
+{
+	dynbuf_addf(b, "# HELP alertcap_uploads_total Uploads by outcome.\n"
+	    "# TYPE alertcap_uploads_total counter\n"
+	    "alertcap_uploads_total{state=\"submitted\"} %" PRIu64 "\n"
+	    "alertcap_uploads_total{state=\"Uploaded\"} %" PRIu64 "\n"
+	    "alertcap_uploads_total{state=\"Failed\"} %" PRIu64 "\n"
+	    "# HELP alertcap_upload_retries_total Attempts that failed and "
+	    "were retried.\n# TYPE alertcap_upload_retries_total counter\n"
+	    "alertcap_upload_retries_total %" PRIu64 "\n"
+	    "# HELP alertcap_upload_requests_total HTTP requests made.\n"
+	    "# TYPE alertcap_upload_requests_total counter\n"
+	    "alertcap_upload_requests_total %" PRIu64 "\n"
+	    "# HELP alertcap_upload_bytes_total File bytes sent.\n"
+	    "# TYPE alertcap_upload_bytes_total counter\n"
+	    "alertcap_upload_bytes_total %" PRIu64 "\n"
+	    "# HELP alertcap_uploads_running Uploads in progress.\n"
+	    "# TYPE alertcap_uploads_running gauge\n"
+	    "alertcap_uploads_running %d\n",
+	    up_stats.submitted, up_stats.uploaded, up_stats.failed,
+	    up_stats.retries, up_stats.requests, up_stats.bytes, up_running);
+}
