@@ -37,6 +37,17 @@ deps() {
 	    --no-install-recommends "${missing[@]}" >/dev/null
 }
 
+# The storage servers the upload tests run against, from npm.
+npm_deps() {
+	command -v node >/dev/null 2>&1 && command -v npm >/dev/null 2>&1 ||
+	    as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq \
+	    --no-install-recommends nodejs npm >/dev/null
+	[ -x tests/storage/node_modules/.bin/azurite-blob ] &&
+	    [ -x tests/storage/node_modules/.bin/s3rver ] && return 0
+	(cd tests/storage && npm install --no-audit --no-fund --loglevel=error \
+	    >/dev/null)
+}
+
 build() {
 	local dir=build flags=(--enable-werror)
 	if [ "${1:-}" = --sanitizers ]; then
@@ -61,7 +72,7 @@ run)
 	deps; build
 	exec "$BUILD/alertcapd" -f ;;
 test)
-	deps; build "${2:-}"
+	deps; npm_deps; build "${2:-}"
 	# LeakSanitizer stays on; library-internal allocations are
 	# suppressed by name in tests/lsan.supp.
 	export LSAN_OPTIONS=suppressions=$top/tests/lsan.supp:print_suppressions=0

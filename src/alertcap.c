@@ -39,14 +39,14 @@ usage(void)
 "commands:\n"
 "  start NAME -i IFACE [--max-bytes-per-packet N] [--max-bytes-per-session N]\n"
 "             [--time-limit S] [--max-packets N] [--filter SPEC]...\n"
-"             [--bpf EXPR] [--file PATH]\n"
+"             [--bpf EXPR] [--file PATH] [--account NAME]...\n"
 "        SPEC: protocol=TCP|UDP|Any,local_ip=..,local_port=..,remote_ip=..,\n"
 "              remote_port=..  (values: single, list with ';', or range a-b)\n"
 "  list [--status STATUS] [--rule RULE]\n"
 "  show NAME\n"
 "  stop NAME\n"
 "  delete NAME\n"
-"  download NAME [-o FILE]\n"
+"  download NAME [-o FILE] [--from ACCOUNT]   (--from: the uploaded object)\n"
 "  rules check [DIR]           check rule files offline (default ./rules)\n"
 "  rules list                  the rules the daemon has loaded\n"
 "  rules test ALERT.json [--format F]   which rules match, what would start\n"
@@ -305,16 +305,19 @@ cmd_start(int argc, char **argv)
 		{ "filter", required_argument, NULL, 'F' },
 		{ "bpf", required_argument, NULL, 'b' },
 		{ "file", required_argument, NULL, 'w' },
+		{ "account", required_argument, NULL, 'A' },
 		{ NULL, 0, NULL, 0 }
 	};
-	json_t	*p, *filters, *r;
+	json_t	*p, *filters, *r, *storage, *accounts;
 	char	*path;
 	int	 ch;
 
 	p = json_object();
 	filters = json_array();
+	storage = json_object();
+	accounts = json_array();
 	optind = 0;	/* GNU getopt: restart its scan */
-	while ((ch = getopt_long(argc, argv, "i:s:B:t:c:F:b:w:", opts,
+	while ((ch = getopt_long(argc, argv, "i:s:B:t:c:F:b:w:A:", opts,
 	    NULL)) != -1) {
 		switch (ch) {
 		case 'i':
@@ -347,8 +350,10 @@ cmd_start(int argc, char **argv)
 			json_object_set_new(p, "bpf", json_string(optarg));
 			break;
 		case 'w':
-			json_object_set_new(p, "storage", json_pack("{s:s}",
-			    "file", optarg));
+			json_object_set_new(storage, "file", json_string(optarg));
+			break;
+		case 'A':
+			json_array_append_new(accounts, json_string(optarg));
 			break;
 		default:
 			usage();
@@ -359,6 +364,12 @@ cmd_start(int argc, char **argv)
 	if (json_array_size(filters) > 0)
 		json_object_set(p, "filters", filters);
 	json_decref(filters);
+	if (json_array_size(accounts) > 0)
+		json_object_set(storage, "accounts", accounts);
+	json_decref(accounts);
+	if (json_object_size(storage) > 0)
+		json_object_set(p, "storage", storage);
+	json_decref(storage);
 	path = xasprintf("/v1/captures/%s", argv[optind]);
 	r = call("PUT", path, p, NULL);
 	if (cli_json)
@@ -451,20 +462,52 @@ cmd_simple(const char *cmd, int argc, char **argv)
 	return (0);
 }
 
+/* The object URI an account holds for a capture (new); dies if none. */
+static char *
+upload_uri(const char *name, const char *account)
+{
+	json_t	*r, *e;
+	char	*path, *uri = NULL;
+	size_t	 i;
+
+	path = xasprintf("/v1/captures/%s", name);
+	r = call("GET", path, NULL, NULL);
+	free(path);
+	json_array_foreach(json_object_get(r, "uploads"), i, e) {
+		if (strcmp(str(e, "account"), account) == 0 &&
+		    json_is_string(json_object_get(e, "uri")))
+			uri = xstrdup(str(e, "uri"));
+	}
+	json_decref(r);
+	if (uri == NULL)
+		die("%s: no object in storage account '%s' (yet)", name,
+		    account);
+	return (uri);
+}
+
 static int
 cmd_download(int argc, char **argv)
 {
+	static const struct option opts[] = {
+		{ "output", required_argument, NULL, 'o' },
+		{ "from", required_argument, NULL, 'F' },
+		{ NULL, 0, NULL, 0 }
+	};
 	struct dynbuf	 err;
 	FILE		*f;
-	char		*path, *out = NULL, *tmp;
+	const char	*from = NULL, *saved_url, *saved_token;
+	char		*path, *out = NULL, *tmp, *uri = NULL;
 	long		 st;
 	int		 ch;
 
 	optind = 0;	/* GNU getopt: restart its scan */
-	while ((ch = getopt(argc, argv, "o:")) != -1) {
-		if (ch != 'o')
+	while ((ch = getopt_long(argc, argv, "o:F:", opts, NULL)) != -1) {
+		if (ch == 'o')
+			out = xstrdup(optarg);
+		else if (ch == 'F')
+			from = optarg;
+		else
 			usage();
-		out = xstrdup(optarg);
 	}
 	if (optind != argc - 1)
 		usage();
@@ -473,8 +516,22 @@ cmd_download(int argc, char **argv)
 	tmp = xasprintf("%s.download", out);
 	if ((f = fopen(tmp, "wx")) == NULL)
 		die("%s: %s", tmp, strerror(errno));
-	path = xasprintf("/v1/captures/%s/file", argv[optind]);
-	st = request("GET", path, NULL, NULL, f);
+	if (from != NULL) {
+		/* The object itself, by its URI (it must be readable so). */
+		uri = upload_uri(argv[optind], from);
+		saved_url = cli_url;
+		saved_token = cli_token;
+		cli_url = uri;
+		cli_token = NULL;	/* the API's token is not the store's */
+		path = xstrdup("");
+		st = request("GET", path, NULL, NULL, f);
+		cli_url = saved_url;
+		cli_token = saved_token;
+	} else {
+		path = xasprintf("/v1/captures/%s/file", argv[optind]);
+		st = request("GET", path, NULL, NULL, f);
+	}
+	free(uri);
 	if (fclose(f) != 0)
 		die("%s: %s", tmp, strerror(errno));
 	if (st != 200) {

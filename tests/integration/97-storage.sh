@@ -1,0 +1,165 @@
+#!/bin/bash
+# Uploads against real servers: Azurite (shared key and an account SAS),
+# s3rver (Signature V4, multipart) and an HTTP PUT sink. Each object is
+# fetched back and compared by sha256; files larger than the block size go
+# up in blocks/parts; a server that is down when the upload starts gets it
+# after retries; a daemon killed mid-upload finishes after restart without
+# re-sending blocks; a wrong key ends Failed with the service's message and
+# StorageFailed, keeping the file; accounts-only captures lose the local
+# file only once every upload succeeded.
+. "$(dirname "$0")/lib.sh"
+need_root
+need_cmd node curl jq openssl ping
+NODE_BIN=$srcdir/tests/storage/node_modules/.bin
+[ -x "$NODE_BIN/azurite-blob" ] && [ -x "$NODE_BIN/s3rver" ] ||
+    skip_all "npm packages missing: (cd tests/storage && npm install)"
+
+plan 30
+AZ_PORT=$(free_port); S3_PORT=$(free_port); PUT_PORT=$(free_port)
+mkdir -p "$T_DIR/az" "$T_DIR/s3" "$T_DIR/put"
+start_azurite() {
+	"$NODE_BIN/azurite-blob" --blobHost 127.0.0.1 --blobPort "$AZ_PORT" \
+	    --location "$T_DIR/az" --silent --disableTelemetry \
+	    --skipApiVersionCheck >>"$T_DIR/az.log" 2>&1 &
+	AZ_PID=$!; T_PIDS+=("$AZ_PID")
+}
+start_putsink() {
+	"$builddir/tests/tools/putsink" "$PUT_PORT" "$T_DIR/put" -H "X-Upload-Token: sesame" &
+	PUT_PID=$!; T_PIDS+=("$PUT_PID")
+}
+start_azurite
+"$NODE_BIN/s3rver" -a 127.0.0.1 -p "$S3_PORT" -d "$T_DIR/s3" -s \
+    --configure-bucket captures >>"$T_DIR/s3.log" 2>&1 &
+T_PIDS+=("$!")
+start_putsink
+for p in "$AZ_PORT" "$S3_PORT" "$PUT_PORT"; do
+	for _ in $(seq 100); do
+		curl -s -o /dev/null "http://127.0.0.1:$p/" && break
+		sleep 0.1
+	done
+done
+
+# Azurite's well-known development account.
+ACCT=devstoreaccount1
+KEY='Eby8vdM02xNOcqFlqUwJPLlmEtlCDXJ1OUzFT50uSRZ6IFsuFq2UVErCz4I6tq/K1SZFPTOtr/KBHBeksoGMGw=='
+printf '%s' "$KEY" > "$T_DIR/azkey"
+printf '%s' "d3JvbmcgLSBub3QgdGhlIGtleSBhdCBhbGwgLSB3cm9uZyB3cm9uZyB3cm9uZyE=" > "$T_DIR/badkey"
+printf 'S3RVER' > "$T_DIR/s3secret"
+HEX=$(printf '%s' "$KEY" | base64 -d | od -An -tx1 | tr -d ' \n')
+hmac() { printf '%s' "$1" | hmac_in; }
+hmac_in() { openssl dgst -sha256 -mac HMAC -macopt "hexkey:$HEX" -binary | base64; }
+# An account SAS (blob service; containers and objects; read/write/create).
+SE=$(date -u -d '+1 day' '+%Y-%m-%dT%H:%M:%SZ')
+# (piped: $(...) would drop the string's trailing newlines)
+SIG=$(printf '%s\nrwc\nb\nco\n\n%s\n\n\n2021-12-02\n\n' "$ACCT" "$SE" | hmac_in)
+printf 'sv=2021-12-02&ss=b&srt=co&sp=rwc&se=%s&sig=%s' "$SE" "$(jq -rn --arg s "$SIG" '$s|@uri')" > "$T_DIR/sas"
+# az_get URI: a shared-key signed GET of a blob.
+az_get() {
+	local d path
+	d=$(LC_ALL=C TZ=GMT date '+%a, %d %b %Y %H:%M:%S GMT')
+	path=${1#http://127.0.0.1:$AZ_PORT}
+	curl -s -H "x-ms-date: $d" -H "x-ms-version: 2021-12-02" -H "Authorization: SharedKey $ACCT:$(hmac "$(printf 'GET\n\n\n\n\n\n\n\n\n\n\n\nx-ms-date:%s\nx-ms-version:2021-12-02\n/%s%s' "$d" "$ACCT" "$path")")" "$1"
+}
+
+AZ="\"type\": \"azure-blob\", \"endpoint\": \"http://127.0.0.1:$AZ_PORT/$ACCT\", \"account\": \"$ACCT\", \"container\": \"captures\""
+start_daemon st "" "\"storage\": {
+  \"archive\": {$AZ, \"key_file\": \"$T_DIR/azkey\", \"block_size\": 65536},
+  \"badkey\": {$AZ, \"key_file\": \"$T_DIR/badkey\"},
+  \"sasbox\": {\"type\": \"azure-blob\", \"container_url\": \"http://127.0.0.1:$AZ_PORT/$ACCT/captures\", \"sas_token_file\": \"$T_DIR/sas\", \"block_size\": 65536},
+  \"s3\": {\"type\": \"s3\", \"endpoint\": \"http://127.0.0.1:$S3_PORT\", \"bucket\": \"captures\", \"region\": \"us-east-1\",
+          \"access_key_id\": \"S3RVER\", \"secret_access_key_file\": \"$T_DIR/s3secret\", \"path_style\": true, \"block_size\": 65536},
+  \"web\": {\"type\": \"http-put\", \"url\": \"http://127.0.0.1:$PUT_PORT/up/{name}.pcap\", \"headers\": [\"X-Upload-Token: sesame\"]},
+  \"late\": {\"type\": \"http-put\", \"url\": \"http://127.0.0.1:$PUT_PORT/late/{name}.pcap\", \"headers\": [\"X-Upload-Token: sesame\"]}},
+  \"uploads\": {\"concurrency\": 4}" || exit 1
+
+# capture NAME PINGS SIZE STORAGE: a capture of ICMP on lo, stopped.
+capture() {
+	api PUT "/v1/captures/$1" "{\"target\": {\"interface\": \"lo\"}, \"bpf\": \"icmp\", \"storage\": $4}" >/dev/null
+	ping -q -c "$2" -i 0.002 -s "$3" 127.0.0.1 >/dev/null 2>&1
+	sleep 0.1
+	api POST "/v1/captures/$1/stop" >/dev/null
+}
+# uploaded NAME ACCOUNT [SECONDS]: waits for the upload to end; prints state.
+uploaded() {
+	local st
+	for _ in $(seq $((${3:-20} * 10))); do
+		st=$(record "$1" | jq -r --arg a "$2" '.uploads[] | select(.account == $a) | .state')
+		case "$st" in Uploaded|Failed) break ;; esac
+		sleep 0.1
+	done
+	echo "$st"
+}
+uri() { record "$1" | jq -r --arg a "$2" '.uploads[] | select(.account == $a) | .uri'; }
+sha() { sha256sum | cut -d' ' -f1; }
+
+capture big 60 1400 '{"file": true, "accounts": ["archive", "s3", "web"]}'
+file=$(local_file big)
+want=$(sha < "$file")
+size=$(stat -c %s "$file")
+ok "$([ "$size" -gt 150000 ]; echo $?)" "the capture ($size bytes) is larger than the 64 KiB blocks"
+is "$(uploaded big archive)" Uploaded "azure-blob (shared key): Uploaded"
+is "$(az_get "$(uri big archive)" | sha)" "$want" "azure-blob: the blob is the file, byte for byte"
+like "$(uri big archive)" "/captures/alertcap/st/" "azure-blob: object named after the default template"
+is "$(uploaded big s3)" Uploaded "s3: Uploaded"
+is "$(curl -s "$(uri big s3)" | sha)" "$want" "s3 (multipart): the object is the file"
+is "$(uploaded big web)" Uploaded "http-put: Uploaded"
+is "$(curl -s "$(uri big web)" | sha)" "$want" "http-put: the object is the file"
+is "$(record big | jq -r .sha256)" "$want" "the record's sha256 is the objects' too"
+req=$(curl -s "$URL/metrics" | sed -n 's/^alertcap_upload_requests_total //p')
+ok "$([ "$req" -ge 10 ]; echo $?)" "large files went up in blocks/parts ($req requests)"
+out=$("$ALERTCAP" -u "$URL" show big)
+like "$out" "upload:        s3 Uploaded http://" "alertcap show lists the URIs"
+"$ALERTCAP" -u "$URL" download big --from s3 -o "$T_DIR/from-s3.pcap" >/dev/null
+is "$(sha < "$T_DIR/from-s3.pcap")" "$want" "alertcap download --from s3 fetches the object"
+
+"$ALERTCAP" -u "$URL" start cli-up -i lo --time-limit 1 --bpf icmp --account web >/dev/null
+ping -q -c 3 -i 0.05 127.0.0.1 >/dev/null 2>&1
+wait_status cli-up Stopped 5
+is "$(uploaded cli-up web)" Uploaded "alertcap start --account: uploaded to that account"
+
+capture sas 10 200 '{"accounts": ["sasbox"], "file": true}'
+is "$(uploaded sas sasbox)" Uploaded "azure-blob with a SAS token: Uploaded"
+is "$(az_get "$(uri sas sasbox)" | sha)" "$(sha < "$(local_file sas)")" "SAS: the blob is the file"
+
+# A wrong key: Failed with the service's message; StorageFailed; file kept.
+capture bad 5 100 '{"accounts": ["badkey"]}'
+is "$(uploaded bad badkey)" Failed "wrong key: Failed"
+like "$(record bad | jq -r '.uploads[0].last_error')" "AuthorizationFailure" "last_error holds the service's error"
+is "$(record bad | jq -r '.errors[0].code')" StorageFailed "StorageFailed on the capture"
+f=$(local_file bad)
+ok "$([ -f "$f" ]; echo $?)" "the local file stays"
+
+# Accounts only: the file goes once the upload succeeded.
+capture only 5 100 '{"accounts": ["web"]}'
+is "$(uploaded only web)" Uploaded "accounts only: Uploaded"
+sleep 0.2
+is "$(record only | jq -r .file)" null "the record no longer names a local file"
+ok "$(ls "$DDIR"/captures/only_* >/dev/null 2>&1; [ $? -ne 0 ]; echo $?)" "and the file is gone from the node"
+
+# The server is down when the upload starts, and comes back.
+kill -TERM "$PUT_PID"; wait "$PUT_PID" 2>/dev/null
+capture retry 5 100 '{"accounts": ["late"], "file": true}'
+sleep 1.5
+r=$(record retry)
+is "$(jq -r '.uploads[0].state' <<<"$r")" Pending "server down: the upload waits (Pending)"
+like "$(jq -r '.uploads[0].last_error' <<<"$r")" "onnect" "with the connection error on record"
+start_putsink
+is "$(uploaded retry late 30)" Uploaded "server back: Uploaded after retries"
+ok "$([ "$(record retry | jq '.uploads[0].attempts')" -ge 2 ]; echo $?)" "attempts counted ($(record retry | jq '.uploads[0].attempts'))"
+
+# Killed in the middle of a many-block upload: finished after restart.
+capture huge 100 50000 '{"accounts": ["archive"], "file": true}'
+for _ in $(seq 200); do
+	n=$(record huge | jq '.uploads[0].progress.blocks_done // 0')
+	[ "$n" -ge 5 ] && break
+	sleep 0.02
+done
+kill -KILL "$DPID"; wait "$DPID" 2>/dev/null
+before=$(sqlite3 "$DDIR/alertcap.db" "select json_extract(record, '$.uploads[0].progress.blocks_done') from captures where name = 'huge'")
+total=$(( ($(stat -c %s "$(ls "$DDIR"/captures/huge_*)") + 65535) / 65536 ))
+ok "$([ "${before:-0}" -ge 1 ] && [ "${before:-0}" -lt "$total" ]; echo $?)" "killed after $before of $total blocks"
+launch_daemon st "" || exit 1
+is "$(uploaded huge archive 60)" Uploaded "after restart: Uploaded"
+is "$(az_get "$(uri huge archive)" | sha)" "$(sha < "$(local_file huge)")" "the blob is the whole file"
+req=$(curl -s "$URL/metrics" | sed -n 's/^alertcap_upload_requests_total //p')
+ok "$([ "$req" -le $((total - before + 2)) ]; echo $?)" "blocks sent before the kill were not sent again ($req requests for $((total - before)) blocks)"
