@@ -14,7 +14,7 @@ NODE_BIN=$srcdir/tests/storage/node_modules/.bin
 [ -x "$NODE_BIN/azurite-blob" ] && [ -x "$NODE_BIN/s3rver" ] ||
     skip_all "npm packages missing: (cd tests/storage && npm install)"
 
-plan 30
+plan 44
 AZ_PORT=$(free_port); S3_PORT=$(free_port); PUT_PORT=$(free_port)
 mkdir -p "$T_DIR/az" "$T_DIR/s3" "$T_DIR/put"
 start_azurite() {
@@ -53,6 +53,7 @@ SE=$(date -u -d '+1 day' '+%Y-%m-%dT%H:%M:%SZ')
 # (piped: $(...) would drop the string's trailing newlines)
 SIG=$(printf '%s\nrwc\nb\nco\n\n%s\n\n\n2021-12-02\n\n' "$ACCT" "$SE" | hmac_in)
 printf 'sv=2021-12-02&ss=b&srt=co&sp=rwc&se=%s&sig=%s' "$SE" "$(jq -rn --arg s "$SIG" '$s|@uri')" > "$T_DIR/sas"
+sed 's/sig=[^&]*/sig=AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA%3D/' "$T_DIR/sas" > "$T_DIR/badsas"
 # az_get URI: a shared-key signed GET of a blob.
 az_get() {
 	local d path
@@ -69,7 +70,11 @@ start_daemon st "" "\"storage\": {
   \"s3\": {\"type\": \"s3\", \"endpoint\": \"http://127.0.0.1:$S3_PORT\", \"bucket\": \"captures\", \"region\": \"us-east-1\",
           \"access_key_id\": \"S3RVER\", \"secret_access_key_file\": \"$T_DIR/s3secret\", \"path_style\": true, \"block_size\": 65536},
   \"web\": {\"type\": \"http-put\", \"url\": \"http://127.0.0.1:$PUT_PORT/up/{name}.pcap\", \"headers\": [\"X-Upload-Token: sesame\"]},
-  \"late\": {\"type\": \"http-put\", \"url\": \"http://127.0.0.1:$PUT_PORT/late/{name}.pcap\", \"headers\": [\"X-Upload-Token: sesame\"]}},
+  \"late\": {\"type\": \"http-put\", \"url\": \"http://127.0.0.1:$PUT_PORT/late/{name}.pcap\", \"headers\": [\"X-Upload-Token: sesame\"]},
+  \"badweb\": {\"type\": \"http-put\", \"url\": \"http://127.0.0.1:$PUT_PORT/up/{name}.pcap\", \"headers\": [\"X-Upload-Token: wrong\"]},
+  \"bads3\": {\"type\": \"s3\", \"endpoint\": \"http://127.0.0.1:$S3_PORT\", \"bucket\": \"captures\", \"region\": \"us-east-1\",
+          \"access_key_id\": \"NOTAKEY\", \"secret_access_key_file\": \"$T_DIR/s3secret\", \"path_style\": true},
+  \"badsas\": {\"type\": \"azure-blob\", \"container_url\": \"http://127.0.0.1:$AZ_PORT/$ACCT/captures\", \"sas_token_file\": \"$T_DIR/badsas\"}},
   \"uploads\": {\"concurrency\": 4}" || exit 1
 
 # capture NAME PINGS SIZE STORAGE: a capture of ICMP on lo, stopped.
@@ -117,8 +122,8 @@ ping -q -c 3 -i 0.05 127.0.0.1 >/dev/null 2>&1
 wait_status cli-up Stopped 5
 is "$(uploaded cli-up web)" Uploaded "alertcap start --account: uploaded to that account"
 
-capture sas 10 200 '{"accounts": ["sasbox"], "file": true}'
-is "$(uploaded sas sasbox)" Uploaded "azure-blob with a SAS token: Uploaded"
+capture sas 60 1400 '{"accounts": ["sasbox"], "file": true}'
+is "$(uploaded sas sasbox)" Uploaded "azure-blob with a SAS token, in blocks: Uploaded"
 is "$(az_get "$(uri sas sasbox)" | sha)" "$(sha < "$(local_file sas)")" "SAS: the blob is the file"
 
 # A wrong key: Failed with the service's message; StorageFailed; file kept.
@@ -128,6 +133,14 @@ like "$(record bad | jq -r '.uploads[0].last_error')" "AuthorizationFailure" "la
 is "$(record bad | jq -r '.errors[0].code')" StorageFailed "StorageFailed on the capture"
 f=$(local_file bad)
 ok "$([ -f "$f" ]; echo $?)" "the local file stays"
+# (s3rver takes any secret for its key id: a wrong key id stands in.)
+capture bad2 5 100 '{"accounts": ["bads3", "badsas", "badweb"]}'
+is "$(uploaded bad2 bads3)/$(uploaded bad2 badsas)/$(uploaded bad2 badweb)" Failed/Failed/Failed "wrong S3 key, SAS and HTTP token: all Failed"
+like "$(record bad2 | jq -r '.uploads[] | select(.account == "bads3") | .last_error')" "InvalidAccessKeyId" "s3: the service's error"
+like "$(record bad2 | jq -r '.uploads[] | select(.account == "badsas") | .last_error')" "HTTP 403" "SAS: the service's refusal"
+like "$(record bad2 | jq -r '.uploads[] | select(.account == "badweb") | .last_error')" "HTTP 401" "http-put: the server's refusal"
+is "$(record bad2 | jq '[.errors[] | select(.code == "StorageFailed")] | length')" 3 "one StorageFailed per account"
+ok "$([ -f "$(local_file bad2)" ]; echo $?)" "accounts only, all failed: the local file stays"
 
 # Accounts only: the file goes once the upload succeeded.
 capture only 5 100 '{"accounts": ["web"]}'
@@ -147,6 +160,15 @@ start_putsink
 is "$(uploaded retry late 30)" Uploaded "server back: Uploaded after retries"
 ok "$([ "$(record retry | jq '.uploads[0].attempts')" -ge 2 ]; echo $?)" "attempts counted ($(record retry | jq '.uploads[0].attempts'))"
 
+# Azurite and s3rver down when the upload starts, then back.
+kill -TERM "$AZ_PID"; wait "$AZ_PID" 2>/dev/null
+capture retry2 5 100 '{"accounts": ["archive"], "file": true}'
+sleep 1.5
+is "$(record retry2 | jq -r '.uploads[0].state')" Pending "Azurite down: Pending"
+start_azurite
+is "$(uploaded retry2 archive 30)" Uploaded "Azurite back: Uploaded after retries"
+is "$(az_get "$(uri retry2 archive)" | sha)" "$(sha < "$(local_file retry2)")" "and the blob is the file"
+
 # Killed in the middle of a many-block upload: finished after restart.
 capture huge 100 50000 '{"accounts": ["archive"], "file": true}'
 for _ in $(seq 200); do
@@ -163,3 +185,17 @@ is "$(uploaded huge archive 60)" Uploaded "after restart: Uploaded"
 is "$(az_get "$(uri huge archive)" | sha)" "$(sha < "$(local_file huge)")" "the blob is the whole file"
 req=$(curl -s "$URL/metrics" | sed -n 's/^alertcap_upload_requests_total //p')
 ok "$([ "$req" -le $((total - before + 2)) ]; echo $?)" "blocks sent before the kill were not sent again ($req requests for $((total - before)) blocks)"
+
+# The same for an S3 multipart upload.
+capture huge3 100 50000 '{"accounts": ["s3"], "file": true}'
+for _ in $(seq 200); do
+	n=$(record huge3 | jq '.uploads[0].progress.etags // [] | length')
+	[ "$n" -ge 5 ] && break
+	sleep 0.02
+done
+kill -KILL "$DPID"; wait "$DPID" 2>/dev/null
+before=$(sqlite3 "$DDIR/alertcap.db" "select json_array_length(json_extract(record, '$.uploads[0].progress.etags')) from captures where name = 'huge3'")
+ok "$([ "${before:-0}" -ge 1 ]; echo $?)" "s3: killed after $before parts"
+launch_daemon st "" || exit 1
+is "$(uploaded huge3 s3 60)" Uploaded "s3: after restart, the multipart upload completes"
+is "$(curl -s "$(uri huge3 s3)" | sha)" "$(sha < "$(local_file huge3)")" "s3: the object is the whole file"
