@@ -14,7 +14,7 @@ NODE_BIN=$srcdir/tests/storage/node_modules/.bin
 [ -x "$NODE_BIN/azurite-blob" ] && [ -x "$NODE_BIN/s3rver" ] ||
     skip_all "npm packages missing: (cd tests/storage && npm install)"
 
-plan 44
+plan 42
 AZ_PORT=$(free_port); S3_PORT=$(free_port); PUT_PORT=$(free_port)
 mkdir -p "$T_DIR/az" "$T_DIR/s3" "$T_DIR/put"
 start_azurite() {
