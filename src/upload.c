@@ -154,17 +154,15 @@ job_retry(struct upjob *j, const char *cause)
 	double		 delay;
 	char		 esc[256];
 
+	if (now_us() - j->first_try_us > j->acct->conf->max_age_s * 1000000) {
+		job_finish(j, 0, cause);	/* too old: give up */
+		return;
+	}
 	TAILQ_REMOVE(&up_active, j, entry_q);
 	up_running--;
 	up_stats.retries++;
 	attempts = json_integer_value(json_object_get(j->entry, "attempts"));
 	json_object_set_new(j->entry, "last_error", json_string(cause));
-	if (now_us() - j->first_try_us > j->acct->conf->max_age_s * 1000000) {
-		TAILQ_INSERT_TAIL(&up_active, j, entry_q);
-		up_running++;
-		job_finish(j, 0, cause);
-		return;
-	}
 	json_object_set_new(j->entry, "state", json_string("Pending"));
 	job_report(j, 0);
 	delay = (double)(1u << (attempts < 9 ? attempts : 9));
@@ -580,7 +578,7 @@ upload_submit(const struct upload_spec *s, upload_cb cb, void *arg)
 	if ((j->fd = open(j->path, O_RDONLY | O_CLOEXEC)) == -1 ||
 	    fstat(j->fd, &st) == -1) {
 		cause = xasprintf("%s: %s", j->path, strerror(errno));
-		TAILQ_INSERT_TAIL(&up_active, j, entry_q);
+		TAILQ_INSERT_TAIL(&up_active, j, entry_q);	/* as finish wants */
 		up_running++;
 		job_finish(j, 0, cause);
 		free(cause);

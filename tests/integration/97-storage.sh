@@ -169,14 +169,19 @@ start_azurite
 is "$(uploaded retry2 archive 30)" Uploaded "Azurite back: Uploaded after retries"
 is "$(az_get "$(uri retry2 archive)" | sha)" "$(sha < "$(local_file retry2)")" "and the blob is the file"
 
+# kill_mid NAME JQ: kill -9 the daemon once JQ (the parts sent, from the
+# capture's upload progress) reaches 5.
+kill_mid() {
+	for _ in $(seq 200); do
+		[ "$(record "$1" | jq "$2")" -ge 5 ] && break
+		sleep 0.02
+	done
+	kill -KILL "$DPID"; wait "$DPID" 2>/dev/null
+}
+
 # Killed in the middle of a many-block upload: finished after restart.
 capture huge 100 50000 '{"accounts": ["archive"], "file": true}'
-for _ in $(seq 200); do
-	n=$(record huge | jq '.uploads[0].progress.blocks_done // 0')
-	[ "$n" -ge 5 ] && break
-	sleep 0.02
-done
-kill -KILL "$DPID"; wait "$DPID" 2>/dev/null
+kill_mid huge '.uploads[0].progress.blocks_done // 0'
 before=$(sqlite3 "$DDIR/alertcap.db" "select json_extract(record, '$.uploads[0].progress.blocks_done') from captures where name = 'huge'")
 total=$(( ($(stat -c %s "$(ls "$DDIR"/captures/huge_*)") + 65535) / 65536 ))
 ok "$([ "${before:-0}" -ge 1 ] && [ "${before:-0}" -lt "$total" ]; echo $?)" "killed after $before of $total blocks"
@@ -188,12 +193,7 @@ ok "$([ "$req" -le $((total - before + 2)) ]; echo $?)" "blocks sent before the 
 
 # The same for an S3 multipart upload.
 capture huge3 100 50000 '{"accounts": ["s3"], "file": true}'
-for _ in $(seq 200); do
-	n=$(record huge3 | jq '.uploads[0].progress.etags // [] | length')
-	[ "$n" -ge 5 ] && break
-	sleep 0.02
-done
-kill -KILL "$DPID"; wait "$DPID" 2>/dev/null
+kill_mid huge3 '.uploads[0].progress.etags // [] | length'
 before=$(sqlite3 "$DDIR/alertcap.db" "select json_array_length(json_extract(record, '$.uploads[0].progress.etags')) from captures where name = 'huge3'")
 ok "$([ "${before:-0}" -ge 1 ]; echo $?)" "s3: killed after $before parts"
 launch_daemon st "" || exit 1
