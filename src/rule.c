@@ -148,6 +148,8 @@ ruleset_free(struct ruleset *rs)
 		rule_free(rs->v[i]);
 	free(rs->v);
 	free(rs->dir);
+	json_decref(rs->byname);
+	free(rs->scan);
 	free(rs);
 }
 
@@ -521,6 +523,56 @@ cmp_names(const void *a, const void *b)
 	return (strcmp(*(char *const *)a, *(char *const *)b));
 }
 
+/* Builds the by-name index (rules are not reordered). */
+static void
+ruleset_index(struct ruleset *rs)
+{
+	const struct rule	*r;
+	json_t			*list;
+	size_t			 i;
+
+	rs->byname = json_object();
+	rs->scan = xcalloc(rs->n, sizeof *rs->scan);
+	for (i = 0; i < rs->n; i++) {
+		r = rs->v[i];
+		if (r->alert == NULL || r->alert->kind != PAT_EXACT) {
+			rs->scan[rs->nscan++] = i;
+			continue;
+		}
+		if ((list = json_object_get(rs->byname, r->alert->text)) ==
+		    NULL) {
+			list = json_array();
+			json_object_set_new(rs->byname, r->alert->text, list);
+		}
+		json_array_append_new(list, json_integer((json_int_t)i));
+	}
+}
+
+size_t
+ruleset_candidates(const struct ruleset *rs, const char *name,
+    const struct rule **out)
+{
+	json_t	*list;
+	size_t	 a = 0, b = 0, n = 0, na, ia;
+
+	if (rs == NULL)
+		return (0);
+	list = name != NULL ? json_object_get(rs->byname, name) : NULL;
+	na = json_array_size(list);
+	/* Merge the two index lists, each in rule order. */
+	while (a < na || b < rs->nscan) {
+		ia = a < na ? (size_t)json_integer_value(json_array_get(list,
+		    a)) : (size_t)-1;
+		if (b < rs->nscan && rs->scan[b] < ia)
+			out[n++] = rs->v[rs->scan[b++]];
+		else {
+			out[n++] = rs->v[ia];
+			a++;
+		}
+	}
+	return (n);
+}
+
 struct ruleset *
 rules_load(const char *dir, int missing_ok, char **cause)
 {
@@ -576,6 +628,7 @@ rules_load(const char *dir, int missing_ok, char **cause)
 		return (NULL);
 	}
 	dynbuf_free(&errors);
+	ruleset_index(rs);
 	return (rs);
 }
 

@@ -65,6 +65,15 @@ struct ruleset {
 	struct rule	**v;
 	size_t		  n;
 	char		 *dir;
+	/*
+	 * An index so that an alert is checked only against the rules that
+	 * can match its name: rules with an exact "alert" by that name
+	 * (byname: name -> [indices]), plus those with a glob, a regex or
+	 * no "alert" at all (scan). Both in rule order.
+	 */
+	json_t		 *byname;
+	size_t		 *scan;
+	size_t		  nscan;
 };
 
 /* What ${...} references see. */
@@ -82,6 +91,12 @@ struct tmpl_ctx {
  */
 struct ruleset	*rules_load(const char *dir, int missing_ok, char **cause);
 void		 ruleset_free(struct ruleset *);
+/*
+ * The rules (in their order) an alert named name may match: fills out
+ * (at most rs->n entries) and returns how many.
+ */
+size_t		 ruleset_candidates(const struct ruleset *, const char *name,
+		    const struct rule **out);
 /* {"rules": [...]}, each as written plus its file (new). */
 json_t		*ruleset_to_json(const struct ruleset *);
 

@@ -375,11 +375,13 @@ json_t *
 trigger_alerts(const struct alert_list *l, int dry_run, int *retry)
 {
 	struct tmpl_ctx	 ctx;
-	const struct rule *r;
+	const struct rule *r, **cand;
 	json_t		*matched, *captures, *m;
-	size_t		 i, j;
+	size_t		 i, j, nc;
 
 	*retry = 0;
+	cand = xcalloc(trig_rules != NULL ? trig_rules->n + 1 : 1,
+	    sizeof *cand);
 	matched = json_array();
 	captures = json_array();
 	ctx.node = trig_node;
@@ -389,8 +391,9 @@ trigger_alerts(const struct alert_list *l, int dry_run, int *retry)
 		if (!dry_run && !l->v[i]->sample)
 			trig_stats.received[format_index(l->v[i]->format)]
 			    [l->v[i]->status]++;
-		for (j = 0; trig_rules != NULL && j < trig_rules->n; j++) {
-			r = trig_rules->v[j];
+		nc = ruleset_candidates(trig_rules, l->v[i]->name, cand);
+		for (j = 0; j < nc; j++) {
+			r = cand[j];
 			ctx.rule = r->name;
 			if (!rule_match(r, l->v[i], 0))
 				continue;
@@ -409,6 +412,7 @@ trigger_alerts(const struct alert_list *l, int dry_run, int *retry)
 				json_array_append_new(matched, m);
 		}
 	}
+	free(cand);
 	return (json_pack("{s:I, s:o, s:o}", "alerts", (json_int_t)l->n,
 	    "matched", matched, "captures", captures));
 }

@@ -1,0 +1,90 @@
+#!/bin/bash
+# Capture under load: tcpreplay at full speed from one namespace (one
+# sender, then two at once) into a capture in the other, with and without
+# a filter, snap length 128 and whole packets. alertcapd (its defaults)
+# and `tcpdump -w` with the same filter and snap length run alternately on
+# the same traffic. Figures: packets captured of those sent, kernel drops,
+# and CPU per captured packet of the capturing process.
+. "$(dirname "$0")/lib.sh"
+need_root
+need_cmd ip tcpreplay tcpdump jq
+make_netns || exit 1
+ROUNDS=${ROUNDS:-30000}
+SENT=$T_DIR/sent.pcap
+"$PKTGEN" "$SENT" "$MAC_B" 02:00:00:00:00:01 "$ROUNDS" 600
+PER=$(( ROUNDS * 9 ))
+start_daemon bench "$NS_A" || exit 1
+API_NS=$NS_A
+JSON=$OUT_DIR/capture-load.json
+: > "$JSON"
+
+blast() {	# blast SENDERS: replay the file at top speed from each sender
+	local i pids=()
+	for i in $(seq "$1"); do
+		ip netns exec "$NS_B" tcpreplay -q -i "$IF_B" --topspeed "$SENT" >/dev/null 2>&1 &
+		pids+=($!)
+	done
+	wait "${pids[@]}"
+}
+
+# run_alertcap SENDERS SNAP FILTER -> "captured drops cpu_ms"
+run_alertcap() {
+	local body cpu0 cpu1 r
+	body="{\"target\": {\"interface\": \"$IF_A\"}, \"max_bytes_per_packet\": $2, \"max_bytes_per_session\": 4294967295"
+	[ -n "$3" ] && body="$body, \"bpf\": \"$3\""
+	api DELETE /v1/captures/b >/dev/null
+	rm -f "$DDIR"/captures/b_*
+	api PUT /v1/captures/b "$body}" >/dev/null
+	cpu0=$(cpu_ms "$DPID")
+	blast "$1"
+	sleep 0.5
+	r=$(api POST /v1/captures/b/stop | cut -d' ' -f2-)
+	cpu1=$(cpu_ms "$DPID")
+	echo "$(jq -r .packets <<<"$r") $(jq -r .kernel_drops <<<"$r") $((cpu1 - cpu0))"
+}
+
+# run_tcpdump SENDERS SNAP FILTER -> "captured drops cpu_ms"
+run_tcpdump() {
+	local pid cpu out snap=$2
+	[ "$snap" = 0 ] && snap=262144
+	ip netns exec "$NS_A" tcpdump -i "$IF_A" -p -s "$snap" -w "$T_DIR/td.pcap" $3 2>"$T_DIR/td.err" &
+	pid=$!
+	sleep 1
+	blast "$1"
+	sleep 0.5
+	cpu=$(cpu_ms "$pid")
+	kill -INT "$pid"; wait "$pid" 2>/dev/null
+	out=$(cat "$T_DIR/td.err")
+	echo "$(sed -n 's/^\([0-9]*\) packets captured.*/\1/p' <<<"$out") $(sed -n 's/^\([0-9]*\) packets dropped by kernel.*/\1/p' <<<"$out") $cpu"
+}
+
+printf '%-8s %-5s %-12s %-10s %10s %10s %8s %9s %12s\n' senders snap filter tool sent captured drops cpu_ms us/packet
+for senders in 1 2; do
+	for snap in 128 0; do
+		for filter in "" "udp or tcp port 80"; do
+			declare -A cpp=()
+			for tool in alertcapd tcpdump; do cpp[$tool]=""; done
+			for rep in $(seq "$REPS"); do
+				for tool in alertcapd tcpdump; do
+					if [ "$tool" = alertcapd ]; then
+						read -r cap drops cpu < <(run_alertcap "$senders" "$snap" "$filter")
+					else
+						read -r cap drops cpu < <(run_tcpdump "$senders" "$snap" "$filter")
+					fi
+					us=$(awk -v c="$cpu" -v p="$cap" 'BEGIN {printf "%.3f", p ? c * 1000 / p : 0}')
+					cpp[$tool]="${cpp[$tool]} $us"
+					printf '%-8s %-5s %-12s %-10s %10s %10s %8s %9s %12s\n' "$senders" "$snap" "${filter:-none}" "$tool" \
+					    "$((PER * senders))" "$cap" "$drops" "$cpu" "$us"
+					json_row "$JSON" bench=capture-load senders="$senders" snap="$snap" filter="${filter:-none}" \
+					    tool="$tool" rep="$rep" sent="$((PER * senders))" captured="$cap" drops="$drops" \
+					    cpu_ms="$cpu" us_per_packet="$us"
+				done
+			done
+			a=$(median ${cpp[alertcapd]}); t=$(median ${cpp[tcpdump]})
+			printf '  -> median CPU per packet: alertcapd %s us, tcpdump %s us, ratio %s\n' "$a" "$t" "$(ratio "$a" "$t")"
+			json_row "$JSON" bench=capture-load-summary senders="$senders" snap="$snap" filter="${filter:-none}" \
+			    alertcapd_us="$a" tcpdump_us="$t" ratio="$(ratio "$a" "$t")"
+		done
+	done
+done
+echo "figures: $JSON"
