@@ -226,7 +226,8 @@ main(int argc, char **argv)
 	if (state_init(conf->state_path, strcmp(conf->state_sync, "full") == 0,
 	    &cause) == -1)
 		fatal("state.path: %s", cause);
-	capture_init(base, conf->ring_bytes, CAPTURE_POLL_MS);
+	capture_init(base, conf->ring_bytes, CAPTURE_POLL_MS,
+	    (int)conf->ring_linger_s);
 	if (upload_init(base, conf, &cause) == -1)
 		fatal("%s", cause);
 	if (session_init(base, conf, &cause) == -1)

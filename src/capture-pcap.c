@@ -11,6 +11,7 @@
 #include "compat.h"
 #include "filter.h"
 #include "log.h"
+#include "util.h"
 #include "xmalloc.h"
 
 #define CAPTURE_SNAPLEN		262144
@@ -40,6 +41,9 @@ struct capsrc {
 	int			 in_dispatch;
 	int			 failed;
 	char			*kernel_expr;
+	struct event		*linger_ev;	/* closes it when idle */
+	struct pcap_stat	 stats;		/* cached, see capsrc_stats */
+	int64_t			 stats_at;	/* us; 0 = never read */
 	TAILQ_HEAD(, capsink)	 sinks;
 	LIST_ENTRY(capsrc)	 entry;
 };
@@ -47,11 +51,14 @@ struct capsrc {
 static struct event_base	*capture_base;
 static long long		 capture_ring_bytes;
 static int			 capture_poll_ms;
+static int			 capture_linger_s;
+static int			 capture_closing;
 static struct event		*capture_reap_ev;
 static LIST_HEAD(, capsrc)	 capture_srcs =
     LIST_HEAD_INITIALIZER(capture_srcs);
 
 static void	capsrc_refilter(struct capsrc *);
+static int	capsrc_stats(struct capsrc *, int fresh);
 
 /* Delivers one packet to every live sink whose filter it passes. */
 static void
@@ -189,6 +196,8 @@ capsrc_close(struct capsrc *s)
 {
 	log_info("capture: closed %s", s->ifname);
 	LIST_REMOVE(s, entry);
+	if (s->linger_ev != NULL)
+		event_free(s->linger_ev);
 	event_free(s->ev);
 	pcap_close(s->p);
 	free(s->kernel_expr);
@@ -247,6 +256,37 @@ capsrc_refilter(struct capsrc *s)
 	dynbuf_free(&u);
 }
 
+static void
+capsrc_linger_done(evutil_socket_t fd, short events, void *arg)
+{
+	struct capsrc	*s = arg;
+
+	if (TAILQ_EMPTY(&s->sinks))
+		capsrc_close(s);
+}
+
+/*
+ * The last session left: keep the handle and its ring a while, taking no
+ * packets, so that the next capture on the interface (alerts come in
+ * bursts) does not pay for a new ring.
+ */
+static void
+capsrc_idle(struct capsrc *s)
+{
+	struct bpf_program	prog;
+	struct timeval		tv = { capture_linger_s, 0 };
+
+	if (pcap_compile(s->p, &prog, "less 0", 1, PCAP_NETMASK_UNKNOWN) == 0) {
+		pcap_setfilter(s->p, &prog);
+		pcap_freecode(&prog);
+	}
+	free(s->kernel_expr);
+	s->kernel_expr = xstrdup("less 0");
+	if (s->linger_ev == NULL)
+		s->linger_ev = evtimer_new(capture_base, capsrc_linger_done, s);
+	evtimer_add(s->linger_ev, &tv);
+}
+
 /* Frees dead sinks and closes sources nobody uses any more. */
 static void
 capture_reap(evutil_socket_t fd, short events, void *arg)
@@ -266,17 +306,23 @@ capture_reap(evutil_socket_t fd, short events, void *arg)
 			free(k);
 			changed = 1;
 		}
-		if (TAILQ_EMPTY(&s->sinks))
-			capsrc_close(s);
-		else if (changed && !s->failed)
+		if (TAILQ_EMPTY(&s->sinks)) {
+			if (capture_closing || capture_linger_s == 0 ||
+			    s->failed)
+				capsrc_close(s);
+			else if (changed)
+				capsrc_idle(s);
+		} else if (changed && !s->failed)
 			capsrc_refilter(s);
 	}
 }
 
 void
-capture_init(struct event_base *base, long long ring_bytes, int poll_ms)
+capture_init(struct event_base *base, long long ring_bytes, int poll_ms,
+    int linger_s)
 {
 	capture_base = base;
+	capture_linger_s = linger_s;
 	capture_ring_bytes = ring_bytes;
 	capture_poll_ms = poll_ms;
 	capture_reap_ev = event_new(base, -1, 0, capture_reap, NULL);
@@ -285,14 +331,17 @@ capture_init(struct event_base *base, long long ring_bytes, int poll_ms)
 void
 capture_shutdown(void)
 {
-	struct capsrc	*s;
+	struct capsrc	*s, *s1;
 	struct capsink	*k;
 
+	capture_closing = 1;
 	LIST_FOREACH(s, &capture_srcs, entry) {
 		TAILQ_FOREACH(k, &s->sinks, entry)
 			k->dead = 1;
 	}
 	capture_reap(-1, 0, NULL);
+	LIST_FOREACH_SAFE(s, &capture_srcs, entry, s1)
+		capsrc_close(s);	/* lingering ones */
 	if (capture_reap_ev != NULL)
 		event_free(capture_reap_ev);
 	capture_reap_ev = NULL;
@@ -311,7 +360,8 @@ capture_attach(const char *ifname, const char *expr, uint32_t snaplen,
 		if ((s = capsrc_open(ifname, err, cause)) == NULL)
 			return (NULL);
 		opened = 1;
-	}
+	} else if (s->linger_ev != NULL)
+		evtimer_del(s->linger_ev);	/* in use again */
 	k = xcalloc(1, sizeof *k);
 	if (pcap_compile(s->p, &k->prog, expr, 1, PCAP_NETMASK_UNKNOWN) ==
 	    -1) {
@@ -328,8 +378,8 @@ capture_attach(const char *ifname, const char *expr, uint32_t snaplen,
 	k->snaplen = snaplen;
 	k->cbs = *cbs;
 	k->arg = arg;
-	if (pcap_stats(s->p, &k->base) == -1)
-		memset(&k->base, 0, sizeof k->base);
+	if (capsrc_stats(s, 1) == 0)
+		k->base = s->stats;
 	TAILQ_INSERT_TAIL(&s->sinks, k, entry);
 	capsrc_refilter(s);
 	*linktype = s->linktype;
@@ -347,16 +397,34 @@ capture_detach(struct capsink *k)
 	event_active(capture_reap_ev, 0, 0);
 }
 
-void
-capture_get_stats(struct capsink *k, struct capture_stats *st)
+/*
+ * The handle's counters, read at most every 500 ms unless fresh is asked
+ * for: libpcap reads /proc/net/dev for them on Linux, which a tick over
+ * hundreds of sessions would otherwise do hundreds of times.
+ */
+static int
+capsrc_stats(struct capsrc *s, int fresh)
 {
-	struct pcap_stat	ps;
+	int64_t	now;
 
+	now = now_us();
+	if (!fresh && s->stats_at != 0 && now - s->stats_at < 500000)
+		return (0);
+	if (pcap_stats(s->p, &s->stats) == -1)
+		return (-1);
+	s->stats_at = now;
+	return (0);
+}
+
+void
+capture_get_stats(struct capsink *k, struct capture_stats *st, int fresh)
+{
 	memset(st, 0, sizeof *st);
-	if (k->src->failed || pcap_stats(k->src->p, &ps) == -1)
+	if (k->src->failed || capsrc_stats(k->src, fresh) == -1)
 		return;
-	st->kernel_drops = (uint32_t)(ps.ps_drop - k->base.ps_drop);
-	st->if_drops = (uint32_t)(ps.ps_ifdrop - k->base.ps_ifdrop);
+	st->kernel_drops = (uint32_t)(k->src->stats.ps_drop - k->base.ps_drop);
+	st->if_drops = (uint32_t)(k->src->stats.ps_ifdrop -
+	    k->base.ps_ifdrop);
 }
 
 void

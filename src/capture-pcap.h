@@ -38,7 +38,12 @@ struct capture_stats {
 	uint64_t	if_drops;
 };
 
-void	capture_init(struct event_base *, long long ring_bytes, int poll_ms);
+/*
+ * linger_s: how long an interface's handle and ring stay open (taking no
+ * packets) after its last session, for the next one.
+ */
+void	capture_init(struct event_base *, long long ring_bytes, int poll_ms,
+	    int linger_s);
 void	capture_shutdown(void);
 
 /*
@@ -56,7 +61,9 @@ struct capsink	*capture_attach(const char *ifname, const char *expr,
  * callback reaches arg after this returns.
  */
 void		 capture_detach(struct capsink *);
-void		 capture_get_stats(struct capsink *, struct capture_stats *);
+/* Drops since the sink attached; fresh forces a new reading. */
+void		 capture_get_stats(struct capsink *, struct capture_stats *,
+		    int fresh);
 /* Reads every source's ring now (bounded); the housekeeping tick calls it. */
 void		 capture_poll(void);
 /* Number of open interface handles (for metrics and tests). */

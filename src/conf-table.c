@@ -133,6 +133,9 @@ static const struct conf_opt captures_opts[] = {
 	{ "ring_bytes", CT_INT, O(ring_bytes), 1048576, 2147483647LL,
 	  "67108864", 0, NULL,
 	  "kernel ring per interface, shared by all its captures", NULL, 0, 0 },
+	{ "ring_linger_s", CT_INT, O(ring_linger_s), 0, 3600, "30", 0, NULL,
+	  "keep an interface's ring open this long after its last capture "
+	  "(0: close at once)", NULL, 0, 0 },
 	{ "defaults", CT_OBJECT, 0, 0, 0, NULL, 0, NULL,
 	  "what a capture gets when it names nothing", defaults_opts, 0, 0 },
 	{ "maximums", CT_OBJECT, 0, 0, 0, NULL, 0, NULL,

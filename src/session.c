@@ -275,7 +275,7 @@ cap_finish(struct capture *c)
 	char			*cause;
 
 	if (c->sink != NULL) {
-		capture_get_stats(c->sink, &st);
+		capture_get_stats(c->sink, &st, 1);
 		r->kernel_drops = st.kernel_drops;
 		r->if_drops = st.if_drops;
 		capture_detach(c->sink);
@@ -643,7 +643,7 @@ cap_refresh(struct capture *c)
 		return;
 	c->rec->packets = c->w->packets;
 	c->rec->bytes = c->w->bytes;
-	capture_get_stats(c->sink, &st);
+	capture_get_stats(c->sink, &st, 0);
 	c->rec->kernel_drops = st.kernel_drops;
 	c->rec->if_drops = st.if_drops;
 }

@@ -48,6 +48,8 @@ state_init(const char *path, int sync_full, char **cause)
 	}
 	sqlite3_busy_timeout(state_db, 2000);
 	if (state_exec("PRAGMA journal_mode = WAL;", cause) == -1 ||
+	    /* Fewer, larger checkpoints: each one fsyncs on the loop. */
+	    state_exec("PRAGMA wal_autocheckpoint = 10000;", cause) == -1 ||
 	    state_exec(sync_full ? "PRAGMA synchronous = FULL;" :
 	    "PRAGMA synchronous = NORMAL;", cause) == -1 ||
 	    state_exec(state_schema, cause) == -1)
