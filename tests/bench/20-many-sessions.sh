@@ -28,11 +28,12 @@ run_alertcap() {	# N -> "cpu_ms exact"
 	for i in $(seq 0 $((n - 1))); do
 		api PUT "/v1/captures/s$i" "{\"target\": {\"interface\": \"$IF_A\"}, \"bpf\": \"${FILTERS[$i]}\"}" >/dev/null
 	done
+	# The packet path only: creating and stopping are not counted.
 	cpu0=$(cpu_ms "$DPID")
 	replay_pps
 	sleep 0.5
-	for i in $(seq 0 $((n - 1))); do api POST "/v1/captures/s$i/stop" >/dev/null; done
 	cpu1=$(cpu_ms "$DPID")
+	for i in $(seq 0 $((n - 1))); do api POST "/v1/captures/s$i/stop" >/dev/null; done
 	for i in $(seq 0 $((n - 1))); do
 		got=$(record "s$i" | jq .packets)
 		want=$(pcap_count "$SENT" "${FILTERS[$i]}")
