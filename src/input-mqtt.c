@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/ioctl.h>
 
 #include <event2/event.h>
 #include <mosquitto.h>
@@ -25,6 +26,7 @@
 
 #define MQ_MAX_PAYLOAD	(16 * 1024 * 1024)
 #define MQ_MISC_MS	1000
+#define MQ_READ_BATCH	256	/* packets read per readable event */
 
 struct mq_sub {
 	char		*topic;
@@ -405,15 +407,25 @@ mq_lost(int rc)
 	mq_schedule_retry();
 }
 
+/*
+ * libmosquitto reads one packet per call; read on while the socket holds
+ * more (bounded), rather than going round the event loop per message.
+ */
 static void
 mq_readable(evutil_socket_t fd, short events, void *arg)
 {
-	int	rc;
+	int	rc, pending, n;
 
-	if ((rc = mosquitto_loop_read(mq, 16)) != MOSQ_ERR_SUCCESS)
-		mq_lost(rc);
-	else
-		mq_watch();
+	for (n = 0; n < MQ_READ_BATCH; n++) {
+		if ((rc = mosquitto_loop_read(mq, 1)) != MOSQ_ERR_SUCCESS) {
+			mq_lost(rc);
+			return;
+		}
+		if (mosquitto_socket(mq) != fd || ioctl(fd, FIONREAD,
+		    &pending) == -1 || pending <= 0)
+			break;
+	}
+	mq_watch();
 }
 
 static void

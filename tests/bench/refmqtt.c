@@ -1,0 +1,77 @@
+/*
+ * refmqtt: the reference for the MQTT ingest benchmark. A plain
+ * libmosquitto subscriber (QoS 1, persistent session, MQTT 5) that parses
+ * each payload with jansson, counts N messages and prints the seconds they
+ * took from the first one.
+ *
+ * usage: refmqtt PORT TOPIC N   (N = 0: subscribe, then leave)
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <time.h>
+
+#include <jansson.h>
+#include <mosquitto.h>
+#include <mqtt_protocol.h>
+
+static long	want, got;
+static double	first;
+
+static double
+now(void)
+{
+	struct timespec	ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (ts.tv_sec + ts.tv_nsec / 1e9);
+}
+
+static void
+on_message(struct mosquitto *m, void *arg, const struct mosquitto_message *msg,
+    const mosquitto_property *props)
+{
+	json_t	*j;
+
+	if (got++ == 0)
+		first = now();
+	j = json_loadb(msg->payload, (size_t)msg->payloadlen, 0, NULL);
+	json_decref(j);
+	if (got >= want)
+		mosquitto_disconnect(m);
+}
+
+static void
+on_connect(struct mosquitto *m, void *arg, int rc, int flags,
+    const mosquitto_property *props)
+{
+	mosquitto_subscribe_v5(m, NULL, arg, 1, 0, NULL);
+	if (want == 0)
+		mosquitto_disconnect(m);
+}
+
+int
+main(int argc, char **argv)
+{
+	struct mosquitto	*m;
+	mosquitto_property	*props = NULL;
+
+	if (argc != 4)
+		return (2);
+	want = strtol(argv[3], NULL, 10);
+	mosquitto_lib_init();
+	m = mosquitto_new("refmqtt", false, argv[2]);
+	mosquitto_int_option(m, MOSQ_OPT_PROTOCOL_VERSION, MQTT_PROTOCOL_V5);
+	mosquitto_connect_v5_callback_set(m, on_connect);
+	mosquitto_message_v5_callback_set(m, on_message);
+	mosquitto_property_add_int32(&props, MQTT_PROP_SESSION_EXPIRY_INTERVAL,
+	    3600);
+	if (mosquitto_connect_bind_v5(m, "127.0.0.1",
+	    (int)strtol(argv[1], NULL, 10), 30, NULL, props) != 0)
+		return (1);
+	mosquitto_loop_forever(m, 1000, 1);
+	if (want > 0)
+		printf("%.6f\n", now() - first);
+	mosquitto_destroy(m);
+	mosquitto_lib_cleanup();
+	return (0);
+}
