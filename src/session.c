@@ -35,6 +35,7 @@ struct capture {
 	struct event		*timer;
 	uint64_t		 max_bytes;
 	uint64_t		 max_packets;
+	int64_t			 time_limit_us;
 	int			 dirty;		/* record not stored yet */
 	TAILQ_ENTRY(capture)	 entry;
 };
@@ -352,10 +353,26 @@ cap_capture_error(void *arg, const char *why)
 	cap_stop(c, CAP_ERROR, STOP_NONE, why);
 }
 
+/*
+ * The time limit. The loop's timers run on the monotonic clock and may
+ * fire a little early by the wall clock the record uses: then wait out
+ * the rest, so stopped_at - started_at is never below the limit.
+ */
 static void
 cap_timer(evutil_socket_t fd, short events, void *arg)
 {
-	cap_stop(arg, CAP_STOPPED, STOP_TIME_EXCEEDED, NULL);
+	struct capture	*c = arg;
+	struct timeval	 tv;
+	int64_t		 left;
+
+	left = c->rec->started_at + c->time_limit_us - now_us();
+	if (left > 0) {
+		tv.tv_sec = (time_t)(left / 1000000);
+		tv.tv_usec = (suseconds_t)(left % 1000000);
+		evtimer_add(c->timer, &tv);
+		return;
+	}
+	cap_stop(c, CAP_STOPPED, STOP_TIME_EXCEEDED, NULL);
 }
 
 void
@@ -507,6 +524,7 @@ cap_start(struct capture *c, struct capture_params *p, char **cause)
 	/* The limit counts from started_at, not the loop's cached time. */
 	c->timer = evtimer_new(sess_base, cap_timer, c);
 	event_base_update_cache_time(sess_base);
+	c->time_limit_us = (int64_t)p->time_limit_s * 1000000;
 	tv.tv_sec = p->time_limit_s;
 	tv.tv_usec = 0;
 	evtimer_add(c->timer, &tv);
