@@ -251,9 +251,11 @@ static const struct conf_opt account_opts[] = {
 	{ "path", CT_STRING, A(path), 0, 0,
 	  "\"alertcap/{node}/{yyyy}/{mm}/{dd}/{name}_{created}.pcap\"", 0,
 	  NULL, "object name template", NULL, 0, 0 },
-	{ "block_size", CT_INT, A(block_size), 65536, 104857600, "4194304", 0,
+	{ "block_size", CT_INT, A(block_size), 65536, 4194304000LL, "8388608", 0,
 	  NULL, "files larger than this go up in blocks/parts of this size "
 	  "(AWS S3 wants at least 5 MiB)", NULL, 0, 0 },
+	{ "parallel", CT_INT, A(parallel), 1, 32, "4", 0, NULL,
+	  "blocks/parts of one upload sent at once", NULL, 0, 0 },
 	{ "max_age_s", CT_INT, A(max_age_s), 60, 2592000, "86400", 0, NULL,
 	  "retry a failing upload for this long, then give up", NULL, 0, 0 },
 	CONF_END

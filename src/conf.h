@@ -66,6 +66,7 @@ struct conf_account {
 	struct conf_array	 headers;	/* of char *, "Name: value" */
 	char			*path;
 	long long		 block_size;
+	long long		 parallel;
 	long long		 max_age_s;
 };
 

@@ -1,8 +1,9 @@
 /*
  * Azure Blob Storage: shared-key or SAS authorization, Put Blob for small
- * files, Put Block (with a per-block Content-MD5) and Put Block List for
- * large ones. Progress (blocks sent) is kept in the upload's entry, so an
- * upload resumes after a restart without re-sending blocks.
+ * files, Put Block (several at once) and Put Block List for large ones.
+ * Progress (how many blocks from the first are stored) is kept in the
+ * upload's entry, so an upload resumes after a restart without re-sending
+ * them; blocks stored past a gap are sent again.
  */
 #include "config.h"
 
@@ -103,8 +104,8 @@ url_path(const char *url)
  * for shared key, signs it. query may be NULL.
  */
 static void
-az_request(struct upjob *j, const char *verb, const char *query,
-    int container, uint64_t clen, const char *md5, const char *ctype,
+az_request(struct upjob *j, struct upreq *r, const char *verb,
+    const char *query, int container, uint64_t clen, const char *ctype,
     const char *blob_type)
 {
 	const struct conf_account	*a = j->acct->conf;
@@ -124,19 +125,17 @@ az_request(struct upjob *j, const char *verb, const char *query,
 		url = xasprintf("%s/%s%s%s%s%s", a->endpoint, a->container,
 		    container ? "" : "/", container ? "" : obj,
 		    query != NULL ? "?" : "", query != NULL ? query : "");
-	up_request(j, verb, url);
+	up_request(r, verb, url);
 	gmtime_r(&t, &tm);
 	strftime(date, sizeof date, "%a, %d %b %Y %H:%M:%S GMT", &tm);
-	up_header(j, "x-ms-date: %s", date);
-	up_header(j, "x-ms-version: %s", AZ_VERSION);
+	up_header(r, "x-ms-date: %s", date);
+	up_header(r, "x-ms-version: %s", AZ_VERSION);
 	if (blob_type != NULL)
-		up_header(j, "x-ms-blob-type: %s", blob_type);
-	if (md5 != NULL)
-		up_header(j, "Content-MD5: %s", md5);
+		up_header(r, "x-ms-blob-type: %s", blob_type);
 	if (ctype != NULL)
-		up_header(j, "Content-Type: %s", ctype);
+		up_header(r, "Content-Type: %s", ctype);
 	else
-		up_header(j, "Content-Type:");
+		up_header(r, "Content-Type:");
 	if (!az_sas(j)) {
 		snprintf(cl, sizeof cl, "%llu", (unsigned long long)clen);
 		canon = xasprintf("%s%s%sx-ms-date:%s\nx-ms-version:%s\n",
@@ -147,9 +146,9 @@ az_request(struct upjob *j, const char *verb, const char *query,
 		    url_path(a->endpoint), a->container, container ? "" : "/",
 		    container ? "" : obj);
 		sig = azure_shared_key_sign(j->acct->secret, verb, clen > 0 ?
-		    cl : "", md5 != NULL ? md5 : "", ctype != NULL ? ctype : "",
-		    canon, path, query);
-		up_header(j, "Authorization: SharedKey %s:%s", a->account,
+		    cl : "", "", ctype != NULL ? ctype : "", canon, path,
+		    query);
+		up_header(r, "Authorization: SharedKey %s:%s", a->account,
 		    sig != NULL ? sig : "invalid-key");
 		free(sig);
 		free(canon);
@@ -175,104 +174,116 @@ block_id(uint64_t i)
 	return (r);
 }
 
-static int
-az_next(struct upjob *j, char **cause)
+static void
+az_resume(struct upjob *j)
+{
+	uint64_t	i, done;
+
+	done = (uint64_t)json_integer_value(json_object_get(j->progress,
+	    "blocks_done"));
+	for (i = 0; i < done; i++)
+		up_part_set(j, i, UP_PART_DONE);
+}
+
+static enum up_step
+az_next(struct upjob *j, struct upreq *r, char **cause)
 {
 	const struct conf_account	*a = j->acct->conf;
 	struct dynbuf			 xml;
-	uint64_t			 n = up_parts(j), i, bs;
-	char				*md5, *id, *q, *obj;
+	uint64_t			 i, off, len;
+	int64_t				 part;
+	char				*id, *q, *obj;
 	unsigned char			 raw[32], b64[64];
 
+	if (j->creating || j->nparts == 1 ||
+	    json_is_true(json_object_get(j->progress, "committed"))) {
+		if (j->busy > 0)
+			return (UP_WAIT);	/* these stand alone */
+	}
 	if (json_is_true(json_object_get(j->progress, "committed"))) {
 		obj = up_escape_path(j->object);
 		free(j->uri);
 		j->uri = az_sas(j) ? xasprintf("%s/%s", a->container_url, obj) :
 		    xasprintf("%s/%s/%s", a->endpoint, a->container, obj);
 		free(obj);
-		return (1);
+		return (UP_COMMITTED);
 	}
 	if (j->creating) {
-		az_request(j, "PUT", "restype=container", 1, 0, NULL, NULL,
-		    NULL);
-		curl_easy_setopt(j->easy, CURLOPT_UPLOAD, 1L);
-		curl_easy_setopt(j->easy, CURLOPT_INFILESIZE_LARGE,
+		az_request(j, r, "PUT", "restype=container", 1, 0, NULL, NULL);
+		curl_easy_setopt(r->easy, CURLOPT_UPLOAD, 1L);
+		curl_easy_setopt(r->easy, CURLOPT_INFILESIZE_LARGE,
 		    (curl_off_t)0);
-		return (0);
+		return (UP_STARTED);
 	}
-	bs = (uint64_t)a->block_size;
-	if (n == 1) {
-		az_request(j, "PUT", NULL, 0, j->size, NULL,
+	if (j->nparts == 1) {
+		az_request(j, r, "PUT", NULL, 0, j->size,
 		    "application/vnd.tcpdump.pcap", "BlockBlob");
-		up_body_file(j, 0, j->size);
-		return (0);
+		up_body_file(r, 0, j->size);
+		return (UP_STARTED);
 	}
-	i = (uint64_t)json_integer_value(json_object_get(j->progress,
-	    "blocks_done"));
-	if (i < n) {
-		uint64_t len = i == n - 1 ? j->size - i * bs : bs;
-
-		if ((md5 = up_md5_range(j->fd, i * bs, len)) == NULL) {
-			*cause = xasprintf("reading %s: cannot read", j->path);
-			return (-1);
-		}
-		id = block_id(i);
+	if ((part = up_part_take(j)) >= 0) {
+		up_part_range(j, (uint64_t)part, &off, &len);
+		id = block_id((uint64_t)part);
 		q = xasprintf("comp=block&blockid=%s", id);
-		az_request(j, "PUT", q, 0, len, md5, NULL, NULL);
-		up_body_file(j, i * bs, len);
+		az_request(j, r, "PUT", q, 0, len, NULL, NULL);
+		up_body_file(r, off, len);
+		r->part = part;
 		free(q);
 		free(id);
-		free(md5);
-		return (0);
+		return (UP_STARTED);
 	}
+	if (j->busy > 0 || up_parts_prefix(j) < j->nparts)
+		return (UP_WAIT);
 	dynbuf_init(&xml, 16 * 1024 * 1024);
 	dynbuf_addf(&xml, "<?xml version=\"1.0\" encoding=\"utf-8\"?>"
 	    "<BlockList>");
-	for (i = 0; i < n; i++) {
-		int len = snprintf((char *)raw, sizeof raw, "block-%08llu",
+	for (i = 0; i < j->nparts; i++) {
+		int n = snprintf((char *)raw, sizeof raw, "block-%08llu",
 		    (unsigned long long)i);
 
-		EVP_EncodeBlock(b64, raw, len);
+		EVP_EncodeBlock(b64, raw, n);
 		dynbuf_addf(&xml, "<Latest>%s</Latest>", b64);
 	}
 	dynbuf_addf(&xml, "</BlockList>");
-	az_request(j, "PUT", "comp=blocklist", 0, xml.len, NULL,
-	    "application/xml", NULL);
-	up_body_text(j, xml.buf);
+	az_request(j, r, "PUT", "comp=blocklist", 0, xml.len, "application/xml",
+	    NULL);
+	up_body_text(r, xml.buf);
 	dynbuf_free(&xml);
-	return (0);
+	(void)cause;
+	return (UP_STARTED);
 }
 
 static enum up_verdict
-az_done(struct upjob *j, long status, char **cause)
+az_done(struct upjob *j, struct upreq *r, long status, char **cause)
 {
-	uint64_t	n = up_parts(j), i;
-
-	if (j->creating) {
+	if (status == 404 && !az_sas(j) && r->body.buf != NULL &&
+	    strstr(r->body.buf, "ContainerNotFound") != NULL) {
+		/* Make the container, then send this again. */
+		if (r->part >= 0)
+			up_part_set(j, (uint64_t)r->part, UP_PART_TODO);
+		j->creating = 1;
+		return (UP_NEXT);
+	}
+	if (j->creating && r->part < 0) {
 		if (status / 100 == 2 || status == 409) {
 			j->creating = 0;
 			return (UP_NEXT);
 		}
 	} else if (status / 100 == 2) {
-		i = (uint64_t)json_integer_value(json_object_get(j->progress,
-		    "blocks_done"));
-		if (n > 1 && i < n)
+		if (r->part >= 0) {
+			up_part_set(j, (uint64_t)r->part, UP_PART_DONE);
 			json_object_set_new(j->progress, "blocks_done",
-			    json_integer((json_int_t)(i + 1)));
-		else
+			    json_integer((json_int_t)up_parts_prefix(j)));
+		} else
 			json_object_set_new(j->progress, "committed",
 			    json_true());
 		return (UP_NEXT);
-	} else if (status == 404 && !az_sas(j) && j->body.buf != NULL &&
-	    strstr(j->body.buf, "ContainerNotFound") != NULL) {
-		j->creating = 1;
-		return (UP_NEXT);
 	}
-	*cause = up_service_error(j, status);
+	*cause = up_service_error(r, status);
 	return (status >= 500 || status == 408 || status == 429 ?
 	    UP_RETRY : UP_FAIL);
 }
 
 const struct upload_ops upload_azure_ops = {
-	"azure-blob", az_next, az_done
+	"azure-blob", az_resume, az_next, az_done
 };

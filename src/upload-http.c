@@ -6,39 +6,43 @@
 
 #include "upload-int.h"
 
-static int
-http_next(struct upjob *j, char **cause)
+static enum up_step
+http_next(struct upjob *j, struct upreq *r, char **cause)
 {
 	const struct conf_account	*a = j->acct->conf;
 	size_t				 i;
 	char				*url;
 
+	if (j->busy > 0)
+		return (UP_WAIT);	/* one PUT of the whole file */
 	url = up_render(j, a->url);
 	if (json_is_true(json_object_get(j->progress, "committed"))) {
 		free(j->uri);
 		j->uri = url;
-		return (1);
+		return (UP_COMMITTED);
 	}
-	up_request(j, "PUT", url);
+	up_request(r, "PUT", url);
 	free(url);
-	up_header(j, "Content-Type: application/vnd.tcpdump.pcap");
+	up_header(r, "Content-Type: application/vnd.tcpdump.pcap");
 	for (i = 0; i < a->headers.n; i++)
-		up_header(j, "%s", ((char **)a->headers.v)[i]);
-	up_body_file(j, 0, j->size);
+		up_header(r, "%s", ((char **)a->headers.v)[i]);
+	up_body_file(r, 0, j->size);
 	(void)cause;
-	return (0);
+	return (UP_STARTED);
 }
 
 static enum up_verdict
-http_done(struct upjob *j, long status, char **cause)
+http_done(struct upjob *j, struct upreq *r, long status, char **cause)
 {
 	if (status / 100 == 2) {
 		json_object_set_new(j->progress, "committed", json_true());
 		return (UP_NEXT);
 	}
-	*cause = up_service_error(j, status);
+	*cause = up_service_error(r, status);
 	return (status >= 500 || status == 408 || status == 429 ?
 	    UP_RETRY : UP_FAIL);
 }
 
-const struct upload_ops upload_http_ops = { "http-put", http_next, http_done };
+const struct upload_ops upload_http_ops = {
+	"http-put", NULL, http_next, http_done
+};

@@ -13,25 +13,47 @@
 #include "xmalloc.h"
 
 struct upjob;
+struct upreq;
 
 /* How a response is judged. */
 enum up_verdict {
-	UP_NEXT,	/* this step is done; go on */
+	UP_NEXT,	/* this request is done; go on */
 	UP_RETRY,	/* transient; retry after a backoff */
 	UP_FAIL,	/* permanent (e.g. refused credentials) */
 };
 
-/* One kind of store, chosen by the account's type. */
+/* What next() did. */
+enum up_step {
+	UP_STARTED,	/* set up a request on the slot */
+	UP_COMMITTED,	/* the object is committed (job->uri set) */
+	UP_WAIT,	/* nothing to start until a request in flight ends */
+	UP_ERROR,	/* a local failure, with *cause */
+};
+
+/* A block/part of a large file. */
+enum up_part {
+	UP_PART_TODO,
+	UP_PART_SENDING,
+	UP_PART_DONE,
+};
+
+/*
+ * One kind of store, chosen by the account's type. The engine calls
+ * next() for every idle request slot of a job (up to the account's
+ * "parallel", one for a file of one part) and done() as each request
+ * ends. A backend sets up requests that must stand alone (create a
+ * container, start or complete a multipart upload) only when no other
+ * request of the job is in flight (job->busy == 0), and parts in any
+ * number, taking them with up_part_take().
+ */
 struct upload_ops {
 	const char	*type;
-	/*
-	 * Sets up the next request of the job on its easy handle, or
-	 * returns 1 when the object is committed (job->uri set). -1 with
-	 * *cause on a local failure.
-	 */
-	int		 (*next)(struct upjob *, char **cause);
-	/* Judges the response to the request next() set up. */
-	enum up_verdict	 (*done)(struct upjob *, long status, char **cause);
+	/* Marks the parts the entry's progress says are stored (resume). */
+	void		 (*resume)(struct upjob *);
+	enum up_step	 (*next)(struct upjob *, struct upreq *, char **cause);
+	/* Judges the response to the request next() set up on the slot. */
+	enum up_verdict	 (*done)(struct upjob *, struct upreq *, long status,
+			    char **cause);
 };
 
 extern const struct upload_ops upload_azure_ops;
@@ -42,6 +64,21 @@ struct upaccount {
 	const struct conf_account	*conf;
 	const struct upload_ops		*ops;
 	char				*secret;	/* key, SAS or S3 secret */
+};
+
+/* One request slot of a job: an easy handle and what its request holds. */
+struct upreq {
+	struct upjob		*job;
+	CURL			*easy;
+	struct curl_slist	*headers;
+	struct dynbuf		 body;		/* the response */
+	char			*etag;		/* from the response */
+	char			*req_body;	/* for POST/PUT of XML */
+	uint64_t		 off;		/* file range sent */
+	uint64_t		 len;
+	uint64_t		 sent;
+	int64_t			 part;		/* part it carries, or -1 */
+	int			 busy;		/* in the multi handle */
 };
 
 struct upjob {
@@ -58,40 +95,43 @@ struct upjob {
 	upload_cb		 cb;
 	void			*arg;
 	int			 fd;
-	/* The request being made: */
-	CURL			*easy;
-	struct curl_slist	*headers;
-	struct dynbuf		 body;		/* the response */
-	char			*etag;		/* from the response */
-	char			*req_body;	/* for POST/PUT of XML */
-	uint64_t		 off;		/* file range sent */
-	uint64_t		 len;
-	uint64_t		 sent;
-	int			 step;
+	/* Requests: */
+	struct upreq		*reqs;
+	int			 nreqs;
+	int			 busy;		/* slots in flight */
+	uint64_t		 nparts;
+	uint8_t			*parts;		/* enum up_part each */
 	char			*uri;
 	/* Retries: */
 	struct event		*retry_ev;
 	int64_t			 first_try_us;
+	int64_t			 attempt_us;	/* this attempt began */
 	TAILQ_ENTRY(upjob)	 entry_q;
 };
 
 /* Helpers for backends (upload.c). */
-void	 up_request(struct upjob *, const char *method, const char *url);
-void	 up_header(struct upjob *, const char *fmt, ...)
+void	 up_request(struct upreq *, const char *method, const char *url);
+void	 up_header(struct upreq *, const char *fmt, ...)
 	    __attribute__((format(printf, 2, 3)));
-void	 up_body_file(struct upjob *, uint64_t off, uint64_t len);
-void	 up_body_text(struct upjob *, const char *text);
+void	 up_body_file(struct upreq *, uint64_t off, uint64_t len);
+void	 up_body_text(struct upreq *, const char *text);
 /* The first <tag>...</tag> of the response body (new), or NULL. */
-char	*up_xml_tag(const struct upjob *, const char *tag);
+char	*up_xml_tag(const struct upreq *, const char *tag);
 /* "Code: Message" from an XML error body, or the status (new). */
-char	*up_service_error(const struct upjob *, long status);
+char	*up_service_error(const struct upreq *, long status);
 /* Renders {node} {name} {created} {yyyy} {mm} {dd} {hh} {path} (new). */
 char	*up_render(const struct upjob *, const char *tmpl);
 /* Percent-encodes an object path, keeping '/' (new). */
 char	*up_escape_path(const char *);
-/* base64 of MD5 of a file range (new), or NULL on a read error. */
-char	*up_md5_range(int fd, uint64_t off, uint64_t len);
-/* The number of blocks/parts for the job's file (>= 1). */
-uint64_t up_parts(const struct upjob *);
+/* The file range of part i. */
+void	 up_part_range(const struct upjob *, uint64_t i, uint64_t *off,
+	    uint64_t *len);
+/* Takes the first part still to send (now SENDING), or -1 for none. */
+int64_t	 up_part_take(struct upjob *);
+void	 up_part_set(struct upjob *, uint64_t i, enum up_part);
+/* How many parts from the first on are DONE without a gap. */
+uint64_t up_parts_prefix(const struct upjob *);
+/* Sets every part to TODO (the store forgot them). */
+void	 up_parts_reset(struct upjob *);
 
 #endif

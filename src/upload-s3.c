@@ -1,8 +1,9 @@
 /*
  * S3 and S3-compatible stores: Signature V4 by libcurl (CURLOPT_AWS_SIGV4),
- * PutObject for small files, multipart upload for large ones (the upload
- * id and each part's ETag kept in the upload's entry, so a restart resumes
- * without re-sending parts), path-style or virtual-host addressing. A
+ * PutObject for small files, multipart upload for large ones, several
+ * parts at once (the upload id and each stored part's ETag, by part
+ * number, kept in the upload's entry, so a restart resumes without
+ * re-sending parts), path-style or virtual-host addressing. A
  * CompleteMultipartUpload answer can be 200 with an error inside: the
  * body is checked.
  */
@@ -39,20 +40,21 @@ s3_url(const struct upjob *j)
 }
 
 static void
-s3_request(struct upjob *j, const char *method, const char *query)
+s3_request(struct upjob *j, struct upreq *r, const char *method,
+    const char *query)
 {
 	const struct conf_account	*a = j->acct->conf;
 	char				*url, *base, *sig, *up;
 
 	base = s3_url(j);
 	url = query != NULL ? xasprintf("%s?%s", base, query) : xstrdup(base);
-	up_request(j, method, url);
+	up_request(r, method, url);
 	sig = xasprintf("aws:amz:%s:s3", a->region);
-	curl_easy_setopt(j->easy, CURLOPT_AWS_SIGV4, sig);
+	curl_easy_setopt(r->easy, CURLOPT_AWS_SIGV4, sig);
 	up = xasprintf("%s:%s", a->access_key_id, j->acct->secret);
-	curl_easy_setopt(j->easy, CURLOPT_USERPWD, up);
+	curl_easy_setopt(r->easy, CURLOPT_USERPWD, up);
 	/* Streamed bodies are not hashed up front. */
-	up_header(j, "x-amz-content-sha256: UNSIGNED-PAYLOAD");
+	up_header(r, "x-amz-content-sha256: UNSIGNED-PAYLOAD");
 	explicit_bzero(up, strlen(up));
 	free(up);
 	free(sig);
@@ -60,82 +62,116 @@ s3_request(struct upjob *j, const char *method, const char *query)
 	free(base);
 }
 
-static int
-s3_next(struct upjob *j, char **cause)
+/* The stored parts' ETags by part number ("1", "2", ...). */
+static json_t *
+s3_etags(struct upjob *j)
+{
+	json_t	*e;
+
+	if (json_is_object(e = json_object_get(j->progress, "etags")))
+		return (e);
+	e = json_object();	/* none yet, or unreadable: send them all */
+	json_object_set_new(j->progress, "etags", e);
+	return (e);
+}
+
+static void
+s3_resume(struct upjob *j)
+{
+	const char	*key;
+	json_t		*v;
+	unsigned long	 n;
+
+	json_object_foreach(s3_etags(j), key, v) {
+		n = strtoul(key, NULL, 10);
+		if (n >= 1 && json_is_string(v))
+			up_part_set(j, n - 1, UP_PART_DONE);
+	}
+}
+
+static enum up_step
+s3_next(struct upjob *j, struct upreq *r, char **cause)
 {
 	struct dynbuf	 xml;
-	json_t		*parts, *e;
+	json_t		*etags;
 	const char	*id;
-	uint64_t	 n = up_parts(j), i, bs = (uint64_t)j->acct->conf->block_size;
-	char		*q;
-	size_t		 k;
+	uint64_t	 i, off, len;
+	int64_t		 part;
+	char		*q, *query, key[24];
 
 	if (json_is_true(json_object_get(j->progress, "committed"))) {
+		if (j->busy > 0)
+			return (UP_WAIT);
 		free(j->uri);
 		j->uri = s3_url(j);
-		return (1);
+		return (UP_COMMITTED);
 	}
-	if (n == 1) {
-		s3_request(j, "PUT", NULL);
-		up_header(j, "Content-Type: application/vnd.tcpdump.pcap");
-		up_body_file(j, 0, j->size);
-		return (0);
+	if (j->nparts == 1) {
+		if (j->busy > 0)
+			return (UP_WAIT);
+		s3_request(j, r, "PUT", NULL);
+		up_header(r, "Content-Type: application/vnd.tcpdump.pcap");
+		up_body_file(r, 0, j->size);
+		return (UP_STARTED);
 	}
 	id = json_string_value(json_object_get(j->progress, "upload_id"));
 	if (id == NULL) {
-		s3_request(j, "POST", "uploads");
-		up_header(j, "Content-Type: application/vnd.tcpdump.pcap");
-		return (0);
+		if (j->busy > 0)
+			return (UP_WAIT);
+		s3_request(j, r, "POST", "uploads");
+		up_header(r, "Content-Type: application/vnd.tcpdump.pcap");
+		return (UP_STARTED);
 	}
-	if ((parts = json_object_get(j->progress, "etags")) == NULL) {
-		parts = json_array();
-		json_object_set_new(j->progress, "etags", parts);
-	}
+	etags = s3_etags(j);
 	q = curl_easy_escape(NULL, id, 0);
-	i = json_array_size(parts);
-	if (i < n) {
-		char *query = xasprintf("partNumber=%llu&uploadId=%s",
-		    (unsigned long long)(i + 1), q);
-		uint64_t len = i == n - 1 ? j->size - i * bs : bs;
-
-		s3_request(j, "PUT", query);
-		up_body_file(j, i * bs, len);
+	if ((part = up_part_take(j)) >= 0) {
+		up_part_range(j, (uint64_t)part, &off, &len);
+		query = xasprintf("partNumber=%llu&uploadId=%s",
+		    (unsigned long long)part + 1, q);
+		s3_request(j, r, "PUT", query);
+		up_body_file(r, off, len);
+		r->part = part;
 		free(query);
-	} else {
-		char *query = xasprintf("uploadId=%s", q);
-
-		dynbuf_init(&xml, 16 * 1024 * 1024);
-		dynbuf_addf(&xml, "<CompleteMultipartUpload>");
-		json_array_foreach(parts, k, e)
-			dynbuf_addf(&xml, "<Part><PartNumber>%zu</PartNumber>"
-			    "<ETag>%s</ETag></Part>", k + 1,
-			    json_string_value(e));
-		dynbuf_addf(&xml, "</CompleteMultipartUpload>");
-		s3_request(j, "POST", query);
-		up_header(j, "Content-Type: application/xml");
-		up_body_text(j, xml.buf);
-		dynbuf_free(&xml);
-		free(query);
+		curl_free(q);
+		return (UP_STARTED);
 	}
+	if (j->busy > 0 || up_parts_prefix(j) < j->nparts) {
+		curl_free(q);
+		return (UP_WAIT);
+	}
+	query = xasprintf("uploadId=%s", q);
+	dynbuf_init(&xml, 16 * 1024 * 1024);
+	dynbuf_addf(&xml, "<CompleteMultipartUpload>");
+	for (i = 1; i <= j->nparts; i++) {
+		snprintf(key, sizeof key, "%llu", (unsigned long long)i);
+		dynbuf_addf(&xml, "<Part><PartNumber>%s</PartNumber>"
+		    "<ETag>%s</ETag></Part>", key,
+		    json_string_value(json_object_get(etags, key)));
+	}
+	dynbuf_addf(&xml, "</CompleteMultipartUpload>");
+	s3_request(j, r, "POST", query);
+	up_header(r, "Content-Type: application/xml");
+	up_body_text(r, xml.buf);
+	dynbuf_free(&xml);
+	free(query);
 	curl_free(q);
 	(void)cause;
-	return (0);
+	return (UP_STARTED);
 }
 
 static enum up_verdict
-s3_done(struct upjob *j, long status, char **cause)
+s3_done(struct upjob *j, struct upreq *r, long status, char **cause)
 {
-	json_t	*parts;
-	char	*id, *code;
+	char	*id, *code, key[24];
 
 	if (status / 100 == 2) {
-		if (up_parts(j) == 1) {
+		if (j->nparts == 1) {
 			json_object_set_new(j->progress, "committed",
 			    json_true());
 			return (UP_NEXT);
 		}
 		if (json_object_get(j->progress, "upload_id") == NULL) {
-			if ((id = up_xml_tag(j, "UploadId")) == NULL) {
+			if ((id = up_xml_tag(r, "UploadId")) == NULL) {
 				*cause = xstrdup("CreateMultipartUpload "
 				    "answered without an UploadId");
 				return (UP_RETRY);
@@ -145,21 +181,24 @@ s3_done(struct upjob *j, long status, char **cause)
 			free(id);
 			return (UP_NEXT);
 		}
-		parts = json_object_get(j->progress, "etags");
-		if (json_array_size(parts) < up_parts(j)) {
-			if (j->etag == NULL) {
+		if (r->part >= 0) {
+			if (r->etag == NULL) {
 				*cause = xstrdup("UploadPart answered without "
 				    "an ETag");
 				return (UP_RETRY);
 			}
-			json_array_append_new(parts, json_string(j->etag));
+			snprintf(key, sizeof key, "%llu",
+			    (unsigned long long)r->part + 1);
+			json_object_set_new(s3_etags(j), key,
+			    json_string(r->etag));
+			up_part_set(j, (uint64_t)r->part, UP_PART_DONE);
 			return (UP_NEXT);
 		}
 		/* Complete: 200 can still carry an error. */
-		if (j->body.buf != NULL && strstr(j->body.buf, "<Error>") !=
+		if (r->body.buf != NULL && strstr(r->body.buf, "<Error>") !=
 		    NULL) {
-			*cause = up_service_error(j, status);
-			code = up_xml_tag(j, "Code");
+			*cause = up_service_error(r, status);
+			code = up_xml_tag(r, "Code");
 			status = code != NULL && strcmp(code, "InternalError") ==
 			    0 ? 500 : 400;
 			free(code);
@@ -168,15 +207,18 @@ s3_done(struct upjob *j, long status, char **cause)
 		json_object_set_new(j->progress, "committed", json_true());
 		return (UP_NEXT);
 	}
-	*cause = up_service_error(j, status);
-	if (status == 404 && j->body.buf != NULL &&
-	    strstr(j->body.buf, "NoSuchUpload") != NULL) {
+	*cause = up_service_error(r, status);
+	if (status == 404 && r->body.buf != NULL &&
+	    strstr(r->body.buf, "NoSuchUpload") != NULL) {
 		/* The multipart upload is gone: start it again. */
 		json_object_clear(j->progress);
+		up_parts_reset(j);
 		return (UP_RETRY);
 	}
 	return (status >= 500 || status == 408 || status == 429 ?
 	    UP_RETRY : UP_FAIL);
 }
 
-const struct upload_ops upload_s3_ops = { "s3", s3_next, s3_done };
+const struct upload_ops upload_s3_ops = {
+	"s3", s3_resume, s3_next, s3_done
+};

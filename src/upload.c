@@ -18,7 +18,6 @@
 #include <unistd.h>
 
 #include <event2/event.h>
-#include <openssl/evp.h>
 
 #include "compat.h"
 #include "log.h"
@@ -27,6 +26,7 @@
 
 #define UP_MAX_RESPONSE		(1024 * 1024)
 #define UP_RETRY_MAX_S		300
+#define UP_BUFFER		(256L * 1024)	/* curl reads the file in these */
 
 static struct event_base	*up_base;
 static CURLM			*up_multi;
@@ -82,12 +82,55 @@ job_report(struct upjob *j, int final)
 }
 
 static void
+req_clear(struct upreq *r)
+{
+	curl_slist_free_all(r->headers);
+	r->headers = NULL;
+	dynbuf_reset(&r->body);
+	free(r->etag);
+	free(r->req_body);
+	r->etag = r->req_body = NULL;
+	r->off = r->len = r->sent = 0;
+	r->part = -1;
+}
+
+/*
+ * Takes every request of the job out of flight; the parts they carried
+ * are to be sent again.
+ */
+static void
+job_cancel(struct upjob *j)
+{
+	struct upreq	*r;
+	int		 i;
+
+	for (i = 0; i < j->nreqs; i++) {
+		r = &j->reqs[i];
+		if (r->busy) {
+			curl_multi_remove_handle(up_multi, r->easy);
+			r->busy = 0;
+			j->busy--;
+		}
+		if (r->part >= 0 && j->parts[r->part] == UP_PART_SENDING)
+			j->parts[r->part] = UP_PART_TODO;
+		r->part = -1;
+	}
+}
+
+static void
 job_free(struct upjob *j)
 {
-	if (j->easy != NULL)
-		curl_easy_cleanup(j->easy);
-	curl_slist_free_all(j->headers);
-	dynbuf_free(&j->body);
+	int	i;
+
+	job_cancel(j);
+	for (i = 0; i < j->nreqs; i++) {
+		req_clear(&j->reqs[i]);
+		dynbuf_free(&j->reqs[i].body);
+		if (j->reqs[i].easy != NULL)
+			curl_easy_cleanup(j->reqs[i].easy);
+	}
+	free(j->reqs);
+	free(j->parts);
 	if (j->fd != -1)
 		close(j->fd);
 	if (j->retry_ev != NULL)
@@ -97,8 +140,6 @@ job_free(struct upjob *j)
 	free(j->path);
 	free(j->object);
 	free(j->node);
-	free(j->etag);
-	free(j->req_body);
 	free(j->uri);
 	free(j);
 }
@@ -114,7 +155,9 @@ static void
 job_finish(struct upjob *j, int ok, const char *cause)
 {
 	char	esc[256];
+	double	secs;
 
+	job_cancel(j);
 	TAILQ_REMOVE(&up_active, j, entry_q);
 	up_running--;
 	json_object_set_new(j->entry, "state", json_string(ok ? "Uploaded" :
@@ -123,8 +166,11 @@ job_finish(struct upjob *j, int ok, const char *cause)
 		json_object_set_new(j->entry, "uri", json_string(j->uri));
 		json_object_del(j->entry, "progress");
 		up_stats.uploaded++;
-		log_info("upload %s -> %s: uploaded as %s", j->capture,
-		    j->acct->conf->name, j->uri);
+		secs = (double)(now_us() - j->attempt_us) / 1e6;
+		log_info("upload %s -> %s: uploaded as %s (%llu bytes in "
+		    "%.3f s, %.1f MiB/s)", j->capture, j->acct->conf->name,
+		    j->uri, (unsigned long long)j->size, secs, secs > 0 ?
+		    (double)j->size / 1048576 / secs : 0.0);
 	} else {
 		json_object_set_new(j->entry, "last_error", json_string(cause));
 		up_stats.failed++;
@@ -158,6 +204,7 @@ job_retry(struct upjob *j, const char *cause)
 		job_finish(j, 0, cause);	/* too old: give up */
 		return;
 	}
+	job_cancel(j);
 	TAILQ_REMOVE(&up_active, j, entry_q);
 	up_running--;
 	up_stats.retries++;
@@ -182,23 +229,27 @@ job_retry(struct upjob *j, const char *cause)
 
 /* The response to one request has arrived (or the request failed). */
 static void
-job_response(struct upjob *j, CURLcode rc)
+job_response(struct upreq *r, CURLcode rc)
 {
+	struct upjob	*j = r->job;
 	enum up_verdict	 v;
 	long		 status = 0;
 	char		*cause = NULL;
 
+	r->busy = 0;
+	j->busy--;
 	if (rc != CURLE_OK) {
 		cause = xasprintf("%s", curl_easy_strerror(rc));
 		job_retry(j, cause);
 		free(cause);
 		return;
 	}
-	curl_easy_getinfo(j->easy, CURLINFO_RESPONSE_CODE, &status);
-	v = j->acct->ops->done(j, status, &cause);
+	curl_easy_getinfo(r->easy, CURLINFO_RESPONSE_CODE, &status);
+	v = j->acct->ops->done(j, r, status, &cause);
 	switch (v) {
 	case UP_NEXT:
-		up_stats.bytes += j->sent;
+		up_stats.bytes += r->sent;
+		r->part = -1;
 		job_report(j, 0);
 		job_step(j);
 		break;
@@ -212,34 +263,39 @@ job_response(struct upjob *j, CURLcode rc)
 	free(cause);
 }
 
-/* Asks the backend for the next request, or finishes. */
+/* Asks the backend for requests on the idle slots, or finishes. */
 static void
 job_step(struct upjob *j)
 {
-	char	*cause = NULL;
-	int	 rc;
+	struct upreq	*r;
+	enum up_step	 st = UP_WAIT;
+	char		*cause = NULL;
+	int		 i;
 
-	curl_slist_free_all(j->headers);
-	j->headers = NULL;
-	dynbuf_reset(&j->body);
-	free(j->etag);
-	free(j->req_body);
-	j->etag = j->req_body = NULL;
-	j->off = j->len = j->sent = 0;
-	rc = j->acct->ops->next(j, &cause);
-	if (rc == 1) {
-		job_finish(j, 1, NULL);
-		return;
+	for (i = 0; i < j->nreqs; i++) {
+		r = &j->reqs[i];
+		if (r->busy)
+			continue;
+		req_clear(r);
+		if (r->easy == NULL)
+			r->easy = curl_easy_init();
+		st = j->acct->ops->next(j, r, &cause);
+		if (st != UP_STARTED)
+			break;
+		r->headers = curl_slist_append(r->headers, "Expect:");
+		curl_easy_setopt(r->easy, CURLOPT_HTTPHEADER, r->headers);
+		up_stats.requests++;
+		r->busy = 1;
+		j->busy++;
+		curl_multi_add_handle(up_multi, r->easy);
 	}
-	if (rc == -1) {
+	if (st == UP_COMMITTED && j->busy == 0)
+		job_finish(j, 1, NULL);
+	else if (st == UP_ERROR) {
 		job_finish(j, 0, cause);
 		free(cause);
-		return;
-	}
-	j->headers = curl_slist_append(j->headers, "Expect:");
-	curl_easy_setopt(j->easy, CURLOPT_HTTPHEADER, j->headers);
-	up_stats.requests++;
-	curl_multi_add_handle(up_multi, j->easy);
+	} else if (j->busy == 0)
+		job_finish(j, 0, "the uploader found nothing to send");
 }
 
 /* Starts queued jobs while there is room. */
@@ -254,8 +310,9 @@ up_start_queued(evutil_socket_t fd, short events, void *arg)
 		TAILQ_REMOVE(&up_queue, j, entry_q);
 		TAILQ_INSERT_TAIL(&up_active, j, entry_q);
 		up_running++;
+		j->attempt_us = now_us();
 		if (j->first_try_us == 0)
-			j->first_try_us = now_us();
+			j->first_try_us = j->attempt_us;
 		attempts = json_integer_value(json_object_get(j->entry,
 		    "attempts"));
 		json_object_set_new(j->entry, "attempts",
@@ -266,47 +323,47 @@ up_start_queued(evutil_socket_t fd, short events, void *arg)
 	}
 }
 
-/* Reads the file range of the current request. */
+/* Reads the file range of the slot's request. */
 static size_t
 up_read(char *buf, size_t size, size_t n, void *arg)
 {
-	struct upjob	*j = arg;
+	struct upreq	*r = arg;
 	size_t		 want = size * n;
 	ssize_t		 got;
 
-	if (want > j->len - j->sent)
-		want = (size_t)(j->len - j->sent);
+	if (want > r->len - r->sent)
+		want = (size_t)(r->len - r->sent);
 	if (want == 0)
 		return (0);
-	got = pread(j->fd, buf, want, (off_t)(j->off + j->sent));
+	got = pread(r->job->fd, buf, want, (off_t)(r->off + r->sent));
 	if (got <= 0)
 		return (CURL_READFUNC_ABORT);
-	j->sent += (uint64_t)got;
+	r->sent += (uint64_t)got;
 	return ((size_t)got);
 }
 
 static size_t
 up_write(char *p, size_t size, size_t n, void *arg)
 {
-	struct upjob	*j = arg;
+	struct upreq	*r = arg;
 
 	/* A body past the cap is cut; only its start is ever read. */
-	dynbuf_add(&j->body, p, size * n);
+	dynbuf_add(&r->body, p, size * n);
 	return (size * n);
 }
 
 static size_t
 up_header_cb(char *p, size_t size, size_t n, void *arg)
 {
-	struct upjob	*j = arg;
+	struct upreq	*r = arg;
 	size_t		 len = size * n;
 
 	if (len > 5 && strncasecmp(p, "ETag:", 5) == 0) {
-		free(j->etag);
-		j->etag = xstrndup(p + 5, len - 5);
-		j->etag[strcspn(j->etag, "\r\n")] = '\0';
-		memmove(j->etag, j->etag + strspn(j->etag, " \t"),
-		    strlen(j->etag + strspn(j->etag, " \t")) + 1);
+		free(r->etag);
+		r->etag = xstrndup(p + 5, len - 5);
+		r->etag[strcspn(r->etag, "\r\n")] = '\0';
+		memmove(r->etag, r->etag + strspn(r->etag, " \t"),
+		    strlen(r->etag + strspn(r->etag, " \t")) + 1);
 	}
 	return (len);
 }
@@ -332,33 +389,36 @@ up_debug(CURL *e, curl_infotype type, char *data, size_t size, void *arg)
 }
 
 void
-up_request(struct upjob *j, const char *method, const char *url)
+up_request(struct upreq *r, const char *method, const char *url)
 {
-	curl_easy_reset(j->easy);
-	curl_easy_setopt(j->easy, CURLOPT_URL, url);
-	curl_easy_setopt(j->easy, CURLOPT_CUSTOMREQUEST, method);
-	curl_easy_setopt(j->easy, CURLOPT_PRIVATE, j);
-	curl_easy_setopt(j->easy, CURLOPT_WRITEFUNCTION, up_write);
-	curl_easy_setopt(j->easy, CURLOPT_WRITEDATA, j);
-	curl_easy_setopt(j->easy, CURLOPT_HEADERFUNCTION, up_header_cb);
-	curl_easy_setopt(j->easy, CURLOPT_HEADERDATA, j);
-	curl_easy_setopt(j->easy, CURLOPT_NOSIGNAL, 1L);
-	curl_easy_setopt(j->easy, CURLOPT_CONNECTTIMEOUT, 10L);
-	curl_easy_setopt(j->easy, CURLOPT_LOW_SPEED_LIMIT, 1L);
-	curl_easy_setopt(j->easy, CURLOPT_LOW_SPEED_TIME, 60L);
+	CURL	*e = r->easy;
+
+	curl_easy_reset(e);
+	curl_easy_setopt(e, CURLOPT_URL, url);
+	curl_easy_setopt(e, CURLOPT_CUSTOMREQUEST, method);
+	curl_easy_setopt(e, CURLOPT_PRIVATE, r);
+	curl_easy_setopt(e, CURLOPT_WRITEFUNCTION, up_write);
+	curl_easy_setopt(e, CURLOPT_WRITEDATA, r);
+	curl_easy_setopt(e, CURLOPT_HEADERFUNCTION, up_header_cb);
+	curl_easy_setopt(e, CURLOPT_HEADERDATA, r);
+	curl_easy_setopt(e, CURLOPT_NOSIGNAL, 1L);
+	curl_easy_setopt(e, CURLOPT_CONNECTTIMEOUT, 10L);
+	curl_easy_setopt(e, CURLOPT_LOW_SPEED_LIMIT, 1L);
+	curl_easy_setopt(e, CURLOPT_LOW_SPEED_TIME, 60L);
+	curl_easy_setopt(e, CURLOPT_UPLOAD_BUFFERSIZE, UP_BUFFER);
 	if (log_get_level() >= LOG_LVL_DEBUG) {
-		curl_easy_setopt(j->easy, CURLOPT_DEBUGFUNCTION, up_debug);
-		curl_easy_setopt(j->easy, CURLOPT_VERBOSE, 1L);
+		curl_easy_setopt(e, CURLOPT_DEBUGFUNCTION, up_debug);
+		curl_easy_setopt(e, CURLOPT_VERBOSE, 1L);
 	}
 	if (strcmp(method, "POST") == 0) {
-		curl_easy_setopt(j->easy, CURLOPT_POST, 1L);
-		curl_easy_setopt(j->easy, CURLOPT_POSTFIELDSIZE, 0L);
-		curl_easy_setopt(j->easy, CURLOPT_POSTFIELDS, "");
+		curl_easy_setopt(e, CURLOPT_POST, 1L);
+		curl_easy_setopt(e, CURLOPT_POSTFIELDSIZE, 0L);
+		curl_easy_setopt(e, CURLOPT_POSTFIELDS, "");
 	}
 }
 
 void
-up_header(struct upjob *j, const char *fmt, ...)
+up_header(struct upreq *r, const char *fmt, ...)
 {
 	va_list	 ap;
 	char	*h;
@@ -366,43 +426,43 @@ up_header(struct upjob *j, const char *fmt, ...)
 	va_start(ap, fmt);
 	h = xvasprintf(fmt, ap);
 	va_end(ap);
-	j->headers = curl_slist_append(j->headers, h);
+	r->headers = curl_slist_append(r->headers, h);
 	free(h);
 }
 
 void
-up_body_file(struct upjob *j, uint64_t off, uint64_t len)
+up_body_file(struct upreq *r, uint64_t off, uint64_t len)
 {
-	j->off = off;
-	j->len = len;
-	j->sent = 0;
-	curl_easy_setopt(j->easy, CURLOPT_UPLOAD, 1L);
-	curl_easy_setopt(j->easy, CURLOPT_READFUNCTION, up_read);
-	curl_easy_setopt(j->easy, CURLOPT_READDATA, j);
-	curl_easy_setopt(j->easy, CURLOPT_INFILESIZE_LARGE, (curl_off_t)len);
+	r->off = off;
+	r->len = len;
+	r->sent = 0;
+	curl_easy_setopt(r->easy, CURLOPT_UPLOAD, 1L);
+	curl_easy_setopt(r->easy, CURLOPT_READFUNCTION, up_read);
+	curl_easy_setopt(r->easy, CURLOPT_READDATA, r);
+	curl_easy_setopt(r->easy, CURLOPT_INFILESIZE_LARGE, (curl_off_t)len);
 }
 
 void
-up_body_text(struct upjob *j, const char *text)
+up_body_text(struct upreq *r, const char *text)
 {
-	free(j->req_body);
-	j->req_body = xstrdup(text);
-	curl_easy_setopt(j->easy, CURLOPT_POSTFIELDSIZE,
-	    (long)strlen(j->req_body));
-	curl_easy_setopt(j->easy, CURLOPT_POSTFIELDS, j->req_body);
+	free(r->req_body);
+	r->req_body = xstrdup(text);
+	curl_easy_setopt(r->easy, CURLOPT_POSTFIELDSIZE,
+	    (long)strlen(r->req_body));
+	curl_easy_setopt(r->easy, CURLOPT_POSTFIELDS, r->req_body);
 }
 
 char *
-up_xml_tag(const struct upjob *j, const char *tag)
+up_xml_tag(const struct upreq *r, const char *tag)
 {
 	const char	*b, *e;
 	char		 open[64], close[64];
 
-	if (j->body.buf == NULL)
+	if (r->body.buf == NULL)
 		return (NULL);
 	snprintf(open, sizeof open, "<%s>", tag);
 	snprintf(close, sizeof close, "</%s>", tag);
-	if ((b = strstr(j->body.buf, open)) == NULL)
+	if ((b = strstr(r->body.buf, open)) == NULL)
 		return (NULL);
 	b += strlen(open);
 	if ((e = strstr(b, close)) == NULL)
@@ -411,12 +471,12 @@ up_xml_tag(const struct upjob *j, const char *tag)
 }
 
 char *
-up_service_error(const struct upjob *j, long status)
+up_service_error(const struct upreq *r, long status)
 {
 	char	*code, *msg, *s;
 
-	code = up_xml_tag(j, "Code");
-	msg = up_xml_tag(j, "Message");
+	code = up_xml_tag(r, "Code");
+	msg = up_xml_tag(r, "Message");
 	if (code != NULL || msg != NULL)
 	{
 		if (msg != NULL)
@@ -426,8 +486,8 @@ up_service_error(const struct upjob *j, long status)
 		    msg : "");
 	}
 	else
-		s = xasprintf("HTTP %ld%s%.200s", status, j->body.len > 0 ?
-		    ": " : "", j->body.len > 0 ? j->body.buf : "");
+		s = xasprintf("HTTP %ld%s%.200s", status, r->body.len > 0 ?
+		    ": " : "", r->body.len > 0 ? r->body.buf : "");
 	free(code);
 	free(msg);
 	return (s);
@@ -457,40 +517,51 @@ up_escape_path(const char *p)
 	return (dynbuf_take(&d));
 }
 
-char *
-up_md5_range(int fd, uint64_t off, uint64_t len)
-{
-	EVP_MD_CTX	*md;
-	unsigned char	 buf[65536], out[EVP_MAX_MD_SIZE];
-	unsigned char	 b64[64];
-	unsigned int	 outlen;
-	ssize_t		 n;
-
-	md = EVP_MD_CTX_new();
-	EVP_DigestInit_ex(md, EVP_md5(), NULL);
-	while (len > 0) {
-		n = pread(fd, buf, len < sizeof buf ? len : sizeof buf,
-		    (off_t)off);
-		if (n <= 0) {
-			EVP_MD_CTX_free(md);
-			return (NULL);
-		}
-		EVP_DigestUpdate(md, buf, (size_t)n);
-		off += (uint64_t)n;
-		len -= (uint64_t)n;
-	}
-	EVP_DigestFinal_ex(md, out, &outlen);
-	EVP_MD_CTX_free(md);
-	EVP_EncodeBlock(b64, out, (int)outlen);
-	return (xstrdup((char *)b64));
-}
-
-uint64_t
-up_parts(const struct upjob *j)
+void
+up_part_range(const struct upjob *j, uint64_t i, uint64_t *off,
+    uint64_t *len)
 {
 	uint64_t	bs = (uint64_t)j->acct->conf->block_size;
 
-	return (j->size == 0 ? 1 : (j->size + bs - 1) / bs);
+	*off = i * bs;
+	*len = i == j->nparts - 1 ? j->size - *off : bs;
+}
+
+int64_t
+up_part_take(struct upjob *j)
+{
+	uint64_t	i;
+
+	for (i = 0; i < j->nparts; i++) {
+		if (j->parts[i] == UP_PART_TODO) {
+			j->parts[i] = UP_PART_SENDING;
+			return ((int64_t)i);
+		}
+	}
+	return (-1);
+}
+
+void
+up_part_set(struct upjob *j, uint64_t i, enum up_part st)
+{
+	if (i < j->nparts)
+		j->parts[i] = (uint8_t)st;
+}
+
+uint64_t
+up_parts_prefix(const struct upjob *j)
+{
+	uint64_t	i;
+
+	for (i = 0; i < j->nparts && j->parts[i] == UP_PART_DONE; i++)
+		continue;
+	return (i);
+}
+
+void
+up_parts_reset(struct upjob *j)
+{
+	memset(j->parts, UP_PART_TODO, j->nparts);
 }
 
 /* Renders a template of the account (object name, URL). */
@@ -540,12 +611,15 @@ up_render(const struct upjob *j, const char *tmpl)
 	return (dynbuf_take(&d));
 }
 
+
 void
 upload_submit(const struct upload_spec *s, upload_cb cb, void *arg)
 {
 	struct upjob	*j;
 	struct stat	 st;
 	char		*cause;
+	uint64_t	 bs;
+	int		 i;
 
 	j = xcalloc(1, sizeof *j);
 	j->capture = xstrdup(s->capture);
@@ -554,7 +628,6 @@ upload_submit(const struct upload_spec *s, upload_cb cb, void *arg)
 	j->cb = cb;
 	j->arg = arg;
 	j->fd = -1;
-	dynbuf_init(&j->body, UP_MAX_RESPONSE);
 	up_stats.submitted++;
 	if ((j->acct = up_account(s->account)) == NULL) {
 		json_object_set_new(j->entry, "state", json_string("Failed"));
@@ -574,7 +647,6 @@ upload_submit(const struct upload_spec *s, upload_cb cb, void *arg)
 	j->node = xstrdup(s->node);
 	j->created_us = s->created_us;
 	j->object = up_render(j, j->acct->conf->path);
-	j->easy = curl_easy_init();
 	if ((j->fd = open(j->path, O_RDONLY | O_CLOEXEC)) == -1 ||
 	    fstat(j->fd, &st) == -1) {
 		cause = xasprintf("%s: %s", j->path, strerror(errno));
@@ -585,6 +657,18 @@ upload_submit(const struct upload_spec *s, upload_cb cb, void *arg)
 		return;
 	}
 	j->size = (uint64_t)st.st_size;
+	bs = (uint64_t)j->acct->conf->block_size;
+	j->nparts = j->size == 0 ? 1 : (j->size + bs - 1) / bs;
+	j->parts = xcalloc(j->nparts, 1);
+	j->nreqs = j->nparts > 1 ? (int)j->acct->conf->parallel : 1;
+	j->reqs = xcalloc((size_t)j->nreqs, sizeof *j->reqs);
+	for (i = 0; i < j->nreqs; i++) {
+		j->reqs[i].job = j;
+		j->reqs[i].part = -1;
+		dynbuf_init(&j->reqs[i].body, UP_MAX_RESPONSE);
+	}
+	if (j->acct->ops->resume != NULL)
+		j->acct->ops->resume(j);
 	TAILQ_INSERT_TAIL(&up_queue, j, entry_q);
 	up_kick();
 }
@@ -597,16 +681,16 @@ struct upsock {
 static void
 check_multi_info(void)
 {
-	struct upjob	*j;
+	struct upreq	*r;
 	CURLMsg		*msg;
 	int		 left;
 
 	while ((msg = curl_multi_info_read(up_multi, &left)) != NULL) {
 		if (msg->msg != CURLMSG_DONE)
 			continue;
-		curl_easy_getinfo(msg->easy_handle, CURLINFO_PRIVATE, &j);
+		curl_easy_getinfo(msg->easy_handle, CURLINFO_PRIVATE, &r);
 		curl_multi_remove_handle(up_multi, msg->easy_handle);
-		job_response(j, msg->data.result);
+		job_response(r, msg->data.result);
 	}
 }
 
@@ -734,7 +818,6 @@ upload_shutdown(void)
 	/* Unfinished uploads stay Pending/Uploading in their records. */
 	while ((j = TAILQ_FIRST(&up_active)) != NULL) {
 		TAILQ_REMOVE(&up_active, j, entry_q);
-		curl_multi_remove_handle(up_multi, j->easy);
 		job_free(j);
 	}
 	while ((j = TAILQ_FIRST(&up_queue)) != NULL) {

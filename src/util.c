@@ -35,7 +35,7 @@ time_rfc3339(char *buf, size_t size, int64_t us)
 
 	gmtime_r(&t, &tm);
 	strftime(base, sizeof base, "%Y-%m-%dT%H:%M:%S", &tm);
-	snprintf(buf, size, "%s.%03dZ", base, (int)((us % 1000000) / 1000));
+	snprintf(buf, size, "%s.%06dZ", base, (int)(us % 1000000));
 	return (buf);
 }
 

@@ -10,7 +10,7 @@
 
 /* Microseconds since the epoch, wall clock. */
 int64_t	 now_us(void);
-/* Formats RFC 3339 UTC with milliseconds into buf ("...T...Z"). */
+/* Formats RFC 3339 UTC with microseconds into buf ("...T...Z"). */
 const char *time_rfc3339(char *buf, size_t size, int64_t us);
 /* Parses RFC 3339 (any offset, fractional seconds); -1 if not valid. */
 int	 time_parse_rfc3339(const char *, int64_t *us);

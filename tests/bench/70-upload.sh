@@ -1,0 +1,137 @@
+#!/bin/bash
+# Uploads: the time alertcapd takes to upload a finished capture of
+# SIZE_MB (default 256 MiB) to Azurite and to s3rver, from the capture's
+# stop to its upload entry reading Uploaded, against `curl -T` of the same
+# file to the same server, alternately. Then alertcapd's RSS sampled every
+# 100 ms while it uploads a BIG_MB (default 1 GiB) capture.
+# The captures are of crafted traffic replayed onto lo.
+. "$(dirname "$0")/lib.sh"
+need_root
+need_cmd tcpreplay curl jq node openssl
+. "$srcdir/tests/integration/storage.sh"
+have_storage_servers || { echo "npm packages missing: (cd tests/storage && npm install)"; exit 1; }
+SIZE_MB=${SIZE_MB:-256}
+BIG_MB=${BIG_MB:-1024}
+JSON=$OUT_DIR/upload.json
+: > "$JSON"
+
+start_azurite
+start_s3rver
+wait_ports "$AZ_PORT" "$S3_PORT"
+printf '%s' "$KEY" > "$T_DIR/azkey"
+printf 'S3RVER' > "$T_DIR/s3secret"
+SAS=$(az_account_sas rwc)
+curl -s -o /dev/null -X PUT "http://127.0.0.1:$AZ_PORT/$ACCT/captures?restype=container&$SAS"
+
+start_daemon up "" "\"storage\": {
+  \"az\": {\"type\": \"azure-blob\", \"endpoint\": \"http://127.0.0.1:$AZ_PORT/$ACCT\", \"account\": \"$ACCT\",
+           \"container\": \"captures\", \"key_file\": \"$T_DIR/azkey\"${BLOCK:+, \"block_size\": $BLOCK}},
+  \"s3\": {\"type\": \"s3\", \"endpoint\": \"http://127.0.0.1:$S3_PORT\", \"bucket\": \"captures\", \"region\": \"us-east-1\",
+           \"access_key_id\": \"S3RVER\", \"secret_access_key_file\": \"$T_DIR/s3secret\", \"path_style\": true${BLOCK:+, \"block_size\": $BLOCK}},
+  \"s3one\": {\"type\": \"s3\", \"endpoint\": \"http://127.0.0.1:$S3_PORT\", \"bucket\": \"captures\", \"region\": \"us-east-1\",
+           \"access_key_id\": \"S3RVER\", \"secret_access_key_file\": \"$T_DIR/s3secret\", \"path_style\": true,
+           \"block_size\": 4194304000}}" || exit 1
+
+SENT=$T_DIR/sent.pcap
+"$PKTGEN" "$SENT" 02:00:00:00:00:02 02:00:00:00:00:01 20000 1400
+
+secs() { date +%s.%N; }
+
+# capture NAME MB ACCOUNT: captures MB MiB of replayed traffic on lo (the
+# byte limit stops it) for ACCOUNT; prints the second it was seen stopped.
+capture() {
+	local rp st
+	api PUT "/v1/captures/$1" "{\"target\": {\"interface\": \"lo\"}, \"bpf\": \"net 10.77.0.0/24 or net fd77::/64\",
+	    \"max_bytes_per_session\": $(($2 * 1048576)), \"time_limit_s\": 600,
+	    \"storage\": {\"file\": true, \"accounts\": [\"$3\"]}}" >/dev/null
+	tcpreplay -q -i lo --topspeed --loop=0 "$SENT" >/dev/null 2>&1 &
+	rp=$!
+	while :; do
+		st=$(record "$1" | jq -r .status)
+		[ "$st" != Running ] && [ "$st" != NotStarted ] && break
+		sleep 0.02
+	done
+	secs
+	kill "$rp"; wait "$rp" 2>/dev/null
+}
+
+# upload_state NAME: the state of the capture's one upload.
+upload_state() { record "$1" | jq -r '.uploads[0].state'; }
+
+# upload_wait NAME: waits for the daemon to log the end of NAME's upload
+# (tail follows the log through inotify: no polling that would compete
+# with the servers for the two cores); prints the second it ended.
+upload_wait() {
+	timeout 600 tail -n +1 -f "$DDIR/daemon.log" |
+	    grep -m1 -q "upload $1 -> .*\(uploaded as\|failed:\)"
+	secs
+}
+
+# run_alertcap ACCOUNT N -> "seconds bytes own-seconds"
+run_alertcap() {
+	local name="u$2$1" t0 t1
+	t0=$(capture "$name" "$SIZE_MB" "$1")
+	t1=$(upload_wait "$name")
+	[ "$(upload_state "$name")" = Uploaded ] || { echo "- - -"; return; }
+	cp "$(local_file "$name")" "$T_DIR/ref.pcap"
+	echo "$(awk -v a="$t0" -v b="$t1" 'BEGIN {printf "%.3f", b - a}') $(record "$name" | jq .bytes)" \
+	    "$(sed -n "s/.*upload $name -> .* bytes in \\([0-9.]*\\) s.*/\\1/p" "$DDIR/daemon.log")"
+	api DELETE "/v1/captures/$name" >/dev/null
+}
+
+# run_curl ACCOUNT N -> seconds for `curl -T` of the last capture's file
+# ("-" when the server refused it)
+run_curl() {
+	local out
+	case $1 in
+	az) out=$(curl -s -o /dev/null -w '%{http_code} %{time_total}' -T "$T_DIR/ref.pcap" -H 'x-ms-blob-type: BlockBlob' \
+		"http://127.0.0.1:$AZ_PORT/$ACCT/captures/ref-$2.pcap?$SAS") ;;
+	s3*) out=$(curl -s -o /dev/null -w '%{http_code} %{time_total}' -T "$T_DIR/ref.pcap" --aws-sigv4 aws:amz:us-east-1:s3 \
+		-u S3RVER:S3RVER -H 'x-amz-content-sha256: UNSIGNED-PAYLOAD' \
+		"http://127.0.0.1:$S3_PORT/captures/ref-$2.pcap") ;;
+	esac
+	case $out in 20?\ *) echo "${out#* }" ;; *) echo - ;; esac
+}
+
+# (alertcapd's own timing, from its log, in brackets)
+printf '%-8s %-10s %4s %12s %10s %10s\n' account tool rep bytes seconds MiB/s
+# az and s3: the accounts' defaults (blocks/parts of 8 MiB, 4 at once);
+# s3one: one PutObject (block_size above the file's size).
+for acct in az s3 s3one; do
+	a=(); c=()
+	for rep in $(seq "$REPS"); do
+		read -r s bytes own < <(run_alertcap "$acct" "$rep")
+		mibs=$(awk -v b="$bytes" -v s="$s" 'BEGIN {printf "%.1f", (s > 0) ? b / 1048576 / s : 0}')
+		printf '%-8s %-10s %4s %12s %10s %10s  (%s s)\n' "$acct" alertcapd "$rep" "$bytes" "$s" "$mibs" "$own"
+		json_row "$JSON" bench=upload account="$acct" tool=alertcapd rep="$rep" bytes="$bytes" seconds="$s" own_seconds="$own"
+		a+=("$s")
+		s=$(run_curl "$acct" "$rep")
+		mibs=$(awk -v b="$bytes" -v s="$s" 'BEGIN {printf "%.1f", (s > 0) ? b / 1048576 / s : 0}')
+		printf '%-8s %-10s %4s %12s %10s %10s\n' "$acct" curl "$rep" "$bytes" "$s" "$mibs"
+		json_row "$JSON" bench=upload account="$acct" tool=curl rep="$rep" bytes="$bytes" seconds="$s"
+		c+=("$s")
+	done
+	ma=$(median "${a[@]}"); mc=$(median "${c[@]}")
+	# Throughput ratio alertcapd/curl = time of curl / time of alertcapd.
+	printf '  -> %s: median %s s alertcapd, %s s curl -T; throughput ratio %s (target >= 1.0)\n' \
+	    "$acct" "$ma" "$mc" "$(ratio "$mc" "$ma")"
+	json_row "$JSON" bench=upload-summary account="$acct" alertcapd_s="$ma" curl_s="$mc" ratio="$(ratio "$mc" "$ma")"
+done
+
+# RSS while a big capture uploads.
+rss0=$(rss_kb "$DPID")
+capture big "$BIG_MB" az >/dev/null
+upload_wait big >/dev/null &
+waiter=$!
+samples=()
+while kill -0 "$waiter" 2>/dev/null; do
+	samples+=("$(rss_kb "$DPID")")
+	sleep 0.1
+done
+rss1=$(rss_kb "$DPID")
+min=$(printf '%s\n' "${samples[@]}" | sort -n | head -1)
+max=$(printf '%s\n' "${samples[@]}" | sort -n | tail -1)
+printf 'RSS during a %d MiB upload (%d samples): before %d KiB, min %d, max %d, after %d KiB\n' \
+    "$BIG_MB" "${#samples[@]}" "$rss0" "$min" "$max" "$rss1"
+json_row "$JSON" bench=upload-rss mib="$BIG_MB" samples="${#samples[@]}" before_kb="$rss0" min_kb="$min" max_kb="$max" after_kb="$rss1"
+echo "figures: $JSON"
