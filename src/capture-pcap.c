@@ -30,6 +30,7 @@ struct capsink {
 	void			*arg;
 	int			 dead;
 	struct pcap_stat	 base;		/* stats at attach */
+	int64_t			 since;		/* us; attached at */
 	TAILQ_ENTRY(capsink)	 entry;
 };
 
@@ -71,7 +72,8 @@ capsrc_packet(u_char *arg, const struct pcap_pkthdr *h, const u_char *data)
 
 	ts = (int64_t)h->ts.tv_sec * 1000000 + h->ts.tv_usec;
 	TAILQ_FOREACH(k, &s->sinks, entry) {
-		if (k->dead)
+		/* The ring may still hold packets from before the sink. */
+		if (k->dead || ts < k->since)
 			continue;
 		if (k->filtered && !pcap_offline_filter(&k->prog, h, data))
 			continue;
@@ -378,6 +380,7 @@ capture_attach(const char *ifname, const char *expr, uint32_t snaplen,
 	k->snaplen = snaplen;
 	k->cbs = *cbs;
 	k->arg = arg;
+	k->since = now_us();
 	if (capsrc_stats(s, 1) == 0)
 		k->base = s->stats;
 	TAILQ_INSERT_TAIL(&s->sinks, k, entry);

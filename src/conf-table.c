@@ -136,6 +136,9 @@ static const struct conf_opt captures_opts[] = {
 	{ "ring_linger_s", CT_INT, O(ring_linger_s), 0, 3600, "30", 0, NULL,
 	  "keep an interface's ring open this long after its last capture "
 	  "(0: close at once)", NULL, 0, 0 },
+	{ "sha256", CT_BOOL, O(hash_files), 0, 0, "true", 1, NULL,
+	  "hash each file as it is written, for the record's sha256 (about "
+	  "half the CPU of a busy capture)", NULL, 0, 0 },
 	{ "defaults", CT_OBJECT, 0, 0, 0, NULL, 0, NULL,
 	  "what a capture gets when it names nothing", defaults_opts, 0, 0 },
 	{ "maximums", CT_OBJECT, 0, 0, 0, NULL, 0, NULL,

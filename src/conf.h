@@ -84,6 +84,7 @@ struct conf {
 	long long		 max_total_bytes;
 	long long		 ring_bytes;
 	long long		 ring_linger_s;
+	int			 hash_files;
 	long long		 def_time_limit_s;
 	long long		 def_max_bytes;
 	long long		 max_time_limit_s;

@@ -83,7 +83,7 @@ fail:
 
 struct pcapw *
 pcapw_open(int rootfd, const char *relpath, int linktype, uint32_t snaplen,
-    char **cause)
+    int hash, char **cause)
 {
 	struct pcapw	*w;
 	struct pcap_hdr	 h;
@@ -104,8 +104,10 @@ pcapw_open(int rootfd, const char *relpath, int linktype, uint32_t snaplen,
 	w->fd = fd;
 	w->cap = PCAPW_BUFSIZE;
 	w->buf = xmalloc(w->cap);
-	w->md = EVP_MD_CTX_new();
-	EVP_DigestInit_ex(w->md, EVP_sha256(), NULL);
+	if (hash) {
+		w->md = EVP_MD_CTX_new();
+		EVP_DigestInit_ex(w->md, EVP_sha256(), NULL);
+	}
 	h.magic = PCAP_MAGIC;
 	h.major = 2;
 	h.minor = 4;
@@ -133,7 +135,8 @@ pcapw_flush(struct pcapw *w)
 		}
 		off += (size_t)n;
 	}
-	EVP_DigestUpdate(w->md, w->buf, w->len);
+	if (w->md != NULL)
+		EVP_DigestUpdate(w->md, w->buf, w->len);
 	w->len = 0;
 	return (0);
 }
@@ -169,9 +172,12 @@ pcapw_close(struct pcapw *w, char *sha256)
 	rc = pcapw_flush(w);
 	if (close(w->fd) == -1)
 		rc = -1;
-	EVP_DigestFinal_ex(w->md, md, &mdlen);
-	hex_encode(md, mdlen, sha256);
-	EVP_MD_CTX_free(w->md);
+	if (w->md != NULL) {
+		EVP_DigestFinal_ex(w->md, md, &mdlen);
+		hex_encode(md, mdlen, sha256);
+		EVP_MD_CTX_free(w->md);
+	} else
+		sha256[0] = '\0';
 	free(w->buf);
 	free(w);
 	return (rc);

@@ -21,21 +21,25 @@ struct pcapw {
 	size_t		 cap;
 	uint64_t	 bytes;		/* header + records, buffered or not */
 	uint64_t	 packets;
-	EVP_MD_CTX	*md;
+	EVP_MD_CTX	*md;		/* NULL: not hashing */
 };
 
 /*
  * Opens relpath below rootfd for writing, creating missing directories
  * (mode 0750) and the file exclusively (mode 0640), refusing symlinks.
- * On error returns NULL with *cause (new).
+ * hash: keep a SHA-256 of what is written. On error returns NULL with
+ * *cause (new).
  */
 struct pcapw	*pcapw_open(int rootfd, const char *relpath, int linktype,
-		    uint32_t snaplen, char **cause);
+		    uint32_t snaplen, int hash, char **cause);
 /* Buffers one record; flushes when the buffer fills. -1 on write error. */
 int		 pcapw_write(struct pcapw *, int64_t ts_us, uint32_t caplen,
 		    uint32_t len, const unsigned char *data);
 int		 pcapw_flush(struct pcapw *);
-/* Flushes (no fsync), closes, and gives the file's SHA-256 (hex, 65 bytes). */
+/*
+ * Flushes (no fsync), closes, and gives the file's SHA-256 (hex, 65
+ * bytes; "" when opened without hashing).
+ */
 int		 pcapw_close(struct pcapw *, char *sha256);
 
 /*

@@ -46,6 +46,7 @@ static char			*sess_root;
 static char			*sess_node;
 static struct params_limits	 sess_plimits;
 static struct sess_limits	 sess_limits;
+static int			 sess_hash_files = 1;	/* captures.sha256 */
 static TAILQ_HEAD(, capture)	 sess_all = TAILQ_HEAD_INITIALIZER(sess_all);
 
 static session_observer_fn	 sess_observer;
@@ -510,7 +511,8 @@ cap_start(struct capture *c, struct capture_params *p, char **cause)
 		return (SESS_FAILED);
 	}
 	part = xasprintf("%s%s", c->rec->file, PART_SUFFIX);
-	c->w = pcapw_open(sess_rootfd, part, linktype, p->snaplen, cause);
+	c->w = pcapw_open(sess_rootfd, part, linktype, p->snaplen,
+	    sess_hash_files, cause);
 	free(part);
 	if (c->w == NULL) {
 		capture_detach(c->sink);
@@ -988,6 +990,7 @@ session_reconf(const struct conf *conf)
 	sess_plimits.account_exists = upload_account_exists;
 	sess_limits.max_concurrent = conf->max_concurrent;
 	sess_limits.max_total_bytes = (uint64_t)conf->max_total_bytes;
+	sess_hash_files = conf->hash_files;
 }
 
 void

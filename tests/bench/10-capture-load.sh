@@ -3,8 +3,10 @@
 # sender, then two at once) into a capture in the other, with and without
 # a filter, snap length 128 and whole packets. alertcapd (its defaults)
 # and `tcpdump -w` with the same filter and snap length run alternately on
-# the same traffic. Figures: packets captured of those sent, kernel drops,
-# and CPU per captured packet of the capturing process.
+# the same traffic; so does a second alertcapd with captures.sha256 off
+# (alertcapd-nohash), to show what hashing each file costs. Figures:
+# packets captured of those sent, kernel drops, and CPU per captured
+# packet of the capturing process.
 . "$(dirname "$0")/lib.sh"
 need_root
 need_cmd ip tcpreplay tcpdump jq
@@ -13,7 +15,10 @@ ROUNDS=${ROUNDS:-30000}
 SENT=$T_DIR/sent.pcap
 "$PKTGEN" "$SENT" "$MAC_B" 02:00:00:00:00:01 "$ROUNDS" 600
 PER=$(( ROUNDS * 9 ))
+CAPTURES_EXTRA=', "sha256": false' start_daemon nohash "$NS_A" || exit 1
+NH_URL=$URL NH_PID=$DPID NH_DIR=$DDIR
 start_daemon bench "$NS_A" || exit 1
+AC_URL=$URL AC_PID=$DPID AC_DIR=$DDIR
 API_NS=$NS_A
 JSON=$OUT_DIR/capture-load.json
 : > "$JSON"
@@ -27,23 +32,29 @@ blast() {	# blast SENDERS: replay the file at top speed from each sender
 	wait "${pids[@]}"
 }
 
-# run_alertcap SENDERS SNAP FILTER -> "captured drops cpu_ms"
+# run_alertcap SENDERS SNAP FILTER -> "captured drops cpu_us"
 run_alertcap() {
+	URL=$AC_URL DPID=$AC_PID DDIR=$AC_DIR run_daemon "$@"
+}
+run_alertcap_nohash() {
+	URL=$NH_URL DPID=$NH_PID DDIR=$NH_DIR run_daemon "$@"
+}
+run_daemon() {
 	local body cpu0 cpu1 r
 	body="{\"target\": {\"interface\": \"$IF_A\"}, \"max_bytes_per_packet\": $2, \"max_bytes_per_session\": 4294967295"
 	[ -n "$3" ] && body="$body, \"bpf\": \"$3\""
 	api DELETE /v1/captures/b >/dev/null
 	rm -f "$DDIR"/captures/b_*
 	api PUT /v1/captures/b "$body}" >/dev/null
-	cpu0=$(cpu_ms "$DPID")
+	cpu0=$(cpu_us "$DPID")
 	blast "$1"
 	sleep 0.5
 	r=$(api POST /v1/captures/b/stop | cut -d' ' -f2-)
-	cpu1=$(cpu_ms "$DPID")
+	cpu1=$(cpu_us "$DPID")
 	echo "$(jq -r .packets <<<"$r") $(jq -r .kernel_drops <<<"$r") $((cpu1 - cpu0))"
 }
 
-# run_tcpdump SENDERS SNAP FILTER -> "captured drops cpu_ms"
+# run_tcpdump SENDERS SNAP FILTER -> "captured drops cpu_us"
 run_tcpdump() {
 	local pid cpu out snap=$2
 	[ "$snap" = 0 ] && snap=262144
@@ -52,38 +63,39 @@ run_tcpdump() {
 	sleep 1
 	blast "$1"
 	sleep 0.5
-	cpu=$(cpu_ms "$pid")
+	cpu=$(cpu_us "$pid")
 	kill -INT "$pid"; wait "$pid" 2>/dev/null
 	out=$(cat "$T_DIR/td.err")
 	echo "$(sed -n 's/^\([0-9]*\) packets captured.*/\1/p' <<<"$out") $(sed -n 's/^\([0-9]*\) packets dropped by kernel.*/\1/p' <<<"$out") $cpu"
 }
 
-printf '%-8s %-5s %-12s %-10s %10s %10s %8s %9s %12s\n' senders snap filter tool sent captured drops cpu_ms us/packet
+printf '%-8s %-5s %-12s %-10s %10s %10s %8s %9s %12s\n' senders snap filter tool sent captured drops cpu_us us/packet
 for senders in 1 2; do
 	for snap in 128 0; do
 		for filter in "" "udp or tcp port 80"; do
 			declare -A cpp=()
-			for tool in alertcapd tcpdump; do cpp[$tool]=""; done
+			for tool in alertcapd alertcapd-nohash tcpdump; do cpp[$tool]=""; done
 			for rep in $(seq "$REPS"); do
-				for tool in alertcapd tcpdump; do
-					if [ "$tool" = alertcapd ]; then
-						read -r cap drops cpu < <(run_alertcap "$senders" "$snap" "$filter")
-					else
-						read -r cap drops cpu < <(run_tcpdump "$senders" "$snap" "$filter")
-					fi
-					us=$(awk -v c="$cpu" -v p="$cap" 'BEGIN {printf "%.3f", p ? c * 1000 / p : 0}')
+				for tool in alertcapd alertcapd-nohash tcpdump; do
+					case $tool in
+					alertcapd) read -r cap drops cpu < <(run_alertcap "$senders" "$snap" "$filter") ;;
+					alertcapd-nohash) read -r cap drops cpu < <(run_alertcap_nohash "$senders" "$snap" "$filter") ;;
+					tcpdump) read -r cap drops cpu < <(run_tcpdump "$senders" "$snap" "$filter") ;;
+					esac
+					us=$(awk -v c="$cpu" -v p="$cap" 'BEGIN {printf "%.3f", p ? c / p : 0}')
 					cpp[$tool]="${cpp[$tool]} $us"
 					printf '%-8s %-5s %-12s %-10s %10s %10s %8s %9s %12s\n' "$senders" "$snap" "${filter:-none}" "$tool" \
 					    "$((PER * senders))" "$cap" "$drops" "$cpu" "$us"
 					json_row "$JSON" bench=capture-load senders="$senders" snap="$snap" filter="${filter:-none}" \
 					    tool="$tool" rep="$rep" sent="$((PER * senders))" captured="$cap" drops="$drops" \
-					    cpu_ms="$cpu" us_per_packet="$us"
+					    cpu_us="$cpu" us_per_packet="$us"
 				done
 			done
-			a=$(median ${cpp[alertcapd]}); t=$(median ${cpp[tcpdump]})
-			printf '  -> median CPU per packet: alertcapd %s us, tcpdump %s us, ratio %s\n' "$a" "$t" "$(ratio "$a" "$t")"
+			a=$(median ${cpp[alertcapd]}); n=$(median ${cpp[alertcapd-nohash]}); t=$(median ${cpp[tcpdump]})
+			printf '  -> median CPU per packet: alertcapd %s us, tcpdump %s us, ratio %s; without sha256 %s us, ratio %s\n' \
+			    "$a" "$t" "$(ratio "$a" "$t")" "$n" "$(ratio "$n" "$t")"
 			json_row "$JSON" bench=capture-load-summary senders="$senders" snap="$snap" filter="${filter:-none}" \
-			    alertcapd_us="$a" tcpdump_us="$t" ratio="$(ratio "$a" "$t")"
+			    alertcapd_us="$a" tcpdump_us="$t" ratio="$(ratio "$a" "$t")" nohash_us="$n" nohash_ratio="$(ratio "$n" "$t")"
 		done
 	done
 done

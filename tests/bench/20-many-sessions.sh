@@ -23,16 +23,16 @@ FILTERS=("tcp port 80" "udp port 53" "tcp port 443" "tcp port 8080" "udp port 99
 
 replay_pps() { ip netns exec "$NS_B" tcpreplay -q -i "$IF_B" --pps="$PPS" "$SENT" >/dev/null 2>&1; }
 
-run_alertcap() {	# N -> "cpu_ms exact"
+run_alertcap() {	# N -> "cpu_us exact"
 	local n=$1 i cpu0 cpu1 exact=0 got want
 	for i in $(seq 0 $((n - 1))); do
 		api PUT "/v1/captures/s$i" "{\"target\": {\"interface\": \"$IF_A\"}, \"bpf\": \"${FILTERS[$i]}\"}" >/dev/null
 	done
 	# The packet path only: creating and stopping are not counted.
-	cpu0=$(cpu_ms "$DPID")
+	cpu0=$(cpu_us "$DPID")
 	replay_pps
 	sleep 0.5
-	cpu1=$(cpu_ms "$DPID")
+	cpu1=$(cpu_us "$DPID")
 	for i in $(seq 0 $((n - 1))); do api POST "/v1/captures/s$i/stop" >/dev/null; done
 	for i in $(seq 0 $((n - 1))); do
 		got=$(record "s$i" | jq .packets)
@@ -44,7 +44,7 @@ run_alertcap() {	# N -> "cpu_ms exact"
 	echo "$((cpu1 - cpu0)) $exact"
 }
 
-run_tcpdump() {	# N -> "cpu_ms exact"
+run_tcpdump() {	# N -> "cpu_us exact"
 	local n=$1 i pids=() cpu=0 exact=0
 	for i in $(seq 0 $((n - 1))); do
 		ip netns exec "$NS_A" tcpdump -i "$IF_A" -p -w "$T_DIR/td$i.pcap" "${FILTERS[$i]}" 2>/dev/null &
@@ -54,7 +54,7 @@ run_tcpdump() {	# N -> "cpu_ms exact"
 	replay_pps
 	sleep 1.5
 	for i in $(seq 0 $((n - 1))); do
-		cpu=$((cpu + $(cpu_ms "${pids[$i]}")))
+		cpu=$((cpu + $(cpu_us "${pids[$i]}")))
 	done
 	kill -INT "${pids[@]}"; wait "${pids[@]}" 2>/dev/null
 	for i in $(seq 0 $((n - 1))); do
@@ -63,7 +63,7 @@ run_tcpdump() {	# N -> "cpu_ms exact"
 	echo "$cpu $exact"
 }
 
-printf '%-9s %-10s %8s %8s\n' sessions tool cpu_ms exact
+printf '%-9s %-10s %8s %8s\n' sessions tool cpu_us exact
 declare -A med
 for n in 1 4 16; do
 	for tool in alertcapd tcpdump; do
@@ -72,13 +72,13 @@ for n in 1 4 16; do
 			read -r cpu exact < <(run_$( [ $tool = alertcapd ] && echo alertcap || echo tcpdump) "$n")
 			vals+=("$cpu")
 			printf '%-9s %-10s %8s %8s\n' "$n" "$tool" "$cpu" "$exact/$n"
-			json_row "$JSON" bench=many-sessions sessions="$n" tool="$tool" rep="$rep" cpu_ms="$cpu" exact="$exact"
+			json_row "$JSON" bench=many-sessions sessions="$n" tool="$tool" rep="$rep" cpu_us="$cpu" exact="$exact"
 		done
 		med[$tool$n]=$(median "${vals[@]}")
 	done
 done
 for tool in alertcapd tcpdump; do
-	printf '%s: CPU of 16 sessions / 1 session = %s (medians %s / %s ms)\n' "$tool" \
+	printf '%s: CPU of 16 sessions / 1 session = %s (medians %s / %s us)\n' "$tool" \
 	    "$(ratio "${med[${tool}16]}" "${med[${tool}1]}")" "${med[${tool}16]}" "${med[${tool}1]}"
 	json_row "$JSON" bench=many-sessions-summary tool="$tool" cpu16_over_cpu1="$(ratio "${med[${tool}16]}" "${med[${tool}1]}")"
 done

@@ -4,14 +4,27 @@
 # capture is active, so this bounds the alert-to-capture time from above),
 # over 1,000 distinct alerts on one keep-alive connection. The interface
 # is opened once, by the first capture, which is reported apart.
+# Then, with traffic flowing on lo (20k packets/s replayed), PKT_ALERTS
+# alerts each start a capture of one packet: the time from the record's
+# creation (the alert's arrival) to the capture running, and to the
+# timestamp of the first packet in its file.
 . "$(dirname "$0")/lib.sh"
-need_cmd curl jq
+need_root
+need_cmd curl jq tcpreplay tcpdump
 N=${ALERTS:-1000}
+K=${PKT_ALERTS:-200}
 mkdir -p "$T_DIR/rules"
 cat > "$T_DIR/rules/r.json" <<'JSON'
 {"name": "lat", "match": {"alert": "Lat*"},
  "capture": {"name": "lat-${labels.n}", "target": {"interface": "lo"},
              "time_limit_s": 2, "max_bytes_per_session": 1048576},
+ "policy": {"cooldown_s": 0}}
+JSON
+cat > "$T_DIR/rules/p.json" <<'JSON'
+{"name": "first-packet", "match": {"alert": "Pkt"},
+ "capture": {"name": "pkt-${labels.n}", "target": {"interface": "lo"},
+             "bpf": "net 10.77.0.0/24", "max_packets": 1, "time_limit_s": 10,
+             "max_bytes_per_session": 1048576},
  "policy": {"cooldown_s": 0}}
 JSON
 CAPTURES_EXTRA=', "max_concurrent": 4096' start_daemon lat "" \
@@ -28,6 +41,7 @@ for i in $(seq "$N"); do
 	printf 'data-binary = "{\\"name\\": \\"Lat\\", \\"status\\": \\"firing\\", \\"labels\\": {\\"n\\": \\"%d\\"}}"\n' "$i"
 done > "$T_DIR/curl.cfg"
 curl -K "$T_DIR/curl.cfg" > "$T_DIR/times"
+[ -n "${KEEP_TIMES:-}" ] && cp "$T_DIR/times" "$KEEP_TIMES"
 started=$(curl -s "$URL/metrics" | sed -n 's/^alertcap_captures_started_total //p')
 sort -n "$T_DIR/times" | awk -v n="$N" -v first="$first" -v started="$started" '
 	{t[NR] = $1 * 1000; if ($2 != 202) bad++}
@@ -38,4 +52,40 @@ sort -n "$T_DIR/times" | awk -v n="$N" -v first="$first" -v started="$started" '
 		printf "alert -> capture running: p50 %.3f ms, p99 %.3f ms, max %.3f ms (targets: p50 <= 1, p99 <= 5)\n", p50, p99, max
 		printf "{\"bench\":\"alert-latency\",\"alerts\":%d,\"first_ms\":%.3f,\"p50_ms\":%.3f,\"p99_ms\":%.3f,\"max_ms\":%.3f}\n", NR, first * 1000, p50, p99, max > "/dev/stderr"
 	}' 2> "$JSON"
+
+# Time to the first packet, with traffic flowing.
+"$PKTGEN" "$T_DIR/flow.pcap" 02:00:00:00:00:02 02:00:00:00:00:01 2000 200
+tcpreplay -q -i lo --pps=20000 --loop=0 "$T_DIR/flow.pcap" >/dev/null 2>&1 &
+FLOW=$!
+T_PIDS+=("$FLOW")
+sleep 0.5
+for i in $(seq "$K"); do
+	[ "$i" -gt 1 ] && echo next
+	printf 'silent\nurl = "%s/v1/alerts/generic"\n' "$URL"
+	printf 'data-binary = "{\\"name\\": \\"Pkt\\", \\"status\\": \\"firing\\", \\"labels\\": {\\"n\\": \\"%d\\"}}"\n' "$i"
+done > "$T_DIR/curl2.cfg"
+curl -K "$T_DIR/curl2.cfg" > "$T_DIR/answers"; echo >> "$T_DIR/answers"; grep -v started "$T_DIR/answers" | head -3 >&2
+sleep 1
+kill "$FLOW"; wait "$FLOW" 2>/dev/null
+# us RFC3339: microseconds since the epoch.
+to_us() { local s=${1%Z}; echo "$(date -u -d "${s%.*}" +%s)${s#*.}"; }
+: > "$T_DIR/pkt"
+for i in $(seq "$K"); do
+	r=$(record "pkt-$i")
+	[ "$(jq -r .status <<<"$r")" = Stopped ] || { echo "pkt-$i: $(jq -c "{status, stop_reason, packets, errors}" <<<"$r")" >&2; continue; }
+	c=$(to_us "$(jq -r .created_at <<<"$r")")
+	s=$(to_us "$(jq -r .started_at <<<"$r")")
+	f=$(tcpdump -tt -nn -c1 -r "$(jq -r .file <<<"$r" | sed 's|^file://||')" 2>/dev/null | awk '{split($1, a, "."); print a[1] a[2]}')
+	[ -n "$f" ] && echo "$(( (s - c) )) $(( (f - c) ))" >> "$T_DIR/pkt"
+done
+awk '{print $1}' "$T_DIR/pkt" | sort -n > "$T_DIR/run"
+awk '{print $2}' "$T_DIR/pkt" | sort -n > "$T_DIR/first"
+pct() { awk -v q="$2" '{t[NR] = $1} END {i = int(NR * q); if (i < 1) i = 1; printf "%.3f", t[i] / 1000}' "$1"; }
+printf 'alert -> capture running (record times, %d captures): p50 %s ms, p99 %s ms\n' \
+    "$(wc -l < "$T_DIR/run")" "$(pct "$T_DIR/run" 0.5)" "$(pct "$T_DIR/run" 0.99)"
+printf 'alert -> first packet in the file (20k packets/s flowing): p50 %s ms, p99 %s ms, max %s ms\n' \
+    "$(pct "$T_DIR/first" 0.5)" "$(pct "$T_DIR/first" 0.99)" "$(pct "$T_DIR/first" 1)"
+json_row "$JSON" bench=first-packet captures="$(wc -l < "$T_DIR/first")" \
+    run_p50_ms="$(pct "$T_DIR/run" 0.5)" run_p99_ms="$(pct "$T_DIR/run" 0.99)" \
+    first_p50_ms="$(pct "$T_DIR/first" 0.5)" first_p99_ms="$(pct "$T_DIR/first" 0.99)" first_max_ms="$(pct "$T_DIR/first" 1)"
 echo "figures: $JSON"

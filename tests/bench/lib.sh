@@ -5,11 +5,12 @@
 OUT_DIR=${BENCH_OUT:-$builddir/tests/bench/out}
 mkdir -p "$OUT_DIR"
 REPS=${BENCH_REPS:-3}
-TICK=$(getconf CLK_TCK)
 
-# cpu_ms PID: user+system CPU time of a process so far, in ms.
-cpu_ms() {
-	awk -v t="$TICK" '{print int(($14 + $15) * 1000 / t)}' "/proc/$1/stat"
+# cpu_us PID: CPU time (user and system) of a process and its threads so
+# far, in microseconds: the scheduler's own count, not /proc's clock ticks
+# (10 ms each, too coarse for runs of a few hundred ms).
+cpu_us() {
+	cat /proc/"$1"/task/*/schedstat 2>/dev/null | awk '{ns += $1} END {printf "%d\n", ns / 1000}'
 }
 
 # rss_kb PID: resident set size in KiB.

@@ -57,7 +57,7 @@ test_write_and_hash(void **state)
 
 	dir = unit_tmpdir();
 	rootfd = open_dir(dir);
-	w = pcapw_open(rootfd, "sub/dir/a.pcap", DLT_EN10MB, 128, &cause);
+	w = pcapw_open(rootfd, "sub/dir/a.pcap", DLT_EN10MB, 128, 1, &cause);
 	if (w == NULL)
 		fail_msg("%s", cause);
 	memset(pkt, 0xab, sizeof pkt);
@@ -76,7 +76,7 @@ test_write_and_hash(void **state)
 	hex_encode(md, mdlen, want);
 	assert_string_equal(sha, want);
 	/* Files are created exclusively. */
-	assert_null(pcapw_open(rootfd, "sub/dir/a.pcap", DLT_EN10MB, 0,
+	assert_null(pcapw_open(rootfd, "sub/dir/a.pcap", DLT_EN10MB, 0, 1,
 	    &cause));
 	free(cause);
 	close(rootfd);
@@ -94,18 +94,18 @@ test_symlink_escape(void **state)
 	link = xasprintf("%s/out", dir);
 	assert_int_equal(symlink("/tmp", link), 0);
 	rootfd = open_dir(dir);
-	assert_null(pcapw_open(rootfd, "out/x.pcap", DLT_EN10MB, 0, &cause));
+	assert_null(pcapw_open(rootfd, "out/x.pcap", DLT_EN10MB, 0, 1, &cause));
 	assert_non_null(strstr(cause, "symlink"));
 	free(cause);
 	cause = NULL;
-	assert_null(pcapw_open(rootfd, "../x.pcap", DLT_EN10MB, 0, &cause));
+	assert_null(pcapw_open(rootfd, "../x.pcap", DLT_EN10MB, 0, 1, &cause));
 	free(cause);
 	cause = NULL;
 	/* A symlink as the file itself is refused too. */
 	free(link);
 	link = xasprintf("%s/f.pcap", dir);
 	assert_int_equal(symlink("/tmp/alertcap-nowhere", link), 0);
-	assert_null(pcapw_open(rootfd, "f.pcap", DLT_EN10MB, 0, &cause));
+	assert_null(pcapw_open(rootfd, "f.pcap", DLT_EN10MB, 0, 1, &cause));
 	free(cause);
 	close(rootfd);
 	free(link);
@@ -124,7 +124,7 @@ test_repair(void **state)
 
 	dir = unit_tmpdir();
 	rootfd = open_dir(dir);
-	w = pcapw_open(rootfd, "c.pcap.part", DLT_EN10MB, 0, &cause);
+	w = pcapw_open(rootfd, "c.pcap.part", DLT_EN10MB, 0, 1, &cause);
 	assert_non_null(w);
 	memset(pkt, 1, sizeof pkt);
 	for (i = 0; i < 5; i++)
