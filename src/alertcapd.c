@@ -140,6 +140,7 @@ on_reload(evutil_socket_t sig, short events, void *arg)
 	trigger_set_rules(rs);
 	log_set_level(log_get_level() == LOG_LVL_DEBUG ? LOG_LVL_DEBUG :
 	    level_from_name(next->log_level));
+	mqtt_log_level_changed();
 	/* Keep what may not change live; take the rest. */
 	conf_free(next);
 	log_info("reloaded");

@@ -6,7 +6,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/ioctl.h>
 
 #include <event2/event.h>
 #include <mosquitto.h>
@@ -65,6 +64,7 @@ static char			*t_events, *t_captures;
 static struct mq_sub		*mq_subs;
 static size_t			 mq_nsubs;
 static json_t			*mq_nodes_seen;	/* node -> status object */
+static uint64_t			 mq_delivered;	/* messages, for the read loop */
 static unsigned long		 mq_next_id = 1;
 static TAILQ_HEAD(, mq_pending)	 mq_pending = TAILQ_HEAD_INITIALIZER(mq_pending);
 
@@ -207,22 +207,26 @@ mq_feed(struct mq_sub *s, const struct mosquitto_message *msg)
 	json_error_t		 jerr;
 	json_t			*p, *res;
 	char			*via, *cause = NULL, esc[200];
+	size_t			 tlen;
 	int			 retry;
 
 	s->messages++;
-	log_escape(esc, sizeof esc, msg->topic);
 	p = json_loadb(msg->payload, (size_t)msg->payloadlen, 0, &jerr);
 	if (p == NULL) {
 		s->malformed++;
-		log_warn("mqtt: %s: not JSON: %d:%d: %s", esc, jerr.line,
-		    jerr.column, jerr.text);
+		log_warn("mqtt: %s: not JSON: %d:%d: %s", log_escape(esc,
+		    sizeof esc, msg->topic), jerr.line, jerr.column, jerr.text);
 		return;
 	}
-	via = xasprintf("mqtt:%s", msg->topic);
+	tlen = strlen(msg->topic);
+	via = xmalloc(tlen + 6);
+	memcpy(via, "mqtt:", 5);
+	memcpy(via + 5, msg->topic, tlen + 1);
 	if (alert_parse(p, strcmp(s->format, "auto") == 0 ? NULL : s->format,
 	    via, &l, &cause) == -1) {
 		s->malformed++;
-		log_warn("mqtt: %s: %s", esc, cause);
+		log_warn("mqtt: %s: %s", log_escape(esc, sizeof esc,
+		    msg->topic), cause);
 		free(cause);
 	} else {
 		res = trigger_alerts(&l, 0, &retry);
@@ -363,6 +367,7 @@ mq_on_message(struct mosquitto *m, void *arg,
 	bool	match;
 	size_t	i;
 
+	mq_delivered++;
 	if (msg->payloadlen < 0 || msg->payloadlen > MQ_MAX_PAYLOAD)
 		return;
 	if (strcmp(msg->topic, t_cmd) == 0) {
@@ -396,6 +401,20 @@ mq_on_log(struct mosquitto *m, void *arg, int level, const char *str)
 		log_debug("libmosquitto: %s", str);
 }
 
+/*
+ * libmosquitto formats a line for every packet whenever a log callback is
+ * set (a vsnprintf for each packet, received or sent); take its lines
+ * only when they would be logged. Its warnings repeat what the return
+ * codes and the disconnect callback already report.
+ */
+void
+mqtt_log_level_changed(void)
+{
+	if (mq != NULL)
+		mosquitto_log_callback_set(mq, log_get_level() >= LOG_LVL_DEBUG ?
+		    mq_on_log : NULL);
+}
+
 /* Something failed on the socket: the client is disconnected. */
 static void
 mq_lost(int rc)
@@ -408,21 +427,25 @@ mq_lost(int rc)
 }
 
 /*
- * libmosquitto reads one packet per call; read on while the socket holds
- * more (bounded), rather than going round the event loop per message.
+ * libmosquitto reads one packet per call; read on (bounded) while each
+ * call delivers a message, rather than going round the event loop per
+ * message. A call that delivers none (the socket is drained, or the
+ * packet was not a message, or only part of it has come) ends the batch;
+ * the event comes back if there is more.
  */
 static void
 mq_readable(evutil_socket_t fd, short events, void *arg)
 {
-	int	rc, pending, n;
+	uint64_t	before;
+	int		rc, n;
 
 	for (n = 0; n < MQ_READ_BATCH; n++) {
+		before = mq_delivered;
 		if ((rc = mosquitto_loop_read(mq, 1)) != MOSQ_ERR_SUCCESS) {
 			mq_lost(rc);
 			return;
 		}
-		if (mosquitto_socket(mq) != fd || ioctl(fd, FIONREAD,
-		    &pending) == -1 || pending <= 0)
+		if (mq_delivered == before || mosquitto_socket(mq) != fd)
 			break;
 	}
 	mq_watch();
@@ -722,7 +745,7 @@ mqtt_init(struct event_base *base, const struct conf *conf, char **cause)
 	mosquitto_connect_v5_callback_set(mq, mq_on_connect);
 	mosquitto_disconnect_v5_callback_set(mq, mq_on_disconnect);
 	mosquitto_message_v5_callback_set(mq, mq_on_message);
-	mosquitto_log_callback_set(mq, mq_on_log);
+	mqtt_log_level_changed();
 	session_set_observer(mq_on_record, NULL);
 	trigger_set_forwarder(mq_forward, NULL);
 	mq_misc_ev = event_new(base, -1, EV_PERSIST, mq_misc, NULL);

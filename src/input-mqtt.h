@@ -16,6 +16,8 @@ struct dynbuf;
 int	 mqtt_init(struct event_base *, const struct conf *, char **cause);
 /* Publishes "offline", disconnects and frees everything. */
 void	 mqtt_shutdown(void);
+/* Follows the log level: libmosquitto's lines are taken only at debug. */
+void	 mqtt_log_level_changed(void);
 int	 mqtt_enabled(void);
 
 /* {"nodes": [{"node", "status", ...}]} from the retained status topics. */

@@ -38,6 +38,8 @@ char	*file_read_small(const char *path, size_t max, char **cause);
 
 /* Lower-case hex of len bytes into out (2*len+1). */
 void	 hex_encode(const unsigned char *, size_t len, char *out);
+/* SHA-256 of a buffer. */
+void	 sha256_of(const void *, size_t len, unsigned char out[32]);
 
 /* Is this a relative path without "..", "." or empty components? */
 int	 relpath_safe(const char *);

@@ -2,12 +2,16 @@
  * refmqtt: the reference for the MQTT ingest benchmark. A plain
  * libmosquitto subscriber (QoS 1, persistent session, MQTT 5) that parses
  * each payload with jansson, counts N messages and prints the seconds they
- * took from the first one.
+ * took from the first one. Also the benchmark's publisher: each line of
+ * FILE as a message at QoS 1, leaving only once the broker has taken
+ * every one (mosquitto_pub -l may leave with messages still in flight).
  *
- * usage: refmqtt PORT TOPIC N   (N = 0: subscribe, then leave)
+ * usage: refmqtt PORT TOPIC N      (N = 0: subscribe, then leave)
+ *        refmqtt -p PORT TOPIC FILE
  */
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 #include <time.h>
 
 #include <jansson.h>
@@ -49,12 +53,61 @@ on_connect(struct mosquitto *m, void *arg, int rc, int flags,
 		mosquitto_disconnect(m);
 }
 
+static long	sent, acked;
+static int	eof;
+
+static void
+on_publish(struct mosquitto *m, void *arg, int mid)
+{
+	if (++acked == sent && eof)
+		mosquitto_disconnect(m);
+}
+
+static int
+publish_file(int port, const char *topic, const char *path)
+{
+	struct mosquitto	*m;
+	FILE			*f;
+	char			 line[4096];
+	size_t			 n;
+	int			 rc;
+
+	if ((f = fopen(path, "r")) == NULL)
+		return (1);
+	mosquitto_lib_init();
+	m = mosquitto_new(NULL, true, NULL);
+	mosquitto_int_option(m, MOSQ_OPT_SEND_MAXIMUM, 1000);
+	mosquitto_publish_callback_set(m, on_publish);
+	if (mosquitto_connect(m, "127.0.0.1", port, 30) != 0)
+		return (1);
+	while (fgets(line, sizeof line, f) != NULL) {
+		n = strcspn(line, "\n");
+		while ((rc = mosquitto_publish(m, NULL, topic, (int)n, line, 1,
+		    false)) == MOSQ_ERR_OVERSIZE_PACKET || rc == MOSQ_ERR_NOMEM)
+			mosquitto_loop(m, 10, 1);
+		if (rc != 0)
+			return (1);
+		sent++;
+		mosquitto_loop(m, 0, 1);
+	}
+	eof = 1;
+	if (acked < sent)
+		mosquitto_loop_forever(m, 1000, 1);
+	fclose(f);
+	mosquitto_destroy(m);
+	mosquitto_lib_cleanup();
+	return (acked == sent ? 0 : 1);
+}
+
 int
 main(int argc, char **argv)
 {
 	struct mosquitto	*m;
 	mosquitto_property	*props = NULL;
 
+	if (argc == 5 && strcmp(argv[1], "-p") == 0)
+		return (publish_file((int)strtol(argv[2], NULL, 10), argv[3],
+		    argv[4]));
 	if (argc != 4)
 		return (2);
 	want = strtol(argv[3], NULL, 10);
