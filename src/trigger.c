@@ -41,6 +41,8 @@ static char			*trig_node;
 static trigger_forward_fn	 trig_forward;
 static void			*trig_forward_arg;
 static TAILQ_HEAD(, series)	 trig_series = TAILQ_HEAD_INITIALIZER(trig_series);
+static const struct rule	**trig_cand;	/* candidates, see trigger_alerts */
+static size_t			 trig_ncand;
 
 static struct {
 	uint64_t	received[4][2];	/* by format, by status */
@@ -80,6 +82,9 @@ trigger_shutdown(void)
 {
 	struct series	*s;
 
+	free(trig_cand);
+	trig_cand = NULL;
+	trig_ncand = 0;
 	while ((s = TAILQ_FIRST(&trig_series)) != NULL) {
 		TAILQ_REMOVE(&trig_series, s, entry);
 		free(s->key);
@@ -380,8 +385,13 @@ trigger_alerts(const struct alert_list *l, int dry_run, int *retry)
 	size_t		 i, j, nc;
 
 	*retry = 0;
-	cand = xcalloc(trig_rules != NULL ? trig_rules->n + 1 : 1,
-	    sizeof *cand);
+	/* Room for every rule, kept between calls: no calloc per alert. */
+	if (trig_ncand < (trig_rules != NULL ? trig_rules->n + 1 : 1)) {
+		trig_ncand = trig_rules != NULL ? trig_rules->n + 1 : 1;
+		free(trig_cand);
+		trig_cand = xcalloc(trig_ncand, sizeof *trig_cand);
+	}
+	cand = trig_cand;
 	matched = json_array();
 	captures = json_array();
 	ctx.node = trig_node;
@@ -412,7 +422,6 @@ trigger_alerts(const struct alert_list *l, int dry_run, int *retry)
 				json_array_append_new(matched, m);
 		}
 	}
-	free(cand);
 	return (json_pack("{s:I, s:o, s:o}", "alerts", (json_int_t)l->n,
 	    "matched", matched, "captures", captures));
 }
