@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include <event2/event.h>
+#include <jansson.h>
 #include <pcap/pcap.h>
 
 #include "capture-pcap.h"
@@ -25,6 +26,8 @@ struct capsink {
 	char			*expr;
 	struct bpf_program	 prog;
 	int			 filtered;	/* run prog in user space */
+	struct capsink		*leader;	/* same expr, earlier: its verdict */
+	int			 hit;		/* prog's verdict on this packet */
 	uint32_t		 snaplen;
 	struct capsink_cbs	 cbs;
 	void			*arg;
@@ -72,10 +75,12 @@ capsrc_packet(u_char *arg, const struct pcap_pkthdr *h, const u_char *data)
 
 	ts = (int64_t)h->ts.tv_sec * 1000000 + h->ts.tv_usec;
 	TAILQ_FOREACH(k, &s->sinks, entry) {
+		/* Sinks with the same filter (an alert storm) run it once. */
+		if (k->filtered)
+			k->hit = k->leader != NULL ? k->leader->hit :
+			    (int)pcap_offline_filter(&k->prog, h, data);
 		/* The ring may still hold packets from before the sink. */
-		if (k->dead || ts < k->since)
-			continue;
-		if (k->filtered && !pcap_offline_filter(&k->prog, h, data))
+		if (k->dead || ts < k->since || (k->filtered && !k->hit))
 			continue;
 		caplen = h->caplen;
 		if (k->snaplen != 0 && caplen > k->snaplen)
@@ -208,28 +213,42 @@ capsrc_close(struct capsrc *s)
 }
 
 /*
- * Sets the kernel filter to the union of the live sinks' expressions, and
- * decides which sinks still need their own filter in user space: all of
- * them, unless one sink alone set the kernel filter.
+ * Sets the kernel filter to the union of the live sinks' distinct
+ * expressions, and decides which sinks still need their own filter in
+ * user space: all of them, unless one sink alone set the kernel filter.
+ * A sink whose expression an earlier live sink has takes that one's
+ * verdict (its leader) instead of running the same program again.
  */
 static void
 capsrc_refilter(struct capsrc *s)
 {
 	struct bpf_program	 prog;
-	struct capsink		*k;
+	struct capsink		*k, **v = NULL;
 	struct dynbuf		 u;
+	json_t			*seen, *first;
 	const char		*want;
-	int			 all = 0, live = 0, ok = 1;
+	size_t			 nv = 0;
+	int			 all = 0, terms = 0, ok = 1;
 
 	dynbuf_init(&u, 16 * 1024 * 1024);
+	seen = json_object();
 	TAILQ_FOREACH(k, &s->sinks, entry) {
+		k->leader = NULL;
 		if (k->dead)
 			continue;
+		if ((first = json_object_get(seen, k->expr)) != NULL) {
+			k->leader = v[json_integer_value(first)];
+			continue;
+		}
+		v = xrealloc(v, (nv + 1) * sizeof *v);
+		json_object_set_new(seen, k->expr, json_integer((json_int_t)nv));
+		v[nv++] = k;
 		if (*k->expr == '\0' || dynbuf_addf(&u, "%s(%s)",
-		    live > 0 ? " or " : "", k->expr) == -1)
+		    terms++ > 0 ? " or " : "", k->expr) == -1)
 			all = 1;
-		live++;
 	}
+	json_decref(seen);
+	free(v);
 	want = all || u.buf == NULL ? "" : u.buf;
 	if (strcmp(want, s->kernel_expr) != 0) {
 		if (pcap_compile(s->p, &prog, want, 1,
@@ -253,7 +272,7 @@ capsrc_refilter(struct capsrc *s)
 		s->kernel_expr = xstrdup(want);
 	}
 	TAILQ_FOREACH(k, &s->sinks, entry)
-		k->filtered = *k->expr != '\0' && !(live == 1 &&
+		k->filtered = *k->expr != '\0' && !(terms == 1 &&
 		    *s->kernel_expr != '\0');
 	dynbuf_free(&u);
 }

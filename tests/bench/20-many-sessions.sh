@@ -23,8 +23,8 @@ FILTERS=("tcp port 80" "udp port 53" "tcp port 443" "tcp port 8080" "udp port 99
 
 replay_pps() { ip netns exec "$NS_B" tcpreplay -q -i "$IF_B" --pps="$PPS" "$SENT" >/dev/null 2>&1; }
 
-run_alertcap() {	# N -> "cpu_us exact"
-	local n=$1 i cpu0 cpu1 exact=0 got want
+run_alertcap() {	# N -> "cpu_us exact bytes"
+	local n=$1 i cpu0 cpu1 exact=0 got want bytes=0
 	for i in $(seq 0 $((n - 1))); do
 		api PUT "/v1/captures/s$i" "{\"target\": {\"interface\": \"$IF_A\"}, \"bpf\": \"${FILTERS[$i]}\"}" >/dev/null
 	done
@@ -36,12 +36,13 @@ run_alertcap() {	# N -> "cpu_us exact"
 	for i in $(seq 0 $((n - 1))); do api POST "/v1/captures/s$i/stop" >/dev/null; done
 	for i in $(seq 0 $((n - 1))); do
 		got=$(record "s$i" | jq .packets)
+		bytes=$((bytes + $(record "s$i" | jq .bytes)))
 		want=$(pcap_count "$SENT" "${FILTERS[$i]}")
 		[ "$got" = "$want" ] && exact=$((exact + 1))
 		api DELETE "/v1/captures/s$i" >/dev/null
 	done
 	rm -f "$DDIR"/captures/s*_*.pcap
-	echo "$((cpu1 - cpu0)) $exact"
+	echo "$((cpu1 - cpu0)) $exact $bytes"
 }
 
 run_tcpdump() {	# N -> "cpu_us exact"
@@ -60,19 +61,21 @@ run_tcpdump() {	# N -> "cpu_us exact"
 	for i in $(seq 0 $((n - 1))); do
 		[ "$(pcap_count "$T_DIR/td$i.pcap")" = "$(pcap_count "$SENT" "${FILTERS[$i]}")" ] && exact=$((exact + 1))
 	done
-	echo "$cpu $exact"
+	echo "$cpu $exact $(cat "$T_DIR"/td*.pcap | wc -c)"
+	rm -f "$T_DIR"/td*.pcap
 }
 
-printf '%-9s %-10s %8s %8s\n' sessions tool cpu_us exact
+# (bytes: what the sessions wrote in all; the work grows with it)
+printf '%-9s %-10s %8s %8s %12s\n' sessions tool cpu_us exact bytes
 declare -A med
 for n in 1 4 16; do
 	for tool in alertcapd tcpdump; do
 		vals=()
 		for rep in $(seq "$REPS"); do
-			read -r cpu exact < <(run_$( [ $tool = alertcapd ] && echo alertcap || echo tcpdump) "$n")
+			read -r cpu exact bytes < <(run_$( [ $tool = alertcapd ] && echo alertcap || echo tcpdump) "$n")
 			vals+=("$cpu")
-			printf '%-9s %-10s %8s %8s\n' "$n" "$tool" "$cpu" "$exact/$n"
-			json_row "$JSON" bench=many-sessions sessions="$n" tool="$tool" rep="$rep" cpu_us="$cpu" exact="$exact"
+			printf '%-9s %-10s %8s %8s %12s\n' "$n" "$tool" "$cpu" "$exact/$n" "$bytes"
+			json_row "$JSON" bench=many-sessions sessions="$n" tool="$tool" rep="$rep" cpu_us="$cpu" exact="$exact" bytes="$bytes"
 		done
 		med[$tool$n]=$(median "${vals[@]}")
 	done

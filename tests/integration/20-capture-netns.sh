@@ -7,7 +7,7 @@
 need_root
 need_cmd ip tcpreplay tcpdump capinfos tshark jq curl
 
-plan 38
+plan 40
 make_netns || skip_all "cannot create network namespaces"
 SENT=$T_DIR/sent.pcap
 # Foreign destination MAC: the local stack ignores the frames (no resets),
@@ -31,13 +31,15 @@ is "$(start f-or '"filters": [{"protocol": "TCP", "local_port": "22"}, {"protoco
 is "$(start f-bpf '"filters": [{"protocol": "TCP"}], "bpf": "ip6"')" 201 "create filters ANDed with bpf"
 is "$(start f-snap '"max_bytes_per_packet": 64, "bpf": "tcp or udp"')" 201 "create snap length 64"
 is "$(start f-all '"bpf": "tcp or udp"')" 201 "create all TCP and UDP"
+# (the same filter as f-tcp80: it takes that sink's verdict)
+is "$(start f-dup '"filters": [{"protocol": "TCP", "local_port": "80"}]')" 201 "create a second TCP local_port 80"
 running=$(api GET '/v1/captures?status=Running' | cut -d' ' -f2- | jq '.captures | length')
-is "$running" 9 "nine sessions run on one interface"
+is "$running" 10 "ten sessions run on one interface"
 is "$(grep -c "capture: opened $IF_A" "$DDIR/daemon.log")" 1 "one kernel ring for all of them"
 
 replay "$SENT"
 sleep 0.5
-for n in f-tcp80 f-udp f-range f-list f-v6 f-or f-bpf f-snap f-all; do
+for n in f-tcp80 f-udp f-range f-list f-v6 f-or f-bpf f-snap f-all f-dup; do
 	api POST "/v1/captures/$n/stop" >/dev/null
 done
 
@@ -57,6 +59,7 @@ check f-v6 'udp and ip6'
 check f-or '(tcp and port 22) or (udp and host 10.77.0.2 and port 9999)'
 check f-bpf 'tcp and ip6'
 check f-all "tcp or udp"
+check f-dup 'tcp port 80'
 f=$(local_file f-snap)
 is "$(pcap_count "$f")" "$(pcap_count "$SENT")" "f-snap: every packet kept"
 maxcap=$(tshark -r "$f" -T fields -e frame.cap_len 2>/dev/null | sort -n | tail -1)
