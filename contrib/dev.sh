@@ -5,6 +5,8 @@
 #   contrib/dev.sh run                  build, then run alertcapd -f on the
 #                                       embedded default (127.0.0.1:8087)
 #   contrib/dev.sh test [--sanitizers]  build, then run the whole suite
+#   contrib/dev.sh bench                build, then run the benchmarks
+#                                       (as root; docs/performance.md)
 #   contrib/dev.sh deps | build [--sanitizers]
 set -euo pipefail
 top=$(cd "$(dirname "$0")/.." && pwd)
@@ -16,6 +18,8 @@ PACKAGES=(build-essential autoconf automake pkg-config
 	libmosquitto-dev libsqlite3-dev libcmocka-dev
 	iproute2 tcpdump tcpreplay tshark curl jq sqlite3 openssl iputils-ping coreutils
 	man-db mosquitto mosquitto-clients)
+# And what only the benchmarks use.
+BENCH_PACKAGES=(wrk util-linux)
 
 as_root() {
 	if [ "$(id -u)" -eq 0 ]; then "$@"; else sudo "$@"; fi
@@ -23,7 +27,7 @@ as_root() {
 
 deps() {
 	local missing=() p
-	for p in "${PACKAGES[@]}"; do
+	for p in "${PACKAGES[@]}" "$@"; do
 		dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" ||
 		    missing+=("$p")
 	done
@@ -71,6 +75,9 @@ build)
 run)
 	deps; build
 	exec "$BUILD/alertcapd" -f ;;
+bench)
+	deps "${BENCH_PACKAGES[@]}"; npm_deps; build
+	exec make -s -C "$BUILD" bench ;;
 test)
 	deps; npm_deps; build "${2:-}"
 	# LeakSanitizer stays on; library-internal allocations are
@@ -87,6 +94,6 @@ test)
 	echo "${pass} passed, ${fail} failed, ${skip} skipped"
 	[ "$fail" -eq 0 ] && [ "$rc" -eq 0 ] ;;
 *)
-	sed -n '2,9p' "$0" | sed 's/^# \{0,1\}//'
+	sed -n '2,10p' "$0" | sed 's/^# \{0,1\}//'
 	exit 2 ;;
 esac
