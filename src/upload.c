@@ -277,8 +277,6 @@ job_step(struct upjob *j)
 		if (r->busy)
 			continue;
 		req_clear(r);
-		if (r->easy == NULL)
-			r->easy = curl_easy_init();
 		st = j->acct->ops->next(j, r, &cause);
 		if (st != UP_STARTED)
 			break;
@@ -391,8 +389,12 @@ up_debug(CURL *e, curl_infotype type, char *data, size_t size, void *arg)
 void
 up_request(struct upreq *r, const char *method, const char *url)
 {
-	CURL	*e = r->easy;
+	CURL	*e;
 
+	/* A slot gets its handle when it first carries a request. */
+	if (r->easy == NULL)
+		r->easy = curl_easy_init();
+	e = r->easy;
 	curl_easy_reset(e);
 	curl_easy_setopt(e, CURLOPT_URL, url);
 	curl_easy_setopt(e, CURLOPT_CUSTOMREQUEST, method);
