@@ -153,12 +153,8 @@ curl_slist_append(struct curl_slist *l, const char *s)
 void
 curl_slist_free_all(struct curl_slist *l)
 {
-	if (l == NULL)
-		return;		/* also before libcurl was ever needed */
-	{
-		REAL(void, curl_slist_free_all, (struct curl_slist *));
-		real(l);
-	}
+	REAL(void, curl_slist_free_all, (struct curl_slist *));
+	real(l);
 }
 
 CURLM *
