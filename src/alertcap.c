@@ -52,7 +52,10 @@ usage(void)
 "  rules test ALERT.json [--format F]   which rules match, what would start\n"
 "  alert send ALERT.json [--format F]   post an alert as a webhook would\n"
 "  nodes                       the nodes the broker knows, and their status\n"
-"environment: ALERTCAP_URL (default %s), ALERTCAP_TOKEN\n", cli_url);
+"environment: ALERTCAP_URL (default %s), ALERTCAP_TOKEN, ALERTCAP_TOKEN_FILE\n"
+"  (with neither, a daemon on this host is sent the token it made in\n"
+"  ./var/api.token or " LOCALSTATEDIR "/lib/alertcap/api.token, if readable)\n",
+    cli_url);
 	exit(2);
 }
 
@@ -702,6 +705,51 @@ cmd_nodes(void)
 	return (0);
 }
 
+/* Does the API URL name this host (127.0.0.0/8, ::1, localhost)? */
+static int
+cli_url_loopback(const char *url)
+{
+	const char	*h;
+
+	if ((h = strstr(url, "://")) == NULL)
+		return (0);
+	h += 3;
+	return (strncmp(h, "127.", 4) == 0 || strncmp(h, "[::1]", 5) == 0 ||
+	    (strncmp(h, "localhost", 9) == 0 && strchr(":/", h[9]) != NULL));
+}
+
+/*
+ * With no token given: ALERTCAP_TOKEN_FILE, else, for a daemon on this
+ * host, the token it made beside its state (the embedded default's
+ * ./var, then the installed one), if this user may read it.
+ */
+static char *
+cli_find_token(void)
+{
+	static const char	*local[] = { "./var/api.token",
+	    LOCALSTATEDIR "/lib/alertcap/api.token" };
+	const char		*f;
+	char			*tok, *cause = NULL;
+	size_t			 i;
+
+	if ((f = getenv("ALERTCAP_TOKEN_FILE")) != NULL && *f != '\0') {
+		if ((tok = file_read_small(f, 4096, &cause)) == NULL)
+			die("ALERTCAP_TOKEN_FILE: %s", cause);
+		return (tok);
+	}
+	if (!cli_url_loopback(cli_url))
+		return (NULL);
+	for (i = 0; i < sizeof local / sizeof *local; i++) {
+		if (access(local[i], R_OK) != 0)
+			continue;
+		if ((tok = file_read_small(local[i], 4096, &cause)) != NULL)
+			return (tok);
+		free(cause);
+		cause = NULL;
+	}
+	return (NULL);
+}
+
 int
 main(int argc, char **argv)
 {
@@ -753,6 +801,8 @@ main(int argc, char **argv)
 	argv += optind;
 	if (argc < 1)
 		usage();
+	if (cli_token == NULL || *cli_token == '\0')
+		cli_token = cli_find_token();
 	curl_global_init(CURL_GLOBAL_DEFAULT);
 	cmd = argv[0];
 	if (strcmp(cmd, "start") == 0)

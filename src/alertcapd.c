@@ -37,17 +37,34 @@ static const char		*conf_path;
 static uint64_t			 tick_count;
 
 static void __attribute__((noreturn))
-usage(void)
+usage(FILE *f, int status)
 {
-	fprintf(stderr, "usage: alertcapd [-ftv] [-c file]\n"
+	fprintf(f, "usage: alertcapd [-ftvO] [-c file]\n"
 	    "  -c file  configuration (default: %s if it exists, else the "
 	    "embedded default)\n"
 	    "  -t       check the configuration and exit\n"
 	    "  -f       stay in the foreground, log to stderr\n"
 	    "  -v       log debug messages\n"
-	    "  -O       print the configuration option reference\n",
+	    "  -O       print the configuration option reference\n"
+	    "  -h       this help\n",
 	    SYSCONFDIR "/alertcap/alertcap.json");
-	exit(2);
+	exit(status);
+}
+
+/*
+ * -t: every check start-up makes, in start-up's order, without binding,
+ * creating or connecting anything. -1 with *cause.
+ */
+static int
+check_all(const struct conf *c, char **cause)
+{
+	if (state_check(c->state_path, cause) == -1 ||
+	    upload_check(c, cause) == -1 ||
+	    session_check(c, cause) == -1 ||
+	    api_check(c, cause) == -1 ||
+	    mqtt_check(c, cause) == -1)
+		return (-1);
+	return (0);
 }
 
 static enum log_level
@@ -171,7 +188,13 @@ main(int argc, char **argv)
 	char		*cause = NULL;
 	int		 ch, check = 0, foreground = 0, verbose = 0;
 
-	while ((ch = getopt(argc, argv, "c:ftvOh")) != -1) {
+	static const struct option longopts[] = {
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 }
+	};
+
+	while ((ch = getopt_long(argc, argv, "c:ftvOh", longopts, NULL)) !=
+	    -1) {
 		switch (ch) {
 		case 'c':
 			conf_path = optarg;
@@ -188,12 +211,14 @@ main(int argc, char **argv)
 		case 'O':
 			conf_print_reference();
 			return (0);
+		case 'h':
+			usage(stdout, 0);
 		default:
-			usage();
+			usage(stderr, 2);
 		}
 	}
 	if (optind != argc)
-		usage();
+		usage(stderr, 2);
 	if (conf_path == NULL &&
 	    access(SYSCONFDIR "/alertcap/alertcap.json", R_OK) == 0)
 		conf_path = SYSCONFDIR "/alertcap/alertcap.json";
@@ -204,6 +229,14 @@ main(int argc, char **argv)
 	}
 	if ((rules = load_rules(conf, &cause)) == NULL) {
 		fprintf(stderr, "%s\n", cause);
+		return (1);
+	}
+	if (check && check_all(conf, &cause) == -1) {
+		fprintf(stderr, "%s: %s\n", conf_path != NULL ? conf_path :
+		    "(default)", cause);
+		free(cause);
+		ruleset_free(rules);
+		conf_free(conf);
 		return (1);
 	}
 	if (check) {
@@ -225,7 +258,7 @@ main(int argc, char **argv)
 
 	make_parent_dir(conf->state_path);
 	if (state_init(conf->state_path, strcmp(conf->state_sync, "full") == 0,
-	    &cause) == -1)
+	    strcmp(conf->state_on_corrupt, "move-aside") == 0, &cause) == -1)
 		fatal("state.path: %s", cause);
 	capture_init(base, conf->ring_bytes, CAPTURE_POLL_MS,
 	    (int)conf->ring_linger_s);

@@ -4,11 +4,13 @@
 #include <arpa/inet.h>
 #include <ctype.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <inttypes.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <event2/buffer.h>
 #include <event2/bufferevent.h>
@@ -19,6 +21,7 @@
 #include <openssl/err.h>
 #include <openssl/evp.h>
 #include <openssl/hmac.h>
+#include <openssl/rand.h>
 #include <openssl/ssl.h>
 
 #include "alert.h"
@@ -28,6 +31,7 @@
 #include "conf.h"
 #include "input-mqtt.h"
 #include "log.h"
+#include "pcapfile.h"
 #include "rule.h"
 #include "session.h"
 #include "trigger.h"
@@ -36,7 +40,8 @@
 #include "xmalloc.h"
 
 #define API_MAX_TOKENS_FILE	(1024 * 1024)
-#define API_MAX_PATH_PARTS	8
+#define API_TOKEN_FILE		"api.token"
+#define API_MAX_SEGMENTS	8
 
 struct api_listener {
 	struct evhttp	*http;
@@ -79,6 +84,7 @@ status_text(int status)
 	case 409: return ("Conflict");
 	case 413: return ("Payload Too Large");
 	case 429: return ("Too Many Requests");
+	case 431: return ("Request Header Fields Too Large");
 	case 501: return ("Not Implemented");
 	case 502: return ("Bad Gateway");
 	case 504: return ("Gateway Timeout");
@@ -87,21 +93,65 @@ status_text(int status)
 	}
 }
 
-/* Sends a JSON body (stolen) with status. */
+static const char *
+api_method_name(enum evhttp_cmd_type m)
+{
+	switch (m) {
+	case EVHTTP_REQ_GET: return ("GET");
+	case EVHTTP_REQ_PUT: return ("PUT");
+	case EVHTTP_REQ_POST: return ("POST");
+	case EVHTTP_REQ_DELETE: return ("DELETE");
+	case EVHTTP_REQ_HEAD: return ("HEAD");
+	case EVHTTP_REQ_PATCH: return ("PATCH");
+	case EVHTTP_REQ_OPTIONS: return ("OPTIONS");
+	default: return ("request");
+	}
+}
+
+/* A JSON string of input (new): bytes that are not UTF-8 escaped. */
+static json_t *
+api_json_str(const char *s)
+{
+	json_t	*o;
+	char	*text;
+
+	text = utf8_fix(s);
+	o = json_string(text);
+	free(text);
+	return (o);
+}
+
+/*
+ * Sends a JSON body (stolen) with status. A body that could not be made
+ * (NULL: memory ran out) or encoded is a 500 with a plain body, logged.
+ */
 static void
 api_reply_json(struct evhttp_request *req, int status, json_t *body)
 {
 	struct evbuffer	*buf;
 	char		*text;
 
-	text = json_dumps(body, JSON_COMPACT);
+	text = body != NULL ? json_dumps(body, JSON_COMPACT) : NULL;
 	json_decref(body);
-	buf = evbuffer_new();
-	evbuffer_add(buf, text, strlen(text));
-	evbuffer_add(buf, "\n", 1);
-	free(text);
-	evhttp_add_header(evhttp_request_get_output_headers(req),
-	    "Content-Type", "application/json");
+	if ((buf = evbuffer_new()) == NULL) {
+		free(text);
+		evhttp_send_error(req, 500, NULL);
+		return;
+	}
+	if (text == NULL) {
+		log_error("cannot make the answer of a %d reply; sent 500",
+		    status);
+		status = 500;
+		evbuffer_add_printf(buf, "internal error: out of memory\n");
+		evhttp_add_header(evhttp_request_get_output_headers(req),
+		    "Content-Type", "text/plain");
+	} else {
+		evbuffer_add(buf, text, strlen(text));
+		evbuffer_add(buf, "\n", 1);
+		free(text);
+		evhttp_add_header(evhttp_request_get_output_headers(req),
+		    "Content-Type", "application/json");
+	}
 	evhttp_send_reply(req, status, status_text(status), buf);
 	evbuffer_free(buf);
 }
@@ -116,11 +166,9 @@ api_error(struct evhttp_request *req, int status, const char *code,
 	va_start(ap, fmt);
 	msg = xvasprintf(fmt, ap);
 	va_end(ap);
-	api_reply_json(req, status, json_pack("{s:{s:s, s:s}}", "error",
-	    "code", code, "message", msg));
+	api_reply_json(req, status, cmd_error(code, msg));
 	free(msg);
 }
-
 
 /* Checks the bearer token when tokens are configured. */
 static int
@@ -187,7 +235,7 @@ api_capture_file(struct evhttp_request *req, const char *name)
 		return;
 	}
 	snprintf(disp, sizeof disp, "attachment; filename=\"%s.pcap\"", name);
-	evhttp_add_header(h, "Content-Type", "application/vnd.tcpdump.pcap");
+	evhttp_add_header(h, "Content-Type", PCAP_CONTENT_TYPE);
 	evhttp_add_header(h, "Content-Disposition", disp);
 	evhttp_send_reply(req, 200, "OK", buf);
 	evbuffer_free(buf);
@@ -204,59 +252,29 @@ api_reply_cmd(struct evhttp_request *req, int status, json_t *body)
 }
 
 /*
- * Maps a capture request to a command: method and path parts after
- * "captures" (name, verb) to op. NULL if the method does not fit.
+ * The parameters a route's path holds: each is checked against its rule
+ * in one place (api_route) before any handler sees it.
  */
-static const char *
-api_capture_op(enum evhttp_cmd_type m, const char *name, const char *verb)
-{
-	if (name == NULL)
-		return (m == EVHTTP_REQ_GET ? "list" : NULL);
-	if (verb == NULL) {
-		switch (m) {
-		case EVHTTP_REQ_PUT:
-			return ("create");
-		case EVHTTP_REQ_GET:
-			return ("get");
-		case EVHTTP_REQ_DELETE:
-			return ("delete");
-		default:
-			return (NULL);
-		}
-	}
-	if (strcmp(verb, "stop") == 0 && m == EVHTTP_REQ_POST)
-		return ("stop");
-	return (NULL);
-}
+struct api_args {
+	const char	*name;		/* :name, a valid capture name */
+	const char	*node;		/* :node, a valid node name */
+	const char	*format;	/* :format, checked by the handler */
+	const char	*op;		/* the route's capture command */
+};
 
-/*
- * Parses what a capture request carries into a command object (new):
- * {"op", "name", "capture", "status", "rule"}. Answers errors itself and
- * returns NULL.
- */
+/* The capture command a request carries (new), or NULL, answered. */
 static json_t *
-api_capture_cmd(struct evhttp_request *req, const char *name,
-    const char *verb)
+api_capture_cmd(struct evhttp_request *req, const struct api_args *a)
 {
-	enum evhttp_cmd_type	 m = evhttp_request_get_command(req);
 	struct evkeyvalq	 q;
-	const char		*op, *query, *v;
+	const char		*query, *v;
 	json_t			*cmd, *body;
 
-	if (verb != NULL && strcmp(verb, "stop") != 0 &&
-	    strcmp(verb, "file") != 0) {
-		api_error(req, 404, "NotFound", "no such resource");
-		return (NULL);
-	}
-	if ((op = api_capture_op(m, name, verb)) == NULL) {
-		api_error(req, 405, "MethodNotAllowed", "method not allowed "
-		    "here");
-		return (NULL);
-	}
-	cmd = json_pack("{s:s}", "op", op);
-	if (name != NULL)
-		json_object_set_new(cmd, "name", json_string(name));
-	if (strcmp(op, "create") == 0) {
+	cmd = json_object();
+	json_object_set_new(cmd, "op", json_string(a->op));
+	if (a->name != NULL)
+		json_object_set_new(cmd, "name", json_string(a->name));
+	if (strcmp(a->op, "create") == 0) {
 		if ((body = api_body(req)) == NULL) {
 			json_decref(cmd);
 			return (NULL);
@@ -271,30 +289,11 @@ api_capture_cmd(struct evhttp_request *req, const char *name,
 		return (NULL);
 	}
 	if ((v = evhttp_find_header(&q, "status")) != NULL)
-		json_object_set_new(cmd, "status", json_string(v));
+		json_object_set_new(cmd, "status", api_json_str(v));
 	if ((v = evhttp_find_header(&q, "rule")) != NULL)
-		json_object_set_new(cmd, "rule", json_string(v));
+		json_object_set_new(cmd, "rule", api_json_str(v));
 	evhttp_clear_headers(&q);
 	return (cmd);
-}
-
-/* /v1/captures[/{name}[/stop|/file]] on this node. */
-static void
-api_captures(struct evhttp_request *req, const char *name, const char *verb)
-{
-	json_t	*cmd, *body;
-	int	 status;
-
-	if (verb != NULL && strcmp(verb, "file") == 0 &&
-	    evhttp_request_get_command(req) == EVHTTP_REQ_GET) {
-		api_capture_file(req, name);
-		return;
-	}
-	if ((cmd = api_capture_cmd(req, name, verb)) == NULL)
-		return;
-	status = cmd_run_json(cmd, &body);
-	json_decref(cmd);
-	api_reply_cmd(req, status, body);
 }
 
 static void
@@ -522,61 +521,139 @@ api_alerts(struct evhttp_request *req, const char *format, int dry_run)
 
 /* A request waiting for another node's answer. */
 struct api_remote {
-	struct evhttp_request	*req;		/* NULL once the client left */
+	struct evhttp_request	*req;
 	unsigned long		 id;
+	int			 fd;		/* its connection's slot */
 };
+
+/*
+ * The open connections, by socket: counted against http.max_connections
+ * from their first request, and where a request waiting for another node
+ * is found when its client goes away.
+ */
+struct api_conn {
+	struct evhttp_connection	*evcon;
+	struct api_remote		*remote;
+};
+static struct api_conn	*api_conns;
+static size_t		 api_conns_size;
+static long long	 api_nconns;
+static long long	 api_max_conns;
+static long long	 api_max_headers;
+static uint64_t		 api_refused_conns;
+
+static int
+api_conn_fd(struct evhttp_request *req)
+{
+	struct evhttp_connection	*evcon;
+
+	if ((evcon = evhttp_request_get_connection(req)) == NULL)
+		return (-1);
+	return ((int)bufferevent_getfd(evhttp_connection_get_bufferevent(
+	    evcon)));
+}
+
+/* The connection's slot (borrowed), or NULL if it is not tracked. */
+static struct api_conn *
+api_conn_of(struct evhttp_request *req)
+{
+	int	fd = api_conn_fd(req);
+
+	if (fd < 0 || (size_t)fd >= api_conns_size ||
+	    api_conns[fd].evcon != evhttp_request_get_connection(req))
+		return (NULL);
+	return (&api_conns[fd]);
+}
+
+/* The client went away: a request waiting for a node answers nobody. */
+static void
+api_conn_closed(struct evhttp_connection *evcon, void *arg)
+{
+	struct api_conn	*c;
+	size_t		 fd = (size_t)(intptr_t)arg;
+
+	if (fd >= api_conns_size || api_conns[fd].evcon != evcon)
+		return;
+	c = &api_conns[fd];
+	if (c->remote != NULL) {
+		mqtt_cancel(c->remote->id);
+		free(c->remote);
+	}
+	memset(c, 0, sizeof *c);
+	api_nconns--;
+}
+
+/*
+ * Counts a connection at its first request; past http.max_connections
+ * the request is answered 503 and the connection closed.
+ */
+static int
+api_conn_admit(struct evhttp_request *req)
+{
+	struct evhttp_connection	*evcon;
+	size_t				 n;
+	int				 fd;
+
+	if (api_conn_of(req) != NULL || (fd = api_conn_fd(req)) < 0)
+		return (1);
+	evcon = evhttp_request_get_connection(req);
+	if (api_nconns >= api_max_conns) {
+		api_refused_conns++;
+		evhttp_add_header(evhttp_request_get_output_headers(req),
+		    "Connection", "close");
+		api_error(req, 503, "Unavailable", "http.max_connections: "
+		    "%lld connections are open already", api_nconns);
+		return (0);
+	}
+	if ((size_t)fd >= api_conns_size) {
+		n = (size_t)fd + 64;
+		api_conns = xrealloc(api_conns, n * sizeof *api_conns);
+		memset(api_conns + api_conns_size, 0, (n - api_conns_size) *
+		    sizeof *api_conns);
+		api_conns_size = n;
+	}
+	/* A slot still held was a connection whose close went unseen. */
+	if (api_conns[fd].evcon == NULL)
+		api_nconns++;
+	api_conns[fd].evcon = evcon;
+	api_conns[fd].remote = NULL;
+	evhttp_connection_set_closecb(evcon, api_conn_closed,
+	    (void *)(intptr_t)fd);
+	return (1);
+}
 
 static void
 api_remote_reply(int status, json_t *body, void *arg)
 {
 	struct api_remote	*r = arg;
 
-	if (r->req != NULL) {
-		evhttp_connection_set_closecb(evhttp_request_get_connection(
-		    r->req), NULL, NULL);
-		api_reply_cmd(r->req, status, body != NULL && !json_is_null(
-		    body) ? json_incref(body) : NULL);
-	}
+	if ((size_t)r->fd < api_conns_size && api_conns[r->fd].remote == r)
+		api_conns[r->fd].remote = NULL;
+	api_reply_cmd(r->req, status, body != NULL && !json_is_null(body) ?
+	    json_incref(body) : NULL);
 	free(r);
 }
 
-/* The client went away: answer nobody, and forget the request. */
+/* A request waiting for another node's answer sends it there. */
 static void
-api_remote_closed(struct evhttp_connection *conn, void *arg)
+api_remote_cmd(struct evhttp_request *req, const struct api_args *a)
 {
-	struct api_remote	*r = arg;
-
-	mqtt_cancel(r->id);
-	free(r);
-}
-
-/* /v1/nodes/{node}/captures[/...]: here, or over the broker. */
-static void
-api_node_captures(struct evhttp_request *req, const char *node,
-    const char *name, const char *verb)
-{
+	struct api_conn		*conn;
 	struct api_remote	*r;
 	json_t			*cmd;
 	char			*cause = NULL;
 
-	if (strcmp(node, api_node) == 0) {
-		api_captures(req, name, verb);
+	if ((cmd = api_capture_cmd(req, a)) == NULL)
+		return;
+	if ((conn = api_conn_of(req)) == NULL) {
+		json_decref(cmd);
+		api_error(req, 500, "InternalError", "connection not tracked");
 		return;
 	}
-	if (!name_valid(node)) {
-		api_error(req, 400, "InvalidRequest", "node: not a node name");
-		return;
-	}
-	if (verb != NULL && strcmp(verb, "file") == 0) {
-		api_error(req, 501, "NotImplemented", "files are not carried "
-		    "over the broker; download from node %s's own API", node);
-		return;
-	}
-	if ((cmd = api_capture_cmd(req, name, verb)) == NULL)
-		return;
 	r = xcalloc(1, sizeof *r);
 	r->req = req;
-	r->id = mqtt_request(node, cmd, api_remote_reply, r, &cause);
+	r->fd = (int)(conn - api_conns);
+	r->id = mqtt_request(a->node, cmd, api_remote_reply, r, &cause);
 	json_decref(cmd);
 	if (r->id == 0) {
 		free(r);
@@ -584,89 +661,310 @@ api_node_captures(struct evhttp_request *req, const char *node,
 		free(cause);
 		return;
 	}
-	evhttp_connection_set_closecb(evhttp_request_get_connection(req),
-	    api_remote_closed, r);
+	conn->remote = r;
 }
 
-/* Splits a decoded path into at most max parts; returns the count. */
-static int
-api_split(char *path, char **parts, int max)
+/* /v1[/nodes/{node}]/captures[/{name}[/stop]]: here, or over the broker. */
+static void
+api_captures(struct evhttp_request *req, const struct api_args *a)
 {
-	int	n = 0;
-	char	*p = path, *e;
+	json_t	*cmd, *body;
+	int	 status;
 
-	while (*p == '/')
-		p++;
-	while (*p != '\0' && n < max) {
-		parts[n++] = p;
-		if ((e = strchr(p, '/')) == NULL)
-			break;
-		*e = '\0';
-		p = e + 1;
+	if (a->node != NULL && strcmp(a->node, api_node) != 0) {
+		api_remote_cmd(req, a);
+		return;
 	}
-	return (*p != '\0' && n == max ? max + 1 : n);
+	if ((cmd = api_capture_cmd(req, a)) == NULL)
+		return;
+	status = cmd_run_json(cmd, &body);
+	json_decref(cmd);
+	api_reply_cmd(req, status, body);
+}
+
+/* GET .../captures/{name}/file. */
+static void
+api_file(struct evhttp_request *req, const struct api_args *a)
+{
+	if (a->node != NULL && strcmp(a->node, api_node) != 0) {
+		api_error(req, 501, "NotImplemented", "files are not carried "
+		    "over the broker; download from node %s's own API",
+		    a->node);
+		return;
+	}
+	api_capture_file(req, a->name);
+}
+
+static void
+api_healthz(struct evhttp_request *req, const struct api_args *a)
+{
+	api_reply_json(req, 200, json_pack("{s:s, s:s}", "status", "ok",
+	    "node", api_node));
+}
+
+static void
+api_nodes(struct evhttp_request *req, const struct api_args *a)
+{
+	api_reply_json(req, 200, mqtt_nodes());
+}
+
+static void
+api_rules(struct evhttp_request *req, const struct api_args *a)
+{
+	api_reply_json(req, 200, ruleset_to_json(trigger_rules()));
+}
+
+static void
+api_webhook(struct evhttp_request *req, const struct api_args *a)
+{
+	api_alerts(req, a->format, 0);
+}
+
+static void
+api_rules_test(struct evhttp_request *req, const struct api_args *a)
+{
+	api_alerts(req, NULL, 1);
+}
+
+static void
+api_metrics_route(struct evhttp_request *req, const struct api_args *a)
+{
+	api_metrics(req);
+}
+
+enum api_auth {
+	AUTH_NONE,
+	AUTH_API,	/* a bearer token from the tokens file */
+	AUTH_WEBHOOK,	/* the format's own credentials, in the handler */
+};
+
+/*
+ * Every route: one row per method and path. A path segment ":x" is a
+ * parameter, checked by api_param() before the handler runs.
+ */
+static const struct api_route {
+	enum evhttp_cmd_type	 method;
+	const char		*path;
+	enum api_auth		 auth;
+	void		       (*fn)(struct evhttp_request *,
+				    const struct api_args *);
+	const char		*op;
+} api_routes[] = {
+	{ EVHTTP_REQ_GET, "/healthz", AUTH_NONE, api_healthz, NULL },
+	{ EVHTTP_REQ_POST, "/v1/alerts", AUTH_WEBHOOK, api_webhook, NULL },
+	{ EVHTTP_REQ_POST, "/v1/alerts/:format", AUTH_WEBHOOK, api_webhook,
+	  NULL },
+	{ EVHTTP_REQ_GET, "/metrics", AUTH_API, api_metrics_route, NULL },
+	{ EVHTTP_REQ_GET, "/v1/captures", AUTH_API, api_captures, "list" },
+	{ EVHTTP_REQ_PUT, "/v1/captures/:name", AUTH_API, api_captures,
+	  "create" },
+	{ EVHTTP_REQ_GET, "/v1/captures/:name", AUTH_API, api_captures,
+	  "get" },
+	{ EVHTTP_REQ_DELETE, "/v1/captures/:name", AUTH_API, api_captures,
+	  "delete" },
+	{ EVHTTP_REQ_POST, "/v1/captures/:name/stop", AUTH_API, api_captures,
+	  "stop" },
+	{ EVHTTP_REQ_GET, "/v1/captures/:name/file", AUTH_API, api_file,
+	  NULL },
+	{ EVHTTP_REQ_GET, "/v1/nodes", AUTH_API, api_nodes, NULL },
+	{ EVHTTP_REQ_GET, "/v1/nodes/:node/captures", AUTH_API, api_captures,
+	  "list" },
+	{ EVHTTP_REQ_PUT, "/v1/nodes/:node/captures/:name", AUTH_API,
+	  api_captures, "create" },
+	{ EVHTTP_REQ_GET, "/v1/nodes/:node/captures/:name", AUTH_API,
+	  api_captures, "get" },
+	{ EVHTTP_REQ_DELETE, "/v1/nodes/:node/captures/:name", AUTH_API,
+	  api_captures, "delete" },
+	{ EVHTTP_REQ_POST, "/v1/nodes/:node/captures/:name/stop", AUTH_API,
+	  api_captures, "stop" },
+	{ EVHTTP_REQ_GET, "/v1/nodes/:node/captures/:name/file", AUTH_API,
+	  api_file, NULL },
+	{ EVHTTP_REQ_GET, "/v1/rules", AUTH_API, api_rules, NULL },
+	{ EVHTTP_REQ_POST, "/v1/rules/test", AUTH_API, api_rules_test, NULL },
+};
+
+/*
+ * A request's path, cut at each '/' and then each segment decoded, so a
+ * %2F stays inside its segment (and makes no valid name).
+ */
+struct api_path {
+	char	*seg[API_MAX_SEGMENTS];
+	int	 n;		/* API_MAX_SEGMENTS + 1: too many */
+	int	 nul;		/* a segment decoded to a NUL byte */
+};
+
+static void
+api_path_split(const char *raw, struct api_path *p)
+{
+	const char	*s = raw, *e;
+	char		*enc;
+	size_t		 len;
+
+	memset(p, 0, sizeof *p);
+	while (*s == '/' && *s != '\0') {
+		s++;
+		e = strchrnul(s, '/');
+		if (p->n == API_MAX_SEGMENTS) {
+			p->n++;
+			return;
+		}
+		enc = xstrndup(s, (size_t)(e - s));
+		p->seg[p->n] = evhttp_uridecode(enc, 0, &len);
+		free(enc);
+		if (p->seg[p->n] == NULL)
+			fatal("evhttp_uridecode: out of memory");
+		if (len != strlen(p->seg[p->n]))
+			p->nul = 1;
+		p->n++;
+		s = e;
+	}
+	if (*s != '\0')	/* a relative path: no route */
+		p->n = API_MAX_SEGMENTS + 1;
+}
+
+static void
+api_path_free(struct api_path *p)
+{
+	int	i;
+
+	for (i = 0; i < p->n && i < API_MAX_SEGMENTS; i++)
+		free(p->seg[i]);
+}
+
+/* Does the path fit a route's pattern? Fills the parameters it names. */
+static int
+api_match(const char *pattern, const struct api_path *p, struct api_args *a)
+{
+	const char	*e;
+	size_t		 n;
+	int		 i = 0;
+
+	memset(a, 0, sizeof *a);
+	while (*pattern == '/') {
+		pattern++;
+		e = strchrnul(pattern, '/');
+		n = (size_t)(e - pattern);
+		if (i >= p->n || i >= API_MAX_SEGMENTS || *p->seg[i] == '\0')
+			return (0);
+		if (*pattern == ':') {
+			if (strncmp(pattern, ":name", n) == 0)
+				a->name = p->seg[i];
+			else if (strncmp(pattern, ":node", n) == 0)
+				a->node = p->seg[i];
+			else
+				a->format = p->seg[i];
+		} else if (strlen(p->seg[i]) != n ||
+		    strncmp(pattern, p->seg[i], n) != 0)
+			return (0);
+		pattern = e;
+		i++;
+	}
+	return (i == p->n);
+}
+
+/* Checks each parameter of a matched route; answers 400 itself. */
+static int
+api_params_ok(struct evhttp_request *req, const struct api_args *a)
+{
+	if (a->name != NULL && !name_valid(a->name)) {
+		api_error(req, 400, "InvalidRequest", "name: '%s' must match "
+		    "[A-Za-z0-9][A-Za-z0-9._-]{0,79}", a->name);
+		return (0);
+	}
+	if (a->node != NULL && !name_valid(a->node)) {
+		api_error(req, 400, "InvalidRequest", "node: '%s' is not a "
+		    "node name ([A-Za-z0-9][A-Za-z0-9._-]{0,79})", a->node);
+		return (0);
+	}
+	return (1);
+}
+
+/* Finds the route of a request; 404 or 405 (with Allow) when none. */
+static const struct api_route *
+api_find(struct evhttp_request *req, const struct api_path *path,
+    struct api_args *a)
+{
+	enum evhttp_cmd_type	 m = evhttp_request_get_command(req);
+	struct api_args		 tmp;
+	char			 allow[64] = "";
+	size_t			 i, len;
+
+	for (i = 0; i < sizeof api_routes / sizeof *api_routes; i++) {
+		if (!api_match(api_routes[i].path, path, &tmp))
+			continue;
+		if (api_routes[i].method == m) {
+			*a = tmp;
+			a->op = api_routes[i].op;
+			return (&api_routes[i]);
+		}
+		len = strlen(allow);
+		snprintf(allow + len, sizeof allow - len, "%s%s",
+		    len > 0 ? ", " : "", api_method_name(api_routes[i].method));
+	}
+	if (allow[0] == '\0') {
+		api_error(req, 404, "NotFound", "no such resource");
+		return (NULL);
+	}
+	evhttp_add_header(evhttp_request_get_output_headers(req), "Allow",
+	    allow);
+	api_error(req, 405, "MethodNotAllowed", "method not allowed here; "
+	    "use %s", allow);
+	return (NULL);
+}
+
+/* The request's headers: more than http.max_headers is a 431. */
+static int
+api_headers_ok(struct evhttp_request *req)
+{
+	struct evkeyvalq	*h = evhttp_request_get_input_headers(req);
+	struct evkeyval		*kv;
+	long long		 n = 0;
+
+	TAILQ_FOREACH(kv, h, next)
+		n++;
+	if (n <= api_max_headers)
+		return (1);
+	evhttp_add_header(evhttp_request_get_output_headers(req),
+	    "Connection", "close");
+	api_error(req, 431, "HeadersTooLarge", "http.max_headers: %lld "
+	    "headers sent, at most %lld taken", n, api_max_headers);
+	return (0);
 }
 
 static void
 api_route(struct evhttp_request *req, void *arg)
 {
 	const struct evhttp_uri	*uri = evhttp_request_get_evhttp_uri(req);
-	char			*path, *parts[API_MAX_PATH_PARTS], esc[256];
-	int			 n;
+	const struct api_route	*route;
+	struct api_path		 path;
+	struct api_args		 a;
+	const char		*raw;
+	char			 esc[256];
 
-	path = evhttp_uridecode(evhttp_uri_get_path(uri) != NULL ?
-	    evhttp_uri_get_path(uri) : "/", 0, NULL);
-	n = api_split(path, parts, API_MAX_PATH_PARTS);
-	log_debug("%s %s", evhttp_request_get_command(req) == EVHTTP_REQ_GET ?
-	    "GET" : "request", log_escape(esc, sizeof esc,
-	    evhttp_request_get_uri(req)));
-	if (n == 1 && strcmp(parts[0], "healthz") == 0) {
-		api_reply_json(req, 200, json_pack("{s:s, s:s}", "status",
-		    "ok", "node", api_node));
+	raw = evhttp_uri_get_path(uri);
+	log_debug("%s %s", api_method_name(evhttp_request_get_command(req)),
+	    log_escape(esc, sizeof esc, evhttp_request_get_uri(req)));
+	if (!api_conn_admit(req) || !api_headers_ok(req))
+		return;
+	api_path_split(raw != NULL && *raw != '\0' ? raw : "/", &path);
+	if (path.nul) {
+		api_error(req, 400, "InvalidRequest", "path: holds a NUL byte "
+		    "(%%00)");
 		goto out;
 	}
-	if (n >= 2 && n <= 3 && strcmp(parts[0], "v1") == 0 &&
-	    strcmp(parts[1], "alerts") == 0) {
-		api_alerts(req, n == 3 ? parts[2] : NULL, 0);
+	if ((route = api_find(req, &path, &a)) == NULL)
 		goto out;
-	}
-	if (!api_authorized(req)) {
+	if (route->auth == AUTH_API && !api_authorized(req)) {
 		evhttp_add_header(evhttp_request_get_output_headers(req),
 		    "WWW-Authenticate", "Bearer");
 		api_error(req, 401, "Unauthorized", "a valid bearer token is "
 		    "required");
 		goto out;
 	}
-	if (n == 1 && strcmp(parts[0], "metrics") == 0)
-		api_metrics(req);
-	else if (n >= 2 && n <= 4 && strcmp(parts[0], "v1") == 0 &&
-	    strcmp(parts[1], "captures") == 0)
-		api_captures(req, n >= 3 ? parts[2] : NULL, n == 4 ? parts[3] :
-		    NULL);
-	else if (n == 2 && strcmp(parts[0], "v1") == 0 &&
-	    strcmp(parts[1], "nodes") == 0) {
-		if (evhttp_request_get_command(req) != EVHTTP_REQ_GET)
-			api_error(req, 405, "MethodNotAllowed", "use GET");
-		else
-			api_reply_json(req, 200, mqtt_nodes());
-	} else if (n >= 4 && n <= 6 && strcmp(parts[0], "v1") == 0 &&
-	    strcmp(parts[1], "nodes") == 0 && strcmp(parts[3], "captures") == 0)
-		api_node_captures(req, parts[2], n >= 5 ? parts[4] : NULL,
-		    n == 6 ? parts[5] : NULL);
-	else if (n == 3 && strcmp(parts[0], "v1") == 0 &&
-	    strcmp(parts[1], "rules") == 0 && strcmp(parts[2], "test") == 0)
-		api_alerts(req, NULL, 1);
-	else if (n == 2 && strcmp(parts[0], "v1") == 0 &&
-	    strcmp(parts[1], "rules") == 0) {
-		if (evhttp_request_get_command(req) != EVHTTP_REQ_GET)
-			api_error(req, 405, "MethodNotAllowed", "use GET");
-		else
-			api_reply_json(req, 200,
-			    ruleset_to_json(trigger_rules()));
-	} else
-		api_error(req, 404, "NotFound", "no such resource");
+	if (api_params_ok(req, &a))
+		route->fn(req, &a);
 out:
-	free(path);
+	api_path_free(&path);
 }
 
 /* Creates the TLS bufferevent for each new connection on a listener. */
@@ -839,6 +1137,99 @@ api_load_webhooks(const struct conf *conf, struct api_webhook *ws,
 	return (0);
 }
 
+/*
+ * The file the API's tokens come from (new), or NULL for none:
+ * auth.api_tokens_file; else, unless auth.anonymous_loopback, api.token in
+ * the directory of state.path.
+ */
+static char *
+api_token_path(const struct conf *conf)
+{
+	const char	*slash;
+
+	if (conf->api_tokens_file != NULL)
+		return (xstrdup(conf->api_tokens_file));
+	if (conf->anonymous_loopback)
+		return (NULL);
+	if ((slash = strrchr(conf->state_path, '/')) == NULL)
+		return (xstrdup(API_TOKEN_FILE));
+	return (xasprintf("%.*s/%s", (int)(slash - conf->state_path),
+	    conf->state_path, API_TOKEN_FILE));
+}
+
+/* Makes the default token file (0600) if it is missing. */
+static int
+api_token_create(const char *path, char **cause)
+{
+	unsigned char	 raw[24];
+	char		 hex[2 * sizeof raw + 2];
+	int		 fd;
+
+	if ((fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC,
+	    0600)) == -1) {
+		if (errno == EEXIST)
+			return (0);
+		*cause = xasprintf("auth: cannot create the API token %s: %s",
+		    path, strerror(errno));
+		return (-1);
+	}
+	if (RAND_bytes(raw, sizeof raw) != 1) {
+		close(fd);
+		unlink(path);
+		*cause = xasprintf("auth: no randomness for the API token");
+		return (-1);
+	}
+	hex_encode(raw, sizeof raw, hex);
+	hex[2 * sizeof raw] = '\n';
+	hex[2 * sizeof raw + 1] = '\0';
+	if (write(fd, hex, strlen(hex)) != (ssize_t)strlen(hex) ||
+	    fsync(fd) == -1) {
+		*cause = xasprintf("auth: writing %s: %s", path,
+		    strerror(errno));
+		close(fd);
+		unlink(path);
+		return (-1);
+	}
+	close(fd);
+	hex[strlen(hex) - 1] = '\0';
+	log_info("auth: made an API token in %s (no auth.api_tokens_file): "
+	    "%s; clients send it as 'Authorization: Bearer'", path, hex);
+	explicit_bzero(hex, sizeof hex);
+	return (0);
+}
+
+/*
+ * Reads every credential the API checks into ws and tokens (new); with
+ * create, makes the default token file first. -1 with *cause.
+ */
+static int
+api_load_auth(const struct conf *conf, int create, struct api_webhook *ws,
+    char ***tokens, size_t *n, char **cause)
+{
+	char	*path;
+	int	 i, rc = -1;
+
+	*tokens = NULL;
+	*n = 0;
+	path = api_token_path(conf);
+	if (api_load_webhooks(conf, ws, cause) == -1)
+		goto out;
+	if (create && path != NULL && conf->api_tokens_file == NULL &&
+	    api_token_create(path, cause) == -1)
+		goto out;
+	if (path != NULL && (create || conf->api_tokens_file != NULL ||
+	    access(path, F_OK) == 0) &&
+	    api_load_tokens(path, tokens, n, cause) == -1)
+		goto out;
+	rc = 0;
+out:
+	if (rc == -1)
+		for (i = 0; i < WH_MAX; i++)
+			api_webhook_clear(&ws[i]);
+	free(path);
+	return (rc);
+}
+
 int
 api_reconf(const struct conf *conf, char **cause)
 {
@@ -847,16 +1238,8 @@ api_reconf(const struct conf *conf, char **cause)
 	size_t			  n;
 	int			  i;
 
-	if (api_load_webhooks(conf, ws, cause) == -1) {
-		for (i = 0; i < WH_MAX; i++)
-			api_webhook_clear(&ws[i]);
+	if (api_load_auth(conf, 1, ws, &tokens, &n, cause) == -1)
 		return (-1);
-	}
-	if (api_load_tokens(conf->api_tokens_file, &tokens, &n, cause) == -1) {
-		for (i = 0; i < WH_MAX; i++)
-			api_webhook_clear(&ws[i]);
-		return (-1);
-	}
 	for (i = 0; i < WH_MAX; i++) {
 		api_webhook_clear(&api_webhooks[i]);
 		api_webhooks[i] = ws[i];
@@ -867,49 +1250,98 @@ api_reconf(const struct conf *conf, char **cause)
 	return (0);
 }
 
+/*
+ * Checks one listener as start-up would, without binding it: a listener
+ * that is not loopback needs tokens; its TLS files must load. The TLS
+ * context (new) goes to *ssl, or is freed when ssl is NULL.
+ */
+static int
+api_listener_check(const struct conf_listen *l, size_t i, int anonymous,
+    SSL_CTX **ssl, char **cause)
+{
+	char	field[32], tf[48];
+	SSL_CTX	*ctx = NULL;
+
+	snprintf(field, sizeof field, "listen[%zu]", i);
+	if (!api_addr_loopback(l->address) && anonymous) {
+		*cause = xasprintf("%s.address: %s is not loopback, so "
+		    "auth.api_tokens_file is required (auth.anonymous_loopback "
+		    "covers loopback only)", field, l->address);
+		return (-1);
+	}
+	if (l->has_tls) {
+		snprintf(tf, sizeof tf, "%s.tls", field);
+		if ((ctx = api_ssl_ctx(&l->tls, tf, cause)) == NULL)
+			return (-1);
+	}
+	if (ssl != NULL)
+		*ssl = ctx;
+	else if (ctx != NULL)
+		SSL_CTX_free(ctx);
+	return (0);
+}
+
+int
+api_check(const struct conf *conf, char **cause)
+{
+	struct api_webhook	  ws[WH_MAX];
+	char			**tokens;
+	size_t			  n, i;
+	int			  j;
+
+	if (api_load_auth(conf, 0, ws, &tokens, &n, cause) == -1)
+		return (-1);
+	for (j = 0; j < WH_MAX; j++)
+		api_webhook_clear(&ws[j]);
+	api_free_tokens(tokens, n);
+	for (i = 0; i < conf->listen.n; i++)
+		if (api_listener_check((const struct conf_listen *)
+		    conf->listen.v + i, i, conf->api_tokens_file == NULL &&
+		    conf->anonymous_loopback, NULL, cause) == -1)
+			return (-1);
+	return (0);
+}
+
 int
 api_init(struct event_base *base, const struct conf *conf, char **cause)
 {
 	const struct conf_listen	*l;
 	struct api_listener		*al;
-	char				 field[32];
 	size_t				 i;
 
 	api_base = base;
 	api_node = xstrdup(conf->node);
+	api_max_conns = conf->max_connections;
+	api_max_headers = conf->max_headers;
 	if (api_reconf(conf, cause) == -1)
 		return (-1);
+	if (api_ntokens == 0)
+		log_warn("auth.anonymous_loopback: the API takes requests "
+		    "without a token on loopback; every local user may start "
+		    "captures and download them");
 	api_listeners = xcalloc(conf->listen.n, sizeof *api_listeners);
 	for (i = 0; i < conf->listen.n; i++) {
 		l = (const struct conf_listen *)conf->listen.v + i;
 		al = &api_listeners[api_nlisteners];
-		snprintf(field, sizeof field, "listen[%zu]", i);
-		if (!api_addr_loopback(l->address) && api_ntokens == 0) {
-			*cause = xasprintf("%s.address: %s is not loopback, so "
-			    "auth.api_tokens_file is required", field,
-			    l->address);
+		if (api_listener_check(l, i, api_ntokens == 0, &al->ssl,
+		    cause) == -1)
 			return (-1);
-		}
 		al->http = evhttp_new(base);
 		api_nlisteners++;
 		evhttp_set_gencb(al->http, api_route, NULL);
 		evhttp_set_max_body_size(al->http, conf->max_body_bytes);
+		evhttp_set_max_headers_size(al->http, conf->max_header_bytes);
 		evhttp_set_timeout(al->http, (int)conf->request_timeout_s);
 		evhttp_set_allowed_methods(al->http, EVHTTP_REQ_GET |
 		    EVHTTP_REQ_PUT | EVHTTP_REQ_POST | EVHTTP_REQ_DELETE |
 		    EVHTTP_REQ_HEAD | EVHTTP_REQ_PATCH | EVHTTP_REQ_OPTIONS);
-		if (l->has_tls) {
-			char	tf[48];
-
-			snprintf(tf, sizeof tf, "%s.tls", field);
-			if ((al->ssl = api_ssl_ctx(&l->tls, tf, cause)) == NULL)
-				return (-1);
+		if (al->ssl != NULL)
 			evhttp_set_bevcb(al->http, api_bevcb, al->ssl);
-		}
 		if (evhttp_bind_socket(al->http, l->address,
 		    (ev_uint16_t)l->port) == -1) {
-			*cause = xasprintf("%s: cannot listen on %s port %lld: "
-			    "%s", field, l->address, l->port, strerror(errno));
+			*cause = xasprintf("listen[%zu]: cannot listen on %s "
+			    "port %lld: %s", i, l->address, l->port,
+			    strerror(errno));
 			return (-1);
 		}
 		log_info("listening on %s%s%s:%lld%s",
@@ -933,6 +1365,10 @@ api_shutdown(void)
 	}
 	free(api_listeners);
 	api_listeners = NULL;
+	free(api_conns);
+	api_conns = NULL;
+	api_conns_size = 0;
+	api_nconns = 0;
 	api_nlisteners = 0;
 	api_free_tokens(api_tokens, api_ntokens);
 	api_tokens = NULL;

@@ -26,8 +26,15 @@ static const struct {
 json_t *
 cmd_error(const char *code, const char *message)
 {
-	return (json_pack("{s:{s:s, s:s}}", "error", "code", code, "message",
-	    message));
+	json_t	*o;
+	char	*text;
+
+	/* Messages quote input, which need not be UTF-8 (a URL path). */
+	text = utf8_fix(message);
+	o = json_pack("{s:{s:s, s:s}}", "error", "code", code, "message",
+	    text);
+	free(text);
+	return (o);
 }
 
 int

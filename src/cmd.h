@@ -30,7 +30,10 @@ int	 cmd_run_json(json_t *cmd, json_t **body);
  * in *body; steals cause.
  */
 int	 cmd_fail(enum sess_result, char *cause, json_t **body);
-/* {"error": {"code", "message"}} (new). */
+/*
+ * {"error": {"code", "message"}} (new; NULL only when memory ran out).
+ * Bytes of message that are not UTF-8 are escaped, never refused.
+ */
 json_t	*cmd_error(const char *code, const char *message);
 
 #endif

@@ -86,8 +86,12 @@ static const struct conf_opt rules_opts[] = {
 
 static const struct conf_opt auth_opts[] = {
 	{ "api_tokens_file", CT_STRING, O(api_tokens_file), 0, 0, NULL, 1,
-	  NULL, "file of bearer tokens, one a line; mandatory when a "
-	  "listener is not loopback", NULL, 0, 0 },
+	  NULL, "file of bearer tokens, one a line (default: api.token "
+	  "beside state.path, made at first start)", NULL, 0, 0 },
+	{ "anonymous_loopback", CT_BOOL, O(anonymous_loopback), 0, 0,
+	  "false", 1, NULL, "with no api_tokens_file, loopback listeners "
+	  "take requests without a token: any local user may capture; for a "
+	  "single-user box only", NULL, 0, 0 },
 	{ "webhooks", CT_OBJECT, 0, 0, 0, NULL, 1, NULL,
 	  "per-format webhook credentials; a format without them takes "
 	  "the API tokens", webhooks_opts, 0, 0 },
@@ -100,6 +104,15 @@ static const struct conf_opt http_opts[] = {
 	  NULL, 0, 0 },
 	{ "timeout_s", CT_INT, O(request_timeout_s), 1, 3600, "30", 0, NULL,
 	  "idle connection timeout", NULL, 0, 0 },
+	{ "max_header_bytes", CT_INT, O(max_header_bytes), 1024, 1048576,
+	  "32768", 0, NULL, "request line and headers past this many bytes: "
+	  "the request is refused and the connection closed", NULL, 0, 0 },
+	{ "max_headers", CT_INT, O(max_headers), 8, 10000, "100", 0, NULL,
+	  "more request headers than this are refused with 431", NULL, 0,
+	  0 },
+	{ "max_connections", CT_INT, O(max_connections), 1, 65536, "256", 0,
+	  NULL, "open client connections across all listeners; a request on "
+	  "one more is answered 503 and its connection closed", NULL, 0, 0 },
 	CONF_END
 };
 
@@ -152,6 +165,10 @@ static const struct conf_opt state_opts[] = {
 	{ "synchronous", CT_STRING, O(state_sync), 0, 0, "\"normal\"", 0,
 	  "normal|full", "normal: every record survives a daemon crash; "
 	  "full: also a power loss, at an fsync per transition", NULL, 0, 0 },
+	{ "on_corrupt", CT_STRING, O(state_on_corrupt), 0, 0, "\"refuse\"", 0,
+	  "refuse|move-aside", "a database that fails SQLite's quick_check at "
+	  "start: refuse to start, or move it aside as PATH.corrupt and start "
+	  "with an empty one", NULL, 0, 0 },
 	CONF_END
 };
 

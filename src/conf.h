@@ -74,10 +74,14 @@ struct conf {
 	char			*node;
 	struct conf_array	 listen;	/* of struct conf_listen */
 	char			*api_tokens_file;
+	int			 anonymous_loopback;
 	struct conf_webhook	 webhooks[WH_MAX];
 	char			*rules_dir;
 	long long		 max_body_bytes;
 	long long		 request_timeout_s;
+	long long		 max_header_bytes;
+	long long		 max_headers;
+	long long		 max_connections;
 
 	char			*captures_root;
 	long long		 max_concurrent;
@@ -113,6 +117,7 @@ struct conf {
 
 	char			*state_path;
 	char			*state_sync;
+	char			*state_on_corrupt;
 
 	char			*log_level;
 

@@ -673,15 +673,75 @@ mqtt_nodes(void)
 	return (json_pack("{s:o}", "nodes", a));
 }
 
+/*
+ * Sets up a client as the configuration says: protocol, credentials (the
+ * password, new, to *password), TLS files. -1 with *cause naming the
+ * option.
+ */
+static int
+mqtt_client_setup(struct mosquitto *m, const struct conf *conf,
+    char **password, char **cause)
+{
+	char	*why;
+	int	 rc;
+
+	mosquitto_int_option(m, MOSQ_OPT_PROTOCOL_VERSION,
+	    strcmp(conf->mqtt_protocol, "v5") == 0 ? MQTT_PROTOCOL_V5 :
+	    MQTT_PROTOCOL_V311);
+	mosquitto_int_option(m, MOSQ_OPT_TCP_NODELAY, 1);
+	*password = NULL;
+	if (conf->mqtt_password_file != NULL) {
+		if ((*password = file_read_small(conf->mqtt_password_file,
+		    4096, &why)) == NULL) {
+			*cause = xasprintf("mqtt.password_file: %s", why);
+			free(why);
+			return (-1);
+		}
+	}
+	if (conf->mqtt_username != NULL || *password != NULL)
+		mosquitto_username_pw_set(m, conf->mqtt_username, *password);
+	if (conf->mqtt_has_tls && (rc = mosquitto_tls_set(m,
+	    conf->mqtt_ca_file, NULL, conf->mqtt_cert_file,
+	    conf->mqtt_key_file, NULL)) != MOSQ_ERR_SUCCESS) {
+		*cause = xasprintf("mqtt.tls: %s", rc == MOSQ_ERR_ERRNO ?
+		    strerror(errno) : mosquitto_strerror(rc));
+		return (-1);
+	}
+	return (0);
+}
+
+int
+mqtt_check(const struct conf *conf, char **cause)
+{
+	struct mosquitto	*m;
+	char			*password;
+	int			 rc;
+
+	if (!conf->has_mqtt)
+		return (0);
+	mosquitto_lib_init();
+	if ((m = mosquitto_new(NULL, true, NULL)) == NULL) {
+		*cause = xasprintf("mqtt: cannot create a client: %s",
+		    strerror(errno));
+		return (-1);
+	}
+	rc = mqtt_client_setup(m, conf, &password, cause);
+	if (password != NULL)
+		explicit_bzero(password, strlen(password));
+	free(password);
+	mosquitto_destroy(m);
+	mosquitto_lib_cleanup();
+	return (rc);
+}
+
 int
 mqtt_init(struct event_base *base, const struct conf *conf, char **cause)
 {
 	const struct conf_mqtt_sub	*cs;
 	struct timeval			 tv = { 0, 0 };
 	json_t				*will;
-	char				*id, *text, *why;
+	char				*id, *text;
 	size_t				 i;
-	int				 rc;
 
 	mq_base = base;
 	mq_node = xstrdup(conf->node);
@@ -716,26 +776,8 @@ mqtt_init(struct event_base *base, const struct conf *conf, char **cause)
 		    strerror(errno));
 		return (-1);
 	}
-	mosquitto_int_option(mq, MOSQ_OPT_PROTOCOL_VERSION, mq_v5 ?
-	    MQTT_PROTOCOL_V5 : MQTT_PROTOCOL_V311);
-	mosquitto_int_option(mq, MOSQ_OPT_TCP_NODELAY, 1);
-	if (conf->mqtt_password_file != NULL) {
-		if ((mq_password = file_read_small(conf->mqtt_password_file,
-		    4096, &why)) == NULL) {
-			*cause = xasprintf("mqtt.password_file: %s", why);
-			free(why);
-			return (-1);
-		}
-	}
-	if (conf->mqtt_username != NULL || mq_password != NULL)
-		mosquitto_username_pw_set(mq, conf->mqtt_username, mq_password);
-	if (conf->mqtt_has_tls && (rc = mosquitto_tls_set(mq,
-	    conf->mqtt_ca_file, NULL, conf->mqtt_cert_file,
-	    conf->mqtt_key_file, NULL)) != MOSQ_ERR_SUCCESS) {
-		*cause = xasprintf("mqtt.tls: %s", rc == MOSQ_ERR_ERRNO ?
-		    strerror(errno) : mosquitto_strerror(rc));
+	if (mqtt_client_setup(mq, conf, &mq_password, cause) == -1)
 		return (-1);
-	}
 	will = json_pack("{s:s, s:s}", "node", mq_node, "status", "offline");
 	text = json_dumps(will, JSON_COMPACT);
 	mosquitto_will_set_v5(mq, t_status, (int)strlen(text), text, 1, true,

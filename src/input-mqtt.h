@@ -14,6 +14,8 @@ struct dynbuf;
 
 /* Sets up the client and starts connecting (no-op without "mqtt"). */
 int	 mqtt_init(struct event_base *, const struct conf *, char **cause);
+/* What mqtt_init checks (credentials, TLS files), connecting nowhere. */
+int	 mqtt_check(const struct conf *, char **cause);
 /* Publishes "offline", disconnects and frees everything. */
 void	 mqtt_shutdown(void);
 /* Follows the log level: libmosquitto's lines are taken only at debug. */

@@ -10,6 +10,7 @@
 #include <sys/time.h>
 
 #include "log.h"
+#include "util.h"
 
 static enum log_level	 log_level = LOG_LVL_INFO;
 static int		 log_syslog;
@@ -83,17 +84,23 @@ fatal(const char *fmt, ...)
 const char *
 log_escape(char *buf, size_t size, const char *s)
 {
-	size_t		 o = 0;
+	size_t		 o = 0, n;
 	unsigned char	 c;
 
 	if (size == 0)
 		return (buf);
-	for (; s != NULL && *s != '\0' && o + 5 < size; s++) {
+	while (s != NULL && *s != '\0' && o + 5 < size) {
 		c = (unsigned char)*s;
-		if (c < 0x20 || c == 0x7f || c == '\\')
+		n = utf8_seq_len((const unsigned char *)s);
+		if (c < 0x20 || c == 0x7f || c == '\\' || n == 0) {
 			o += snprintf(buf + o, size - o, "\\x%02x", c);
-		else
-			buf[o++] = (char)c;
+			s++;
+		} else if (o + n + 5 < size) {
+			memcpy(buf + o, s, n);
+			o += n;
+			s += n;
+		} else
+			break;
 	}
 	buf[o] = '\0';
 	return (buf);

@@ -13,6 +13,8 @@
 
 #define PCAP_GLOBAL_HDR	24
 #define PCAP_RECORD_HDR	16
+/* The media type of classic pcap files, as served and uploaded. */
+#define PCAP_CONTENT_TYPE	"application/vnd.tcpdump.pcap"
 
 struct pcapw {
 	int		 fd;

@@ -959,6 +959,34 @@ sess_open_root(const char *root, char **cause)
 }
 
 int
+session_check(const struct conf *conf, char **cause)
+{
+	struct stat	 st;
+	char		*dir, *slash;
+	int		 rc = 0;
+
+	/* The root, or the nearest directory above it that start-up makes it in. */
+	dir = xstrdup(conf->captures_root);
+	while (stat(dir, &st) == -1 && (slash = strrchr(dir, '/')) != NULL &&
+	    slash != dir)
+		*slash = '\0';
+	if (stat(dir, &st) == -1 && strchr(dir, '/') == NULL) {
+		free(dir);
+		dir = xstrdup(".");
+	}
+	if (stat(dir, &st) == -1 || access(dir, W_OK | X_OK) == -1) {
+		*cause = xasprintf("captures.root: %s: %s", dir,
+		    strerror(errno));
+		rc = -1;
+	} else if (!S_ISDIR(st.st_mode)) {
+		*cause = xasprintf("captures.root: %s: not a directory", dir);
+		rc = -1;
+	}
+	free(dir);
+	return (rc);
+}
+
+int
 session_init(struct event_base *base, const struct conf *conf, char **cause)
 {
 	struct capture	*c;

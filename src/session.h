@@ -44,6 +44,8 @@ struct sess_limits {
  * died into Stopped/Interrupted with repaired files. -1 with *cause.
  */
 int	session_init(struct event_base *, const struct conf *, char **cause);
+/* What session_init checks of captures.root, making nothing; for -t. */
+int	session_check(const struct conf *, char **cause);
 /* Takes the limits and defaults that may change on reload. */
 void	session_reconf(const struct conf *);
 /* Stops every running capture with Shutdown and frees everything. */

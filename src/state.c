@@ -1,14 +1,20 @@
 /* SQLite storage of capture records. */
 #include "config.h"
 
+#include <errno.h>
+#include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include <sqlite3.h>
 
 #include "log.h"
 #include "state.h"
 #include "xmalloc.h"
+
+#define STATE_CORRUPT	(-2)
 
 static sqlite3		*state_db;
 static sqlite3_stmt	*state_put_stmt;
@@ -37,42 +43,192 @@ state_exec(const char *sql, char **cause)
 	return (0);
 }
 
-int
-state_init(const char *path, int sync_full, char **cause)
+/*
+ * Makes the database file 0600 before SQLite opens it: SQLite gives its
+ * WAL and SHM files the database's own mode, and records name who
+ * triggered what.
+ */
+static int
+state_create_private(const char *path, char **cause)
 {
-	if (sqlite3_open_v2(path, &state_db, SQLITE_OPEN_READWRITE |
-	    SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX, NULL) != SQLITE_OK) {
-		*cause = xasprintf("%s: %s", path, state_db != NULL ?
-		    sqlite3_errmsg(state_db) : "cannot open");
-		goto fail;
+	struct stat	st;
+	int		fd;
+
+	if ((fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW,
+	    0600)) == -1) {
+		*cause = xasprintf("%s: %s", path, strerror(errno));
+		return (-1);
 	}
-	sqlite3_busy_timeout(state_db, 2000);
+	if (fstat(fd, &st) == 0 && (st.st_mode & 077) != 0) {
+		log_warn("state.path: %s was readable by others; made 0600",
+		    path);
+		fchmod(fd, 0600);
+	}
+	close(fd);
+	return (0);
+}
+
+/* PRAGMA quick_check: 0 if SQLite finds the file sound, else *cause. */
+static int
+state_quick_check(char **cause)
+{
+	sqlite3_stmt	*stmt;
+	const char	*res;
+	int		 rc;
+
+	if (sqlite3_prepare_v2(state_db, "PRAGMA quick_check(1)", -1, &stmt,
+	    NULL) != SQLITE_OK) {
+		*cause = xasprintf("%s", sqlite3_errmsg(state_db));
+		return (-1);
+	}
+	rc = sqlite3_step(stmt);
+	res = rc == SQLITE_ROW ? (const char *)sqlite3_column_text(stmt, 0) :
+	    NULL;
+	if (res != NULL && strcmp(res, "ok") == 0) {
+		sqlite3_finalize(stmt);
+		return (0);
+	}
+	*cause = xasprintf("%s", res != NULL ? res : sqlite3_errmsg(state_db));
+	sqlite3_finalize(stmt);
+	return (-1);
+}
+
+/*
+ * Opens the database, takes it for this process alone and checks it:
+ * -1 with *cause (new). The lock is held from here to state_shutdown, so
+ * no other process can make a write of ours wait.
+ */
+static int
+state_open(const char *path, int sync_full, char **cause)
+{
+	if (state_create_private(path, cause) == -1)
+		return (-1);
+	if (sqlite3_open_v2(path, &state_db, SQLITE_OPEN_READWRITE |
+	    SQLITE_OPEN_NOMUTEX, NULL) != SQLITE_OK) {
+		*cause = xasprintf("%s", state_db != NULL ?
+		    sqlite3_errmsg(state_db) : "cannot open");
+		return (-1);
+	}
+	/* Never wait for a lock on the loop: busy is an error at once. */
+	sqlite3_busy_timeout(state_db, 0);
+	if (state_exec("PRAGMA locking_mode = EXCLUSIVE;", cause) == -1)
+		return (-1);
+	if (state_exec("BEGIN IMMEDIATE; COMMIT;", cause) == -1) {
+		free(*cause);
+		*cause = xasprintf("another process holds the database (a "
+		    "second alertcapd on the same state.path?)");
+		return (-1);
+	}
+	if (state_quick_check(cause) == -1) {
+		char	*c = *cause;
+
+		*cause = xasprintf("the database is corrupt (quick_check: %s)",
+		    c);
+		free(c);
+		return (STATE_CORRUPT);
+	}
 	if (state_exec("PRAGMA journal_mode = WAL;", cause) == -1 ||
 	    /* Fewer, larger checkpoints: each one fsyncs on the loop. */
 	    state_exec("PRAGMA wal_autocheckpoint = 10000;", cause) == -1 ||
 	    state_exec(sync_full ? "PRAGMA synchronous = FULL;" :
 	    "PRAGMA synchronous = NORMAL;", cause) == -1 ||
 	    state_exec(state_schema, cause) == -1)
-		goto fail_msg;
+		return (-1);
 	if (sqlite3_prepare_v2(state_db, "INSERT OR REPLACE INTO captures "
 	    "(name, status, rule, record) VALUES (?, ?, ?, ?)", -1,
 	    &state_put_stmt, NULL) != SQLITE_OK ||
 	    sqlite3_prepare_v2(state_db, "DELETE FROM captures WHERE name = ?",
 	    -1, &state_del_stmt, NULL) != SQLITE_OK) {
 		*cause = xasprintf("%s", sqlite3_errmsg(state_db));
-		goto fail_msg;
+		return (-1);
 	}
 	return (0);
-fail_msg:
-	{
-		char	*c = *cause;
+}
 
-		*cause = xasprintf("%s: %s", path, c);
+/* Moves a corrupt database and its WAL and SHM aside as NAME.corrupt. */
+static int
+state_move_aside(const char *path, char **cause)
+{
+	static const char	*sfx[] = { "", "-wal", "-shm" };
+	char			*from, *to;
+	size_t			 i;
+	int			 rc = 0;
+
+	for (i = 0; i < sizeof sfx / sizeof *sfx && rc == 0; i++) {
+		from = xasprintf("%s%s", path, sfx[i]);
+		to = xasprintf("%s.corrupt%s", path, sfx[i]);
+		if (rename(from, to) == -1 && errno != ENOENT) {
+			*cause = xasprintf("cannot move %s aside: %s", from,
+			    strerror(errno));
+			rc = -1;
+		}
+		free(from);
+		free(to);
+	}
+	return (rc);
+}
+
+int
+state_init(const char *path, int sync_full, int move_corrupt, char **cause)
+{
+	char	*c;
+	int	 rc;
+
+	rc = state_open(path, sync_full, cause);
+	if (rc == STATE_CORRUPT && move_corrupt) {
+		state_shutdown();
+		log_error("state.path: %s: %s; moved aside as %s.corrupt, "
+		    "starting with an empty store", path, *cause, path);
+		free(*cause);
+		*cause = NULL;
+		if (state_move_aside(path, cause) == 0)
+			rc = state_open(path, sync_full, cause);
+		else
+			rc = -1;
+	} else if (rc == STATE_CORRUPT) {
+		c = *cause;
+		*cause = xasprintf("%s; refusing to start (move it aside, or "
+		    "set state.on_corrupt to \"move-aside\")", c);
 		free(c);
 	}
-fail:
+	if (rc == 0)
+		return (0);
+	c = *cause;
+	*cause = xasprintf("%s: %s", path, c);
+	free(c);
 	state_shutdown();
 	return (-1);
+}
+
+int
+state_check(const char *path, char **cause)
+{
+	sqlite3	*db = NULL;
+	char	*c = NULL;
+	int	 rc = 0;
+
+	if (access(path, F_OK) == -1)
+		return (0);	/* made at start */
+	if (sqlite3_open_v2(path, &db, SQLITE_OPEN_READONLY, NULL) !=
+	    SQLITE_OK) {
+		*cause = xasprintf("state.path: %s: %s", path, db != NULL ?
+		    sqlite3_errmsg(db) : "cannot open");
+		sqlite3_close(db);
+		return (-1);
+	}
+	sqlite3_busy_timeout(db, 0);
+	state_db = db;
+	/* Held by the running daemon (a -t before SIGHUP): that one checked. */
+	if (state_quick_check(&c) == -1 && sqlite3_errcode(db) != SQLITE_BUSY &&
+	    sqlite3_errcode(db) != SQLITE_LOCKED) {
+		*cause = xasprintf("state.path: %s: the database is corrupt "
+		    "(quick_check: %s)", path, c);
+		rc = -1;
+	}
+	free(c);
+	state_db = NULL;
+	sqlite3_close(db);
+	return (rc);
 }
 
 void

@@ -8,7 +8,16 @@
 
 #include "record.h"
 
-int	state_init(const char *path, int sync_full, char **cause);
+/*
+ * Opens (or makes, 0600) the database at path and holds it exclusively; a
+ * database that fails SQLite's quick_check is refused, or with
+ * move_corrupt moved aside as PATH.corrupt and started afresh. -1 with
+ * *cause naming the file.
+ */
+int	state_init(const char *path, int sync_full, int move_corrupt,
+	    char **cause);
+/* What state_init checks, read-only, for -t: -1 with *cause. */
+int	state_check(const char *path, char **cause);
 void	state_shutdown(void);
 /* Inserts or replaces the record. -1 with *cause if it was not stored. */
 int	state_put(const struct record *, char **cause);

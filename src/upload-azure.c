@@ -101,12 +101,13 @@ url_path(const char *url)
 
 /*
  * Sets up a request on the blob (or, with container, the container) and,
- * for shared key, signs it. query may be NULL.
+ * for shared key, signs it. query may be NULL; blob_type and blob_ctype
+ * (the committed blob's Content-Type, for Put Block List) too.
  */
 static void
 az_request(struct upjob *j, struct upreq *r, const char *verb,
     const char *query, int container, uint64_t clen, const char *ctype,
-    const char *blob_type)
+    const char *blob_type, const char *blob_ctype)
 {
 	const struct conf_account	*a = j->acct->conf;
 	char				 date[64], *obj, *url, *path, *sig;
@@ -130,6 +131,8 @@ az_request(struct upjob *j, struct upreq *r, const char *verb,
 	strftime(date, sizeof date, "%a, %d %b %Y %H:%M:%S GMT", &tm);
 	up_header(r, "x-ms-date: %s", date);
 	up_header(r, "x-ms-version: %s", AZ_VERSION);
+	if (blob_ctype != NULL)
+		up_header(r, "x-ms-blob-content-type: %s", blob_ctype);
 	if (blob_type != NULL)
 		up_header(r, "x-ms-blob-type: %s", blob_type);
 	if (ctype != NULL)
@@ -138,7 +141,11 @@ az_request(struct upjob *j, struct upreq *r, const char *verb,
 		up_header(r, "Content-Type:");
 	if (!az_sas(j)) {
 		snprintf(cl, sizeof cl, "%llu", (unsigned long long)clen);
-		canon = xasprintf("%s%s%sx-ms-date:%s\nx-ms-version:%s\n",
+		/* The x-ms- headers, sorted, each "name:value\n". */
+		canon = xasprintf("%s%s%s%s%s%sx-ms-date:%s\nx-ms-version:%s\n",
+		    blob_ctype != NULL ? "x-ms-blob-content-type:" : "",
+		    blob_ctype != NULL ? blob_ctype : "",
+		    blob_ctype != NULL ? "\n" : "",
 		    blob_type != NULL ? "x-ms-blob-type:" : "",
 		    blob_type != NULL ? blob_type : "",
 		    blob_type != NULL ? "\n" : "", date, AZ_VERSION);
@@ -209,15 +216,16 @@ az_next(struct upjob *j, struct upreq *r, char **cause)
 		return (UP_COMMITTED);
 	}
 	if (j->creating) {
-		az_request(j, r, "PUT", "restype=container", 1, 0, NULL, NULL);
+		az_request(j, r, "PUT", "restype=container", 1, 0, NULL, NULL,
+		    NULL);
 		curl_easy_setopt(r->easy, CURLOPT_UPLOAD, 1L);
 		curl_easy_setopt(r->easy, CURLOPT_INFILESIZE_LARGE,
 		    (curl_off_t)0);
 		return (UP_STARTED);
 	}
 	if (j->nparts == 1) {
-		az_request(j, r, "PUT", NULL, 0, j->size,
-		    "application/vnd.tcpdump.pcap", "BlockBlob");
+		az_request(j, r, "PUT", NULL, 0, j->size, PCAP_CONTENT_TYPE,
+		    "BlockBlob", NULL);
 		up_body_file(r, 0, j->size);
 		return (UP_STARTED);
 	}
@@ -225,7 +233,7 @@ az_next(struct upjob *j, struct upreq *r, char **cause)
 		up_part_range(j, (uint64_t)part, &off, &len);
 		id = block_id((uint64_t)part);
 		q = xasprintf("comp=block&blockid=%s", id);
-		az_request(j, r, "PUT", q, 0, len, NULL, NULL);
+		az_request(j, r, "PUT", q, 0, len, NULL, NULL, NULL);
 		up_body_file(r, off, len);
 		r->part = part;
 		free(q);
@@ -246,7 +254,7 @@ az_next(struct upjob *j, struct upreq *r, char **cause)
 	}
 	dynbuf_addf(&xml, "</BlockList>");
 	az_request(j, r, "PUT", "comp=blocklist", 0, xml.len, "application/xml",
-	    NULL);
+	    NULL, PCAP_CONTENT_TYPE);
 	up_body_text(r, xml.buf);
 	dynbuf_free(&xml);
 	(void)cause;

@@ -23,7 +23,7 @@ http_next(struct upjob *j, struct upreq *r, char **cause)
 	}
 	up_request(r, "PUT", url);
 	free(url);
-	up_header(r, "Content-Type: application/vnd.tcpdump.pcap");
+	up_header(r, "Content-Type: %s", PCAP_CONTENT_TYPE);
 	for (i = 0; i < a->headers.n; i++)
 		up_header(r, "%s", ((char **)a->headers.v)[i]);
 	up_body_file(r, 0, j->size);

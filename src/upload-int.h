@@ -9,6 +9,7 @@
 #include <jansson.h>
 
 #include "conf.h"
+#include "pcapfile.h"
 #include "upload.h"
 #include "xmalloc.h"
 

@@ -110,7 +110,7 @@ s3_next(struct upjob *j, struct upreq *r, char **cause)
 		if (j->busy > 0)
 			return (UP_WAIT);
 		s3_request(j, r, "PUT", NULL);
-		up_header(r, "Content-Type: application/vnd.tcpdump.pcap");
+		up_header(r, "Content-Type: %s", PCAP_CONTENT_TYPE);
 		up_body_file(r, 0, j->size);
 		return (UP_STARTED);
 	}
@@ -119,7 +119,7 @@ s3_next(struct upjob *j, struct upreq *r, char **cause)
 		if (j->busy > 0)
 			return (UP_WAIT);
 		s3_request(j, r, "POST", "uploads");
-		up_header(r, "Content-Type: application/vnd.tcpdump.pcap");
+		up_header(r, "Content-Type: %s", PCAP_CONTENT_TYPE);
 		return (UP_STARTED);
 	}
 	etags = s3_etags(j);

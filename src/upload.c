@@ -30,6 +30,7 @@
 
 static struct event_base	*up_base;
 static CURLM			*up_multi;
+static int		 up_multi_used;	/* has carried a request since made */
 static struct event		*up_timer;
 static struct event		*up_kick_ev;
 static struct upaccount		*up_accounts;
@@ -164,6 +165,7 @@ job_finish(struct upjob *j, int ok, const char *cause)
 	    "Failed"));
 	if (ok) {
 		json_object_set_new(j->entry, "uri", json_string(j->uri));
+		json_object_set_new(j->entry, "last_error", json_null());
 		json_object_del(j->entry, "progress");
 		up_stats.uploaded++;
 		secs = (double)(now_us() - j->attempt_us) / 1e6;
@@ -285,6 +287,7 @@ job_step(struct upjob *j)
 		up_stats.requests++;
 		r->busy = 1;
 		j->busy++;
+		up_multi_used = 1;
 		curl_multi_add_handle(up_multi, r->easy);
 	}
 	if (st == UP_COMMITTED && j->busy == 0)
@@ -295,6 +298,8 @@ job_step(struct upjob *j)
 	} else if (j->busy == 0)
 		job_finish(j, 0, "the uploader found nothing to send");
 }
+
+static void	up_drop_idle(void);
 
 /* Starts queued jobs while there is room. */
 static void
@@ -319,6 +324,7 @@ up_start_queued(evutil_socket_t fd, short events, void *arg)
 		job_report(j, 0);
 		job_step(j);
 	}
+	up_drop_idle();
 }
 
 /* Reads the file range of the slot's request. */
@@ -338,6 +344,22 @@ up_read(char *buf, size_t size, size_t n, void *arg)
 		return (CURL_READFUNC_ABORT);
 	r->sent += (uint64_t)got;
 	return ((size_t)got);
+}
+
+/*
+ * libcurl rewinds a request it must send again (a redirect, a reused
+ * connection the server had closed): the body is read by offset, so any
+ * point of it is a seek away.
+ */
+static int
+up_seek(void *arg, curl_off_t offset, int origin)
+{
+	struct upreq	*r = arg;
+
+	if (origin != SEEK_SET || offset < 0 || (uint64_t)offset > r->len)
+		return (CURL_SEEKFUNC_CANTSEEK);
+	r->sent = (uint64_t)offset;
+	return (CURL_SEEKFUNC_OK);
 }
 
 static size_t
@@ -441,6 +463,8 @@ up_body_file(struct upreq *r, uint64_t off, uint64_t len)
 	curl_easy_setopt(r->easy, CURLOPT_UPLOAD, 1L);
 	curl_easy_setopt(r->easy, CURLOPT_READFUNCTION, up_read);
 	curl_easy_setopt(r->easy, CURLOPT_READDATA, r);
+	curl_easy_setopt(r->easy, CURLOPT_SEEKFUNCTION, up_seek);
+	curl_easy_setopt(r->easy, CURLOPT_SEEKDATA, r);
 	curl_easy_setopt(r->easy, CURLOPT_INFILESIZE_LARGE, (curl_off_t)len);
 }
 
@@ -677,8 +701,19 @@ upload_submit(const struct upload_spec *s, upload_cb cb, void *arg)
 
 /* curl's socket events, as libevent events. */
 struct upsock {
-	struct event	*ev;
+	struct event		*ev;
+	TAILQ_ENTRY(upsock)	 entry;
 };
+static TAILQ_HEAD(, upsock)	up_socks = TAILQ_HEAD_INITIALIZER(up_socks);
+static int			up_closing;	/* in curl_multi_cleanup */
+
+static void
+upsock_free(struct upsock *us)
+{
+	TAILQ_REMOVE(&up_socks, us, entry);
+	event_free(us->ev);
+	free(us);
+}
 
 static void
 check_multi_info(void)
@@ -727,17 +762,17 @@ up_sock_cb(CURL *e, curl_socket_t s, int what, void *cbp, void *sockp)
 	short		 kind;
 
 	if (what == CURL_POLL_REMOVE) {
-		if (us != NULL) {
-			event_free(us->ev);
-			free(us);
-		}
-		curl_multi_assign(up_multi, s, NULL);
+		if (us != NULL)
+			upsock_free(us);
+		if (!up_closing)
+			curl_multi_assign(up_multi, s, NULL);
 		return (0);
 	}
 	kind = (short)(((what & CURL_POLL_IN) ? EV_READ : 0) |
 	    ((what & CURL_POLL_OUT) ? EV_WRITE : 0) | EV_PERSIST);
 	if (us == NULL) {
 		us = xcalloc(1, sizeof *us);
+		TAILQ_INSERT_TAIL(&up_socks, us, entry);
 		curl_multi_assign(up_multi, s, us);
 	} else
 		event_free(us->ev);
@@ -761,6 +796,44 @@ up_timer_cb(CURLM *m, long timeout_ms, void *arg)
 	return (0);
 }
 
+static void
+up_multi_new(void)
+{
+	up_multi_used = 0;
+	up_multi = curl_multi_init();
+	curl_multi_setopt(up_multi, CURLMOPT_SOCKETFUNCTION, up_sock_cb);
+	curl_multi_setopt(up_multi, CURLMOPT_TIMERFUNCTION, up_timer_cb);
+}
+
+/* Closes the multi handle and what it holds: connections, their events. */
+static void
+up_multi_free(void)
+{
+	struct upsock	*us;
+
+	up_closing = 1;
+	curl_multi_cleanup(up_multi);
+	up_closing = 0;
+	up_multi = NULL;
+	while ((us = TAILQ_FIRST(&up_socks)) != NULL)
+		upsock_free(us);
+}
+
+/*
+ * Nothing left to send: close the idle connections, so no server that
+ * closed its side waits on ours (CLOSE-WAIT) until the next upload.
+ */
+static void
+up_drop_idle(void)
+{
+	if (up_multi == NULL || up_running > 0 || !TAILQ_EMPTY(&up_queue) ||
+	    !up_multi_used)
+		return;
+	log_debug("uploads: queue drained; closing idle connections");
+	up_multi_free();
+	up_multi_new();
+}
+
 static const struct upload_ops *
 up_ops(const char *type)
 {
@@ -774,12 +847,46 @@ up_ops(const char *type)
 	return (NULL);
 }
 
+/* Reads an account's secret file, if it names one, into *secret (new). */
+static int
+up_read_secret(const struct conf_account *a, char **secret, char **cause)
+{
+	const char	*sf;
+	char		*why;
+
+	sf = a->key_file != NULL ? a->key_file : a->sas_token_file != NULL ?
+	    a->sas_token_file : a->secret_access_key_file;
+	*secret = NULL;
+	if (sf != NULL && (*secret = file_read_small(sf, 8192, &why)) ==
+	    NULL) {
+		*cause = xasprintf("storage.%s: %s", a->name, why);
+		free(why);
+		return (-1);
+	}
+	return (0);
+}
+
+int
+upload_check(const struct conf *conf, char **cause)
+{
+	char	*secret;
+	size_t	 i;
+
+	for (i = 0; i < conf->accounts.n; i++) {
+		if (up_read_secret((const struct conf_account *)
+		    conf->accounts.v + i, &secret, cause) == -1)
+			return (-1);
+		if (secret != NULL)
+			explicit_bzero(secret, strlen(secret));
+		free(secret);
+	}
+	return (0);
+}
+
 int
 upload_init(struct event_base *base, const struct conf *conf, char **cause)
 {
 	const struct conf_account	*a;
-	const char			*sf;
-	char				*why;
 	size_t				 i;
 
 	up_base = base;
@@ -790,22 +897,14 @@ upload_init(struct event_base *base, const struct conf *conf, char **cause)
 		a = (const struct conf_account *)conf->accounts.v + i;
 		up_accounts[i].conf = a;
 		up_accounts[i].ops = up_ops(a->type);
-		sf = a->key_file != NULL ? a->key_file : a->sas_token_file !=
-		    NULL ? a->sas_token_file : a->secret_access_key_file;
-		if (sf != NULL && (up_accounts[i].secret = file_read_small(sf,
-		    8192, &why)) == NULL) {
-			*cause = xasprintf("storage.%s: %s", a->name, why);
-			free(why);
+		if (up_read_secret(a, &up_accounts[i].secret, cause) == -1)
 			return (-1);
-		}
 	}
 	up_kick_ev = event_new(base, -1, 0, up_start_queued, NULL);
 	if (up_naccounts == 0)
 		return (0);	/* libcurl and its TLS stay untouched (2.4 MiB) */
 	curl_global_init(CURL_GLOBAL_DEFAULT);
-	up_multi = curl_multi_init();
-	curl_multi_setopt(up_multi, CURLMOPT_SOCKETFUNCTION, up_sock_cb);
-	curl_multi_setopt(up_multi, CURLMOPT_TIMERFUNCTION, up_timer_cb);
+	up_multi_new();
 	up_timer = evtimer_new(base, up_timeout, NULL);
 	log_info("uploads: %zu storage account(s), %lld at once",
 	    up_naccounts, up_concurrency);
@@ -828,8 +927,7 @@ upload_shutdown(void)
 		job_free(j);
 	}
 	if (up_multi != NULL)
-		curl_multi_cleanup(up_multi);
-	up_multi = NULL;
+		up_multi_free();
 	if (up_timer != NULL)
 		event_free(up_timer);
 	if (up_kick_ev != NULL)

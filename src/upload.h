@@ -34,6 +34,8 @@ typedef void (*upload_cb)(const char *capture, const char *account,
     json_t *entry, int final, void *arg);
 
 int	 upload_init(struct event_base *, const struct conf *, char **cause);
+/* What upload_init checks (each account's secret file), for -t. */
+int	 upload_check(const struct conf *, char **cause);
 void	 upload_shutdown(void);
 int	 upload_account_exists(const char *name);
 /* A new entry {"account", "uri", "state": "Pending", ...} (new). */

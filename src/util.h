@@ -41,6 +41,18 @@ void	 hex_encode(const unsigned char *, size_t len, char *out);
 /* SHA-256 of a buffer. */
 void	 sha256_of(const void *, size_t len, unsigned char out[32]);
 
+/*
+ * The length of the valid UTF-8 sequence at s (1-4), or 0 if the bytes
+ * there are not one (overlong, surrogate, truncated, stray).
+ */
+size_t	 utf8_seq_len(const unsigned char *);
+/*
+ * A copy of s (new) that is valid UTF-8: each byte that is not part of a
+ * valid sequence is written as "\xNN", so a message quoting input can
+ * always go into JSON and still shows what was sent.
+ */
+char	*utf8_fix(const char *);
+
 /* Is this a relative path without "..", "." or empty components? */
 int	 relpath_safe(const char *);
 

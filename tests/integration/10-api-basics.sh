@@ -6,9 +6,9 @@
 need_root
 need_cmd jq curl tshark
 
-plan 49
+plan 65
 CAPTURES_EXTRA=', "max_concurrent": 3, "max_total_bytes": 3000000, "defaults": {"max_bytes_per_session": 100000}' \
-    start_daemon api || exit 1
+    start_daemon api "" '"http": {"max_connections": 6}' || exit 1
 
 r=$(api GET /healthz)
 is "$(cut -d' ' -f1 <<<"$r")" 200 "healthz answers 200"
@@ -36,7 +36,7 @@ r=$(api POST /v1/captures/c1/stop)
 is "$(cut -d' ' -f1 <<<"$r")" 200 "stop: 200"
 is "$(field "${r#* }" .stop_reason)" ManualStop "stop: ManualStop"
 is "$(api POST /v1/captures/c1/stop | cut -d' ' -f1)" 409 "stop again: 409"
-code=$(curl -s -o "$T_DIR/c1.pcap" -D "$T_DIR/h" -w '%{http_code}' "$URL/v1/captures/c1/file")
+code=$(acurl -s -o "$T_DIR/c1.pcap" -D "$T_DIR/h" -w '%{http_code}' "$URL/v1/captures/c1/file")
 is "$code" 200 "download: 200"
 like "$(cat "$T_DIR/h")" "application/vnd.tcpdump.pcap" "download: pcap content type"
 cmp -s "$T_DIR/c1.pcap" "$(local_file c1)"
@@ -55,7 +55,7 @@ like "$(err PUT /v1/captures/b '{"target": {"interface": "lo"}, "filters": [{}, 
 like "$(err PUT /v1/captures/b '{"target": {"interface": "lo"}, "bpf": "tcp port"}')" "bpf: " "bad bpf names bpf with libpcap's message"
 like "$(err PUT /v1/captures/b '{"target": {"interface": "no-such0"}}')" "target.interface: no-such0: no such interface" "unknown interface: 400"
 like "$(err PUT /v1/captures/b '{"target": {"interface": "lo"}, "time_limit": 5}')" "time_limit: unknown key" "typo in a key: 400"
-like "$(err PUT /v1/captures/b%20c '{"target": {"interface": "lo"}}')" "name: must match" "bad name: 400"
+like "$(err PUT /v1/captures/b%20c '{"target": {"interface": "lo"}}')" "name: 'b c' must match" "bad name: 400"
 like "$(err PUT /v1/captures/b '{"target": {"interface": "lo"}, "storage": {"file": "../escape.pcap"}}')" "storage.file: must be" "'..' in storage.file: 400"
 mkdir -p "$T_DIR/outside"
 ln -s "$T_DIR/outside" "$DDIR/captures/link"
@@ -85,8 +85,49 @@ is "$(api GET /v1/captures/m | cut -d' ' -f1)" 404 "and recorded none of them"
 is "$(api PATCH /v1/captures/x | cut -d' ' -f1)" 405 "unsupported method: 405"
 is "$(api POST /v1/captures | cut -d' ' -f1)" 405 "POST to the list: 405"
 is "$(api GET /v2/whatever | cut -d' ' -f1)" 404 "unknown path: 404"
+like "$(acurl -s -D - -o /dev/null -X PATCH "$URL/v1/captures/x" | tr -d '\r')" "Allow: PUT, GET, DELETE" "405 names the methods the resource takes (Allow)"
+
+# Hostile paths: a name that is not UTF-8, a NUL, on every route; each a
+# 400 naming the rule, with or without a token, and the daemon lives on.
+code=$(curl -s -o /dev/null -w '%{http_code}' "$URL/v1/captures/%E9/file")
+is "$code" 401 "GET /v1/captures/%E9/file without a token: 401"
+r=$(api GET /v1/captures/%E9/file)
+is "$(cut -d' ' -f1 <<<"$r")" 400 "GET /v1/captures/%E9/file: 400"
+like "$(field "${r#* }" .error.message)" "name: '\\xE9' must match" "the message shows the byte, escaped, as valid JSON"
+for route in "GET /v1/captures/%E9" "DELETE /v1/captures/%FF%FE" "POST /v1/captures/%C3%28/stop" \
+    "PUT /v1/captures/..%2F..%2Fetc" "GET /v1/nodes/%E9/captures" "GET /v1/nodes/n1/captures/%E9/file"; do
+	code=$(api $route '{"target": {"interface": "lo"}}' | cut -d' ' -f1)
+	[ "$code" = 400 ] || { echo "# $route: $code"; bad=$((bad + 1)); }
+done
+is "$bad" 0 "every route checks the names in its path: 400"
+r=$(api PUT '/v1/captures/a%00b' '{"target": {"interface": "lo"}}')
+is "$(cut -d' ' -f1 <<<"$r")" 400 "PUT /v1/captures/a%00b: 400"
+like "$r" "path: holds a NUL byte" "and says why"
+is "$(api GET /v1/captures/a | cut -d' ' -f1)" 404 "and no capture 'a' was made"
+api PUT /v1/captures/a '{"target": {"interface": "lo"}, "time_limit_s": 60}' >/dev/null
+is "$(api GET '/v1/captures/a%00x' | cut -d' ' -f1)/$(api POST '/v1/captures/a%00x/stop' | cut -d' ' -f1)/$(api DELETE '/v1/captures/a%00x' | cut -d' ' -f1)" 400/400/400 "GET, stop and DELETE of a%00x: 400, not acting on 'a'"
+is "$(field "$(record a)" .status)" Running "'a' runs on"
+api DELETE /v1/captures/a >/dev/null
+# Headers: too many bytes (8 MiB), too many of them (100,000 and 200).
+raw() { exec 3<>"/dev/tcp/127.0.0.1/$PORT"; cat >&3; timeout 5 head -1 <&3 | tr -d '\r'; exec 3>&-; }
+like "$( { printf 'GET /healthz HTTP/1.1\r\nHost: x\r\nX-Big: '; head -c 8388608 /dev/zero | tr '\0' a; printf '\r\n\r\n'; } 2>/dev/null | raw 2>/dev/null)" "HTTP/1.1 400" "an 8 MiB header: 400 and closed"
+like "$( { printf 'GET /healthz HTTP/1.1\r\nHost: x\r\n'; for i in $(seq 100000); do printf 'X-%d: a\r\n' "$i"; done; printf '\r\n'; } 2>/dev/null | raw 2>/dev/null)" "HTTP/1.1 400" "100,000 headers: 400 and closed"
+like "$( { printf 'GET /healthz HTTP/1.1\r\nHost: x\r\n'; for i in $(seq 200); do printf 'X-%d: a\r\n' "$i"; done; printf '\r\n'; } | raw)" "HTTP/1.1 431" "200 headers (over http.max_headers): 431"
+is "$(api GET /healthz | cut -d' ' -f1)" 200 "the daemon lives on"
+# Open connections: six kept alive, the seventh is refused, and closing
+# them makes room again.
+for fd in 10 11 12 13 14 15; do
+	eval "exec $fd<>/dev/tcp/127.0.0.1/$PORT"
+	printf 'GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n' >&$fd
+	timeout 5 head -1 <&$fd >/dev/null
+done
+is "$(curl -s -o /dev/null -w '%{http_code}' "$URL/healthz")" 503 "a connection past http.max_connections: 503"
+for fd in 10 11 12 13 14 15; do eval "exec $fd>&-"; done
+sleep 0.2
+is "$(curl -s -o /dev/null -w '%{http_code}' "$URL/healthz")" 200 "closed connections make room again"
+
 head -c 2000000 /dev/zero | tr '\0' 'a' > "$T_DIR/big"
-code=$(curl -s -o /dev/null -w '%{http_code}' -X PUT --data-binary @"$T_DIR/big" "$URL/v1/captures/big")
+code=$(acurl -s -o /dev/null -w '%{http_code}' -X PUT --data-binary @"$T_DIR/big" "$URL/v1/captures/big")
 is "$code" 413 "body over http.max_body_bytes: 413"
 
 # Limits: max_concurrent 3, max_total_bytes 3000000.
@@ -96,6 +137,6 @@ done
 like "$(err PUT /v1/captures/l3 '{"target": {"interface": "lo"}, "max_bytes_per_session": 1500000}')" "LimitExceeded: captures.max_total_bytes" "over max_total_bytes: 429"
 is "$(api PUT /v1/captures/l3 '{"target": {"interface": "lo"}, "max_bytes_per_session": 900000}' | cut -d' ' -f1)" 201 "within max_total_bytes: 201"
 like "$(err PUT /v1/captures/l4 '{"target": {"interface": "lo"}, "max_bytes_per_session": 1024}')" "LimitExceeded: captures.max_concurrent" "over max_concurrent: 429"
-m=$(curl -s "$URL/metrics")
+m=$(acurl -s "$URL/metrics")
 like "$m" 'alertcap_captures{status="Running"} 3' "metrics: captures by status"
 like "$m" 'alertcap_captures_refused_total{reason="limited"} 2' "metrics: refusals counted"

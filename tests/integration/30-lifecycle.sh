@@ -33,8 +33,7 @@ start_daemon life || exit 1
 api PUT /v1/captures/s1 '{"target": {"interface": "lo"}}' >/dev/null
 api PUT /v1/captures/s2 '{"target": {"interface": "lo"}, "filters": [{"protocol": "UDP"}]}' >/dev/null
 curl -s "$URL/healthz" >/dev/null
-kill -TERM "$DPID"
-wait "$DPID"
+stop_pid "$DPID"
 is "$?" 0 "SIGTERM: exit status 0"
 db=$DDIR/alertcap.db
 is "$(sqlite3 "$db" "select count(*) from captures where status = 'Stopped' and json_extract(record, '$.stop_reason') = 'Shutdown'")" 2 "SIGTERM: both captures Stopped/Shutdown on record"
@@ -48,7 +47,7 @@ api PUT /v1/captures/k1 '{"target": {"interface": "lo"}, "bpf": "icmp"}' >/dev/n
 ping -c 30 -i 0.01 -s 200 127.0.0.1 >/dev/null 2>&1
 sleep 1.2	# at least one flush reached the file
 kill -KILL "$DPID"
-wait "$DPID" 2>/dev/null
+wait_pid "$DPID" 10
 part=$(ls "$DDIR"/captures/k1_*.pcap.part 2>/dev/null)
 ok "$([ -n "$part" ]; echo $?)" "kill -9: the file is left under its temporary name"
 # Cut the last record in half, as a crash mid-write could.

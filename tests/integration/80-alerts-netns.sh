@@ -63,11 +63,11 @@ replay "$SENT"
 sleep 0.3
 # The same payload 1,000 times (webhook retries, repeat_interval).
 for i in $(seq 1000); do printf 'url = "%s/v1/alerts"\noutput = "/dev/null"\n' "$URL"; done > "$T_DIR/curl.cfg"
-codes=$(ip netns exec "$NS_A" curl -s -K "$T_DIR/curl.cfg" -H 'Content-Type: application/json' \
+codes=$(ip netns exec "$NS_A" curl -s -H "Authorization: Bearer $TOKEN" -K "$T_DIR/curl.cfg" -H 'Content-Type: application/json' \
     --data-binary @"$T_DIR/firing.json" -w '%{http_code}\n' | sort | uniq -c | awk '{print $2":"$1}')
 is "$codes" "202:1000" "1,000 repeats all answered 202"
 is "$(api GET '/v1/captures?rule=retrans' | cut -d' ' -f2- | jq '.captures | length')" 1 "and started one capture"
-m=$(ip netns exec "$NS_A" curl -s "$URL/metrics")
+m=$(ip netns exec "$NS_A" curl -s -H "Authorization: Bearer $TOKEN" "$URL/metrics")
 like "$m" 'alertcap_alert_outcomes_total{outcome="duplicate"} 1000' "1,000 duplicates counted"
 
 r=$(api POST /v1/alerts/alertmanager "$(cat "$T_DIR/resolved.json")")
@@ -116,8 +116,7 @@ r=$(api POST /v1/alerts '{"name": "SurgeHigh", "status": "firing", "value": 50, 
 is "$(field "${r#* }" '.matched[0].rule')" surge "and they still act"
 
 # Dedup keys live in the records: a restart forgets none of them.
-kill -TERM "$DPID"
-wait "$DPID"
+stop_pid "$DPID"
 rm "$RULES/zz-broken.json"
 launch_daemon alerts "$NS_A" || exit 1
 r=$(api POST /v1/alerts "$(cat "$T_DIR/firing.json")")

@@ -71,10 +71,10 @@ wait_for() {
 	done
 	return 1
 }
-count() { curl -s "$1/v1/captures" | jq '.captures | length'; }
-has() { curl -sf -o /dev/null "$1/v1/captures/$2"; }
-node_status() { curl -s "$URL_A/v1/nodes" | jq -r --arg n "$1" '.nodes[] | select(.node == $n) | .status'; }
-online3() { [ "$(curl -s "$URL_A/v1/nodes" | jq '[.nodes[] | select(.status == "online")] | length')" = 3 ]; }
+count() { acurl -s "$1/v1/captures" | jq '.captures | length'; }
+has() { acurl -sf -o /dev/null "$1/v1/captures/$2"; }
+node_status() { acurl -s "$URL_A/v1/nodes" | jq -r --arg n "$1" '.nodes[] | select(.node == $n) | .status'; }
+online3() { [ "$(acurl -s "$URL_A/v1/nodes" | jq '[.nodes[] | select(.status == "online")] | length')" = 3 ]; }
 pub() { mosquitto_pub -p "$BPORT" -q 1 "$@"; }
 
 wait_for 10 online3
@@ -85,7 +85,7 @@ wait_for 5 has "$URL_B" cap-1
 ok $? "an alert on a shared topic for node b starts a capture on B"
 sleep 0.3
 is "$(count "$URL_A")/$(count "$URL_C")" "0/0" "and on neither A nor C"
-like "$(curl -s "$URL_B/v1/captures/cap-1" | jq -r .trigger.via)" "mqtt:alerts/net" "via records the topic"
+like "$(acurl -s "$URL_B/v1/captures/cap-1" | jq -r .trigger.via)" "mqtt:alerts/net" "via records the topic"
 
 # A webhook alert on A for a rule that targets B is sent to B.
 r=$(api POST /v1/alerts/generic '{"name": "CapHigh", "status": "firing", "labels": {"id": "fw", "node": "b"}}')
@@ -94,7 +94,7 @@ wait_for 5 has "$URL_B" cap-fw
 ok $? "and the capture runs on B, with the alert as its trigger"
 r=$(api POST /v1/alerts/generic '{"name": "CapHigh", "status": "firing", "labels": {"id": "fw", "node": "b"}}')
 sleep 0.5
-is "$(curl -s "$URL_B/v1/captures?rule=cap" | jq '[.captures[] | select(.name | startswith("cap-fw"))] | length')" 1 "a repeat is a duplicate on B"
+is "$(acurl -s "$URL_B/v1/captures?rule=cap" | jq '[.captures[] | select(.name | startswith("cap-fw"))] | length')" 1 "a repeat is a duplicate on B"
 
 # A capture on C through A's REST API, and its lifecycle on the broker.
 mosquitto_sub -p "$BPORT" -t alertcap/c/events -v > "$T_DIR/events" 2>/dev/null &
@@ -129,7 +129,7 @@ command() {
 	sleep 0.3
 	mosquitto_pub -V 5 -p "$BPORT" -q 1 -t "alertcap/$1/cmd" -m "$2" \
 	    -D publish response-topic "$resp" -D publish correlation-data c1
-	wait "$sp"
+	wait_pid "$sp" 10
 	cat "$T_DIR/resp"
 }
 like "$(command b '{"op": "reboot"}')" '"status":400' "an unknown op is answered 400 on the response topic"
@@ -141,7 +141,7 @@ before=$(count "$URL_A")
 pub -t alerts/bad -m 'this is not json'
 pub -t alerts/bad -m '{"status": "firing"}'
 sleep 0.5
-like "$(curl -s "$URL_A/metrics")" 'alertcap_mqtt_malformed_total{topic="alerts/#",format="generic"} 2' "malformed payloads counted"
+like "$(acurl -s "$URL_A/metrics")" 'alertcap_mqtt_malformed_total{topic="alerts/#",format="generic"} 2' "malformed payloads counted"
 is "$(count "$URL_A")" "$before" "and they change nothing"
 
 # Telegraf metrics cross the threshold, then fall back.
@@ -154,11 +154,11 @@ tg 500
 wait_for 5 has "$URL_A" drops-eth9
 ok $? "telegraf sample over the threshold starts a capture"
 tg 20
-wait_for 5 sh -c "curl -s $URL_A/v1/captures/drops-eth9 | grep -q AlertResolved"
+wait_for 5 sh -c "curl -s -H 'Authorization: Bearer $TOKEN' $URL_A/v1/captures/drops-eth9 | grep -q AlertResolved"
 ok $? "the next sample under it stops the capture with AlertResolved"
 
 # Alerts published while B is away are delivered when it returns.
-kill -TERM "$DPID_B"; wait "$DPID_B"
+stop_pid "$DPID_B"
 pub -t alerts/net -m '{"name": "CapHigh", "status": "firing", "labels": {"id": "away1", "node": "b"}}'
 pub -t alerts/net -m '{"name": "CapHigh", "status": "firing", "labels": {"id": "away2", "node": "b"}}'
 PORT=$(curl -s "$URL_B/healthz" >/dev/null 2>&1; echo "${URL_B##*:}")
@@ -171,17 +171,16 @@ ok $? "(the first one too)"
 
 # The broker restarts: A reconnects, and an alert published before A is
 # back is not lost.
-kill -TERM "$BPID"; wait "$BPID" 2>/dev/null
+stop_pid "$BPID"
 start_broker || exit 1
 pub -t alerts/net -m '{"name": "CapHigh", "status": "firing", "labels": {"id": "restart", "node": "a"}}'
 wait_for 15 has "$URL_A" cap-restart
 ok $? "after a broker restart A reconnects and gets the QoS 1 alert"
-like "$(curl -s "$URL_A/metrics")" "alertcap_mqtt_connected 1" "A says it is connected"
+like "$(acurl -s "$URL_A/metrics")" "alertcap_mqtt_connected 1" "A says it is connected"
 
 # A killed node is offline through its will.
-kill -KILL "$DPID_C"
-wait "$DPID_C" 2>/dev/null
-wait_for 10 sh -c "[ \"\$(curl -s $URL_A/v1/nodes | jq -r '.nodes[] | select(.node == \"c\") | .status')\" = offline ]"
+stop_pid "$DPID_C" KILL
+wait_for 10 sh -c "[ \"\$(curl -s -H 'Authorization: Bearer $TOKEN' $URL_A/v1/nodes | jq -r '.nodes[] | select(.node == \"c\") | .status')\" = offline ]"
 ok $? "a killed node shows offline through its will"
 is "$(api GET /v1/nodes/c/captures | cut -d' ' -f1)" 504 "a command to a dead node times out with 504"
 
@@ -194,8 +193,8 @@ openssl x509 -req -in b.csr -CA ca.pem -CAkey ca.key -CAcreateserial -days 2 -ex
 chmod 644 ca.pem b.pem b.key
 TPORT=$(free_port)
 printf 'listener %s 127.0.0.1\ncafile %s\ncertfile %s\nkeyfile %s\n' "$TPORT" "$T_DIR/ca.pem" "$T_DIR/b.pem" "$T_DIR/b.key" >> "$T_DIR/broker/m.conf"
-kill -TERM "$BPID"; wait "$BPID" 2>/dev/null
+stop_pid "$BPID"
 start_broker || exit 1
 start_daemon d "" "\"mqtt\": {\"port\": $TPORT, \"tls\": {\"ca_file\": \"$T_DIR/ca.pem\"}}" || exit 1
-wait_for 10 sh -c "[ \"\$(curl -s $URL_A/v1/nodes | jq -r '.nodes[] | select(.node == \"d\") | .status')\" = online ]"
+wait_for 10 sh -c "[ \"\$(curl -s -H 'Authorization: Bearer $TOKEN' $URL_A/v1/nodes | jq -r '.nodes[] | select(.node == \"d\") | .status')\" = online ]"
 ok $? "a node on the TLS listener is online"

@@ -14,7 +14,7 @@ need_cmd node curl jq openssl ping
 have_storage_servers ||
     skip_all "npm packages missing: (cd tests/storage && npm install)"
 
-plan 42
+plan 47
 PUT_PORT=$(free_port)
 mkdir -p "$T_DIR/put"
 start_putsink() {
@@ -74,13 +74,14 @@ size=$(stat -c %s "$file")
 ok "$([ "$size" -gt 150000 ]; echo $?)" "the capture ($size bytes) is larger than the 64 KiB blocks"
 is "$(uploaded big archive)" Uploaded "azure-blob (shared key): Uploaded"
 is "$(az_get "$(uri big archive)" | sha)" "$want" "azure-blob: the blob is the file, byte for byte"
+like "$(az_get "$(uri big archive)" -D - -o /dev/null | tr -d '\r' | grep -i '^content-type:')" "application/vnd.tcpdump.pcap" "azure-blob in blocks: the blob's Content-Type is pcap's"
 like "$(uri big archive)" "/captures/alertcap/st/" "azure-blob: object named after the default template"
 is "$(uploaded big s3)" Uploaded "s3: Uploaded"
 is "$(curl -s "$(uri big s3)" | sha)" "$want" "s3 (multipart): the object is the file"
 is "$(uploaded big web)" Uploaded "http-put: Uploaded"
 is "$(curl -s "$(uri big web)" | sha)" "$want" "http-put: the object is the file"
 is "$(record big | jq -r .sha256)" "$want" "the record's sha256 is the objects' too"
-req=$(curl -s "$URL/metrics" | sed -n 's/^alertcap_upload_requests_total //p')
+req=$(acurl -s "$URL/metrics" | sed -n 's/^alertcap_upload_requests_total //p')
 ok "$([ "$req" -ge 10 ]; echo $?)" "large files went up in blocks/parts ($req requests)"
 out=$("$ALERTCAP" -u "$URL" show big)
 like "$out" "upload:        s3 Uploaded http://" "alertcap show lists the URIs"
@@ -120,7 +121,7 @@ is "$(record only | jq -r .file)" null "the record no longer names a local file"
 ok "$(ls "$DDIR"/captures/only_* >/dev/null 2>&1; [ $? -ne 0 ]; echo $?)" "and the file is gone from the node"
 
 # The server is down when the upload starts, and comes back.
-kill -TERM "$PUT_PID"; wait "$PUT_PID" 2>/dev/null
+stop_pid "$PUT_PID"
 capture retry 5 100 '{"accounts": ["late"], "file": true}'
 sleep 1.5
 r=$(record retry)
@@ -128,10 +129,11 @@ is "$(jq -r '.uploads[0].state' <<<"$r")" Pending "server down: the upload waits
 like "$(jq -r '.uploads[0].last_error' <<<"$r")" "onnect" "with the connection error on record"
 start_putsink
 is "$(uploaded retry late 30)" Uploaded "server back: Uploaded after retries"
+is "$(record retry | jq -r '.uploads[0].last_error')" null "Uploaded clears the last error of the failed attempts"
 ok "$([ "$(record retry | jq '.uploads[0].attempts')" -ge 2 ]; echo $?)" "attempts counted ($(record retry | jq '.uploads[0].attempts'))"
 
 # Azurite and s3rver down when the upload starts, then back.
-kill -TERM "$AZ_PID"; wait "$AZ_PID" 2>/dev/null
+stop_pid "$AZ_PID"
 capture retry2 5 100 '{"accounts": ["archive"], "file": true}'
 sleep 1.5
 is "$(record retry2 | jq -r '.uploads[0].state')" Pending "Azurite down: Pending"
@@ -146,7 +148,7 @@ kill_mid() {
 		[ "$(record "$1" | jq "$2")" -ge 5 ] && break
 		sleep 0.02
 	done
-	kill -KILL "$DPID"; wait "$DPID" 2>/dev/null
+	stop_pid "$DPID" KILL
 }
 
 # Killed in the middle of a many-block upload: finished after restart.
@@ -158,7 +160,7 @@ ok "$([ "${before:-0}" -ge 1 ] && [ "${before:-0}" -lt "$total" ]; echo $?)" "ki
 launch_daemon st "" || exit 1
 is "$(uploaded huge archive 60)" Uploaded "after restart: Uploaded"
 is "$(az_get "$(uri huge archive)" | sha)" "$(sha < "$(local_file huge)")" "the blob is the whole file"
-req=$(curl -s "$URL/metrics" | sed -n 's/^alertcap_upload_requests_total //p')
+req=$(acurl -s "$URL/metrics" | sed -n 's/^alertcap_upload_requests_total //p')
 ok "$([ "$req" -le $((total - before + 2)) ]; echo $?)" "blocks sent before the kill were not sent again ($req requests for $((total - before)) blocks)"
 
 # The same for an S3 multipart upload.
@@ -169,3 +171,24 @@ ok "$([ "${before:-0}" -ge 1 ]; echo $?)" "s3: killed after $before parts"
 launch_daemon st "" || exit 1
 is "$(uploaded huge3 s3 60)" Uploaded "s3: after restart, the multipart upload completes"
 is "$(curl -s "$(uri huge3 s3)" | sha)" "$(sha < "$(local_file huge3)")" "s3: the object is the whole file"
+
+# Idle connections are closed once the queue drains: no server that closes
+# its side is left waiting on ours (Azurite's shutdown waits for them).
+sleep 0.3
+is "$(ss -Htnp "( dport = :$AZ_PORT or dport = :$S3_PORT )" | grep -c "pid=$DPID,")" 0 "queue drained: no connection to the storage servers stays open"
+
+# A kept-alive connection the server dropped: libcurl sends the request
+# again on a new one, rewinding the body (one upload at a time, so the
+# second reuses the first one's connection).
+DROP_PORT=$(free_port)
+mkdir -p "$T_DIR/drop"
+"$builddir/tests/tools/putsink" "$DROP_PORT" "$T_DIR/drop" -r &
+T_PIDS+=("$!")
+wait_ports "$DROP_PORT"
+start_daemon one "" "\"storage\": {
+  \"d1\": {\"type\": \"http-put\", \"url\": \"http://127.0.0.1:$DROP_PORT/a/{name}.pcap\"},
+  \"d2\": {\"type\": \"http-put\", \"url\": \"http://127.0.0.1:$DROP_PORT/b/{name}.pcap\"}},
+  \"uploads\": {\"concurrency\": 1}" || exit 1
+capture rew 5 1000 '{"accounts": ["d1", "d2"], "file": true}'
+is "$(uploaded rew d1)/$(uploaded rew d2)" Uploaded/Uploaded "both uploads over a dropped kept-alive connection: Uploaded"
+is "$(record rew | jq '[.uploads[].attempts] | add')" 2 "each at its first attempt: the body was rewound, not failed"

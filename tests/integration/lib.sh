@@ -14,6 +14,10 @@ T_FAILED=0
 T_DIR=$(mktemp -d /tmp/alertcap-test.XXXXXX)
 T_PIDS=()
 T_NETNS=()
+# Every daemon a test starts finds this token in its default token file
+# (api.token beside state.path); the CLI and acurl send it.
+TOKEN=test-$(od -An -N12 -tx1 /dev/urandom | tr -d ' \n')
+export ALERTCAP_TOKEN=$TOKEN
 
 t_cleanup() {
 	local pid ns
@@ -21,11 +25,7 @@ t_cleanup() {
 		kill -TERM "$pid" 2>/dev/null
 	done
 	for pid in "${T_PIDS[@]}"; do
-		for _ in $(seq 50); do
-			kill -0 "$pid" 2>/dev/null || break
-			sleep 0.1
-		done
-		kill -KILL "$pid" 2>/dev/null
+		wait_pid "$pid" 5
 	done
 	for ns in "${T_NETNS[@]}"; do
 		ip netns del "$ns" 2>/dev/null
@@ -44,6 +44,35 @@ t_cleanup() {
 	fi
 }
 trap t_cleanup EXIT
+
+# wait_pid PID [SECONDS]: waits for a child of this shell to exit, at most
+# SECONDS (default 10), then SIGKILLs it; returns its exit status. No test
+# waits on a process without a deadline.
+wait_pid() {
+	local pid=$1 secs=${2:-10} i
+	for ((i = 0; i < secs * 20; i++)); do
+		proc_running "$pid" || break
+		sleep 0.05
+	done
+	if proc_running "$pid"; then
+		echo "# pid $pid still running after ${secs}s: SIGKILL"
+		kill -KILL "$pid" 2>/dev/null
+	fi
+	wait "$pid" 2>/dev/null
+}
+
+# proc_running PID: alive and not yet a zombie.
+proc_running() {
+	local st
+	st=$(sed 's/.*) //' "/proc/$1/stat" 2>/dev/null) || return 1
+	[ -n "$st" ] && [ "${st:0:1}" != Z ]
+}
+
+# stop_pid PID [SIGNAL]: SIGTERM (or SIGNAL), at most 5 s, then SIGKILL.
+stop_pid() {
+	kill -"${2:-TERM}" "$1" 2>/dev/null
+	wait_pid "$1" 5
+}
 
 T_PLANNED=0
 plan() { echo "1..$(($1 + 1))"; T_PLANNED=1; }
@@ -111,6 +140,7 @@ start_daemon() {
 	local name=$1 ns=${2:-} extra=${3:-}
 	local dir=$T_DIR/$name
 	mkdir -p "$dir"
+	(umask 077; echo "$TOKEN" > "$dir/api.token")
 	PORT=$(free_port)
 	cat > "$dir/alertcap.json" <<JSON
 {
@@ -160,6 +190,9 @@ wait_http() {
 	done
 	return 1
 }
+
+# acurl ARGS...: curl with the test's API token.
+acurl() { curl -H "Authorization: Bearer $TOKEN" "$@"; }
 
 # api METHOD PATH [BODY]: prints "STATUS BODY"; NS from $API_NS.
 api() {

@@ -55,10 +55,11 @@ az_account_sas() {
 	printf 'sv=2021-12-02&ss=b&srt=co&sp=%s&se=%s&sig=%s' "$sp" "$se" "$(jq -rn --arg s "$sig" '$s|@uri')"
 }
 
-# az_get URI: a shared-key signed GET of a blob.
+# az_get URI [CURL-ARGS...]: a shared-key signed GET of a blob.
 az_get() {
-	local d path
+	local d path uri=$1
+	shift
 	d=$(LC_ALL=C TZ=GMT date '+%a, %d %b %Y %H:%M:%S GMT')
-	path=${1#http://127.0.0.1:$AZ_PORT}
-	curl -s -H "x-ms-date: $d" -H "x-ms-version: 2021-12-02" -H "Authorization: SharedKey $ACCT:$(printf 'GET\n\n\n\n\n\n\n\n\n\n\n\nx-ms-date:%s\nx-ms-version:2021-12-02\n/%s%s' "$d" "$ACCT" "$path" | az_hmac)" "$1"
+	path=${uri#http://127.0.0.1:$AZ_PORT}
+	curl -s "$@" -H "x-ms-date: $d" -H "x-ms-version: 2021-12-02" -H "Authorization: SharedKey $ACCT:$(printf 'GET\n\n\n\n\n\n\n\n\n\n\n\nx-ms-date:%s\nx-ms-version:2021-12-02\n/%s%s' "$d" "$ACCT" "$path" | az_hmac)" "$uri"
 }

@@ -1,18 +1,22 @@
 /*
  * putsink: a small HTTP server for the http-put upload tests. PUT stores
  * the body under DIR (by the last path segment), GET returns it. With
- * -H "Name: value" a PUT without that header gets 401.
+ * -H "Name: value" a PUT without that header gets 401. With -r, the second
+ * request on a kept-alive connection is dropped unanswered, as by a server
+ * whose idle timeout closed the connection while the client reused it.
  *
- * usage: putsink PORT DIR [-H "Name: value"]
+ * usage: putsink PORT DIR [-H "Name: value"] [-r]
  */
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <unistd.h>
 
 #include <event2/buffer.h>
+#include <event2/bufferevent.h>
 #include <event2/event.h>
 #include <event2/http.h>
 #include <event2/keyvalq_struct.h>
@@ -20,6 +24,22 @@
 static const char	*dir;
 static char		 want_name[128];
 static const char	*want_value;
+static int		 drop_reused;
+static struct evhttp_connection	*seen[256];
+static int		 nseen;
+
+/* Has this connection carried a request before? Remembers it if not. */
+static int
+reused(struct evhttp_connection *evcon)
+{
+	int	i;
+
+	for (i = 0; i < nseen; i++)
+		if (seen[i] == evcon)
+			return (1);
+	seen[nseen++ % 256] = evcon;
+	return (0);
+}
 
 static void
 handle(struct evhttp_request *req, void *arg)
@@ -29,6 +49,11 @@ handle(struct evhttp_request *req, void *arg)
 	char		 path[1024];
 	int		 fd;
 
+	if (drop_reused && reused(evhttp_request_get_connection(req))) {
+		shutdown(bufferevent_getfd(evhttp_connection_get_bufferevent(
+		    evhttp_request_get_connection(req))), SHUT_RDWR);
+		return;
+	}
 	base = strrchr(uri, '/');
 	base = base != NULL ? base + 1 : uri;
 	if (*base == '\0' || strstr(base, "..") != NULL) {
@@ -75,8 +100,13 @@ main(int argc, char **argv)
 	struct evhttp		*http;
 	const char		*colon;
 
+	if (argc >= 4 && strcmp(argv[argc - 1], "-r") == 0) {
+		drop_reused = 1;
+		argc--;
+	}
 	if (argc != 3 && !(argc == 5 && strcmp(argv[3], "-H") == 0)) {
-		fprintf(stderr, "usage: putsink PORT DIR [-H 'Name: value']\n");
+		fprintf(stderr, "usage: putsink PORT DIR [-H 'Name: value'] "
+		    "[-r]\n");
 		return (2);
 	}
 	dir = argv[2];
