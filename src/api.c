@@ -1111,10 +1111,11 @@ api_load_webhooks(const struct conf *conf, struct api_webhook *ws,
 	char				 opt[96];
 	int				 i;
 
+	/* All cleared first: a failure part way is cleared whole. */
+	memset(ws, 0, WH_MAX * sizeof *ws);
 	for (i = 0; i < WH_MAX; i++) {
 		c = &conf->webhooks[i];
 		w = &ws[i];
-		memset(w, 0, sizeof *w);
 		snprintf(opt, sizeof opt, "auth.webhooks.%s", alert_formats[i]);
 		if (read_secret(c->bearer_token_file, opt, &w->bearer,
 		    cause) == -1 || read_secret(c->basic_password_file, opt,

@@ -974,12 +974,12 @@ session_check(const struct conf *conf, char **cause)
 		free(dir);
 		dir = xstrdup(".");
 	}
-	if (stat(dir, &st) == -1 || access(dir, W_OK | X_OK) == -1) {
+	if (stat(dir, &st) == 0 && !S_ISDIR(st.st_mode)) {
+		*cause = xasprintf("captures.root: %s: not a directory", dir);
+		rc = -1;
+	} else if (stat(dir, &st) == -1 || access(dir, W_OK | X_OK) == -1) {
 		*cause = xasprintf("captures.root: %s: %s", dir,
 		    strerror(errno));
-		rc = -1;
-	} else if (!S_ISDIR(st.st_mode)) {
-		*cause = xasprintf("captures.root: %s: not a directory", dir);
 		rc = -1;
 	}
 	free(dir);

@@ -7,7 +7,7 @@
 need_root
 need_cmd jq curl tshark capinfos
 
-plan 24
+plan 41
 
 # -t: every error as file:line:col, non-zero exit.
 cat > "$T_DIR/bad.json" <<'JSON'
@@ -82,3 +82,47 @@ like "$(cat "$DDIR/daemon.log")" "reload failed; keeping the running configurati
 is "$(api PUT /v1/captures/h2 '{"target": {"interface": "lo"}}' | cut -d' ' -f1)" 429 "reload: the old limits stay"
 kill -0 "$DPID"
 ok $? "the daemon still runs"
+
+# The state store is held: another process can neither lock nor write it,
+# and the daemon never waits for it.
+start=$(date +%s%N)
+out=$(timeout 10 sqlite3 "$db" "BEGIN EXCLUSIVE; DELETE FROM captures; COMMIT;" 2>&1)
+like "$out" "locked" "another process cannot lock the state database"
+is "$(api PUT /v1/captures/h3 '{"target": {"interface": "lo"}}' | cut -d' ' -f1)" 429 "the daemon answers on at once (still max_concurrent)"
+ok "$([ $(( ($(date +%s%N) - start) / 1000000 )) -lt 1000 ]; echo $?)" "no 2 s waits on a lock"
+is "$(api GET /v1/captures/k1 | cut -d' ' -f1)" 200 "and lost no record"
+
+# -t runs every check start-up runs, not only the file's syntax.
+cp "$cfg.orig" "$T_DIR/t.json"
+jq --arg d "$T_DIR" '.storage = {"a": {"type": "http-put", "url": "http://127.0.0.1:1/x", "headers": [], "path": "x"}} | .auth = {"webhooks": {"grafana": {"hmac_secret_file": ($d + "/nope-secret")}}}' "$cfg.orig" > "$T_DIR/t.json"
+out=$("$ALERTCAPD" -t -c "$T_DIR/t.json" 2>&1)
+ok "$([ $? -ne 0 ]; echo $?)" "-t fails on a secret file that start-up cannot read"
+like "$out" "auth.webhooks.grafana: $T_DIR/nope-secret: No such file" "-t names the option and the file"
+jq --arg d "$T_DIR" '.mqtt = {"password_file": ($d + "/nope-pw")}' "$cfg.orig" > "$T_DIR/t.json"
+like "$("$ALERTCAPD" -t -c "$T_DIR/t.json" 2>&1)" "mqtt.password_file: $T_DIR/nope-pw" "-t checks the MQTT credentials"
+touch "$T_DIR/afile"
+jq --arg d "$T_DIR" '.captures.root = ($d + "/afile/c")' "$cfg.orig" > "$T_DIR/t.json"
+like "$("$ALERTCAPD" -t -c "$T_DIR/t.json" 2>&1)" "captures.root: $T_DIR/afile: not a directory" "-t checks captures.root"
+jq --arg d "$T_DIR" '.auth = {"webhooks": {"grafana": {"hmac_secret_file": ($d + "/nope-secret")}}}' "$cfg.orig" > "$cfg"
+kill -HUP "$DPID"
+sleep 0.3
+ok "$(kill -0 "$DPID"; echo $?)" "SIGHUP naming a secret file that is missing: the daemon lives on"
+like "$(tail -3 "$DDIR/daemon.log")" "reload failed; keeping the running configuration: auth.webhooks.grafana" "and keeps the running configuration"
+cp "$cfg.orig" "$cfg"
+"$ALERTCAPD" -t -c "$cfg.orig" >/dev/null 2>&1
+ok $? "-t passes the running daemon's own config (its held database is not an error)"
+
+# A corrupt database: refused at start naming the file; with
+# state.on_corrupt "move-aside", moved aside and started afresh.
+stop_pid "$DPID"
+size=$(stat -c %s "$db")
+head -c 4096 /dev/urandom | dd of="$db" bs=1 seek=$((size / 2)) conv=notrunc 2>/dev/null
+out=$(timeout 10 "$ALERTCAPD" -f -c "$cfg.orig" 2>&1)
+ok "$([ $? -ne 0 ]; echo $?)" "a corrupt database: the daemon refuses to start"
+like "$out" "state.path: $db: the database is corrupt" "and names the file"
+like "$("$ALERTCAPD" -t -c "$cfg.orig" 2>&1)" "$db: the database is corrupt" "-t finds it too"
+jq '.state.on_corrupt = "move-aside"' "$cfg.orig" > "$cfg"
+launch_daemon life || exit 1
+ok "$([ -f "$db.corrupt" ]; echo $?)" "move-aside: the corrupt file is kept as .corrupt"
+like "$(cat "$DDIR/daemon.log")" "moved aside as $db.corrupt" "and the log says so"
+is "$(api PUT /v1/captures/fresh '{"target": {"interface": "lo"}}' | cut -d' ' -f1)" 201 "and the daemon takes writes again"
