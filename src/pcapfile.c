@@ -81,6 +81,22 @@ fail:
 	return (-1);
 }
 
+/* Removes a file that was just made, below rootfd. */
+static void
+unlinkat_rel(int rootfd, const char *relpath)
+{
+	const char	*base;
+	char		*cause = NULL;
+	int		 dirfd;
+
+	if ((dirfd = pcapfile_dir(rootfd, relpath, 0, &base, &cause)) == -1) {
+		free(cause);
+		return;
+	}
+	unlinkat(dirfd, base, 0);
+	close(dirfd);
+}
+
 struct pcapw *
 pcapw_open(int rootfd, const char *relpath, int linktype, uint32_t snaplen,
     int hash, char **cause)
@@ -115,9 +131,69 @@ pcapw_open(int rootfd, const char *relpath, int linktype, uint32_t snaplen,
 	h.sigfigs = 0;
 	h.snaplen = snaplen == 0 ? 262144 : snaplen;
 	h.linktype = (uint32_t)linktype;
-	memcpy(w->buf, &h, sizeof h);
-	w->len = w->bytes = sizeof h;
+	/*
+	 * The header goes to disk at once: an idle capture then has nothing
+	 * to write, and the buffer holds whole records only.
+	 */
+	errno = 0;
+	if (write(fd, &h, sizeof h) != (ssize_t)sizeof h) {
+		*cause = xasprintf("%s: %s", relpath, errno != 0 ?
+		    strerror(errno) : "short write");
+		pcapw_close(w, NULL);
+		unlinkat_rel(rootfd, relpath);
+		return (NULL);
+	}
+	if (w->md != NULL)
+		EVP_DigestUpdate(w->md, &h, sizeof h);
+	w->bytes = w->flushed = sizeof h;
 	return (w);
+}
+
+/*
+ * The longest prefix of the buffer, at most n bytes, that ends on a whole
+ * record; counts its records into *packets.
+ */
+static size_t
+pcapw_whole(const struct pcapw *w, size_t n, uint64_t *packets)
+{
+	struct pcap_rec	r;
+	size_t		off = 0, next;
+
+	*packets = 0;
+	while (off + sizeof r <= w->len) {
+		memcpy(&r, w->buf + off, sizeof r);
+		next = off + sizeof r + r.caplen;
+		if (next > n)
+			break;
+		off = next;
+		(*packets)++;
+	}
+	return (off);
+}
+
+/*
+ * After a failed write: cut the file back to its last whole record, so
+ * every reader opens it and the counters say what it holds.
+ */
+static void
+pcapw_fail(struct pcapw *w, size_t written)
+{
+	uint64_t	packets;
+	size_t		keep;
+	int		saved = errno;
+
+	keep = pcapw_whole(w, written, &packets);
+	if (ftruncate(w->fd, (off_t)(w->flushed + keep)) == -1)
+		keep = written;	/* cannot cut: count what is there */
+	if (w->md != NULL)
+		EVP_DigestUpdate(w->md, w->buf, keep);
+	w->flushed += keep;
+	w->flushed_packets += packets;	/* of the records this write kept */
+	w->bytes = w->flushed;
+	w->packets = w->flushed_packets;
+	w->len = 0;
+	w->failed = 1;
+	errno = saved;
 }
 
 int
@@ -126,17 +202,24 @@ pcapw_flush(struct pcapw *w)
 	size_t	off = 0;
 	ssize_t	n;
 
+	if (w->failed) {
+		errno = EIO;
+		return (-1);
+	}
 	while (off < w->len) {
 		n = write(w->fd, w->buf + off, w->len - off);
 		if (n == -1) {
 			if (errno == EINTR)
 				continue;
+			pcapw_fail(w, off);
 			return (-1);
 		}
 		off += (size_t)n;
 	}
 	if (w->md != NULL)
 		EVP_DigestUpdate(w->md, w->buf, w->len);
+	w->flushed += w->len;
+	w->flushed_packets = w->packets;
 	w->len = 0;
 	return (0);
 }
@@ -147,7 +230,8 @@ pcapw_write(struct pcapw *w, int64_t ts_us, uint32_t caplen, uint32_t len,
 {
 	struct pcap_rec	r;
 
-	if (w->len + sizeof r + caplen > w->cap && pcapw_flush(w) == -1)
+	if (w->failed || (w->len + sizeof r + caplen > w->cap &&
+	    pcapw_flush(w) == -1))
 		return (-1);
 	r.ts_sec = (uint32_t)(ts_us / 1000000);
 	r.ts_usec = (uint32_t)(ts_us % 1000000);
@@ -169,14 +253,15 @@ pcapw_close(struct pcapw *w, char *sha256)
 	int		rc;
 
 	/* No fsync: it would stall the loop (docs/architecture.md). */
-	rc = pcapw_flush(w);
+	rc = w->failed ? 0 : pcapw_flush(w);
 	if (close(w->fd) == -1)
 		rc = -1;
 	if (w->md != NULL) {
 		EVP_DigestFinal_ex(w->md, md, &mdlen);
-		hex_encode(md, mdlen, sha256);
+		if (sha256 != NULL)
+			hex_encode(md, mdlen, sha256);
 		EVP_MD_CTX_free(w->md);
-	} else
+	} else if (sha256 != NULL)
 		sha256[0] = '\0';
 	free(w->buf);
 	free(w);

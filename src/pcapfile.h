@@ -23,6 +23,9 @@ struct pcapw {
 	size_t		 cap;
 	uint64_t	 bytes;		/* header + records, buffered or not */
 	uint64_t	 packets;
+	uint64_t	 flushed;	/* bytes on disk, whole records only */
+	uint64_t	 flushed_packets;
+	int		 failed;	/* a write failed: the file is final */
 	EVP_MD_CTX	*md;		/* NULL: not hashing */
 };
 
@@ -34,13 +37,19 @@ struct pcapw {
  */
 struct pcapw	*pcapw_open(int rootfd, const char *relpath, int linktype,
 		    uint32_t snaplen, int hash, char **cause);
-/* Buffers one record; flushes when the buffer fills. -1 on write error. */
+/*
+ * Buffers one record; flushes when the buffer fills. -1 on write error.
+ * A failed write (ENOSPC, EIO) leaves the file cut after its last whole
+ * record, with bytes, packets and the hash counting only that; the writer
+ * then takes nothing more.
+ */
 int		 pcapw_write(struct pcapw *, int64_t ts_us, uint32_t caplen,
 		    uint32_t len, const unsigned char *data);
 int		 pcapw_flush(struct pcapw *);
 /*
  * Flushes (no fsync), closes, and gives the file's SHA-256 (hex, 65
- * bytes; "" when opened without hashing).
+ * bytes; "" when opened without hashing). -1 on an error not already
+ * reported by pcapw_write or pcapw_flush.
  */
 int		 pcapw_close(struct pcapw *, char *sha256);
 

@@ -37,6 +37,7 @@ struct capture {
 	uint64_t		 max_packets;
 	int64_t			 time_limit_us;
 	int			 dirty;		/* record not stored yet */
+	int			 deleted;	/* its record is gone: store nothing */
 	TAILQ_ENTRY(capture)	 entry;
 };
 
@@ -115,6 +116,8 @@ cap_set_state(struct capture *c, enum cap_status st, enum stop_reason why,
 			sess_stats.failed++;
 	}
 	record_event(r, msg);
+	if (c->deleted)
+		return (0);
 	if (state_put(r, cause != NULL ? cause : &err) == -1) {
 		free(err);
 		c->dirty = 1;
@@ -268,6 +271,30 @@ cap_submit_uploads(struct capture *c)
 	free(path);
 }
 
+/*
+ * A write to the capture's file failed (the disk is full, say): the writer
+ * has cut the file after its last whole record; record the error once and
+ * end the capture in Error. Other captures and the daemon go on.
+ */
+static void	cap_stop(struct capture *, enum cap_status, enum stop_reason,
+		    const char *);
+
+static void
+cap_file_failed(struct capture *c, int stop)
+{
+	char	*msg;
+
+	msg = xasprintf("writing %s: %s; the file keeps the %" PRIu64
+	    " whole packets written before", c->rec->file, strerror(errno),
+	    c->w->packets);
+	log_error("capture %s: %s", c->rec->name, msg);
+	record_error(c->rec, ERR_LOCAL_FILE_FAILED, msg);
+	free(msg);
+	if (stop)
+		cap_stop(c, CAP_ERROR, STOP_NONE, "the capture file could not "
+		    "be written");
+}
+
 /* Releases what a running capture holds and finishes its file. */
 static void
 cap_finish(struct capture *c)
@@ -289,10 +316,13 @@ cap_finish(struct capture *c)
 	}
 	if (c->w == NULL)
 		return;
+	/* A write that failed before was recorded where it failed. */
+	if (!c->w->failed && pcapw_flush(c->w) == -1)
+		cap_file_failed(c, 0);
 	r->packets = c->w->packets;
 	r->bytes = c->w->bytes;
 	if (pcapw_close(c->w, r->sha256) == -1) {
-		cause = xasprintf("writing %s: %s", r->file, strerror(errno));
+		cause = xasprintf("closing %s: %s", r->file, strerror(errno));
 		log_error("capture %s: %s", r->name, cause);
 		record_error(r, ERR_LOCAL_FILE_FAILED, cause);
 		free(cause);
@@ -328,17 +358,13 @@ cap_packet(void *arg, int64_t ts, uint32_t caplen, uint32_t len,
     const unsigned char *data)
 {
 	struct capture	*c = arg;
-	char		*msg;
 
 	if (c->w->bytes + PCAP_RECORD_HDR + caplen > c->max_bytes) {
 		cap_stop(c, CAP_STOPPED, STOP_BYTES_EXCEEDED, NULL);
 		return;
 	}
 	if (pcapw_write(c->w, ts, caplen, len, data) == -1) {
-		msg = xasprintf("writing %s: %s", c->rec->file, strerror(errno));
-		record_error(c->rec, ERR_LOCAL_FILE_FAILED, msg);
-		cap_stop(c, CAP_ERROR, STOP_NONE, msg);
-		free(msg);
+		cap_file_failed(c, 1);
 		return;
 	}
 	if (c->max_packets != 0 && c->w->packets >= c->max_packets)
@@ -625,9 +651,12 @@ session_stop(const char *name, enum stop_reason why, json_t **out,
 		    cap_status_name(c->rec->status));
 		return (SESS_CONFLICT);
 	}
+	/*
+	 * Done is done: a record the store could not take now is kept dirty
+	 * and written by the tick, never answered as a failure.
+	 */
 	cap_finish(c);
-	if (cap_set_state(c, CAP_STOPPED, why, NULL, cause) == -1)
-		return (SESS_UNAVAILABLE);
+	cap_set_state(c, CAP_STOPPED, why, NULL, NULL);
 	if (out != NULL)
 		*out = record_to_json(c->rec);
 	return (SESS_OK);
@@ -642,9 +671,11 @@ session_delete(const char *name, char **cause)
 		*cause = xasprintf("no capture named '%s'", name);
 		return (SESS_NOT_FOUND);
 	}
-	cap_stop(c, CAP_STOPPED, STOP_MANUAL, "deleted");
+	/* Forget the record first: if the store fails, nothing was done. */
 	if (state_delete(name, cause) == -1)
 		return (SESS_UNAVAILABLE);
+	c->deleted = 1;
+	cap_stop(c, CAP_STOPPED, STOP_MANUAL, "deleted");
 	log_info("capture %s: deleted (its file stays)", name);
 	TAILQ_REMOVE(&sess_all, c, entry);
 	if (sess_observer != NULL)
@@ -789,19 +820,12 @@ void
 session_tick(void)
 {
 	struct capture	*c, *c1;
-	char		*msg;
 
 	capture_poll();
 	TAILQ_FOREACH_SAFE(c, &sess_all, entry, c1) {
 		if (c->rec->status == CAP_RUNNING && c->w != NULL) {
-			if (pcapw_flush(c->w) == -1) {
-				msg = xasprintf("writing %s: %s", c->rec->file,
-				    strerror(errno));
-				record_error(c->rec, ERR_LOCAL_FILE_FAILED,
-				    msg);
-				cap_stop(c, CAP_ERROR, STOP_NONE, msg);
-				free(msg);
-			}
+			if (pcapw_flush(c->w) == -1)
+				cap_file_failed(c, 1);
 			cap_refresh(c);
 		}
 		if (c->dirty) {
