@@ -631,6 +631,23 @@ parse_telegraf(json_t *p, const char *via, struct alert_list *l,
 	return (0);
 }
 
+/*
+ * Grafana's MQTT contact point sends the template data without orgId,
+ * state or title: a groupKey and alerts whose items carry Grafana's own
+ * fingerprint or values.
+ */
+static int
+grafana_grouped(json_t *p)
+{
+	json_t	*a;
+
+	if (json_object_get(p, "groupKey") == NULL)
+		return (0);
+	a = json_array_get(json_object_get(p, "alerts"), 0);
+	return (json_object_get(a, "fingerprint") != NULL ||
+	    json_object_get(a, "values") != NULL);
+}
+
 const char *
 alert_detect(json_t *p)
 {
@@ -643,7 +660,7 @@ alert_detect(json_t *p)
 	v = str(p, "version");
 	if (v != NULL && strcmp(v, "1") == 0 &&
 	    (json_object_get(p, "orgId") != NULL ||
-	    json_object_get(p, "state") != NULL))
+	    json_object_get(p, "state") != NULL || grafana_grouped(p)))
 		return ("grafana");
 	if (v != NULL && strcmp(v, "4") == 0 &&
 	    json_object_get(p, "groupKey") != NULL &&

@@ -5,7 +5,7 @@
 . "$(dirname "$0")/lib.sh"
 need_cmd jq curl
 
-fixtures=(alertmanager-firing alertmanager-resolved grafana-firing azure-common
+fixtures=(alertmanager-firing alertmanager-resolved grafana-firing grafana-mqtt azure-common
 	azure-metric-alert generic-array)
 plan $((3 + ${#fixtures[@]}))
 mkdir -p "$T_DIR/t"

@@ -17,8 +17,8 @@
 #include "xmalloc.h"
 
 static const char *fixtures[] = { "alertmanager-firing", "alertmanager-resolved",
-    "grafana-firing", "azure-common", "azure-metric-alert", "generic-array",
-    NULL };
+    "grafana-firing", "grafana-mqtt", "azure-common", "azure-metric-alert",
+    "generic-array", NULL };
 
 static json_t *
 normalise(json_t *payload, const char *format)
@@ -115,6 +115,21 @@ test_fingerprint(void **state)
 	}
 }
 
+static json_t *
+fixture_json(const char *name)
+{
+	json_t	*j;
+	char	*base, *path;
+
+	base = fixture_path(name);
+	path = xasprintf("%s.json", base);
+	if ((j = json_load_file(path, 0, NULL)) == NULL)
+		fail_msg("%s: cannot read", path);
+	free(base);
+	free(path);
+	return (j);
+}
+
 static void
 test_detection(void **state)
 {
@@ -126,6 +141,10 @@ test_detection(void **state)
 	json_decref(j);
 	j = json_loads("{\"version\": \"1\", \"orgId\": 1, \"alerts\": []}", 0,
 	    NULL);
+	assert_string_equal(alert_detect(j), "grafana");
+	json_decref(j);
+	/* Grafana's MQTT contact point: no orgId, state or title. */
+	j = fixture_json("alerts/grafana-mqtt");
 	assert_string_equal(alert_detect(j), "grafana");
 	json_decref(j);
 	j = json_loads("{\"schemaId\": \"x\"}", 0, NULL);
