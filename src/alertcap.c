@@ -649,7 +649,7 @@ cmd_rules_check(int argc, char **argv)
 
 	if (argc > 3)
 		usage();
-	if ((rs = rules_load(dir, 0, &cause)) == NULL) {
+	if ((rs = rules_load(dir, 0, NULL, &cause)) == NULL) {
 		fprintf(stderr, "%s\n", cause);
 		free(cause);
 		return (1);

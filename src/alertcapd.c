@@ -21,6 +21,7 @@
 #include "conf.h"
 #include "input-mqtt.h"
 #include "log.h"
+#include "params.h"
 #include "rule.h"
 #include "session.h"
 #include "state.h"
@@ -91,12 +92,36 @@ libevent_log(int severity, const char *msg)
 		log_debug("libevent: %s", msg);
 }
 
-/* The embedded default directory may be missing; a configured one not. */
+/* Is a storage account of this name in the configuration (arg)? */
+static int
+conf_has_account(const char *name, void *arg)
+{
+	const struct conf		*c = arg;
+	const struct conf_account	*a;
+	size_t				 i;
+
+	for (i = 0; i < c->accounts.n; i++) {
+		a = (const struct conf_account *)c->accounts.v + i;
+		if (strcmp(a->name, name) == 0)
+			return (1);
+	}
+	return (0);
+}
+
+/*
+ * Loads the rules, their literal capture parameters checked against this
+ * configuration. The embedded default directory may be missing; a
+ * configured one not.
+ */
 static struct ruleset *
 load_rules(const struct conf *c, char **cause)
 {
+	struct params_limits	lim = { c->def_time_limit_s,
+	    c->max_time_limit_s, c->def_max_bytes, c->max_max_bytes,
+	    conf_has_account, (void *)c };
+
 	return (rules_load(c->rules_dir, strcmp(c->rules_dir, "./rules") == 0,
-	    cause));
+	    &lim, cause));
 }
 
 static void

@@ -126,7 +126,7 @@ parse_storage(json_t *params, const struct params_limits *lim,
 			const char *n = json_string_value(e);
 
 			if (n == NULL || lim->account_exists == NULL ||
-			    !lim->account_exists(n)) {
+			    !lim->account_exists(n, lim->account_arg)) {
 				*cause = xasprintf("storage.accounts[%zu]: no "
 				    "storage account named '%s' on this node",
 				    i, n != NULL ? n : "?");
@@ -282,6 +282,93 @@ params_parse(json_t *params, const char *name,
 fail:
 	params_clear(p);
 	return (-1);
+}
+
+/* What a templated account name stands for while checking a rule. */
+static const char params_tmpl_account[] = "\001templated";
+
+/* The value a ${...} string stands for, by its key, while checking. */
+static const char *
+params_neutral(const char *key)
+{
+	static const struct {
+		const char	*key;
+		const char	*value;
+	} t[] = {
+		{ "protocol", "Any" }, { "local_ip", "127.0.0.1" },
+		{ "remote_ip", "127.0.0.1" }, { "local_port", "1" },
+		{ "remote_port", "1" }, { "bpf", "ip" }, { "file", "x.pcap" },
+		{ "accounts", params_tmpl_account },
+	};
+	size_t	i;
+
+	for (i = 0; i < sizeof t / sizeof *t; i++)
+		if (strcmp(t[i].key, key) == 0)
+			return (t[i].value);
+	return ("x");	/* a valid name, node or interface name */
+}
+
+/* Replaces, in place, every string holding "${" by its neutral value. */
+static void
+params_untemplate(json_t *v, const char *key)
+{
+	const char	*k;
+	json_t		*e;
+	size_t		 i;
+
+	if (json_is_object(v)) {
+		json_object_foreach(v, k, e) {
+			if (json_is_string(e) &&
+			    strstr(json_string_value(e), "${") != NULL)
+				json_object_set_new(v, k, json_string(
+				    params_neutral(k)));
+			else
+				params_untemplate(e, k);
+		}
+	} else if (json_is_array(v)) {
+		json_array_foreach(v, i, e) {
+			if (json_is_string(e) &&
+			    strstr(json_string_value(e), "${") != NULL)
+				json_array_set_new(v, i, json_string(
+				    params_neutral(key)));
+			else
+				params_untemplate(e, key);
+		}
+	}
+}
+
+/* Accounts while checking a rule: templated ones, then the node's. */
+static int
+params_check_account(const char *name, void *arg)
+{
+	const struct params_limits	*lim = arg;
+
+	if (strcmp(name, params_tmpl_account) == 0)
+		return (1);
+	return (lim == NULL || lim->account_exists == NULL ||
+	    lim->account_exists(name, lim->account_arg));
+}
+
+int
+params_check_literal(json_t *params, const struct params_limits *lim,
+    char **cause)
+{
+	static const struct params_limits defaults = { 18000, 18000,
+	    1073741824, 4294967295LL, NULL, NULL };
+	struct params_limits	 l = lim != NULL ? *lim : defaults;
+	struct capture_params	 p;
+	json_t			*copy;
+	int			 rc;
+
+	l.account_exists = params_check_account;
+	l.account_arg = (void *)lim;
+	copy = json_deep_copy(params);
+	params_untemplate(copy, "");
+	rc = params_parse(copy, NULL, &l, &p, cause);
+	json_decref(copy);
+	if (rc == 0)
+		params_clear(&p);
+	return (rc);
 }
 
 json_t *

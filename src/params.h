@@ -15,8 +15,12 @@ struct params_limits {
 	long long	max_time_limit_s;
 	long long	def_max_bytes;
 	long long	max_max_bytes;
-	/* Does a storage account of this name exist? NULL: none does. */
-	int		(*account_exists)(const char *);
+	/*
+	 * Does a storage account of this name exist (arg: account_arg)?
+	 * NULL: none does.
+	 */
+	int		(*account_exists)(const char *, void *);
+	void		*account_arg;
 };
 
 struct capture_params {
@@ -46,6 +50,15 @@ int	 params_parse(json_t *params, const char *name,
 	    char **cause);
 /* Checks only that params names no unknown key (rules' templates). */
 int	 params_check_keys(json_t *params, char **cause);
+/*
+ * Checks a rule's capture parameters (borrowed) offline, as params_parse
+ * would once an alert fills them: every value that holds no ${...}
+ * reference is checked as given; a templated one is taken to resolve to
+ * something valid. lim NULL: the embedded defaults, and any account name.
+ * -1 with *cause as "field: message".
+ */
+int	 params_check_literal(json_t *params, const struct params_limits *lim,
+	    char **cause);
 /* Returns the parameters as the normalised JSON the record shows (new). */
 json_t	*params_to_json(const struct capture_params *);
 void	 params_clear(struct capture_params *);

@@ -21,10 +21,11 @@
 
 /* Collects errors with the position of a key path in one file. */
 struct rule_ctx {
-	const char	*file;
-	const char	*text;
-	struct dynbuf	*errors;
-	int		 nerrors;
+	const char			*file;
+	const char			*text;
+	struct dynbuf			*errors;
+	int				 nerrors;
+	const struct params_limits	*lim;	/* NULL: the defaults */
 };
 
 static void __attribute__((format(printf, 3, 4)))
@@ -420,6 +421,23 @@ parse_policy(struct rule_ctx *ctx, struct rule *r, json_t *pol,
 	free(p);
 }
 
+/*
+ * Reports "field: message" (why, stolen) of the capture parameters at
+ * their position below capture (path).
+ */
+static void
+capture_error(struct rule_ctx *ctx, const char *path, char *why)
+{
+	const char	*colon = strstr(why, ": ");
+	char		*q;
+
+	q = xasprintf("%s.%.*s", path, colon != NULL ? (int)(colon - why) :
+	    (int)strlen(why), why);
+	rule_error(ctx, q, "%s", colon != NULL ? colon + 2 : why);
+	free(q);
+	free(why);
+}
+
 /* One rule object at path ("" or "[i]"); NULL if it had errors. */
 static struct rule *
 parse_rule(struct rule_ctx *ctx, json_t *o, const char *path)
@@ -451,15 +469,9 @@ parse_rule(struct rule_ctx *ctx, json_t *o, const char *path)
 	p = xasprintf("%s%scapture", path, *path != '\0' ? "." : "");
 	if (!json_is_object(r->capture))
 		rule_error(ctx, p, "required: the capture parameters");
-	else if (params_check_keys(r->capture, &why) == -1) {
-		char	*q = xasprintf("%s.%.*s", p, (int)strcspn(why, ":"),
-		    why);
-
-		rule_error(ctx, q, "%s", strchr(why, ':') != NULL ?
-		    strchr(why, ':') + 2 : why);
-		free(q);
-		free(why);
-	}
+	else if (params_check_keys(r->capture, &why) == -1 ||
+	    params_check_literal(r->capture, ctx->lim, &why) == -1)
+		capture_error(ctx, p, why);
 	free(p);
 	parse_policy(ctx, r, json_object_get(o, "policy"), path);
 	if (ctx->nerrors > before) {
@@ -471,8 +483,8 @@ parse_rule(struct rule_ctx *ctx, json_t *o, const char *path)
 
 /* Loads one file's rules into rs. */
 static void
-load_file(struct ruleset *rs, const char *path, struct dynbuf *errors,
-    int *nerrors)
+load_file(struct ruleset *rs, const char *path,
+    const struct params_limits *lim, struct dynbuf *errors, int *nerrors)
 {
 	struct rule_ctx	 ctx;
 	struct rule	*r;
@@ -484,6 +496,7 @@ load_file(struct ruleset *rs, const char *path, struct dynbuf *errors,
 	memset(&ctx, 0, sizeof ctx);
 	ctx.file = path;
 	ctx.errors = errors;
+	ctx.lim = lim;
 	if ((text = file_read_small(path, RULES_MAX_FILE, &cause)) == NULL) {
 		dynbuf_addf(errors, "%s%s", errors->len > 0 ? "\n" : "", cause);
 		(*nerrors)++;
@@ -574,7 +587,8 @@ ruleset_candidates(const struct ruleset *rs, const char *name,
 }
 
 struct ruleset *
-rules_load(const char *dir, int missing_ok, char **cause)
+rules_load(const char *dir, int missing_ok, const struct params_limits *lim,
+    char **cause)
 {
 	struct ruleset	*rs;
 	struct dynbuf	 errors;
@@ -606,7 +620,7 @@ rules_load(const char *dir, int missing_ok, char **cause)
 	dynbuf_init(&errors, RULES_MAX_ERRORS);
 	for (i = 0; i < n; i++) {
 		path = xasprintf("%s/%s", dir, names[i]);
-		load_file(rs, path, &errors, &nerrors);
+		load_file(rs, path, lim, &errors, &nerrors);
 		free(path);
 		free(names[i]);
 	}

@@ -11,6 +11,8 @@
 
 #include <jansson.h>
 
+#include "params.h"
+
 #include "alert.h"
 
 enum pat_kind {
@@ -86,10 +88,12 @@ struct tmpl_ctx {
 
 /*
  * Loads every *.json below dir (new ruleset). A missing directory is an
- * empty set when missing_ok. On errors returns NULL and *cause (new) holds
- * them all, one "file:line:col: message" a line.
+ * empty set when missing_ok. Each rule's literal capture parameters are
+ * checked against lim (NULL: the defaults). On errors returns NULL and
+ * *cause (new) holds them all, one "file:line:col: message" a line.
  */
-struct ruleset	*rules_load(const char *dir, int missing_ok, char **cause);
+struct ruleset	*rules_load(const char *dir, int missing_ok,
+		    const struct params_limits *lim, char **cause);
 void		 ruleset_free(struct ruleset *);
 /*
  * The rules (in their order) an alert named name may match: fills out

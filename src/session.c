@@ -1032,6 +1032,12 @@ session_init(struct event_base *base, const struct conf *conf, char **cause)
 	return (0);
 }
 
+static int
+sess_account_exists(const char *name, void *arg)
+{
+	return (upload_account_exists(name));
+}
+
 void
 session_reconf(const struct conf *conf)
 {
@@ -1039,7 +1045,7 @@ session_reconf(const struct conf *conf)
 	sess_plimits.max_time_limit_s = conf->max_time_limit_s;
 	sess_plimits.def_max_bytes = conf->def_max_bytes;
 	sess_plimits.max_max_bytes = conf->max_max_bytes;
-	sess_plimits.account_exists = upload_account_exists;
+	sess_plimits.account_exists = sess_account_exists;
 	sess_limits.max_concurrent = conf->max_concurrent;
 	sess_limits.max_total_bytes = (uint64_t)conf->max_total_bytes;
 	sess_hash_files = conf->hash_files;

@@ -279,7 +279,7 @@ test_patterns_and_match(void **state)
 	    " \"value\": {\"op\": \">\", \"threshold\": 0.02}}, \"capture\": "
 	    "{\"target\": {\"interface\": \"lo\"}}}]", f);
 	fclose(f);
-	rs = rules_load(dir, 0, &cause);
+	rs = rules_load(dir, 0, NULL, &cause);
 	if (rs == NULL)
 		fail_msg("%s", cause);
 	j = json_loads("[{\"name\": \"TcpRetrans\", \"status\": \"firing\", "

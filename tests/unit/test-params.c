@@ -11,13 +11,13 @@
 #include "xmalloc.h"
 
 static int
-one_account(const char *name)
+one_account(const char *name, void *arg)
 {
 	return (strcmp(name, "archive") == 0);
 }
 
 static const struct params_limits limits = { 18000, 18000, 1073741824,
-    4294967295LL, one_account };
+    4294967295LL, one_account, NULL };
 
 /* Parses text; returns the error (new) or NULL on success. */
 static char *
