@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -72,6 +73,16 @@ die(const char *fmt, ...)
 	exit(1);
 }
 
+/* A capture (or node) name as the API takes it, or die saying the rule. */
+static const char *
+check_name(const char *name)
+{
+	if (!name_valid(name))
+		die("name: '%s' must match [A-Za-z0-9][A-Za-z0-9._-]{0,79}",
+		    name);
+	return (name);
+}
+
 static size_t
 on_body(char *p, size_t size, size_t n, void *arg)
 {
@@ -103,14 +114,40 @@ on_progress(void *arg, curl_off_t dltotal, curl_off_t dlnow,
 	return (0);
 }
 
+/* Where a download goes: the file, or, for an error answer, a buffer. */
+struct sink {
+	CURL		*curl;
+	FILE		*file;
+	struct dynbuf	*err;
+	int		 failed;	/* writing the file failed */
+};
+
+static size_t
+on_file(char *p, size_t size, size_t n, void *arg)
+{
+	struct sink	*s = arg;
+	long		 status = 0;
+
+	curl_easy_getinfo(s->curl, CURLINFO_RESPONSE_CODE, &status);
+	if (status >= 300)
+		return (dynbuf_add(s->err, p, size * n) == -1 ? 0 : size * n);
+	if (fwrite(p, size, n, s->file) != n) {
+		s->failed = 1;
+		return (0);
+	}
+	return (size * n);
+}
+
 /*
  * Sends one request; the response body goes to out (a dynbuf) or, if
- * file is not NULL, to that file. Returns the HTTP status.
+ * file is not NULL, to that file (an error answer's body still to out).
+ * Returns the HTTP status.
  */
 static long
 request(const char *method, const char *path, const char *body,
     struct dynbuf *out, FILE *file)
 {
+	struct sink		 sink;
 	struct curl_slist	*h = NULL;
 	struct progress		 pr = { 0 };
 	CURL			*c;
@@ -144,8 +181,13 @@ request(const char *method, const char *path, const char *body,
 	if (cli_key != NULL)
 		curl_easy_setopt(c, CURLOPT_SSLKEY, cli_key);
 	if (file != NULL) {
-		curl_easy_setopt(c, CURLOPT_WRITEDATA, file);
-		if (isatty(STDERR_FILENO)) {
+		sink.curl = c;
+		sink.file = file;
+		sink.err = out;
+		sink.failed = 0;
+		curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, on_file);
+		curl_easy_setopt(c, CURLOPT_WRITEDATA, &sink);
+		if (isatty(STDERR_FILENO) && file != stdout) {
 			curl_easy_setopt(c, CURLOPT_NOPROGRESS, 0L);
 			curl_easy_setopt(c, CURLOPT_XFERINFOFUNCTION,
 			    on_progress);
@@ -158,6 +200,8 @@ request(const char *method, const char *path, const char *body,
 	rc = curl_easy_perform(c);
 	if (pr.shown)
 		fputc('\n', stderr);
+	if (file != NULL && sink.failed)
+		die("writing the download: %s", strerror(errno));
 	if (rc != CURLE_OK)
 		die("%s: %s", cli_url, curl_easy_strerror(rc));
 	curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &status);
@@ -167,12 +211,59 @@ request(const char *method, const char *path, const char *body,
 	return (status);
 }
 
+/* The text between <tag> and </tag> in an XML body (new), or NULL. */
+static char *
+xml_tag(const char *xml, const char *tag)
+{
+	const char	*b, *e;
+	char		 open[64], close[64];
+
+	snprintf(open, sizeof open, "<%s>", tag);
+	snprintf(close, sizeof close, "</%s>", tag);
+	if ((b = strstr(xml, open)) == NULL)
+		return (NULL);
+	b += strlen(open);
+	if ((e = strstr(b, close)) == NULL)
+		return (NULL);
+	return (xstrndup(b, (size_t)(e - b) > 300 ? 300 : (size_t)(e - b)));
+}
+
+/*
+ * Dies on an error answer, one line whoever sent it: the API's
+ * {"error": {code, message}}, a store's XML <Code>/<Message> (Azure, S3),
+ * or the first line of anything else. who names a store, NULL the API.
+ */
+static void __attribute__((noreturn))
+die_http(long status, const struct dynbuf *body, const char *who)
+{
+	json_t	*o = NULL, *e;
+	char	*code = NULL, *msg = NULL, *line;
+
+	if (body->len > 0)
+		o = json_loadb(body->buf, body->len, 0, NULL);
+	if ((e = json_object_get(o, "error")) != NULL)
+		die("%ld %s: %s", status, json_string_value(json_object_get(e,
+		    "code")), json_string_value(json_object_get(e, "message")));
+	if (body->len > 0 && (code = xml_tag(body->buf, "Code")) != NULL) {
+		msg = xml_tag(body->buf, "Message");
+		if (msg != NULL)
+			msg[strcspn(msg, "\r\n")] = '\0';
+		die("%ld %s%s%s%s%s", status, who != NULL ? who : "",
+		    who != NULL ? ": " : "", code, msg != NULL ? ": " : "",
+		    msg != NULL ? msg : "");
+	}
+	line = xstrndup(body->len > 0 ? body->buf : "", 200);
+	line[strcspn(line, "\r\n")] = '\0';
+	die("%ld %s%s%s", status, who != NULL ? who : "HTTP",
+	    *line != '\0' ? ": " : "", line);
+}
+
 /* Sends a request and parses a JSON answer; dies on an error status. */
 static json_t *
 call(const char *method, const char *path, json_t *body, long *status)
 {
 	struct dynbuf	 out;
-	json_t		*o = NULL, *e;
+	json_t		*o = NULL;
 	char		*text = NULL;
 	long		 st;
 
@@ -184,16 +275,9 @@ call(const char *method, const char *path, json_t *body, long *status)
 	if (out.len > 0)
 		o = json_loadb(out.buf, out.len, 0, NULL);
 	if (st >= 400) {
-		e = json_object_get(o, "error");
 		if (cli_json && o != NULL)
 			json_dumpf(o, stdout, JSON_INDENT(2)), putchar('\n');
-		if (e != NULL)
-			fprintf(stderr, "alertcap: %ld %s: %s\n", st,
-			    json_string_value(json_object_get(e, "code")),
-			    json_string_value(json_object_get(e, "message")));
-		else
-			fprintf(stderr, "alertcap: HTTP %ld\n", st);
-		exit(1);
+		die_http(st, &out, NULL);
 	}
 	dynbuf_free(&out);
 	if (status != NULL)
@@ -216,7 +300,52 @@ print_json(json_t *o)
 	putchar('\n');
 }
 
-/* One capture as "key: value" lines. */
+static json_int_t
+num(json_t *o, const char *key)
+{
+	return (json_integer_value(json_object_get(o, key)));
+}
+
+/* The trigger on one line: manual, or the rule and the alert. */
+static void
+print_trigger(json_t *t)
+{
+	if (strcmp(str(t, "kind"), "alert") != 0) {
+		printf("trigger:       %s\n", str(t, "kind"));
+		return;
+	}
+	printf("trigger:       alert %s (rule %s, source %s", str(t, "alert"),
+	    str(t, "rule"), str(t, "source"));
+	if (json_is_string(json_object_get(t, "severity")))
+		printf(", severity %s", str(t, "severity"));
+	printf(", fingerprint %s)\n", str(t, "fingerprint"));
+}
+
+/* Each filter as "PROTO key=value ..."; none: all traffic. */
+static void
+print_filters(json_t *r)
+{
+	static const char	*keys[] = { "local_ip", "local_port",
+	    "remote_ip", "remote_port", NULL };
+	json_t			*f;
+	size_t			 i;
+	int			 k;
+
+	if (json_array_size(json_object_get(r, "filters")) == 0)
+		printf("filters:       none (all traffic)\n");
+	json_array_foreach(json_object_get(r, "filters"), i, f) {
+		printf("filter:        %s", json_is_string(json_object_get(f,
+		    "protocol")) ? str(f, "protocol") : "Any");
+		for (k = 0; keys[k] != NULL; k++)
+			if (json_is_string(json_object_get(f, keys[k])))
+				printf(" %s=%s", keys[k], str(f, keys[k]));
+		putchar('\n');
+	}
+	if (json_is_string(json_object_get(r, "bpf")))
+		printf("bpf:           %s\n", str(r, "bpf"));
+}
+
+/* One capture as "key: value" lines: what "query status" shows. */
 static void
 print_record(json_t *r)
 {
@@ -228,14 +357,27 @@ print_record(json_t *r)
 	printf("status:        %s", str(r, "status"));
 	if (json_is_string(json_object_get(r, "stop_reason")))
 		printf(" (%s)", str(r, "stop_reason"));
-	printf("\ninterface:     %s\n", str(json_object_get(r, "target"),
+	putchar('\n');
+	print_trigger(json_object_get(r, "trigger"));
+	printf("interface:     %s\n", str(json_object_get(r, "target"),
 	    "interface"));
-	printf("packets:       %" JSON_INTEGER_FORMAT "\n",
-	    json_integer_value(json_object_get(r, "packets")));
-	printf("bytes:         %" JSON_INTEGER_FORMAT "\n",
-	    json_integer_value(json_object_get(r, "bytes")));
+	print_filters(r);
+	if (num(r, "max_bytes_per_packet") == 0)
+		printf("snap length:   whole packets\n");
+	else
+		printf("snap length:   %" JSON_INTEGER_FORMAT " bytes per "
+		    "packet\n", num(r, "max_bytes_per_packet"));
+	printf("limits:        %" JSON_INTEGER_FORMAT " s, %"
+	    JSON_INTEGER_FORMAT " bytes", num(r, "time_limit_s"),
+	    num(r, "max_bytes_per_session"));
+	if (num(r, "max_packets") != 0)
+		printf(", %" JSON_INTEGER_FORMAT " packets",
+		    num(r, "max_packets"));
+	printf("\npackets:       %" JSON_INTEGER_FORMAT "\n", num(r, "packets"));
+	printf("bytes:         %" JSON_INTEGER_FORMAT "\n", num(r, "bytes"));
 	printf("kernel drops:  %" JSON_INTEGER_FORMAT "\n",
-	    json_integer_value(json_object_get(r, "kernel_drops")));
+	    num(r, "kernel_drops"));
+	printf("if drops:      %" JSON_INTEGER_FORMAT "\n", num(r, "if_drops"));
 	printf("created:       %s\n", str(r, "created_at"));
 	printf("started:       %s\n", str(r, "started_at"));
 	printf("stopped:       %s\n", str(r, "stopped_at"));
@@ -247,6 +389,14 @@ print_record(json_t *r)
 	json_array_foreach(json_object_get(r, "errors"), i, e)
 		printf("error:         %s: %s\n", str(e, "code"),
 		    str(e, "message"));
+	json_array_foreach(json_object_get(r, "events"), i, e) {
+		printf("event:         %s %s", str(e, "at"), str(e, "status"));
+		if (json_is_string(json_object_get(e, "stop_reason")))
+			printf(" %s", str(e, "stop_reason"));
+		if (json_is_string(json_object_get(e, "message")))
+			printf(": %s", str(e, "message"));
+		putchar('\n');
+	}
 }
 
 /* Parses "k=v,k=v" into a filter object; a part without '=' continues
@@ -373,7 +523,7 @@ cmd_start(int argc, char **argv)
 	if (json_object_size(storage) > 0)
 		json_object_set(p, "storage", storage);
 	json_decref(storage);
-	path = xasprintf("/v1/captures/%s", argv[optind]);
+	path = xasprintf("/v1/captures/%s", check_name(argv[optind]));
 	r = call("PUT", path, p, NULL);
 	if (cli_json)
 		print_json(r);
@@ -441,6 +591,7 @@ cmd_simple(const char *cmd, int argc, char **argv)
 
 	if (argc != 2)
 		usage();
+	check_name(argv[1]);
 	if (strcmp(cmd, "stop") == 0) {
 		path = xasprintf("/v1/captures/%s/stop", argv[1]);
 		o = call("POST", path, NULL, NULL);
@@ -488,6 +639,25 @@ upload_uri(const char *name, const char *account)
 	return (uri);
 }
 
+/*
+ * Opens a new file beside out to download into (new path in *tmp): made
+ * exclusively under a fresh name, so no leftover of an earlier try is in
+ * the way.
+ */
+static FILE *
+download_tmp(const char *out, char **tmp)
+{
+	FILE	*f;
+	int	 fd;
+
+	*tmp = xasprintf("%s.download-XXXXXX", out);
+	if ((fd = mkstemp(*tmp)) == -1)
+		die("%s: %s", out, strerror(errno));
+	if (fchmod(fd, 0640) == -1 || (f = fdopen(fd, "w")) == NULL)
+		die("%s: %s", *tmp, strerror(errno));
+	return (f);
+}
+
 static int
 cmd_download(int argc, char **argv)
 {
@@ -498,10 +668,10 @@ cmd_download(int argc, char **argv)
 	};
 	struct dynbuf	 err;
 	FILE		*f;
-	const char	*from = NULL, *saved_url, *saved_token;
-	char		*path, *out = NULL, *tmp, *uri = NULL;
+	const char	*from = NULL, *saved_url, *saved_token, *name;
+	char		*path, *out = NULL, *tmp = NULL, *uri = NULL;
 	long		 st;
-	int		 ch;
+	int		 ch, to_stdout;
 
 	optind = 0;	/* GNU getopt: restart its scan */
 	while ((ch = getopt_long(argc, argv, "o:F:", opts, NULL)) != -1) {
@@ -514,51 +684,46 @@ cmd_download(int argc, char **argv)
 	}
 	if (optind != argc - 1)
 		usage();
+	name = check_name(argv[optind]);
 	if (out == NULL)
-		out = xasprintf("%s.pcap", argv[optind]);
-	tmp = xasprintf("%s.download", out);
-	if ((f = fopen(tmp, "wx")) == NULL)
-		die("%s: %s", tmp, strerror(errno));
+		out = xasprintf("%s.pcap", name);
+	to_stdout = strcmp(out, "-") == 0;
+	f = to_stdout ? stdout : download_tmp(out, &tmp);
+	dynbuf_init(&err, 65536);
 	if (from != NULL) {
 		/* The object itself, by its URI (it must be readable so). */
-		uri = upload_uri(argv[optind], from);
+		uri = upload_uri(name, from);
 		saved_url = cli_url;
 		saved_token = cli_token;
 		cli_url = uri;
 		cli_token = NULL;	/* the API's token is not the store's */
 		path = xstrdup("");
-		st = request("GET", path, NULL, NULL, f);
+		st = request("GET", path, NULL, &err, f);
 		cli_url = saved_url;
 		cli_token = saved_token;
 	} else {
-		path = xasprintf("/v1/captures/%s/file", argv[optind]);
-		st = request("GET", path, NULL, NULL, f);
+		path = xasprintf("/v1/captures/%s/file", name);
+		st = request("GET", path, NULL, &err, f);
+	}
+	free(path);
+	if (fflush(f) != 0 || (!to_stdout && fclose(f) != 0))
+		die("%s: %s", to_stdout ? "standard output" : tmp,
+		    strerror(errno));
+	if (st != 200) {
+		if (tmp != NULL)
+			unlink(tmp);
+		die_http(st, &err, from != NULL ? from : NULL);
 	}
 	free(uri);
-	if (fclose(f) != 0)
-		die("%s: %s", tmp, strerror(errno));
-	if (st != 200) {
-		/* The body is a JSON error: show it. */
-		dynbuf_init(&err, 65536);
-		f = fopen(tmp, "r");
-		if (f != NULL) {
-			char	buf[4096];
-			size_t	n = fread(buf, 1, sizeof buf - 1, f);
-
-			buf[n] = '\0';
-			dynbuf_addf(&err, "%s", buf);
-			fclose(f);
-		}
-		unlink(tmp);
-		die("HTTP %ld: %s", st, err.buf != NULL ? err.buf : "");
+	dynbuf_free(&err);
+	if (!to_stdout) {
+		if (rename(tmp, out) == -1)
+			die("%s: %s", out, strerror(errno));
+		if (!cli_json)
+			printf("%s\n", out);
 	}
-	if (rename(tmp, out) == -1)
-		die("%s: %s", out, strerror(errno));
-	if (!cli_json)
-		printf("%s\n", out);
 	free(tmp);
 	free(out);
-	free(path);
 	return (0);
 }
 
@@ -785,7 +950,7 @@ main(int argc, char **argv)
 			cli_cacert = optarg;
 			break;
 		case 'N':
-			cli_node = optarg;
+			cli_node = check_name(optarg);
 			break;
 		case 'E':
 			cli_cert = optarg;

@@ -72,15 +72,19 @@ cmd_run(const char *op, const char *name, json_t *params, json_t *trigger,
 {
 	enum sess_result	 rc;
 	char			*cause = NULL;
+	int			 st = 0;
 
 	*body = NULL;
 	if (strcmp(op, "list") == 0) {
-		if (status != NULL && cap_status_from_name(status) < 0) {
+		/* Any case, as filter protocols are taken. */
+		if (status != NULL && (st = cap_status_from_name_nocase(
+		    status)) < 0) {
 			*body = cmd_error("InvalidRequest", "status: must be "
 			    "NotStarted, Running, Stopped or Error");
 			return (400);
 		}
-		*body = session_list(status, rule);
+		*body = session_list(status != NULL ? cap_status_name(st) :
+		    NULL, rule);
 		return (200);
 	}
 	if (name == NULL || !name_valid(name)) {

@@ -3,6 +3,7 @@
 
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "record.h"
 #include "util.h"
@@ -34,15 +35,27 @@ cap_error_name(enum cap_error e)
 	return (error_names[e]);
 }
 
-int
-cap_status_from_name(const char *s)
+static int
+status_index(const char *s, int (*cmp)(const char *, const char *))
 {
 	int	i;
 
 	for (i = 0; i < (int)(sizeof status_names / sizeof *status_names); i++)
-		if (strcmp(status_names[i], s) == 0)
+		if (cmp(status_names[i], s) == 0)
 			return (i);
 	return (-1);
+}
+
+int
+cap_status_from_name(const char *s)
+{
+	return (status_index(s, strcmp));
+}
+
+int
+cap_status_from_name_nocase(const char *s)
+{
+	return (status_index(s, strcasecmp));
 }
 
 static int

@@ -62,6 +62,8 @@ const char	*stop_reason_name(enum stop_reason);
 const char	*cap_error_name(enum cap_error);
 /* Returns -1 if the name is unknown. */
 int		 cap_status_from_name(const char *);
+/* The same, in any case ("running"). */
+int		 cap_status_from_name_nocase(const char *);
 
 /* A new record for params (borrowed; copied). */
 struct record	*record_new(const char *name, const char *node, json_t *params,

@@ -5,7 +5,7 @@
 need_root
 need_cmd jq curl tshark
 
-plan 20
+plan 28
 start_daemon cli || exit 1
 export ALERTCAP_URL=$URL
 A=$ALERTCAP
@@ -47,3 +47,37 @@ like "$out" "400 InvalidRequest: filters[0].protocol: must be TCP, UDP or Any" "
 out=$($A start x -i lo --time-limit soon 2>&1)
 like "$out" "--time-limit: 'soon' is not a number" "bad flag value: refused locally"
 is "$($A --json list --status Stopped | jq '.captures | length')" 1 "list --status --json"
+
+# What a new user tripped on.
+is "$($A --json list --status stopped | jq '.captures | length')" 1 "list --status takes any case, as filter protocols do"
+$A start f2 -i lo --filter 'protocol=UDP,local_ip=127.0.0.1,127.0.0.2,remote_port=53-60' \
+    --filter 'protocol=TCP,local_port=22' --max-bytes-per-packet 96 --max-bytes-per-session 100000 \
+    --max-packets 1000 --bpf 'not port 1' --file sub/f2.pcap >/dev/null
+$A stop f2 >/dev/null
+out=$($A show f2)
+bad=0
+for want in "filter:        UDP local_ip=127.0.0.1,127.0.0.2 remote_port=53-60" "filter:        TCP local_port=22" \
+    "bpf:           not port 1" "snap length:   96 bytes per packet" "limits:        18000 s, 100000 bytes, 1000 packets" \
+    "trigger:       manual" "if drops:      0" "event:         " "Running" "Stopped ManualStop"; do
+	grep -qF -- "$want" <<<"$out" || { echo "# show lacks: $want"; bad=1; }
+done
+ok "${bad:-0}" "show prints the filters, snap length, limits, trigger, if_drops and events"
+$A download f2 -o - > "$T_DIR/stdout.pcap"
+cmp -s "$T_DIR/stdout.pcap" "$DDIR/captures/sub/f2.pcap"
+ok $? "download -o - writes the file to standard output"
+ok "$([ ! -e ./- ] && [ ! -e "$T_DIR/-" ]; echo $?)" "and makes no file named '-'"
+touch "$T_DIR/again.pcap.download"
+$A download f2 -o "$T_DIR/again.pcap" >/dev/null 2>&1
+ok $? "a leftover NAME.pcap.download is not in the way"
+out=$($A download nope -o "$T_DIR/nope.pcap" 2>&1)
+is "$out" "alertcap: 404 NotFound: no capture named 'nope'" "download errors read like every other command's"
+ok "$(ls "$T_DIR" | grep -q 'nope.pcap'; [ $? -ne 0 ]; echo $?)" "and leave no partial file"
+bad=0
+for cmd in "show b%20c" "stop a/b" "delete ..x" "download é" "start x%00y -i lo"; do
+	out=$($A $cmd 2>&1)
+	case "$out" in
+	*"must match [A-Za-z0-9][A-Za-z0-9._-]{0,79}"*) ;;
+	*) echo "# $cmd: $out"; bad=1 ;;
+	esac
+done
+ok "${bad:-0}" "an invalid name is refused with the rule for names, not a URL error or a 404"

@@ -14,7 +14,7 @@ need_cmd node curl jq openssl ping
 have_storage_servers ||
     skip_all "npm packages missing: (cd tests/storage && npm install)"
 
-plan 47
+plan 50
 PUT_PORT=$(free_port)
 mkdir -p "$T_DIR/put"
 start_putsink() {
@@ -87,6 +87,10 @@ out=$("$ALERTCAP" -u "$URL" show big)
 like "$out" "upload:        s3 Uploaded http://" "alertcap show lists the URIs"
 "$ALERTCAP" -u "$URL" download big --from s3 -o "$T_DIR/from-s3.pcap" >/dev/null
 is "$(sha < "$T_DIR/from-s3.pcap")" "$want" "alertcap download --from s3 fetches the object"
+out=$("$ALERTCAP" -u "$URL" download big --from archive -o "$T_DIR/from-az.pcap" 2>&1)
+ok "$([ "$(wc -l <<<"$out")" -eq 1 ] && [ ! -e "$T_DIR/from-az.pcap" ]; echo $?)" "download --from a private container: one line, no file"
+like "$out" "alertcap: 40" "with the store's status"
+like "$out" "archive: " "naming the account, then the store's code and message"
 
 "$ALERTCAP" -u "$URL" start cli-up -i lo --time-limit 1 --bpf icmp --account web >/dev/null
 ping -q -c 3 -i 0.05 127.0.0.1 >/dev/null 2>&1

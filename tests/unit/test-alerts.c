@@ -277,7 +277,8 @@ test_patterns_and_match(void **state)
 	fputs("[{\"name\": \"a\", \"match\": {\"format\": \"generic\", "
 	    "\"alert\": \"Tcp*\", \"labels\": {\"instance\": \"~^10\\\\.20\\\\.\"},"
 	    " \"value\": {\"op\": \">\", \"threshold\": 0.02}}, \"capture\": "
-	    "{\"target\": {\"interface\": \"lo\"}}}]", f);
+	    "{\"name\": \"c-${timestamp}\", \"target\": {\"interface\": "
+	    "\"lo\"}}}]", f);
 	fclose(f);
 	rs = rules_load(dir, 0, NULL, &cause);
 	if (rs == NULL)
