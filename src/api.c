@@ -840,11 +840,13 @@ api_match(const char *pattern, const struct api_path *p, struct api_args *a)
 	int		 i = 0;
 
 	memset(a, 0, sizeof *a);
+	if (p->n > API_MAX_SEGMENTS)	/* too long, or not from the root */
+		return (0);
 	while (*pattern == '/') {
 		pattern++;
 		e = strchrnul(pattern, '/');
 		n = (size_t)(e - pattern);
-		if (i >= p->n || i >= API_MAX_SEGMENTS || *p->seg[i] == '\0')
+		if (i >= p->n || *p->seg[i] == '\0')
 			return (0);
 		if (*pattern == ':') {
 			if (strncmp(pattern, ":name", n) == 0)

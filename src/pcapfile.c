@@ -316,8 +316,10 @@ pcapfile_repair(int dirfd, const char *name, uint64_t *packets,
 	}
 	*packets = 0;
 	off = sizeof h;
+	/* Only a header as pcapw_open writes it: version 2.4, a snaplen. */
 	if (pread(fd, &h, sizeof h, 0) != (ssize_t)sizeof h ||
-	    h.magic != PCAP_MAGIC) {
+	    h.magic != PCAP_MAGIC || h.major != 2 || h.minor != 4 ||
+	    h.snaplen == 0 || h.snaplen > 262144) {
 		/* Not even a header reached the disk: keep nothing. */
 		*cause = xasprintf("%s: no pcap header; nothing to keep", name);
 		close(fd);
@@ -326,7 +328,8 @@ pcapfile_repair(int dirfd, const char *name, uint64_t *packets,
 	while (off + sizeof r <= (uint64_t)st.st_size) {
 		if (pread(fd, &r, sizeof r, (off_t)off) != (ssize_t)sizeof r)
 			break;
-		if (r.caplen > 262144 || off + sizeof r + r.caplen >
+		if (r.caplen > h.snaplen || r.caplen > r.len ||
+		    r.ts_usec >= 1000000 || off + sizeof r + r.caplen >
 		    (uint64_t)st.st_size)
 			break;
 		off += sizeof r + r.caplen;

@@ -616,7 +616,8 @@ rules_load(const char *dir, int missing_ok, const struct params_limits *lim,
 		names[n++] = xstrdup(de->d_name);
 	}
 	closedir(d);
-	qsort(names, n, sizeof *names, cmp_names);
+	if (n > 0)	/* qsort(NULL, 0) is undefined */
+		qsort(names, n, sizeof *names, cmp_names);
 	dynbuf_init(&errors, RULES_MAX_ERRORS);
 	for (i = 0; i < n; i++) {
 		path = xasprintf("%s/%s", dir, names[i]);

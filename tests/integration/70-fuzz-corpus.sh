@@ -1,11 +1,17 @@
 #!/bin/bash
-# The fuzz targets' seed corpora, replayed through the real parsers (under
-# the sanitizers in the sanitizer build).
+# Every fuzz target's seed corpus, replayed through the real parsers (under
+# the sanitizers in the sanitizer build): alert payloads of each format,
+# rule files, configuration files, MQTT commands, raw REST requests and
+# truncated capture files.
 . "$(dirname "$0")/lib.sh"
+need_root	# the command and REST targets start real captures on lo
 shopt -s nullglob
-files=("$srcdir"/tests/fuzz/corpus/params/*)
-[ ${#files[@]} -gt 0 ] || skip_all "no corpus"
-plan 1
-out=$("$builddir/tests/fuzz/run-fuzz-params" "${files[@]}" 2>&1)
-rc=$?
-is "$rc/$(grep -c '^ok' <<<"$out")" "0/${#files[@]}" "every params corpus file runs clean"
+targets=(params alerts rules conf cmd rest repair)
+plan ${#targets[@]}
+for t in "${targets[@]}"; do
+	files=("$srcdir"/tests/fuzz/corpus/$t/*)
+	out=$(cd "$T_DIR" && timeout 300 "$builddir/tests/fuzz/run-fuzz-$t" "${files[@]}" 2>&1)
+	rc=$?
+	is "$rc/$(grep -c '^ok' <<<"$out")" "0/${#files[@]}" "$t: every one of ${#files[@]} corpus files runs clean"
+	[ "$rc" -eq 0 ] || sed 's/^/#   /' <<<"$out" | tail -20
+done

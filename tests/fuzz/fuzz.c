@@ -1,0 +1,162 @@
+/* The fuzz targets' shared set-up (fuzz.h). */
+#include "config.h"
+
+#include <arpa/inet.h>
+#include <ftw.h>
+#include <netinet/in.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <event2/event.h>
+#include <jansson.h>
+
+#include "api.h"
+#include "capture-pcap.h"
+#include "cmd.h"
+#include "conf.h"
+#include "fuzz.h"
+#include "log.h"
+#include "rule.h"
+#include "session.h"
+#include "state.h"
+#include "trigger.h"
+#include "upload.h"
+#include "xmalloc.h"
+
+static char		*fz_dir;
+static struct conf	*fz_conf;	/* the modules point into it */
+static struct event_base *fz_base;
+static int		 fz_port;
+
+static int
+rm_one(const char *path, const struct stat *st, int flag, struct FTW *ftw)
+{
+	remove(path);
+	return (0);
+}
+
+/* The scratch directory goes with the process. */
+static void
+fuzz_cleanup(void)
+{
+	if (fz_dir != NULL)
+		nftw(fz_dir, rm_one, 16, FTW_DEPTH | FTW_PHYS);
+}
+
+const char *
+fuzz_tmpdir(void)
+{
+	char	tmpl[] = "/tmp/alertcap-fuzz.XXXXXX";
+
+	if (fz_dir == NULL) {
+		if (mkdtemp(tmpl) == NULL) {
+			perror("mkdtemp");
+			exit(1);
+		}
+		fz_dir = xstrdup(tmpl);
+		atexit(fuzz_cleanup);
+	}
+	return (fz_dir);
+}
+
+const char *
+fuzz_write(const char *name, const uint8_t *data, size_t size)
+{
+	static char	*path;
+	FILE		*f;
+
+	free(path);
+	path = xasprintf("%s/%s", fuzz_tmpdir(), name);
+	if ((f = fopen(path, "wb")) == NULL ||
+	    fwrite(data, 1, size, f) != size || fclose(f) != 0) {
+		perror(path);
+		exit(1);
+	}
+	return (path);
+}
+
+/* A loopback port nobody listens on now. */
+static int
+free_port(void)
+{
+	struct sockaddr_in	sin;
+	socklen_t		len = sizeof sin;
+	int			fd, port;
+
+	fd = socket(AF_INET, SOCK_STREAM, 0);
+	memset(&sin, 0, sizeof sin);
+	sin.sin_family = AF_INET;
+	sin.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	if (bind(fd, (struct sockaddr *)&sin, sizeof sin) == -1 ||
+	    getsockname(fd, (struct sockaddr *)&sin, &len) == -1) {
+		perror("bind");
+		exit(1);
+	}
+	port = ntohs(sin.sin_port);
+	close(fd);
+	return (port);
+}
+
+struct event_base *
+fuzz_daemon(int api, int *port)
+{
+	struct conf		*c;
+	struct ruleset		*rs;
+	struct conf_listen	*l;
+	char			*cause = NULL;
+
+	if (fz_base != NULL) {
+		if (port != NULL)
+			*port = fz_port;
+		return (fz_base);
+	}
+	log_init(getenv("FUZZ_LOG") != NULL ? LOG_LVL_DEBUG : LOG_LVL_ERROR,
+	    0);
+	if ((c = conf_load(NULL, &cause)) == NULL)
+		fatal("%s", cause);
+	free(c->captures_root);
+	c->captures_root = xasprintf("%s/captures", fuzz_tmpdir());
+	free(c->state_path);
+	c->state_path = xasprintf("%s/state.db", fuzz_tmpdir());
+	c->anonymous_loopback = 1;
+	c->max_concurrent = 4;
+	l = (struct conf_listen *)c->listen.v;
+	l->port = fz_port = free_port();
+	fz_base = event_base_new();
+	if (state_init(c->state_path, 0, 0, &cause) == -1)
+		fatal("%s", cause);
+	capture_init(fz_base, c->ring_bytes, CAPTURE_POLL_MS, 0);
+	if (upload_init(fz_base, c, &cause) == -1 ||
+	    session_init(fz_base, c, &cause) == -1)
+		fatal("%s", cause);
+	rs = rules_load(fuzz_tmpdir(), 0, NULL, &cause);
+	if (rs == NULL)
+		fatal("%s", cause);
+	trigger_init(c->node, rs);
+	if (api && api_init(fz_base, c, &cause) == -1)
+		fatal("%s", cause);
+	if (port != NULL)
+		*port = fz_port;
+	fz_conf = c;
+	return (fz_base);
+}
+
+/* Deletes each capture a list names. */
+void
+fuzz_daemon_reset(void)
+{
+	json_t		*list, *e, *gone;
+	size_t		 i;
+
+	if (cmd_run("list", NULL, NULL, NULL, NULL, NULL, &list) != 200)
+		return;
+	json_array_foreach(json_object_get(list, "captures"), i, e) {
+		cmd_run("delete", json_string_value(json_object_get(e, "name")),
+		    NULL, NULL, NULL, NULL, &gone);
+		json_decref(gone);
+	}
+	json_decref(list);
+}
