@@ -573,6 +573,24 @@ parse_generic(json_t *p, const char *via, struct alert_list *l,
  * numeric field is a sample named measurement.field with the tags as
  * labels. Rules' value conditions decide firing and resolution.
  */
+/*
+ * A Telegraf timestamp in microseconds: its JSON serializer writes s, ms,
+ * us or ns (json_timestamp_units), told apart here by magnitude.
+ */
+static int64_t
+telegraf_time(json_int_t t)
+{
+	if (t <= 0)
+		return (0);
+	if (t < 100000000000LL)			/* seconds until year 5138 */
+		return ((int64_t)t * 1000000);
+	if (t < 100000000000000LL)		/* milliseconds */
+		return ((int64_t)t * 1000);
+	if (t < 100000000000000000LL)		/* microseconds */
+		return ((int64_t)t);
+	return ((int64_t)(t / 1000));		/* nanoseconds */
+}
+
 static int
 parse_telegraf_metric(json_t *m, const char *via, const char *path,
     struct alert_list *l, char **cause)
@@ -602,7 +620,7 @@ parse_telegraf_metric(json_t *m, const char *via, const char *path,
 		a->has_value = 1;
 		ts = json_object_get(m, "timestamp");
 		if (json_is_integer(ts))
-			a->starts_at = (int64_t)json_integer_value(ts) * 1000000;
+			a->starts_at = telegraf_time(json_integer_value(ts));
 		finish(a, "telegraf", NULL);
 	}
 	return (0);

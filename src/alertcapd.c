@@ -27,6 +27,7 @@
 #include "state.h"
 #include "trigger.h"
 #include "upload.h"
+#include "worker.h"
 #include "xmalloc.h"
 
 #define TICK_MS		100
@@ -287,6 +288,8 @@ main(int argc, char **argv)
 		fatal("state.path: %s", cause);
 	capture_init(base, conf->ring_bytes, CAPTURE_POLL_MS,
 	    (int)conf->ring_linger_s);
+	if (worker_init(base, &cause) == -1)
+		fatal("%s", cause);
 	if (upload_init(base, conf, &cause) == -1)
 		fatal("%s", cause);
 	if (session_init(base, conf, &cause) == -1)
@@ -319,6 +322,7 @@ main(int argc, char **argv)
 	mqtt_shutdown();
 	trigger_shutdown();
 	session_shutdown();
+	worker_shutdown();
 	upload_shutdown();
 	capture_shutdown();
 	state_shutdown();

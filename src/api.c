@@ -519,12 +519,21 @@ api_alerts(struct evhttp_request *req, const char *format, int dry_run)
 	api_reply_json(req, dry_run ? 200 : 202, res);
 }
 
-/* A request waiting for another node's answer. */
-struct api_remote {
+/*
+ * A request waiting: for another node's answer (id, from mqtt_request),
+ * or for a capture's stop to reach its record (name).
+ */
+struct api_wait {
 	struct evhttp_request	*req;
 	unsigned long		 id;
+	char			*name;
 	int			 fd;		/* its connection's slot */
+	TAILQ_ENTRY(api_wait)	 entry;		/* stops */
 };
+static TAILQ_HEAD(, api_wait)	api_stopwaits =
+    TAILQ_HEAD_INITIALIZER(api_stopwaits);
+
+static void	api_wait_free(struct api_wait *, int);
 
 /*
  * The open connections, by socket: counted against http.max_connections
@@ -533,7 +542,7 @@ struct api_remote {
  */
 struct api_conn {
 	struct evhttp_connection	*evcon;
-	struct api_remote		*remote;
+	struct api_wait			*wait;
 };
 static struct api_conn	*api_conns;
 static size_t		 api_conns_size;
@@ -575,10 +584,8 @@ api_conn_closed(struct evhttp_connection *evcon, void *arg)
 	if (fd >= api_conns_size || api_conns[fd].evcon != evcon)
 		return;
 	c = &api_conns[fd];
-	if (c->remote != NULL) {
-		mqtt_cancel(c->remote->id);
-		free(c->remote);
-	}
+	if (c->wait != NULL)
+		api_wait_free(c->wait, 1);
 	memset(c, 0, sizeof *c);
 	api_nconns--;
 }
@@ -616,52 +623,103 @@ api_conn_admit(struct evhttp_request *req)
 	if (api_conns[fd].evcon == NULL)
 		api_nconns++;
 	api_conns[fd].evcon = evcon;
-	api_conns[fd].remote = NULL;
+	api_conns[fd].wait = NULL;
 	evhttp_connection_set_closecb(evcon, api_conn_closed,
 	    (void *)(intptr_t)fd);
 	return (1);
 }
 
+/* Forgets a wait; gone: its client went away, so cancel what it awaits. */
+static void
+api_wait_free(struct api_wait *w, int gone)
+{
+	if ((size_t)w->fd < api_conns_size && api_conns[w->fd].wait == w)
+		api_conns[w->fd].wait = NULL;
+	if (w->name != NULL)
+		TAILQ_REMOVE(&api_stopwaits, w, entry);
+	else if (gone)
+		mqtt_cancel(w->id);
+	free(w->name);
+	free(w);
+}
+
+/*
+ * Makes a request wait on its connection: for another node's answer
+ * (name NULL) or for the stop of capture name. NULL, answered 500, if
+ * the connection is not tracked.
+ */
+static struct api_wait *
+api_wait_new(struct evhttp_request *req, const char *name)
+{
+	struct api_conn	*conn;
+	struct api_wait	*w;
+
+	if ((conn = api_conn_of(req)) == NULL) {
+		api_error(req, 500, "InternalError", "connection not tracked");
+		return (NULL);
+	}
+	w = xcalloc(1, sizeof *w);
+	w->req = req;
+	w->fd = (int)(conn - api_conns);
+	if (name != NULL) {
+		w->name = xstrdup(name);
+		TAILQ_INSERT_TAIL(&api_stopwaits, w, entry);
+	}
+	conn->wait = w;
+	return (w);
+}
+
 static void
 api_remote_reply(int status, json_t *body, void *arg)
 {
-	struct api_remote	*r = arg;
+	struct api_wait	*w = arg;
 
-	if ((size_t)r->fd < api_conns_size && api_conns[r->fd].remote == r)
-		api_conns[r->fd].remote = NULL;
-	api_reply_cmd(r->req, status, body != NULL && !json_is_null(body) ?
+	api_reply_cmd(w->req, status, body != NULL && !json_is_null(body) ?
 	    json_incref(body) : NULL);
-	free(r);
+	api_wait_free(w, 0);
+}
+
+/* Session observer: a stop that waited is answered with the record. */
+static void
+api_on_record(const char *name, const struct record *r, void *arg)
+{
+	struct api_wait	*w, *w1;
+
+	if (r != NULL && r->status == CAP_RUNNING)
+		return;
+	TAILQ_FOREACH_SAFE(w, &api_stopwaits, entry, w1) {
+		if (strcmp(w->name, name) != 0)
+			continue;
+		if (r != NULL)
+			api_reply_json(w->req, 200, record_to_json(r));
+		else
+			api_error(w->req, 404, "NotFound", "capture '%s' was "
+			    "deleted while it stopped", name);
+		api_wait_free(w, 0);
+	}
 }
 
 /* A request waiting for another node's answer sends it there. */
 static void
 api_remote_cmd(struct evhttp_request *req, const struct api_args *a)
 {
-	struct api_conn		*conn;
-	struct api_remote	*r;
-	json_t			*cmd;
-	char			*cause = NULL;
+	struct api_wait	*w;
+	json_t		*cmd;
+	char		*cause = NULL;
 
 	if ((cmd = api_capture_cmd(req, a)) == NULL)
 		return;
-	if ((conn = api_conn_of(req)) == NULL) {
+	if ((w = api_wait_new(req, NULL)) == NULL) {
 		json_decref(cmd);
-		api_error(req, 500, "InternalError", "connection not tracked");
 		return;
 	}
-	r = xcalloc(1, sizeof *r);
-	r->req = req;
-	r->fd = (int)(conn - api_conns);
-	r->id = mqtt_request(a->node, cmd, api_remote_reply, r, &cause);
+	w->id = mqtt_request(a->node, cmd, api_remote_reply, w, &cause);
 	json_decref(cmd);
-	if (r->id == 0) {
-		free(r);
+	if (w->id == 0) {
+		api_wait_free(w, 0);
 		api_error(req, 503, "Unavailable", "%s", cause);
 		free(cause);
-		return;
 	}
-	conn->remote = r;
 }
 
 /* /v1[/nodes/{node}]/captures[/{name}[/stop]]: here, or over the broker. */
@@ -679,7 +737,10 @@ api_captures(struct evhttp_request *req, const struct api_args *a)
 		return;
 	status = cmd_run_json(cmd, &body);
 	json_decref(cmd);
-	api_reply_cmd(req, status, body);
+	if (status == CMD_PENDING)	/* answered by api_on_record */
+		api_wait_new(req, a->name);
+	else
+		api_reply_cmd(req, status, body);
 }
 
 /* GET .../captures/{name}/file. */
@@ -1314,6 +1375,7 @@ api_init(struct event_base *base, const struct conf *conf, char **cause)
 
 	api_base = base;
 	api_node = xstrdup(conf->node);
+	session_add_observer(api_on_record, NULL);
 	api_max_conns = conf->max_connections;
 	api_max_headers = conf->max_headers;
 	if (api_reconf(conf, cause) == -1)
@@ -1366,6 +1428,9 @@ api_shutdown(void)
 		if (api_listeners[i].ssl != NULL)
 			SSL_CTX_free(api_listeners[i].ssl);
 	}
+	session_remove_observer(api_on_record, NULL);
+	while (!TAILQ_EMPTY(&api_stopwaits))
+		api_wait_free(TAILQ_FIRST(&api_stopwaits), 0);
 	free(api_listeners);
 	api_listeners = NULL;
 	free(api_conns);

@@ -21,6 +21,7 @@ static const struct {
 	[SESS_LIMITED] = { 429, "LimitExceeded" },
 	[SESS_FAILED] = { 500, "CaptureFailed" },
 	[SESS_UNAVAILABLE] = { 503, "StoreUnavailable" },
+	[SESS_PENDING] = { 500, "InternalError" },	/* never a failure */
 };
 
 json_t *
@@ -111,6 +112,8 @@ cmd_run(const char *op, const char *name, json_t *params, json_t *trigger,
 	}
 	if (strcmp(op, "stop") == 0) {
 		rc = session_stop(name, STOP_MANUAL, body, &cause);
+		if (rc == SESS_PENDING)
+			return (CMD_PENDING);
 		return (rc == SESS_OK ? 200 : cmd_fail(rc, cause, body));
 	}
 	if (strcmp(op, "delete") == 0) {

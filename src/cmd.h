@@ -11,10 +11,17 @@
 #include "session.h"
 
 /*
+ * The answer follows when the capture's record changes (a stop whose
+ * file is being made durable): wait for it with session_add_observer.
+ */
+#define CMD_PENDING	0
+
+/*
  * Runs op on capture name with params and trigger (borrowed, for create;
  * trigger NULL = manual) and, for
  * list, the optional filters. Returns the status and sets *body (new; NULL
- * for 204): a record, {"captures": [...]} or {"error": {code, message}}.
+ * for 204): a record, {"captures": [...]} or {"error": {code, message}};
+ * or CMD_PENDING (body NULL) for a stop that is answered later.
  */
 int	 cmd_run(const char *op, const char *name, json_t *params,
 	    json_t *trigger, const char *status, const char *rule,

@@ -119,6 +119,8 @@ mq_publish_json(const char *topic, json_t *o, int retain,
 	return (rc);
 }
 
+static void	mq_stopwait_answer(const char *, const struct record *);
+
 /* Session observer: the retained record and an event per transition. */
 static void
 mq_on_record(const char *name, const struct record *r, void *arg)
@@ -145,6 +147,8 @@ mq_on_record(const char *name, const struct record *r, void *arg)
 		mq_publish_json(t_events, ev, 0, NULL);
 	json_decref(ev);
 	free(topic);
+	if (arg == NULL)
+		mq_stopwait_answer(name, r);
 }
 
 static void
@@ -237,14 +241,74 @@ mq_feed(struct mq_sub *s, const struct mosquitto_message *msg)
 	json_decref(p);
 }
 
+/* Publishes a command's answer on its response topic (body stolen). */
+static void
+mq_answer(const char *resp, const void *corr, uint16_t corrlen, int status,
+    json_t *body)
+{
+	mosquitto_property	*out = NULL;
+	json_t			*ans;
+
+	if (corr != NULL)
+		mosquitto_property_add_binary(&out, MQTT_PROP_CORRELATION_DATA,
+		    corr, corrlen);
+	ans = json_pack("{s:i, s:o}", "status", status, "body", body != NULL ?
+	    body : json_null());
+	mq_publish_json(resp, ans, 0, out);
+	json_decref(ans);
+	mosquitto_property_free_all(&out);
+}
+
+/* A stop command whose answer waits for the capture's record to change. */
+struct mq_stopwait {
+	char				*name;
+	char				*resp;
+	void				*corr;
+	uint16_t			 corrlen;
+	TAILQ_ENTRY(mq_stopwait)	 entry;
+};
+static TAILQ_HEAD(, mq_stopwait) mq_stopwaits =
+    TAILQ_HEAD_INITIALIZER(mq_stopwaits);
+
+static void
+mq_stopwait_free(struct mq_stopwait *w)
+{
+	TAILQ_REMOVE(&mq_stopwaits, w, entry);
+	free(w->name);
+	free(w->resp);
+	free(w->corr);
+	free(w);
+}
+
+/* Answers the stops waiting on a capture whose record r now is. */
+static void
+mq_stopwait_answer(const char *name, const struct record *r)
+{
+	struct mq_stopwait	*w, *w1;
+
+	if (r != NULL && r->status == CAP_RUNNING)
+		return;
+	TAILQ_FOREACH_SAFE(w, &mq_stopwaits, entry, w1) {
+		if (strcmp(w->name, name) != 0)
+			continue;
+		if (r != NULL)
+			mq_answer(w->resp, w->corr, w->corrlen, 200,
+			    record_to_json(r));
+		else
+			mq_answer(w->resp, w->corr, w->corrlen, 404, cmd_error(
+			    "NotFound", "the capture was deleted meanwhile"));
+		mq_stopwait_free(w);
+	}
+}
+
 /* A command for this node; answered on the response topic. */
 static void
 mq_command(const struct mosquitto_message *msg,
     const mosquitto_property *props)
 {
-	mosquitto_property	*out = NULL;
+	struct mq_stopwait	*w;
 	json_error_t		 jerr;
-	json_t			*cmd, *body = NULL, *ans;
+	json_t			*cmd, *body = NULL;
 	char			*resp = NULL, *why;
 	void			*corr = NULL;
 	uint16_t		 corrlen = 0;
@@ -270,16 +334,18 @@ mq_command(const struct mosquitto_message *msg,
 	    false);
 	mosquitto_property_read_binary(props, MQTT_PROP_CORRELATION_DATA,
 	    &corr, &corrlen, false);
-	if (resp != NULL) {
-		if (corr != NULL)
-			mosquitto_property_add_binary(&out,
-			    MQTT_PROP_CORRELATION_DATA, corr, corrlen);
-		ans = json_pack("{s:i, s:o}", "status", status, "body",
-		    body != NULL ? body : json_null());
+	if (status == CMD_PENDING && resp != NULL) {
+		w = xcalloc(1, sizeof *w);
+		w->name = xstrdup(json_string_value(json_object_get(cmd,
+		    "name")));
+		w->resp = resp;
+		w->corr = corr;
+		w->corrlen = corrlen;
+		TAILQ_INSERT_TAIL(&mq_stopwaits, w, entry);
+		resp = corr = NULL;
+	} else if (resp != NULL) {
+		mq_answer(resp, corr, corrlen, status, body);
 		body = NULL;
-		mq_publish_json(resp, ans, 0, out);
-		json_decref(ans);
-		mosquitto_property_free_all(&out);
 	}
 	json_decref(body);
 	json_decref(cmd);
@@ -788,7 +854,7 @@ mqtt_init(struct event_base *base, const struct conf *conf, char **cause)
 	mosquitto_disconnect_v5_callback_set(mq, mq_on_disconnect);
 	mosquitto_message_v5_callback_set(mq, mq_on_message);
 	mqtt_log_level_changed();
-	session_set_observer(mq_on_record, NULL);
+	session_add_observer(mq_on_record, NULL);
 	trigger_set_forwarder(mq_forward, NULL);
 	mq_misc_ev = event_new(base, -1, EV_PERSIST, mq_misc, NULL);
 	tv.tv_usec = MQ_MISC_MS * 1000;
@@ -810,9 +876,11 @@ mqtt_shutdown(void)
 
 	while ((p = TAILQ_FIRST(&mq_pending)) != NULL)
 		mq_pending_free(p);
+	while (!TAILQ_EMPTY(&mq_stopwaits))
+		mq_stopwait_free(TAILQ_FIRST(&mq_stopwaits));
 	if (mq != NULL) {
 		mq_stopping = 1;
-		session_set_observer(NULL, NULL);
+		session_remove_observer(mq_on_record, NULL);
 		trigger_set_forwarder(NULL, NULL);
 		if (mq_connected) {
 			mq_publish_status("offline");

@@ -9,6 +9,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "compat.h"
 #include "pcapfile.h"
 #include "util.h"
 #include "xmalloc.h"
@@ -265,6 +266,35 @@ pcapw_close(struct pcapw *w, char *sha256)
 		sha256[0] = '\0';
 	free(w->buf);
 	free(w);
+	return (rc);
+}
+
+int
+pcapfile_commit(int rootfd, const char *relpath, char **cause)
+{
+	const char	*base;
+	char		*part;
+	int		 dirfd, fd, rc = -1;
+
+	if ((dirfd = pcapfile_dir(rootfd, relpath, 0, &base, cause)) == -1)
+		return (-1);
+	part = xasprintf("%s%s", base, PCAPFILE_PART);
+	if ((fd = openat(dirfd, part, O_RDONLY | O_NOFOLLOW | O_CLOEXEC)) ==
+	    -1 || fsync(fd) == -1)
+		*cause = xasprintf("fsync %s%s: %s", relpath, PCAPFILE_PART,
+		    strerror(errno));
+	else if (renameat2(dirfd, part, dirfd, base, RENAME_NOREPLACE) == -1)
+		*cause = xasprintf("rename %s%s: %s", relpath, PCAPFILE_PART,
+		    strerror(errno));
+	else if (fsync(dirfd) == -1)
+		*cause = xasprintf("fsync the directory of %s: %s", relpath,
+		    strerror(errno));
+	else
+		rc = 0;
+	if (fd != -1)
+		close(fd);
+	free(part);
+	close(dirfd);
 	return (rc);
 }
 

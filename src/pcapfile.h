@@ -60,6 +60,17 @@ int		 pcapw_close(struct pcapw *, char *sha256);
 int		 pcapfile_dir(int rootfd, const char *relpath, int create,
 		    const char **base, char **cause);
 
+/* The name a capture file has while it is written: relpath + ".part". */
+#define PCAPFILE_PART	".part"
+
+/*
+ * Makes a finished capture file durable under its final name: fsyncs
+ * relpath.part below rootfd, renames it to relpath (never replacing a
+ * file) and fsyncs the directory. Blocks: run it off the loop. -1 with
+ * *cause.
+ */
+int		 pcapfile_commit(int rootfd, const char *relpath, char **cause);
+
 /*
  * Repairs a file left by a crash: truncates it after the last whole
  * record and counts records and bytes; computes its SHA-256. Creates a

@@ -23,9 +23,10 @@
 #include "state.h"
 #include "upload.h"
 #include "util.h"
+#include "worker.h"
 #include "xmalloc.h"
 
-#define PART_SUFFIX	".part"
+#define SESS_MAX_OBSERVERS	4
 
 struct capture {
 	struct record		*rec;
@@ -38,6 +39,13 @@ struct capture {
 	int64_t			 time_limit_us;
 	int			 dirty;		/* record not stored yet */
 	int			 deleted;	/* its record is gone: store nothing */
+	/* Stopped, its file being made durable off the loop: */
+	int			 syncing;
+	enum cap_status		 end_status;
+	enum stop_reason	 end_reason;
+	char			*end_msg;
+	int64_t			 end_us;
+	char			*sync_err;	/* the worker's, until done */
 	TAILQ_ENTRY(capture)	 entry;
 };
 
@@ -50,8 +58,10 @@ static struct sess_limits	 sess_limits;
 static int			 sess_hash_files = 1;	/* captures.sha256 */
 static TAILQ_HEAD(, capture)	 sess_all = TAILQ_HEAD_INITIALIZER(sess_all);
 
-static session_observer_fn	 sess_observer;
-static void			*sess_observer_arg;
+static struct {
+	session_observer_fn	 fn;
+	void			*arg;
+} sess_observers[SESS_MAX_OBSERVERS];
 
 /* Monotonic counters for /metrics. */
 static struct {
@@ -88,6 +98,17 @@ cap_free(struct capture *c)
 
 static void	cap_submit_uploads(struct capture *);
 
+/* Tells every observer of a capture's record (NULL: deleted). */
+static void
+cap_notify(const char *name, const struct record *r)
+{
+	int	i;
+
+	for (i = 0; i < SESS_MAX_OBSERVERS; i++)
+		if (sess_observers[i].fn != NULL)
+			sess_observers[i].fn(name, r, sess_observers[i].arg);
+}
+
 /*
  * The one place a capture changes state: logs old -> new, runs the enter
  * actions and stores the record. -1 (with the record kept dirty for the
@@ -99,6 +120,7 @@ cap_set_state(struct capture *c, enum cap_status st, enum stop_reason why,
 {
 	struct record	*r = c->rec;
 	char		*err = NULL;
+	int		 rc;
 
 	log_info("capture %s: %s -> %s%s%s", r->name,
 	    cap_status_name(r->status), cap_status_name(st),
@@ -109,7 +131,7 @@ cap_set_state(struct capture *c, enum cap_status st, enum stop_reason why,
 	if (st == CAP_RUNNING)
 		r->started_at = now_us();
 	if (st == CAP_STOPPED || st == CAP_ERROR) {
-		r->stopped_at = now_us();
+		r->stopped_at = c->end_us != 0 ? c->end_us : now_us();
 		if (st == CAP_STOPPED)
 			sess_stats.stopped[why]++;
 		else
@@ -118,36 +140,16 @@ cap_set_state(struct capture *c, enum cap_status st, enum stop_reason why,
 	record_event(r, msg);
 	if (c->deleted)
 		return (0);
-	if (state_put(r, cause != NULL ? cause : &err) == -1) {
-		free(err);
-		c->dirty = 1;
-		return (-1);
-	}
-	c->dirty = 0;
-	if (sess_observer != NULL)
-		sess_observer(r->name, r, sess_observer_arg);
+	/*
+	 * A record the store could not take is still the truth: observers
+	 * (and requests waiting on it) hear it now, the tick stores it.
+	 */
+	rc = state_put(r, cause != NULL ? cause : &err);
+	free(err);
+	c->dirty = rc == -1;
+	cap_notify(r->name, r);
 	if (st == CAP_STOPPED || st == CAP_ERROR)
 		cap_submit_uploads(c);
-	return (0);
-}
-
-/* Moves name.part to name below the root, never replacing a file. */
-static int
-cap_rename_final(const char *file, char **cause)
-{
-	const char	*base;
-	char		*part;
-	int		 dirfd, rc;
-
-	if ((dirfd = pcapfile_dir(sess_rootfd, file, 0, &base, cause)) == -1)
-		return (-1);
-	part = xasprintf("%s%s", base, PART_SUFFIX);
-	rc = renameat2(dirfd, part, dirfd, base, RENAME_NOREPLACE);
-	if (rc == -1)
-		*cause = xasprintf("rename %s%s: %s", file, PART_SUFFIX,
-		    strerror(errno));
-	free(part);
-	close(dirfd);
 	return (rc);
 }
 
@@ -238,8 +240,7 @@ cap_upload_news(const char *name, const char *account, json_t *entry,
 		free(cause);
 		c->dirty = 1;
 	}
-	if (sess_observer != NULL)
-		sess_observer(r->name, r, sess_observer_arg);
+	cap_notify(r->name, r);
 }
 
 /* Hands every unfinished upload of a finished capture to the uploader. */
@@ -295,8 +296,11 @@ cap_file_failed(struct capture *c, int stop)
 		    "be written");
 }
 
-/* Releases what a running capture holds and finishes its file. */
-static void
+/*
+ * Releases what a running capture holds and closes its file; 1 if the
+ * file is to be committed (made durable under its final name).
+ */
+static int
 cap_finish(struct capture *c)
 {
 	struct record		*r = c->rec;
@@ -315,7 +319,7 @@ cap_finish(struct capture *c)
 		c->timer = NULL;
 	}
 	if (c->w == NULL)
-		return;
+		return (0);
 	/* A write that failed before was recorded where it failed. */
 	if (!c->w->failed && pcapw_flush(c->w) == -1)
 		cap_file_failed(c, 0);
@@ -328,29 +332,74 @@ cap_finish(struct capture *c)
 		free(cause);
 	}
 	c->w = NULL;
-	if (cap_rename_final(r->file, &cause) == -1) {
-		log_error("capture %s: %s", r->name, cause);
-		record_error(r, ERR_LOCAL_FILE_FAILED, cause);
-		free(cause);
-	} else {
-		r->file_uri = xasprintf("file://%s/%s", sess_root, r->file);
-		cap_add_uploads(r);
-	}
 	sess_stats.packets += r->packets;
 	sess_stats.bytes += r->bytes;
 	sess_stats.kernel_drops += r->kernel_drops;
 	sess_stats.if_drops += r->if_drops;
+	return (1);
 }
 
-/* Stops a running capture; safe inside its own packet callback. */
+/* On the worker: the file to disk and to its name. Touches c->sync_err. */
+static void
+cap_commit_work(void *arg)
+{
+	struct capture	*c = arg;
+
+	if (pcapfile_commit(sess_rootfd, c->rec->file, &c->sync_err) == -1 &&
+	    c->sync_err == NULL)
+		c->sync_err = xstrdup("commit failed");
+}
+
+/* Back on the loop: the file is durable (or failed); now the record. */
+static void
+cap_committed(void *arg)
+{
+	struct capture	*c = arg;
+	struct record	*r = c->rec;
+
+	c->syncing = 0;
+	if (c->sync_err != NULL) {
+		log_error("capture %s: %s", r->name, c->sync_err);
+		record_error(r, ERR_LOCAL_FILE_FAILED, c->sync_err);
+		free(c->sync_err);
+		c->sync_err = NULL;
+	} else {
+		r->file_uri = xasprintf("file://%s/%s", sess_root, r->file);
+		cap_add_uploads(r);
+	}
+	if (c->deleted) {	/* off the list already */
+		cap_free(c);
+		return;
+	}
+	cap_set_state(c, c->end_status, c->end_reason, c->end_msg, NULL);
+	free(c->end_msg);
+	c->end_msg = NULL;
+}
+
+/*
+ * Stops a running capture; safe inside its own packet callback. Its file
+ * is fsynced off the loop, and the record says Stopped (or Error) once the
+ * file is durable: c->syncing until then.
+ */
 static void
 cap_stop(struct capture *c, enum cap_status st, enum stop_reason why,
     const char *msg)
 {
-	if (c->rec->status != CAP_RUNNING)
+	if (c->rec->status != CAP_RUNNING || c->syncing)
 		return;
-	cap_finish(c);
-	cap_set_state(c, st, why, msg, NULL);
+	c->end_us = now_us();
+	if (!cap_finish(c)) {
+		if (c->deleted)
+			cap_free(c);
+		else
+			cap_set_state(c, st, why, msg, NULL);
+		return;
+	}
+	c->syncing = 1;
+	c->end_status = st;
+	c->end_reason = why;
+	c->end_msg = msg != NULL ? xstrdup(msg) : NULL;
+	worker_submit(cap_commit_work, cap_committed, c);
 }
 
 static void
@@ -403,10 +452,28 @@ cap_timer(evutil_socket_t fd, short events, void *arg)
 }
 
 void
-session_set_observer(session_observer_fn fn, void *arg)
+session_add_observer(session_observer_fn fn, void *arg)
 {
-	sess_observer = fn;
-	sess_observer_arg = arg;
+	int	i;
+
+	for (i = 0; i < SESS_MAX_OBSERVERS; i++) {
+		if (sess_observers[i].fn == NULL) {
+			sess_observers[i].fn = fn;
+			sess_observers[i].arg = arg;
+			return;
+		}
+	}
+	fatal("session: more than %d observers", SESS_MAX_OBSERVERS);
+}
+
+void
+session_remove_observer(session_observer_fn fn, void *arg)
+{
+	int	i;
+
+	for (i = 0; i < SESS_MAX_OBSERVERS; i++)
+		if (sess_observers[i].fn == fn && sess_observers[i].arg == arg)
+			sess_observers[i].fn = NULL;
 }
 
 void
@@ -475,7 +542,7 @@ cap_check_file(const char *relpath, char **cause)
 		free(why);
 		return (SESS_INVALID);
 	}
-	part = xasprintf("%s%s", base, PART_SUFFIX);
+	part = xasprintf("%s%s", base, PCAPFILE_PART);
 	exists = fstatat(dirfd, base, &st, AT_SYMLINK_NOFOLLOW) == 0 ||
 	    fstatat(dirfd, part, &st, AT_SYMLINK_NOFOLLOW) == 0;
 	free(part);
@@ -504,7 +571,7 @@ cap_abandon(struct capture *c)
 		dirfd = pcapfile_dir(sess_rootfd, c->rec->file, 0, &base,
 		    &cause);
 		if (dirfd != -1) {
-			part = xasprintf("%s%s", base, PART_SUFFIX);
+			part = xasprintf("%s%s", base, PCAPFILE_PART);
 			unlinkat(dirfd, part, 0);
 			free(part);
 			close(dirfd);
@@ -536,7 +603,7 @@ cap_start(struct capture *c, struct capture_params *p, char **cause)
 		cap_set_state(c, CAP_ERROR, STOP_NONE, *cause, NULL);
 		return (SESS_FAILED);
 	}
-	part = xasprintf("%s%s", c->rec->file, PART_SUFFIX);
+	part = xasprintf("%s%s", c->rec->file, PCAPFILE_PART);
 	c->w = pcapw_open(sess_rootfd, part, linktype, p->snaplen,
 	    sess_hash_files, cause);
 	free(part);
@@ -619,8 +686,7 @@ session_create(json_t *params, const char *name, json_t *trigger,
 		params_clear(&p);
 		return (SESS_UNAVAILABLE);
 	}
-	if (sess_observer != NULL)
-		sess_observer(c->rec->name, c->rec, sess_observer_arg);
+	cap_notify(c->rec->name, c->rec);
 	rc = cap_start(c, &p, cause);
 	params_clear(&p);
 	if (rc == SESS_INVALID) {
@@ -646,6 +712,8 @@ session_stop(const char *name, enum stop_reason why, json_t **out,
 		*cause = xasprintf("no capture named '%s'", name);
 		return (SESS_NOT_FOUND);
 	}
+	if (c->syncing)
+		return (SESS_PENDING);	/* stopping already */
 	if (c->rec->status != CAP_RUNNING) {
 		*cause = xasprintf("capture '%s' is not running (%s)", name,
 		    cap_status_name(c->rec->status));
@@ -655,8 +723,9 @@ session_stop(const char *name, enum stop_reason why, json_t **out,
 	 * Done is done: a record the store could not take now is kept dirty
 	 * and written by the tick, never answered as a failure.
 	 */
-	cap_finish(c);
-	cap_set_state(c, CAP_STOPPED, why, NULL, NULL);
+	cap_stop(c, CAP_STOPPED, why, NULL);
+	if (c->syncing)
+		return (SESS_PENDING);
 	if (out != NULL)
 		*out = record_to_json(c->rec);
 	return (SESS_OK);
@@ -675,12 +744,14 @@ session_delete(const char *name, char **cause)
 	if (state_delete(name, cause) == -1)
 		return (SESS_UNAVAILABLE);
 	c->deleted = 1;
-	cap_stop(c, CAP_STOPPED, STOP_MANUAL, "deleted");
-	log_info("capture %s: deleted (its file stays)", name);
 	TAILQ_REMOVE(&sess_all, c, entry);
-	if (sess_observer != NULL)
-		sess_observer(c->rec->name, NULL, sess_observer_arg);
-	cap_free(c);
+	log_info("capture %s: deleted (its file stays)", name);
+	cap_notify(name, NULL);
+	/* A running one is freed once its file is durable (maybe now). */
+	if (c->rec->status == CAP_RUNNING && !c->syncing)
+		cap_stop(c, CAP_STOPPED, STOP_MANUAL, "deleted");
+	else if (!c->syncing)
+		cap_free(c);
 	return (SESS_OK);
 }
 
@@ -918,7 +989,7 @@ cap_recover(struct capture *c)
 	struct record	*r = c->rec;
 	const char	*base;
 	char		*part, *cause = NULL;
-	int		 dirfd = -1;
+	int		 dirfd;
 
 	if (r->status == CAP_NOT_STARTED || r->file == NULL) {
 		record_error(r, ERR_AGENT_STOPPED, "the daemon stopped before "
@@ -926,20 +997,18 @@ cap_recover(struct capture *c)
 		cap_set_state(c, CAP_ERROR, STOP_NONE, "found at restart", NULL);
 		return;
 	}
-	part = NULL;
 	dirfd = pcapfile_dir(sess_rootfd, r->file, 0, &base, &cause);
 	if (dirfd != -1) {
-		part = xasprintf("%s%s", base, PART_SUFFIX);
+		part = xasprintf("%s%s", base, PCAPFILE_PART);
 		if (pcapfile_repair(dirfd, part, &r->packets, &r->bytes,
 		    r->sha256, &cause) == 0 &&
-		    renameat2(dirfd, part, dirfd, base, RENAME_NOREPLACE) == -1)
-			cause = xasprintf("rename %s: %s", part,
-			    strerror(errno));
-		else if (cause == NULL) {
+		    pcapfile_commit(sess_rootfd, r->file, &cause) == 0) {
 			r->file_uri = xasprintf("file://%s/%s", sess_root,
 			    r->file);
 			cap_add_uploads(r);
 		}
+		free(part);
+		close(dirfd);
 	}
 	if (cause != NULL) {
 		log_error("capture %s: recovering its file: %s", r->name, cause);
@@ -947,9 +1016,6 @@ cap_recover(struct capture *c)
 		r->sha256[0] = '\0';
 		free(cause);
 	}
-	free(part);
-	if (dirfd != -1)
-		close(dirfd);
 	cap_set_state(c, CAP_STOPPED, STOP_INTERRUPTED,
 	    "the daemon was not running; found at restart", NULL);
 }
@@ -1058,6 +1124,7 @@ session_shutdown(void)
 
 	TAILQ_FOREACH(c, &sess_all, entry)
 		cap_stop(c, CAP_STOPPED, STOP_SHUTDOWN, NULL);
+	worker_drain();		/* every file durable, every record final */
 	while ((c = TAILQ_FIRST(&sess_all)) != NULL) {
 		TAILQ_REMOVE(&sess_all, c, entry);
 		cap_free(c);

@@ -25,6 +25,8 @@ enum sess_result {
 	SESS_LIMITED,		/* 429 */
 	SESS_FAILED,		/* 500: the capture could not run */
 	SESS_UNAVAILABLE,	/* 503: the state store failed; retry */
+	SESS_PENDING,		/* done once the record changes (a stop
+				   whose file is being made durable) */
 };
 
 /* What counts against the node's limits. */
@@ -60,6 +62,11 @@ void	session_tick(void);
  */
 enum sess_result session_create(json_t *params, const char *name,
 	    json_t *trigger, json_t **out, char **cause);
+/*
+ * Stops a running capture. SESS_OK with *out (new, if out is not NULL)
+ * when its record says Stopped already; SESS_PENDING when the record will
+ * say so once its file is durable (observers hear it then).
+ */
 enum sess_result session_stop(const char *name, enum stop_reason,
 	    json_t **out, char **cause);
 enum sess_result session_delete(const char *name, char **cause);
@@ -92,7 +99,8 @@ void	session_metrics(struct dynbuf *);
  */
 typedef void (*session_observer_fn)(const char *name, const struct record *,
     void *arg);
-void	session_set_observer(session_observer_fn, void *arg);
+void	session_add_observer(session_observer_fn, void *arg);
+void	session_remove_observer(session_observer_fn, void *arg);
 /* Calls fn for every record, e.g. to republish them all. */
 void	session_foreach(session_observer_fn, void *arg);
 

@@ -126,6 +126,7 @@ resolve(const struct rule *r, const struct alert *a,
     const struct tmpl_ctx *ctx, int dry_run)
 {
 	enum cap_status	 st;
+	enum sess_result rc;
 	int64_t		 stopped;
 	const char	*found;
 	char		*key, *name, *why = NULL;
@@ -140,8 +141,9 @@ resolve(const struct rule *r, const struct alert *a,
 	if (found == NULL || st != CAP_RUNNING)
 		return (NULL);
 	name = xstrdup(found);
-	if (!dry_run && session_stop(name, STOP_ALERT_RESOLVED, NULL,
-	    &why) != SESS_OK) {
+	/* SESS_PENDING: stopped; the record says so once the file is durable. */
+	if (!dry_run && (rc = session_stop(name, STOP_ALERT_RESOLVED, NULL,
+	    &why)) != SESS_OK && rc != SESS_PENDING) {
 		log_warn("rule %s: stopping %s: %s", r->name, name, why);
 		free(why);
 		free(name);

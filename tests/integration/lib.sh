@@ -18,6 +18,9 @@ T_NETNS=()
 # (api.token beside state.path); the CLI and acurl send it.
 TOKEN=test-$(od -An -N12 -tx1 /dev/urandom | tr -d ' \n')
 export ALERTCAP_TOKEN=$TOKEN
+# No curl the tests run waits without a deadline.
+export CURL_HOME=$T_DIR
+printf 'max-time = 120\nconnect-timeout = 10\n' > "$T_DIR/.curlrc"
 
 t_cleanup() {
 	local pid ns
@@ -162,8 +165,9 @@ launch_daemon() {
 		ip netns exec "$ns" "$ALERTCAPD" -f -c "$dir/alertcap.json" \
 		    >>"$dir/daemon.log" 2>&1 &
 	else
-		(cd "$dir" && exec "$ALERTCAPD" -f -c "$dir/alertcap.json") \
-		    >>"$dir/daemon.log" 2>&1 &
+		# DAEMON_WRAP: a command to run the daemon under (strace).
+		(cd "$dir" && exec ${DAEMON_WRAP:-} "$ALERTCAPD" -f -c \
+		    "$dir/alertcap.json") >>"$dir/daemon.log" 2>&1 &
 	fi
 	DPID=$!
 	T_PIDS+=("$DPID")

@@ -1,0 +1,25 @@
+/*
+ * One background thread for the blocking work the loop must not wait on
+ * (fsync of finished capture files). A job's work runs on the thread; its
+ * done runs on the loop afterwards, in submission order.
+ */
+#ifndef WORKER_H
+#define WORKER_H
+
+struct event_base;
+
+typedef void	(*worker_fn)(void *arg);
+
+/* Starts the thread; -1 with *cause. */
+int	worker_init(struct event_base *, char **cause);
+/*
+ * Queues work(arg) for the thread, then done(arg) on the loop. arg is
+ * the caller's until done has run.
+ */
+void	worker_submit(worker_fn work, worker_fn done, void *arg);
+/* Waits for every queued job and runs their done here; for shutdown. */
+void	worker_drain(void);
+/* Drains, then stops the thread. */
+void	worker_shutdown(void);
+
+#endif
