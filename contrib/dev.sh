@@ -57,7 +57,7 @@ build() {
 	local dir=build flags=(--enable-werror)
 	if [ "${1:-}" = --sanitizers ]; then
 		dir=build-asan
-		flags+=(--enable-sanitizers)
+		flags+=(--enable-sanitizers --enable-torture)
 	fi
 	[ -x configure ] || autoreconf -fi >/dev/null 2>&1
 	mkdir -p "$dir"

@@ -25,6 +25,7 @@
 #include "rule.h"
 #include "session.h"
 #include "state.h"
+#include "torture.h"
 #include "trigger.h"
 #include "upload.h"
 #include "worker.h"
@@ -278,6 +279,7 @@ main(int argc, char **argv)
 	if (!foreground && daemon(1, 0) == -1)
 		fatal("daemon: %s", strerror(errno));
 	signal(SIGPIPE, SIG_IGN);
+	torture_init();
 	event_set_log_callback(libevent_log);
 	if ((base = event_base_new()) == NULL)
 		fatal("event_base_new failed");

@@ -34,6 +34,7 @@
 #include "pcapfile.h"
 #include "rule.h"
 #include "session.h"
+#include "torture.h"
 #include "trigger.h"
 #include "upload.h"
 #include "util.h"
@@ -1007,6 +1008,7 @@ api_route(struct evhttp_request *req, void *arg)
 	raw = evhttp_uri_get_path(uri);
 	log_debug("%s %s", api_method_name(evhttp_request_get_command(req)),
 	    log_escape(esc, sizeof esc, evhttp_request_get_uri(req)));
+	torture_request();
 	if (!api_conn_admit(req) || !api_headers_ok(req))
 		return;
 	api_path_split(raw != NULL && *raw != '\0' ? raw : "/", &path);
