@@ -150,7 +150,7 @@ start_daemon() {
   "node": "$name",
   "listen": [{"address": "127.0.0.1", "port": $PORT}],
   "captures": {"root": "$dir/captures", "ring_bytes": 8388608${CAPTURES_EXTRA:-}},
-  "state": {"path": "$dir/alertcap.db"}${extra:+,
+  "state": {"path": "$dir/alertcap.db"}${DAEMON_EXTRA:-}${extra:+,
   $extra}
 }
 JSON
