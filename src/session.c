@@ -93,6 +93,8 @@ static void
 cap_free(struct capture *c)
 {
 	record_free(c->rec);
+	free(c->end_msg);
+	free(c->sync_err);
 	free(c);
 }
 
