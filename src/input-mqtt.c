@@ -113,7 +113,12 @@ mq_publish_json(const char *topic, json_t *o, int retain,
 	char	*text;
 	int	 rc;
 
-	text = json_dumps(o, JSON_COMPACT);
+	/* NULL (memory ran out making o or its text): say so, send nothing. */
+	if ((text = o != NULL ? json_dumps(o, JSON_COMPACT) : NULL) == NULL) {
+		log_error("mqtt: cannot make the message for %s; not sent",
+		    topic);
+		return (-1);
+	}
 	rc = mq_publish(topic, text, strlen(text), retain, props);
 	free(text);
 	return (rc);
@@ -845,7 +850,8 @@ mqtt_init(struct event_base *base, const struct conf *conf, char **cause)
 	if (mqtt_client_setup(mq, conf, &mq_password, cause) == -1)
 		return (-1);
 	will = json_pack("{s:s, s:s}", "node", mq_node, "status", "offline");
-	text = json_dumps(will, JSON_COMPACT);
+	if ((text = json_dumps(will, JSON_COMPACT)) == NULL)
+		fatal("mqtt: out of memory");
 	mosquitto_will_set_v5(mq, t_status, (int)strlen(text), text, 1, true,
 	    NULL);
 	free(text);

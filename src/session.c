@@ -189,6 +189,18 @@ cap_add_uploads(struct record *r)
 		    json_string_value(e)));
 }
 
+/*
+ * A string member of an upload entry, "" when it is missing (a record of
+ * an older version, or a member memory ran out for).
+ */
+static const char *
+entry_str(json_t *e, const char *key)
+{
+	const char	*s = json_string_value(json_object_get(e, key));
+
+	return (s != NULL ? s : "");
+}
+
 /* The uploader's news: the entry on record, and what follows from it. */
 static void
 cap_upload_news(const char *name, const char *account, json_t *entry,
@@ -206,16 +218,14 @@ cap_upload_news(const char *name, const char *account, json_t *entry,
 		return;		/* deleted meanwhile */
 	r = c->rec;
 	json_array_foreach(r->uploads, i, e) {
-		if (strcmp(json_string_value(json_object_get(e, "account")),
-		    account) == 0) {
+		if (strcmp(entry_str(e, "account"), account) == 0) {
 			json_array_set(r->uploads, i, entry);
 			break;
 		}
 	}
-	if (final && strcmp(json_string_value(json_object_get(entry,
-	    "state")), "Failed") == 0) {
-		msg = xasprintf("%s: %s", account, json_string_value(
-		    json_object_get(entry, "last_error")));
+	if (final && strcmp(entry_str(entry, "state"), "Failed") == 0) {
+		msg = xasprintf("%s: %s", account, entry_str(entry,
+		    "last_error"));
 		record_error(r, ERR_STORAGE_FAILED, msg);
 		free(msg);
 	}

@@ -28,6 +28,7 @@
 
 static char		*fz_dir;
 static struct conf	*fz_conf;	/* the modules point into it */
+static int		 fz_api;
 static struct event_base *fz_base;
 static int		 fz_port;
 
@@ -38,10 +39,29 @@ rm_one(const char *path, const struct stat *st, int flag, struct FTW *ftw)
 	return (0);
 }
 
-/* The scratch directory goes with the process. */
+/* The modules, torn down in the reverse of fuzz_daemon's order. */
+static void
+fuzz_daemon_free(void)
+{
+	if (fz_base == NULL)
+		return;
+	if (fz_api)
+		api_shutdown();
+	trigger_shutdown();
+	session_shutdown();
+	upload_shutdown();
+	capture_shutdown();
+	state_shutdown();
+	conf_free(fz_conf);
+	event_base_free(fz_base);
+	fz_base = NULL;
+}
+
+/* The daemon's modules and the scratch directory go with the process. */
 static void
 fuzz_cleanup(void)
 {
+	fuzz_daemon_free();
 	if (fz_dir != NULL)
 		nftw(fz_dir, rm_one, 16, FTW_DEPTH | FTW_PHYS);
 }
@@ -138,6 +158,7 @@ fuzz_daemon(int api, int *port)
 	trigger_init(c->node, rs);
 	if (api && api_init(fz_base, c, &cause) == -1)
 		fatal("%s", cause);
+	fz_api = api;
 	if (port != NULL)
 		*port = fz_port;
 	fz_conf = c;
