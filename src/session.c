@@ -209,7 +209,7 @@ cap_upload_news(const char *name, const char *account, json_t *entry,
 	struct capture	*c;
 	struct record	*r;
 	json_t		*e;
-	const char	*st, *base;
+	const char	*base;
 	char		*msg, *cause = NULL;
 	size_t		 i;
 	int		 all = 1, dirfd;
@@ -223,15 +223,14 @@ cap_upload_news(const char *name, const char *account, json_t *entry,
 			break;
 		}
 	}
-	if (final && strcmp(entry_str(entry, "state"), "Failed") == 0) {
+	if (final && upload_entry_state(entry) == UPLOAD_FAILED) {
 		msg = xasprintf("%s: %s", account, entry_str(entry,
 		    "last_error"));
 		record_error(r, ERR_STORAGE_FAILED, msg);
 		free(msg);
 	}
 	json_array_foreach(r->uploads, i, e) {
-		st = json_string_value(json_object_get(e, "state"));
-		if (st == NULL || strcmp(st, "Uploaded") != 0)
+		if (upload_entry_state(e) != UPLOAD_UPLOADED)
 			all = 0;
 	}
 	/* Asked for accounts only: the file goes once all hold it. */
@@ -261,7 +260,6 @@ cap_submit_uploads(struct capture *c)
 {
 	struct upload_spec	 spec;
 	json_t			*e;
-	const char		*st;
 	char			*path;
 	size_t			 i;
 
@@ -269,9 +267,8 @@ cap_submit_uploads(struct capture *c)
 		return;
 	path = xasprintf("%s/%s", sess_root, c->rec->file);
 	json_array_foreach(c->rec->uploads, i, e) {
-		st = json_string_value(json_object_get(e, "state"));
-		if (st == NULL || (strcmp(st, "Pending") != 0 &&
-		    strcmp(st, "Uploading") != 0))
+		if (upload_entry_state(e) != UPLOAD_PENDING &&
+		    upload_entry_state(e) != UPLOAD_UPLOADING)
 			continue;
 		spec.capture = c->rec->name;
 		spec.account = json_string_value(json_object_get(e, "account"));

@@ -68,11 +68,52 @@ upload_account_exists(const char *name)
 	return (name != NULL && up_account(name) != NULL);
 }
 
+static const char *up_state_names[] = {
+	[UPLOAD_PENDING] = "Pending",
+	[UPLOAD_UPLOADING] = "Uploading",
+	[UPLOAD_UPLOADED] = "Uploaded",
+	[UPLOAD_FAILED] = "Failed",
+};
+
+const char *
+upload_state_name(enum upload_state st)
+{
+	return (up_state_names[st]);
+}
+
+enum upload_state
+upload_entry_state(json_t *entry)
+{
+	const char	*s = json_string_value(json_object_get(entry, "state"));
+	size_t		 i;
+
+	for (i = 0; s != NULL && i < sizeof up_state_names /
+	    sizeof *up_state_names; i++)
+		if (strcmp(up_state_names[i], s) == 0)
+			return ((enum upload_state)i);
+	return (UPLOAD_PENDING);
+}
+
 json_t *
 upload_entry_new(const char *account)
 {
 	return (json_pack("{s:s, s:n, s:s, s:i, s:n}", "account", account,
-	    "uri", "state", "Pending", "attempts", 0, "last_error"));
+	    "uri", "state", upload_state_name(UPLOAD_PENDING), "attempts", 0,
+	    "last_error"));
+}
+
+/*
+ * Writes a state into an entry: last_error becomes cause when one is
+ * given, and is cleared on Uploaded; otherwise it stays.
+ */
+static void
+entry_set_state(json_t *entry, enum upload_state st, const char *cause)
+{
+	json_object_set_new(entry, "state", json_string(upload_state_name(st)));
+	if (cause != NULL)
+		json_object_set_new(entry, "last_error", json_string(cause));
+	else if (st == UPLOAD_UPLOADED)
+		json_object_set_new(entry, "last_error", json_null());
 }
 
 /* Tells the owner of the job what changed. */
@@ -80,6 +121,22 @@ static void
 job_report(struct upjob *j, int final)
 {
 	j->cb(j->capture, j->acct->conf->name, j->entry, final, j->arg);
+}
+
+/*
+ * The one place an upload changes state: logs old -> new, writes the
+ * entry and reports it to the owner (final once Uploaded or Failed).
+ */
+static void
+job_set_state(struct upjob *j, enum upload_state st, const char *cause)
+{
+	enum upload_state	old = upload_entry_state(j->entry);
+
+	log_debug("upload %s -> %s: %s -> %s", j->capture,
+	    j->acct->conf->name, upload_state_name(old),
+	    upload_state_name(st));
+	entry_set_state(j->entry, st, cause);
+	job_report(j, st == UPLOAD_UPLOADED || st == UPLOAD_FAILED);
 }
 
 static void
@@ -161,11 +218,8 @@ job_finish(struct upjob *j, int ok, const char *cause)
 	job_cancel(j);
 	TAILQ_REMOVE(&up_active, j, entry_q);
 	up_running--;
-	json_object_set_new(j->entry, "state", json_string(ok ? "Uploaded" :
-	    "Failed"));
 	if (ok) {
 		json_object_set_new(j->entry, "uri", json_string(j->uri));
-		json_object_set_new(j->entry, "last_error", json_null());
 		json_object_del(j->entry, "progress");
 		up_stats.uploaded++;
 		secs = (double)(now_us() - j->attempt_us) / 1e6;
@@ -174,12 +228,12 @@ job_finish(struct upjob *j, int ok, const char *cause)
 		    j->uri, (unsigned long long)j->size, secs, secs > 0 ?
 		    (double)j->size / 1048576 / secs : 0.0);
 	} else {
-		json_object_set_new(j->entry, "last_error", json_string(cause));
 		up_stats.failed++;
 		log_error("upload %s -> %s: failed: %s", j->capture,
 		    j->acct->conf->name, log_escape(esc, sizeof esc, cause));
 	}
-	job_report(j, 1);
+	job_set_state(j, ok ? UPLOAD_UPLOADED : UPLOAD_FAILED, ok ? NULL :
+	    cause);
 	job_free(j);
 	up_kick();
 }
@@ -211,9 +265,7 @@ job_retry(struct upjob *j, const char *cause)
 	up_running--;
 	up_stats.retries++;
 	attempts = json_integer_value(json_object_get(j->entry, "attempts"));
-	json_object_set_new(j->entry, "last_error", json_string(cause));
-	json_object_set_new(j->entry, "state", json_string("Pending"));
-	job_report(j, 0);
+	job_set_state(j, UPLOAD_PENDING, cause);
 	delay = (double)(1u << (attempts < 9 ? attempts : 9));
 	if (delay > UP_RETRY_MAX_S)
 		delay = UP_RETRY_MAX_S;
@@ -320,8 +372,7 @@ up_start_queued(evutil_socket_t fd, short events, void *arg)
 		    "attempts"));
 		json_object_set_new(j->entry, "attempts",
 		    json_integer(attempts + 1));
-		json_object_set_new(j->entry, "state", json_string("Uploading"));
-		job_report(j, 0);
+		job_set_state(j, UPLOAD_UPLOADING, NULL);
 		job_step(j);
 	}
 	up_drop_idle();
@@ -656,9 +707,8 @@ upload_submit(const struct upload_spec *s, upload_cb cb, void *arg)
 	j->fd = -1;
 	up_stats.submitted++;
 	if ((j->acct = up_account(s->account)) == NULL) {
-		json_object_set_new(j->entry, "state", json_string("Failed"));
-		json_object_set_new(j->entry, "last_error", json_string(
-		    "no such storage account in the configuration"));
+		entry_set_state(j->entry, UPLOAD_FAILED, "no such storage "
+		    "account in the configuration");
 		cb(s->capture, s->account, j->entry, 1, arg);
 		j->acct = NULL;
 		json_decref(j->entry);

@@ -15,6 +15,14 @@ struct event_base;
 struct conf;
 struct dynbuf;
 
+/* An upload's state, as its entry's "state" member names it. */
+enum upload_state {
+	UPLOAD_PENDING,
+	UPLOAD_UPLOADING,
+	UPLOAD_UPLOADED,
+	UPLOAD_FAILED,
+};
+
 /* What to upload. Strings are borrowed (copied by upload_submit). */
 struct upload_spec {
 	const char	*capture;	/* capture name */
@@ -38,6 +46,9 @@ int	 upload_init(struct event_base *, const struct conf *, char **cause);
 int	 upload_check(const struct conf *, char **cause);
 void	 upload_shutdown(void);
 int	 upload_account_exists(const char *name);
+const char	*upload_state_name(enum upload_state);
+/* The state an entry (borrowed) names; Pending if it names none. */
+enum upload_state upload_entry_state(json_t *entry);
 /* A new entry {"account", "uri", "state": "Pending", ...} (new). */
 json_t	*upload_entry_new(const char *account);
 /* Queues an upload; its callback reports from the next loop turn on. */

@@ -7,7 +7,7 @@
 . "$(dirname "$0")/lib.sh"
 need_root
 need_cmd jq curl
-grep -q ENABLE_TORTURE "$builddir/config.h" 2>/dev/null ||
+grep -q "^#define ENABLE_TORTURE 1" "$builddir/config.h" 2>/dev/null ||
     skip_all "not a --enable-torture build (contrib/dev.sh test --sanitizers is)"
 
 K=${TORTURE_K:-120}
