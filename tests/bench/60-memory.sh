@@ -1,7 +1,9 @@
 #!/bin/bash
-# Memory: alertcapd's RSS idle (no capture, so no ring), with one running
-# capture (its interface's ring mapped), and per further session on the
-# same interface.
+# Memory: alertcapd's own memory idle (no capture, so no ring), with one
+# running capture (its interface's ring mapped), and per further session
+# on the same interface: Private_Dirty and PSS from smaps_rollup (pages
+# this process alone dirtied; its share of every page it maps), beside
+# RSS, which counts shared libraries' pages whole.
 . "$(dirname "$0")/lib.sh"
 need_root
 need_cmd curl jq
@@ -10,15 +12,22 @@ JSON=$OUT_DIR/memory.json
 : > "$JSON"
 sleep 0.5
 idle=$(rss_kb "$DPID")
+idle_pss=$(smaps_kb "$DPID" Pss)
+idle_priv=$(smaps_kb "$DPID" Private_Dirty)
 api PUT /v1/captures/m0 '{"target": {"interface": "lo"}, "bpf": "udp port 9"}' >/dev/null
 one=$(rss_kb "$DPID")
+one_priv=$(smaps_kb "$DPID" Private_Dirty)
 for i in $(seq 1 16); do
 	api PUT "/v1/captures/m$i" "{\"target\": {\"interface\": \"lo\"}, \"bpf\": \"udp port $((i + 10))\"}" >/dev/null
 done
 seventeen=$(rss_kb "$DPID")
 per=$(( (seventeen - one) / 16 ))
-printf 'idle RSS: %d KiB (target <= 8192)\n' "$idle"
-printf 'one running capture (ring of %s on lo): %d KiB\n' "64 MiB" "$one"
+printf 'idle: Private_Dirty %d KiB, PSS %d KiB, RSS %d KiB (target <= 8192 of its own)\n' \
+    "$idle_priv" "$idle_pss" "$idle"
+printf 'one running capture (ring of %s on lo): Private_Dirty %d KiB, RSS %d KiB\n' \
+    "64 MiB" "$one_priv" "$one"
 printf 'each further session on the interface: %d KiB\n' "$per"
-json_row "$JSON" bench=memory idle_kb="$idle" one_capture_kb="$one" per_session_kb="$per"
+json_row "$JSON" bench=memory idle_kb="$idle" idle_pss_kb="$idle_pss" \
+    idle_private_dirty_kb="$idle_priv" one_capture_kb="$one" \
+    one_capture_private_dirty_kb="$one_priv" per_session_kb="$per"
 echo "figures: $JSON"

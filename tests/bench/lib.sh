@@ -17,6 +17,10 @@ cpu_us() {
 	cat /proc/"$1"/task/*/schedstat 2>/dev/null | awk '{ns += $1} END {printf "%d\n", ns / 1000}'
 }
 
+# smaps_kb PID FIELD: a field of /proc/PID/smaps_rollup (Pss,
+# Private_Dirty...) in KiB: the process's own memory, not shared pages.
+smaps_kb() { awk -v f="$2:" '$1 == f {print $2}' "/proc/$1/smaps_rollup"; }
+
 # rss_kb PID: resident set size in KiB.
 rss_kb() { awk '/^VmRSS:/ {print $2}' "/proc/$1/status"; }
 

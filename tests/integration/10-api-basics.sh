@@ -104,7 +104,7 @@ r=$(api PUT '/v1/captures/a%00b' '{"target": {"interface": "lo"}}')
 is "$(cut -d' ' -f1 <<<"$r")" 400 "PUT /v1/captures/a%00b: 400"
 like "$r" "path: holds a NUL byte" "and says why"
 is "$(api GET /v1/captures/a | cut -d' ' -f1)" 404 "and no capture 'a' was made"
-api PUT /v1/captures/a '{"target": {"interface": "lo"}, "time_limit_s": 60}' >/dev/null
+api PUT /v1/captures/a '{"target": {"interface": "lo"}, "bpf": "udp port 9", "time_limit_s": 60}' >/dev/null
 is "$(api GET '/v1/captures/a%00x' | cut -d' ' -f1)/$(api POST '/v1/captures/a%00x/stop' | cut -d' ' -f1)/$(api DELETE '/v1/captures/a%00x' | cut -d' ' -f1)" 400/400/400 "GET, stop and DELETE of a%00x: 400, not acting on 'a'"
 is "$(field "$(record a)" .status)" Running "'a' runs on"
 api DELETE /v1/captures/a >/dev/null
