@@ -1003,11 +1003,10 @@ api_route(struct evhttp_request *req, void *arg)
 	struct api_path		 path;
 	struct api_args		 a;
 	const char		*raw;
-	char			 esc[256];
 
 	raw = evhttp_uri_get_path(uri);
 	log_debug("%s %s", api_method_name(evhttp_request_get_command(req)),
-	    log_escape(esc, sizeof esc, evhttp_request_get_uri(req)));
+	    evhttp_request_get_uri(req));
 	torture_request();
 	if (!api_conn_admit(req) || !api_headers_ok(req))
 		return;

@@ -215,7 +215,7 @@ mq_feed(struct mq_sub *s, const struct mosquitto_message *msg)
 	struct alert_list	 l = { NULL, 0 };
 	json_error_t		 jerr;
 	json_t			*p, *res;
-	char			*via, *cause = NULL, esc[200];
+	char			*via, *cause = NULL;
 	size_t			 tlen;
 	int			 retry;
 
@@ -223,8 +223,7 @@ mq_feed(struct mq_sub *s, const struct mosquitto_message *msg)
 	p = json_loadb(msg->payload, (size_t)msg->payloadlen, 0, &jerr);
 	if (p == NULL) {
 		s->malformed++;
-		log_warn("mqtt: %s: not JSON: %d:%d: %s", log_escape(esc,
-		    sizeof esc, msg->topic), jerr.line, jerr.column, jerr.text);
+		log_warn("mqtt: %s: not JSON: %d:%d: %s", msg->topic, jerr.line, jerr.column, jerr.text);
 		return;
 	}
 	tlen = strlen(msg->topic);
@@ -234,8 +233,7 @@ mq_feed(struct mq_sub *s, const struct mosquitto_message *msg)
 	if (alert_parse(p, strcmp(s->format, "auto") == 0 ? NULL : s->format,
 	    via, &l, &cause) == -1) {
 		s->malformed++;
-		log_warn("mqtt: %s: %s", log_escape(esc, sizeof esc,
-		    msg->topic), cause);
+		log_warn("mqtt: %s: %s", msg->topic, cause);
 		free(cause);
 	} else {
 		res = trigger_alerts(&l, 0, &retry);

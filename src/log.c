@@ -16,6 +16,8 @@ static enum log_level	 log_level = LOG_LVL_INFO;
 static int		 log_syslog;
 static const char	*log_names[] = { "error", "warn", "info", "debug" };
 
+#define LOG_MAX_LINE	4096	/* longer lines are cut, with "..." */
+
 void
 log_init(enum log_level level, int use_syslog)
 {
@@ -37,27 +39,61 @@ log_get_level(void)
 	return (log_level);
 }
 
+/*
+ * Writes one line of a message: control characters and bytes that are not
+ * UTF-8 escaped as \xNN here, once, whatever the message quotes (alert
+ * fields, topics, headers, paths), so no input can forge a line.
+ */
 static void
-log_vmsg(enum log_level level, const char *fmt, va_list ap)
+log_line(enum log_level level, const char *line, size_t len)
 {
 	static const int prio[] = { LOG_ERR, LOG_WARNING, LOG_INFO, LOG_DEBUG };
 	struct timeval	 tv;
 	struct tm	 tm;
-	char		 ts[32];
+	char		 ts[32], buf[LOG_MAX_LINE * 4 + 1];
+	size_t		 o = 0, i = 0, n;
+	unsigned char	 c;
 
-	if (level > log_level)
-		return;
+	while (i < len && i < LOG_MAX_LINE) {
+		c = (unsigned char)line[i];
+		n = utf8_seq_len((const unsigned char *)line + i);
+		if (c < 0x20 || c == 0x7f || n == 0 || i + n > len) {
+			o += (size_t)snprintf(buf + o, sizeof buf - o, "\\x%02x",
+			    c);
+			i++;
+		} else {
+			memcpy(buf + o, line + i, n);
+			o += n;
+			i += n;
+		}
+	}
+	buf[o] = '\0';
 	if (log_syslog) {
-		vsyslog(prio[level], fmt, ap);
+		syslog(prio[level], "%s%s", buf, i < len ? "..." : "");
 		return;
 	}
 	gettimeofday(&tv, NULL);
 	gmtime_r(&tv.tv_sec, &tm);
 	strftime(ts, sizeof ts, "%Y-%m-%dT%H:%M:%S", &tm);
-	fprintf(stderr, "%s.%03ldZ %s: ", ts, (long)tv.tv_usec / 1000,
-	    log_names[level]);
-	vfprintf(stderr, fmt, ap);
-	fputc('\n', stderr);
+	fprintf(stderr, "%s.%03ldZ %s: %s%s\n", ts, (long)tv.tv_usec / 1000,
+	    log_names[level], buf, i < len ? "..." : "");
+}
+
+/* A message of several lines (a list of errors) is logged line by line. */
+static void
+log_vmsg(enum log_level level, const char *fmt, va_list ap)
+{
+	char	*msg, *p, *nl;
+
+	if (level > log_level)
+		return;
+	if (vasprintf(&msg, fmt, ap) == -1)
+		return;
+	for (p = msg; (nl = strchr(p, '\n')) != NULL; p = nl + 1)
+		log_line(level, p, (size_t)(nl - p));
+	if (*p != '\0' || p == msg)
+		log_line(level, p, strlen(p));
+	free(msg);
 }
 
 void
@@ -81,27 +117,3 @@ fatal(const char *fmt, ...)
 	exit(1);
 }
 
-const char *
-log_escape(char *buf, size_t size, const char *s)
-{
-	size_t		 o = 0, n;
-	unsigned char	 c;
-
-	if (size == 0)
-		return (buf);
-	while (s != NULL && *s != '\0' && o + 5 < size) {
-		c = (unsigned char)*s;
-		n = utf8_seq_len((const unsigned char *)s);
-		if (c < 0x20 || c == 0x7f || c == '\\' || n == 0) {
-			o += snprintf(buf + o, size - o, "\\x%02x", c);
-			s++;
-		} else if (o + n + 5 < size) {
-			memcpy(buf + o, s, n);
-			o += n;
-			s += n;
-		} else
-			break;
-	}
-	buf[o] = '\0';
-	return (buf);
-}

@@ -19,11 +19,6 @@ void	log_msg(enum log_level, const char *, ...)
 void	fatal(const char *, ...)
 	    __attribute__((format(printf, 1, 2), noreturn));
 
-/*
- * Escapes untrusted text (alert fields, topics, headers, names) into buf so
- * that it cannot forge log lines or terminal escapes. Returns buf.
- */
-const char *log_escape(char *buf, size_t size, const char *s);
 
 #define log_error(...)	log_msg(LOG_LVL_ERROR, __VA_ARGS__)
 #define log_warn(...)	log_msg(LOG_LVL_WARN, __VA_ARGS__)

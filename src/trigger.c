@@ -101,7 +101,6 @@ outcome(const struct rule *r, const struct alert *a, enum outcome o,
     const char *capture, const char *reason)
 {
 	json_t	*m;
-	char	 esc[256];
 
 	trig_stats.outcomes[o]++;
 	m = json_pack("{s:s, s:s, s:s, s:s}", "rule", r->name, "alert",
@@ -111,11 +110,9 @@ outcome(const struct rule *r, const struct alert *a, enum outcome o,
 		json_object_set_new(m, "capture", json_string(capture));
 	if (reason != NULL) {
 		json_object_set_new(m, "reason", json_string(reason));
-		log_info("rule %s, alert %s: %s: %s", r->name, log_escape(esc,
-		    sizeof esc, a->name), outcome_names[o], reason);
+		log_info("rule %s, alert %s: %s: %s", r->name, a->name, outcome_names[o], reason);
 	} else
-		log_info("rule %s, alert %s: %s%s%s", r->name, log_escape(esc,
-		    sizeof esc, a->name), outcome_names[o], capture != NULL ?
+		log_info("rule %s, alert %s: %s%s%s", r->name, a->name, outcome_names[o], capture != NULL ?
 		    " " : "", capture != NULL ? capture : "");
 	return (m);
 }
@@ -342,16 +339,22 @@ series_find(const char *key)
  * later one of the same series under it resolves.
  */
 static json_t *
-sample(const struct rule *r, struct alert *a, const struct tmpl_ctx *ctx,
-    int dry_run, json_t *captures, int *retry)
+sample(const struct rule *r, const struct alert *a,
+    const struct tmpl_ctx *actx, int dry_run, json_t *captures, int *retry)
 {
 	struct series	*s;
+	struct alert	 view = *a;	/* the sample as this rule sees it */
+	struct tmpl_ctx	 vctx = *actx, *ctx = &vctx;
 	json_t		*m = NULL;
 	char		*key;
 
+	/* The alert is borrowed: its status is the view's, not written. */
+	vctx.alert = &view;
+	a = &view;
+
 	key = xasprintf("%s/%s", r->name, a->fingerprint);
 	s = series_find(key);
-	a->status = ALERT_FIRING;
+	view.status = ALERT_FIRING;
 	if (rule_match(r, a, 1)) {
 		if (s == NULL) {
 			trig_stats.matched++;
@@ -364,10 +367,9 @@ sample(const struct rule *r, struct alert *a, const struct tmpl_ctx *ctx,
 			}
 		}
 	} else if (s != NULL) {
-		a->status = ALERT_RESOLVED;
+		view.status = ALERT_RESOLVED;
 		if (r->stop_on_resolved)
 			m = resolve(r, a, ctx, dry_run);
-		a->status = ALERT_FIRING;
 		if (!dry_run) {
 			TAILQ_REMOVE(&trig_series, s, entry);
 			free(s->key);

@@ -212,7 +212,6 @@ up_kick(void)
 static void
 job_finish(struct upjob *j, int ok, const char *cause)
 {
-	char	esc[256];
 	double	secs;
 
 	job_cancel(j);
@@ -230,7 +229,7 @@ job_finish(struct upjob *j, int ok, const char *cause)
 	} else {
 		up_stats.failed++;
 		log_error("upload %s -> %s: failed: %s", j->capture,
-		    j->acct->conf->name, log_escape(esc, sizeof esc, cause));
+		    j->acct->conf->name, cause);
 	}
 	job_set_state(j, ok ? UPLOAD_UPLOADED : UPLOAD_FAILED, ok ? NULL :
 	    cause);
@@ -254,7 +253,6 @@ job_retry(struct upjob *j, const char *cause)
 	struct timeval	 tv;
 	json_int_t	 attempts;
 	double		 delay;
-	char		 esc[256];
 
 	if (now_us() - j->first_try_us > j->acct->conf->max_age_s * 1000000) {
 		job_finish(j, 0, cause);	/* too old: give up */
@@ -274,7 +272,7 @@ job_retry(struct upjob *j, const char *cause)
 	tv.tv_usec = (suseconds_t)((delay - (double)tv.tv_sec) * 1e6);
 	log_warn("upload %s -> %s: attempt %lld failed (%s); again in %.1fs",
 	    j->capture, j->acct->conf->name, (long long)attempts,
-	    log_escape(esc, sizeof esc, cause), delay);
+	    cause, delay);
 	if (j->retry_ev == NULL)
 		j->retry_ev = evtimer_new(up_base, job_retry_now, j);
 	evtimer_add(j->retry_ev, &tv);
@@ -443,7 +441,7 @@ up_header_cb(char *p, size_t size, size_t n, void *arg)
 static int
 up_debug(CURL *e, curl_infotype type, char *data, size_t size, void *arg)
 {
-	char	line[512], esc[1024];
+	char	line[512];
 	size_t	n;
 
 	if (type != CURLINFO_TEXT && type != CURLINFO_HEADER_IN &&
@@ -455,7 +453,7 @@ up_debug(CURL *e, curl_infotype type, char *data, size_t size, void *arg)
 	line[strcspn(line, "\r\n")] = '\0';
 	log_debug("libcurl: %s %s", type == CURLINFO_TEXT ? "*" :
 	    type == CURLINFO_HEADER_IN ? "<" : ">",
-	    log_escape(esc, sizeof esc, line));
+	    line);
 	return (0);
 }
 

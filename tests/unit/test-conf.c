@@ -9,6 +9,7 @@
 #include "unit.h"
 #include "conf.h"
 #include "jsonpos.h"
+#include "log.h"
 #include "xmalloc.h"
 
 /* Writes text to a temporary file and loads it. */
@@ -186,6 +187,40 @@ test_jsonpos(void **state)
 	assert_int_equal(jsonpos_find(t, strlen(t), "a.z", &line, &col), -1);
 }
 
+/*
+ * The logger escapes what messages quote, once: a newline in untrusted
+ * text starts a line of its own (with its own prefix), a terminal escape
+ * and bytes that are not UTF-8 become \xNN, UTF-8 stays.
+ */
+static void
+test_log_escapes_once(void **state)
+{
+	char	path[] = "/tmp/alertcap-log.XXXXXX", buf[1024];
+	FILE	*f;
+	size_t	 n;
+	int	 fd, saved;
+
+	fd = mkstemp(path);
+	saved = dup(STDERR_FILENO);
+	dup2(fd, STDERR_FILENO);
+	log_init(LOG_LVL_INFO, 0);
+	log_info("alert %s here", "A\n2026-12-01T00:00:00.000Z error: forged"
+	    "\x1b[31m\xe9 caf\xc3\xa9");
+	fflush(stderr);
+	dup2(saved, STDERR_FILENO);
+	close(saved);
+	f = fdopen(fd, "r");
+	rewind(f);
+	n = fread(buf, 1, sizeof buf - 1, f);
+	buf[n] = '\0';
+	fclose(f);
+	unlink(path);
+	assert_non_null(strstr(buf, " info: alert A\n"));
+	/* The forged line has the logger's own prefix in front of it. */
+	assert_non_null(strstr(buf, "Z info: 2026-12-01T00:00:00.000Z error: "
+	    "forged\\x1b[31m\\xe9 caf\xc3\xa9 here\n"));
+}
+
 int
 main(void)
 {
@@ -197,6 +232,7 @@ main(void)
 		cmocka_unit_test(test_missing_file),
 		cmocka_unit_test(test_restart_needed),
 		cmocka_unit_test(test_jsonpos),
+		cmocka_unit_test(test_log_escapes_once),
 	};
 
 	return (cmocka_run_group_tests_name("conf", tests, NULL, NULL));
