@@ -67,62 +67,135 @@ cmd_duplicate(json_t *trigger, char **cause)
 	return (SESS_CONFLICT);
 }
 
+/* What a command carries, borrowed. */
+struct cmd_args {
+	const char	*name;
+	json_t		*params;
+	json_t		*trigger;
+	const char	*status;
+	const char	*rule;
+};
+
+static int
+cmd_list(const struct cmd_args *a, json_t **body)
+{
+	int	st = 0;
+
+	/* Any case, as filter protocols are taken. */
+	if (a->status != NULL && (st = cap_status_from_name_nocase(
+	    a->status)) < 0) {
+		*body = cmd_error("InvalidRequest", "status: must be "
+		    "NotStarted, Running, Stopped or Error");
+		return (400);
+	}
+	*body = session_list(a->status != NULL ? cap_status_name(st) : NULL,
+	    a->rule);
+	return (200);
+}
+
+static int
+cmd_create(const struct cmd_args *a, json_t **body)
+{
+	enum sess_result	 rc;
+	char			*cause = NULL;
+
+	if (a->trigger != NULL && !json_is_object(a->trigger)) {
+		*body = cmd_error("InvalidRequest", "trigger: must be an "
+		    "object");
+		return (400);
+	}
+	if ((rc = cmd_duplicate(a->trigger, &cause)) != SESS_OK)
+		return (cmd_fail(rc, cause, body));
+	rc = session_create(a->params, a->name, a->trigger, body, &cause);
+	return (rc == SESS_OK ? 201 : cmd_fail(rc, cause, body));
+}
+
+static int
+cmd_get(const struct cmd_args *a, json_t **body)
+{
+	if ((*body = session_get(a->name)) != NULL)
+		return (200);
+	return (cmd_fail(SESS_NOT_FOUND, xasprintf("no capture named '%s'",
+	    a->name), body));
+}
+
+static int
+cmd_stop(const struct cmd_args *a, json_t **body)
+{
+	enum sess_result	 rc;
+	char			*cause = NULL;
+
+	rc = session_stop(a->name, STOP_MANUAL, body, &cause);
+	if (rc == SESS_PENDING)
+		return (CMD_PENDING);
+	return (rc == SESS_OK ? 200 : cmd_fail(rc, cause, body));
+}
+
+static int
+cmd_delete(const struct cmd_args *a, json_t **body)
+{
+	enum sess_result	 rc;
+	char			*cause = NULL;
+
+	rc = session_delete(a->name, &cause);
+	return (rc == SESS_OK ? 204 : cmd_fail(rc, cause, body));
+}
+
+/* The commands: one table that dispatch and every message walk. */
+static const struct {
+	const char	*op;
+	int		 named;		/* takes a capture name */
+	int		(*fn)(const struct cmd_args *, json_t **);
+} cmd_table[] = {
+	{ "create", 1, cmd_create },
+	{ "get", 1, cmd_get },
+	{ "list", 0, cmd_list },
+	{ "stop", 1, cmd_stop },
+	{ "delete", 1, cmd_delete },
+};
+#define CMD_COUNT	(sizeof cmd_table / sizeof *cmd_table)
+
+/* "op: ...: create, get, list, stop, delete" as an error body (new). */
+static json_t *
+cmd_op_error(const char *what)
+{
+	char	list[128] = "";
+	size_t	i, len;
+	json_t	*e;
+	char	*msg;
+
+	for (i = 0; i < CMD_COUNT; i++) {
+		len = strlen(list);
+		snprintf(list + len, sizeof list - len, "%s%s", i > 0 ? ", " :
+		    "", cmd_table[i].op);
+	}
+	msg = xasprintf("op: %s, one of %s", what, list);
+	e = cmd_error("InvalidRequest", msg);
+	free(msg);
+	return (e);
+}
+
 int
 cmd_run(const char *op, const char *name, json_t *params, json_t *trigger,
     const char *status, const char *rule, json_t **body)
 {
-	enum sess_result	 rc;
-	char			*cause = NULL;
-	int			 st = 0;
+	struct cmd_args	a = { name, params, trigger, status, rule };
+	size_t		i;
 
 	*body = NULL;
-	if (strcmp(op, "list") == 0) {
-		/* Any case, as filter protocols are taken. */
-		if (status != NULL && (st = cap_status_from_name_nocase(
-		    status)) < 0) {
-			*body = cmd_error("InvalidRequest", "status: must be "
-			    "NotStarted, Running, Stopped or Error");
-			return (400);
-		}
-		*body = session_list(status != NULL ? cap_status_name(st) :
-		    NULL, rule);
-		return (200);
+	for (i = 0; i < CMD_COUNT; i++)
+		if (strcmp(cmd_table[i].op, op) == 0)
+			break;
+	if (i == CMD_COUNT) {
+		*body = cmd_op_error("unknown");
+		return (400);
 	}
-	if (name == NULL || !name_valid(name)) {
+	if (cmd_table[i].named && (name == NULL || !name_valid(name))) {
 		*body = cmd_error("InvalidRequest", "name: must match "
 		    "[A-Za-z0-9][A-Za-z0-9._-]{0,79}");
 		return (400);
 	}
-	if (strcmp(op, "create") == 0) {
-		if (trigger != NULL && !json_is_object(trigger)) {
-			*body = cmd_error("InvalidRequest", "trigger: must be "
-			    "an object");
-			return (400);
-		}
-		if ((rc = cmd_duplicate(trigger, &cause)) != SESS_OK)
-			return (cmd_fail(rc, cause, body));
-		rc = session_create(params, name, trigger, body, &cause);
-		return (rc == SESS_OK ? 201 : cmd_fail(rc, cause, body));
-	}
-	if (strcmp(op, "get") == 0) {
-		if ((*body = session_get(name)) != NULL)
-			return (200);
-		return (cmd_fail(SESS_NOT_FOUND, xasprintf("no capture named "
-		    "'%s'", name), body));
-	}
-	if (strcmp(op, "stop") == 0) {
-		rc = session_stop(name, STOP_MANUAL, body, &cause);
-		if (rc == SESS_PENDING)
-			return (CMD_PENDING);
-		return (rc == SESS_OK ? 200 : cmd_fail(rc, cause, body));
-	}
-	if (strcmp(op, "delete") == 0) {
-		rc = session_delete(name, &cause);
-		return (rc == SESS_OK ? 204 : cmd_fail(rc, cause, body));
-	}
-	*body = cmd_error("InvalidRequest", "op: must be create, get, list, "
-	    "stop or delete");
-	return (400);
+	return (cmd_table[i].fn(&a, body));
 }
 
 int
@@ -133,8 +206,7 @@ cmd_run_json(json_t *cmd, json_t **body)
 
 	if (!json_is_object(cmd) ||
 	    (op = json_string_value(json_object_get(cmd, "op"))) == NULL) {
-		*body = cmd_error("InvalidRequest", "op: required, one of "
-		    "create, get, list, stop, delete");
+		*body = cmd_op_error("required");
 		return (400);
 	}
 	cap = json_object_get(cmd, "capture");
