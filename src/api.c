@@ -522,17 +522,14 @@ api_alerts(struct evhttp_request *req, const char *format, int dry_run)
 
 /*
  * A request waiting: for another node's answer (id, from mqtt_request),
- * or for a capture's stop to reach its record (name).
+ * or for a capture's stop to reach its record (stop).
  */
 struct api_wait {
 	struct evhttp_request	*req;
 	unsigned long		 id;
-	char			*name;
+	struct cmd_wait		*stop;
 	int			 fd;		/* its connection's slot */
-	TAILQ_ENTRY(api_wait)	 entry;		/* stops */
 };
-static TAILQ_HEAD(, api_wait)	api_stopwaits =
-    TAILQ_HEAD_INITIALIZER(api_stopwaits);
 
 static void	api_wait_free(struct api_wait *, int);
 
@@ -636,13 +633,15 @@ api_wait_free(struct api_wait *w, int gone)
 {
 	if ((size_t)w->fd < api_conns_size && api_conns[w->fd].wait == w)
 		api_conns[w->fd].wait = NULL;
-	if (w->name != NULL)
-		TAILQ_REMOVE(&api_stopwaits, w, entry);
+	if (gone && w->stop != NULL)
+		cmd_wait_cancel(w->stop);
 	else if (gone)
 		mqtt_cancel(w->id);
-	free(w->name);
 	free(w);
 }
+
+static void	api_remote_reply(int, json_t *, void *);
+static void	api_stop_reply(int, json_t *, void *);
 
 /*
  * Makes a request wait on its connection: for another node's answer
@@ -662,10 +661,8 @@ api_wait_new(struct evhttp_request *req, const char *name)
 	w = xcalloc(1, sizeof *w);
 	w->req = req;
 	w->fd = (int)(conn - api_conns);
-	if (name != NULL) {
-		w->name = xstrdup(name);
-		TAILQ_INSERT_TAIL(&api_stopwaits, w, entry);
-	}
+	if (name != NULL)
+		w->stop = cmd_wait_stop(name, api_stop_reply, w);
 	conn->wait = w;
 	return (w);
 }
@@ -680,24 +677,14 @@ api_remote_reply(int status, json_t *body, void *arg)
 	api_wait_free(w, 0);
 }
 
-/* Session observer: a stop that waited is answered with the record. */
+/* A stop that waited: answered with the record that says it stopped. */
 static void
-api_on_record(const char *name, const struct record *r, void *arg)
+api_stop_reply(int status, json_t *body, void *arg)
 {
-	struct api_wait	*w, *w1;
+	struct api_wait	*w = arg;
 
-	if (r != NULL && r->status == CAP_RUNNING)
-		return;
-	TAILQ_FOREACH_SAFE(w, &api_stopwaits, entry, w1) {
-		if (strcmp(w->name, name) != 0)
-			continue;
-		if (r != NULL)
-			api_reply_json(w->req, 200, record_to_json(r));
-		else
-			api_error(w->req, 404, "NotFound", "capture '%s' was "
-			    "deleted while it stopped", name);
-		api_wait_free(w, 0);
-	}
+	api_reply_cmd(w->req, status, body);
+	api_wait_free(w, 0);
 }
 
 /* A request waiting for another node's answer sends it there. */
@@ -738,7 +725,7 @@ api_captures(struct evhttp_request *req, const struct api_args *a)
 		return;
 	status = cmd_run_json(cmd, &body);
 	json_decref(cmd);
-	if (status == CMD_PENDING)	/* answered by api_on_record */
+	if (status == CMD_PENDING)	/* answered by api_stop_reply */
 		api_wait_new(req, a->name);
 	else
 		api_reply_cmd(req, status, body);
@@ -1376,7 +1363,6 @@ api_init(struct event_base *base, const struct conf *conf, char **cause)
 
 	api_base = base;
 	api_node = xstrdup(conf->node);
-	session_add_observer(api_on_record, NULL);
 	api_max_conns = conf->max_connections;
 	api_max_headers = conf->max_headers;
 	if (api_reconf(conf, cause) == -1)
@@ -1429,9 +1415,6 @@ api_shutdown(void)
 		if (api_listeners[i].ssl != NULL)
 			SSL_CTX_free(api_listeners[i].ssl);
 	}
-	session_remove_observer(api_on_record, NULL);
-	while (!TAILQ_EMPTY(&api_stopwaits))
-		api_wait_free(TAILQ_FIRST(&api_stopwaits), 0);
 	free(api_listeners);
 	api_listeners = NULL;
 	free(api_conns);

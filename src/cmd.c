@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "cmd.h"
+#include "compat.h"
 #include "record.h"
 #include "session.h"
 #include "util.h"
@@ -218,4 +219,61 @@ cmd_run_json(json_t *cmd, json_t **body)
 	return (cmd_run(op, json_string_value(json_object_get(cmd, "name")),
 	    cap, json_object_get(cmd, "trigger"), json_string_value(json_object_get(cmd, "status")),
 	    json_string_value(json_object_get(cmd, "rule")), body));
+}
+
+/* A stop answered once the capture's record leaves Running. */
+struct cmd_wait {
+	char			*name;
+	cmd_answer_fn		 fn;
+	void			*arg;
+	TAILQ_ENTRY(cmd_wait)	 entry;
+};
+static TAILQ_HEAD(, cmd_wait)	cmd_waits = TAILQ_HEAD_INITIALIZER(cmd_waits);
+static int			cmd_observing;
+
+/* Session observer: answers every wait on a capture that stopped. */
+static void
+cmd_on_record(const char *name, const struct record *r, void *arg)
+{
+	struct cmd_wait	*w, *w1;
+
+	if (r != NULL && r->status == CAP_RUNNING)
+		return;
+	TAILQ_FOREACH_SAFE(w, &cmd_waits, entry, w1) {
+		if (strcmp(w->name, name) != 0)
+			continue;
+		TAILQ_REMOVE(&cmd_waits, w, entry);
+		if (r != NULL)
+			w->fn(200, record_to_json(r), w->arg);
+		else
+			w->fn(404, cmd_error("NotFound", "the capture was "
+			    "deleted while it stopped"), w->arg);
+		free(w->name);
+		free(w);
+	}
+}
+
+struct cmd_wait *
+cmd_wait_stop(const char *name, cmd_answer_fn fn, void *arg)
+{
+	struct cmd_wait	*w;
+
+	if (!cmd_observing) {
+		session_add_observer(cmd_on_record, NULL);
+		cmd_observing = 1;
+	}
+	w = xcalloc(1, sizeof *w);
+	w->name = xstrdup(name);
+	w->fn = fn;
+	w->arg = arg;
+	TAILQ_INSERT_TAIL(&cmd_waits, w, entry);
+	return (w);
+}
+
+void
+cmd_wait_cancel(struct cmd_wait *w)
+{
+	TAILQ_REMOVE(&cmd_waits, w, entry);
+	free(w->name);
+	free(w);
 }

@@ -12,9 +12,21 @@
 
 /*
  * The answer follows when the capture's record changes (a stop whose
- * file is being made durable): wait for it with session_add_observer.
+ * file is being made durable): wait for it with cmd_wait_stop.
  */
 #define CMD_PENDING	0
+
+/* A command's answer: status, and the body (stolen; NULL for 204). */
+typedef void (*cmd_answer_fn)(int status, json_t *body, void *arg);
+struct cmd_wait;
+/*
+ * Waits for a pending stop of capture name: fn(200, record) once its
+ * record says it stopped, fn(404, error) if it is deleted first; once.
+ * The handle is the caller's until fn runs or cmd_wait_cancel.
+ */
+struct cmd_wait	*cmd_wait_stop(const char *name, cmd_answer_fn, void *arg);
+/* Forgets a wait whose asker went away; fn never runs. */
+void		 cmd_wait_cancel(struct cmd_wait *);
 
 /*
  * Runs op on capture name with params and trigger (borrowed, for create;

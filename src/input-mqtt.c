@@ -124,8 +124,6 @@ mq_publish_json(const char *topic, json_t *o, int retain,
 	return (rc);
 }
 
-static void	mq_stopwait_answer(const char *, const struct record *);
-
 /* Session observer: the retained record and an event per transition. */
 static void
 mq_on_record(const char *name, const struct record *r, void *arg)
@@ -152,8 +150,6 @@ mq_on_record(const char *name, const struct record *r, void *arg)
 		mq_publish_json(t_events, ev, 0, NULL);
 	json_decref(ev);
 	free(topic);
-	if (arg == NULL)
-		mq_stopwait_answer(name, r);
 }
 
 static void
@@ -264,7 +260,7 @@ mq_answer(const char *resp, const void *corr, uint16_t corrlen, int status,
 
 /* A stop command whose answer waits for the capture's record to change. */
 struct mq_stopwait {
-	char				*name;
+	struct cmd_wait			*wait;
 	char				*resp;
 	void				*corr;
 	uint16_t			 corrlen;
@@ -277,31 +273,19 @@ static void
 mq_stopwait_free(struct mq_stopwait *w)
 {
 	TAILQ_REMOVE(&mq_stopwaits, w, entry);
-	free(w->name);
 	free(w->resp);
 	free(w->corr);
 	free(w);
 }
 
-/* Answers the stops waiting on a capture whose record r now is. */
+/* The stop is on record: answer on the command's response topic. */
 static void
-mq_stopwait_answer(const char *name, const struct record *r)
+mq_stop_answered(int status, json_t *body, void *arg)
 {
-	struct mq_stopwait	*w, *w1;
+	struct mq_stopwait	*w = arg;
 
-	if (r != NULL && r->status == CAP_RUNNING)
-		return;
-	TAILQ_FOREACH_SAFE(w, &mq_stopwaits, entry, w1) {
-		if (strcmp(w->name, name) != 0)
-			continue;
-		if (r != NULL)
-			mq_answer(w->resp, w->corr, w->corrlen, 200,
-			    record_to_json(r));
-		else
-			mq_answer(w->resp, w->corr, w->corrlen, 404, cmd_error(
-			    "NotFound", "the capture was deleted meanwhile"));
-		mq_stopwait_free(w);
-	}
+	mq_answer(w->resp, w->corr, w->corrlen, status, body);
+	mq_stopwait_free(w);
 }
 
 /* A command for this node; answered on the response topic. */
@@ -339,12 +323,12 @@ mq_command(const struct mosquitto_message *msg,
 	    &corr, &corrlen, false);
 	if (status == CMD_PENDING && resp != NULL) {
 		w = xcalloc(1, sizeof *w);
-		w->name = xstrdup(json_string_value(json_object_get(cmd,
-		    "name")));
 		w->resp = resp;
 		w->corr = corr;
 		w->corrlen = corrlen;
 		TAILQ_INSERT_TAIL(&mq_stopwaits, w, entry);
+		w->wait = cmd_wait_stop(json_string_value(json_object_get(cmd,
+		    "name")), mq_stop_answered, w);
 		resp = corr = NULL;
 	} else if (resp != NULL) {
 		mq_answer(resp, corr, corrlen, status, body);
@@ -880,8 +864,10 @@ mqtt_shutdown(void)
 
 	while ((p = TAILQ_FIRST(&mq_pending)) != NULL)
 		mq_pending_free(p);
-	while (!TAILQ_EMPTY(&mq_stopwaits))
+	while (!TAILQ_EMPTY(&mq_stopwaits)) {
+		cmd_wait_cancel(TAILQ_FIRST(&mq_stopwaits)->wait);
 		mq_stopwait_free(TAILQ_FIRST(&mq_stopwaits));
+	}
 	if (mq != NULL) {
 		mq_stopping = 1;
 		session_remove_observer(mq_on_record, NULL);

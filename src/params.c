@@ -308,29 +308,34 @@ params_neutral(const char *key)
 	return ("x");	/* a valid name, node or interface name */
 }
 
+/* What stands in for e while checking, if it is a templated string. */
+static json_t *
+params_standin(json_t *e, const char *key)
+{
+	if (!json_is_string(e) || strstr(json_string_value(e), "${") == NULL)
+		return (NULL);
+	return (json_string(params_neutral(key)));
+}
+
 /* Replaces, in place, every string holding "${" by its neutral value. */
 static void
 params_untemplate(json_t *v, const char *key)
 {
 	const char	*k;
-	json_t		*e;
+	json_t		*e, *x;
 	size_t		 i;
 
 	if (json_is_object(v)) {
 		json_object_foreach(v, k, e) {
-			if (json_is_string(e) &&
-			    strstr(json_string_value(e), "${") != NULL)
-				json_object_set_new(v, k, json_string(
-				    params_neutral(k)));
+			if ((x = params_standin(e, k)) != NULL)
+				json_object_set_new(v, k, x);
 			else
 				params_untemplate(e, k);
 		}
 	} else if (json_is_array(v)) {
 		json_array_foreach(v, i, e) {
-			if (json_is_string(e) &&
-			    strstr(json_string_value(e), "${") != NULL)
-				json_array_set_new(v, i, json_string(
-				    params_neutral(key)));
+			if ((x = params_standin(e, key)) != NULL)
+				json_array_set_new(v, i, x);
 			else
 				params_untemplate(e, key);
 		}
