@@ -28,6 +28,7 @@
 #include "torture.h"
 #include "trigger.h"
 #include "upload.h"
+#include "util.h"
 #include "worker.h"
 #include "xmalloc.h"
 
@@ -190,21 +191,6 @@ on_reload(evutil_socket_t sig, short events, void *arg)
 	log_info("reloaded");
 }
 
-static void
-make_parent_dir(const char *path)
-{
-	char	*copy, *p;
-
-	copy = xstrdup(path);
-	for (p = copy + 1; *p != '\0'; p++) {
-		if (*p != '/')
-			continue;
-		*p = '\0';
-		mkdir(copy, 0750);
-		*p = '/';
-	}
-	free(copy);
-}
 
 int
 main(int argc, char **argv)
@@ -284,7 +270,7 @@ main(int argc, char **argv)
 	if ((base = event_base_new()) == NULL)
 		fatal("event_base_new failed");
 
-	make_parent_dir(conf->state_path);
+	mkdir_parents(conf->state_path, 0750, 0);
 	if (state_init(conf->state_path, strcmp(conf->state_sync, "full") == 0,
 	    strcmp(conf->state_on_corrupt, "move-aside") == 0, &cause) == -1)
 		fatal("state.path: %s", cause);

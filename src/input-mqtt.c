@@ -601,17 +601,11 @@ static void
 mq_schedule_retry(void)
 {
 	struct timeval	tv;
-	double		delay;
 
 	if (mq_stopping || evtimer_pending(mq_retry_ev, NULL))
 		return;
-	delay = (double)(1u << (mq_attempt < 10 ? mq_attempt : 10));
-	if (delay > (double)mq_conf->mqtt_reconnect_max_s)
-		delay = (double)mq_conf->mqtt_reconnect_max_s;
-	delay *= 0.5 + (double)(random() % 1000) / 2000.0;
-	mq_attempt++;
-	tv.tv_sec = (time_t)delay;
-	tv.tv_usec = (suseconds_t)((delay - (double)tv.tv_sec) * 1e6);
+	backoff_delay(mq_attempt++, (double)mq_conf->mqtt_reconnect_max_s,
+	    &tv);
 	evtimer_add(mq_retry_ev, &tv);
 }
 

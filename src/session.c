@@ -1033,20 +1033,11 @@ cap_recover(struct capture *c)
 static int
 sess_open_root(const char *root, char **cause)
 {
-	char	 path[PATH_MAX], *p;
-
-	if (snprintf(path, sizeof path, "%s", root) >= (int)sizeof path) {
+	if (strlen(root) >= PATH_MAX) {
 		*cause = xasprintf("captures.root: too long");
 		return (-1);
 	}
-	for (p = path + 1; *p != '\0'; p++) {
-		if (*p != '/')
-			continue;
-		*p = '\0';
-		mkdir(path, 0750);
-		*p = '/';
-	}
-	mkdir(path, 0750);
+	mkdir_parents(root, 0750, 1);
 	if ((sess_root = realpath(root, NULL)) == NULL ||
 	    (sess_rootfd = open(sess_root, O_RDONLY | O_DIRECTORY |
 	    O_CLOEXEC)) == -1) {

@@ -264,12 +264,8 @@ job_retry(struct upjob *j, const char *cause)
 	up_stats.retries++;
 	attempts = json_integer_value(json_object_get(j->entry, "attempts"));
 	job_set_state(j, UPLOAD_PENDING, cause);
-	delay = (double)(1u << (attempts < 9 ? attempts : 9));
-	if (delay > UP_RETRY_MAX_S)
-		delay = UP_RETRY_MAX_S;
-	delay *= 0.5 + (double)(random() % 1000) / 2000.0;
-	tv.tv_sec = (time_t)delay;
-	tv.tv_usec = (suseconds_t)((delay - (double)tv.tv_sec) * 1e6);
+	backoff_delay((unsigned int)attempts, UP_RETRY_MAX_S, &tv);
+	delay = (double)tv.tv_sec + (double)tv.tv_usec / 1e6;
 	log_warn("upload %s -> %s: attempt %lld failed (%s); again in %.1fs",
 	    j->capture, j->acct->conf->name, (long long)attempts,
 	    cause, delay);

@@ -292,3 +292,34 @@ utf8_fix(const char *s)
 	*o = '\0';
 	return (out);
 }
+
+void
+backoff_delay(unsigned int attempt, double max_s, struct timeval *tv)
+{
+	double	delay;
+
+	delay = (double)(1u << (attempt < 20 ? attempt : 20));
+	if (delay > max_s)
+		delay = max_s;
+	delay *= 0.5 + (double)(random() % 1000) / 2000.0;
+	tv->tv_sec = (time_t)delay;
+	tv->tv_usec = (suseconds_t)((delay - (double)tv->tv_sec) * 1e6);
+}
+
+void
+mkdir_parents(const char *path, unsigned int mode, int self)
+{
+	char	*copy, *p;
+
+	copy = xstrdup(path);
+	for (p = copy + 1; *p != '\0'; p++) {
+		if (*p != '/')
+			continue;
+		*p = '\0';
+		mkdir(copy, (mode_t)mode);
+		*p = '/';
+	}
+	if (self)
+		mkdir(copy, (mode_t)mode);
+	free(copy);
+}

@@ -53,6 +53,18 @@ size_t	 utf8_seq_len(const unsigned char *);
  */
 char	*utf8_fix(const char *);
 
+/*
+ * Exponential backoff with jitter: 2^attempt seconds (1 s for the first
+ * retry), at most max_s, times a random factor in [0.5, 1). As a timeval.
+ */
+struct timeval;
+void	 backoff_delay(unsigned int attempt, double max_s, struct timeval *);
+/*
+ * Makes the directories of path (mode), each parent first; with self, path
+ * itself too. Existing ones are fine; errors show when path is used.
+ */
+void	 mkdir_parents(const char *path, unsigned int mode, int self);
+
 /* Is this a relative path without "..", "." or empty components? */
 int	 relpath_safe(const char *);
 
