@@ -298,6 +298,10 @@ parse_am_alert(json_t *e, const char *format, const char *via,
 	return (0);
 }
 
+/*
+ * Alertmanager's and Grafana's grouped payload: one alert per item of
+ * alerts[].
+ */
 static int
 parse_grouped(json_t *p, const char *format, const char *via,
     struct alert_list *l, char **cause)
@@ -493,6 +497,10 @@ parse_azure_metric(json_t *p, const char *via, struct alert_list *l,
 	return (0);
 }
 
+/*
+ * One generic alert object at path; name and status required, unknown keys
+ * ignored.
+ */
 static int
 parse_generic_one(json_t *e, const char *via, const char *path,
     struct alert_list *l, char **cause)
@@ -546,6 +554,7 @@ parse_generic_one(json_t *e, const char *via, const char *path,
 	return (0);
 }
 
+/* A generic payload: one alert object or an array of them. */
 static int
 parse_generic(json_t *p, const char *via, struct alert_list *l,
     char **cause)
@@ -591,6 +600,7 @@ telegraf_time(json_int_t t)
 	return ((int64_t)(t / 1000));		/* nanoseconds */
 }
 
+/* One Telegraf metric: a sample named measurement.field per numeric field. */
 static int
 parse_telegraf_metric(json_t *m, const char *via, const char *path,
     struct alert_list *l, char **cause)
@@ -626,6 +636,7 @@ parse_telegraf_metric(json_t *m, const char *via, const char *path,
 	return (0);
 }
 
+/* A Telegraf JSON payload: one metric, or a batch under "metrics". */
 static int
 parse_telegraf(json_t *p, const char *via, struct alert_list *l,
     char **cause)

@@ -31,6 +31,7 @@ static const char	*cli_key;
 static const char	*cli_node;
 static int		 cli_json;
 
+/* Prints the commands and exits 2. */
 static void __attribute__((noreturn))
 usage(void)
 {
@@ -95,6 +96,7 @@ struct progress {
 	int	shown;
 };
 
+/* libcurl's progress callback: a bar on standard error while downloading. */
 static int
 on_progress(void *arg, curl_off_t dltotal, curl_off_t dlnow,
     curl_off_t ultotal, curl_off_t ulnow)
@@ -445,6 +447,7 @@ num_arg(const char *opt, const char *s)
 	return (v);
 }
 
+/* start NAME -i IFACE [flags]: the flags become the capture parameters. */
 static int
 cmd_start(int argc, char **argv)
 {
@@ -535,6 +538,7 @@ cmd_start(int argc, char **argv)
 	return (0);
 }
 
+/* list [--status S] [--rule R]: a table, or the API's JSON with --json. */
 static int
 cmd_list(int argc, char **argv)
 {
@@ -658,6 +662,10 @@ download_tmp(const char *out, char **tmp)
 	return (f);
 }
 
+/*
+ * download NAME [-o FILE|-] [--from ACCOUNT]: the file, or the stored
+ * object.
+ */
 static int
 cmd_download(int argc, char **argv)
 {
@@ -826,6 +834,7 @@ cmd_rules_check(int argc, char **argv)
 	return (0);
 }
 
+/* rules check|list|test: offline checks, the daemon's rules, a dry run. */
 static int
 cmd_rules(int argc, char **argv)
 {

@@ -306,12 +306,13 @@ main(int argc, char **argv)
 	event_free(ev_hup);
 	event_free(ev_int);
 	event_free(ev_term);
-	api_shutdown();
+	/* The exact reverse of start-up. */
 	mqtt_shutdown();
+	api_shutdown();
 	trigger_shutdown();
 	session_shutdown();
-	worker_shutdown();
 	upload_shutdown();
+	worker_shutdown();
 	capture_shutdown();
 	state_shutdown();
 	conf_free(conf);

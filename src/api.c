@@ -70,6 +70,7 @@ static struct api_webhook	 api_webhooks[WH_MAX];
 static uint64_t			 api_auth_failures;
 
 
+/* The reason phrase of a status code. */
 static const char *
 status_text(int status)
 {
@@ -213,6 +214,7 @@ api_body(struct evhttp_request *req)
 	return (o);
 }
 
+/* Sends a finished capture's file (from the fd, not through memory). */
 static void
 api_capture_file(struct evhttp_request *req, const char *name)
 {
@@ -297,6 +299,7 @@ api_capture_cmd(struct evhttp_request *req, const struct api_args *a)
 	return (cmd);
 }
 
+/* GET /metrics: every module's counters, in Prometheus text format. */
 static void
 api_metrics(struct evhttp_request *req)
 {
@@ -842,6 +845,7 @@ struct api_path {
 	int	 nul;		/* a segment decoded to a NUL byte */
 };
 
+/* Cuts a raw path at '/' and decodes each segment on its own (new). */
 static void
 api_path_split(const char *raw, struct api_path *p)
 {
@@ -982,6 +986,7 @@ api_headers_ok(struct evhttp_request *req)
 	return (0);
 }
 
+/* Every request: limits, path, route, token, parameters, then the handler. */
 static void
 api_route(struct evhttp_request *req, void *arg)
 {
@@ -1028,6 +1033,7 @@ api_bevcb(struct event_base *base, void *arg)
 	    BUFFEREVENT_SSL_ACCEPTING, BEV_OPT_CLOSE_ON_FREE));
 }
 
+/* A listener's TLS context from its files (new); NULL with *cause. */
 static SSL_CTX *
 api_ssl_ctx(const struct conf_tls *tls, const char *field, char **cause)
 {
@@ -1153,6 +1159,7 @@ read_secret(const char *file, const char *opt, char **out, char **cause)
 	return (0);
 }
 
+/* Reads every webhook format's credentials into ws; -1 naming the option. */
 static int
 api_load_webhooks(const struct conf *conf, struct api_webhook *ws,
     char **cause)

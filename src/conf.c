@@ -225,6 +225,7 @@ conf_defaults(struct conf_ctx *ctx, const struct conf_opt *t, void *base)
 	}
 }
 
+/* Applies an object's members to the options of one table level. */
 static void
 conf_walk(struct conf_ctx *ctx, const struct conf_opt *t, void *base,
     json_t *obj, const char *prefix)
@@ -506,6 +507,7 @@ conf_restart_needed(const struct conf *a, const struct conf *b)
 	return (conf_diff(conf_table, a, b));
 }
 
+/* One table level of the option reference, as Markdown rows. */
 static void
 conf_print_table(const struct conf_opt *t, const char *prefix)
 {

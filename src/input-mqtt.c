@@ -165,6 +165,7 @@ mq_publish_status(const char *status)
 	json_decref(o);
 }
 
+/* Connected: subscribe to the feeds and commands, announce the node. */
 static void
 mq_on_connect(struct mosquitto *m, void *arg, int rc, int flags,
     const mosquitto_property *props)
@@ -413,6 +414,7 @@ mq_status(const struct mosquitto_message *msg)
 	json_decref(o);
 }
 
+/* Every message: a feed, a command, an answer from a node, or a status. */
 static void
 mq_on_message(struct mosquitto *m, void *arg,
     const struct mosquitto_message *msg, const mosquitto_property *props)
@@ -559,6 +561,7 @@ mq_misc(evutil_socket_t fd, short events, void *arg)
 		mq_schedule_retry();
 }
 
+/* Connects (or reconnects) to the broker without blocking the loop. */
 static void
 mq_connect(evutil_socket_t fd, short events, void *arg)
 {

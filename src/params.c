@@ -59,6 +59,7 @@ get_int(json_t *obj, const char *key, long long min, long long max,
 	return (0);
 }
 
+/* target: the interface (required) and an optional node. */
 static int
 parse_target(json_t *params, struct capture_params *p, char **cause)
 {
@@ -95,6 +96,7 @@ parse_target(json_t *params, struct capture_params *p, char **cause)
 	return (0);
 }
 
+/* storage: accounts that exist on this node, and where the file goes. */
 static int
 parse_storage(json_t *params, const struct params_limits *lim,
     struct capture_params *p, char **cause)
@@ -169,6 +171,7 @@ parse_storage(json_t *params, const struct params_limits *lim,
 	return (0);
 }
 
+/* filters and bpf: translated, compiled once to check, then ANDed. */
 static int
 parse_filters(json_t *params, struct capture_params *p, char **cause)
 {

@@ -98,6 +98,7 @@ pattern_match(const struct pattern *p, const char *s)
 	return (0);
 }
 
+/* Frees a rule and every pattern it compiled. */
 static void
 rule_free(struct rule *r)
 {
@@ -205,6 +206,7 @@ get_pattern(struct rule_ctx *ctx, json_t *obj, const char *key,
 	return (NULL);
 }
 
+/* A map of label (or annotation) patterns at key. */
 static int
 get_kv_patterns(struct rule_ctx *ctx, json_t *obj, const char *key,
     const char *path, struct kv_pattern **out, size_t *n)
@@ -247,6 +249,7 @@ get_kv_patterns(struct rule_ctx *ctx, json_t *obj, const char *key,
 	return (0);
 }
 
+/* match.value: an operator and a numeric threshold. */
 static int
 parse_value(struct rule_ctx *ctx, struct rule *r, json_t *v,
     const char *path)
@@ -287,6 +290,7 @@ parse_value(struct rule_ctx *ctx, struct rule *r, json_t *v,
 	return (0);
 }
 
+/* match: every key optional; status defaults to firing. */
 static void
 parse_match(struct rule_ctx *ctx, struct rule *r, json_t *m,
     const char *path)
@@ -361,6 +365,7 @@ parse_match(struct rule_ctx *ctx, struct rule *r, json_t *m,
 	free(p);
 }
 
+/* policy: cooldown, dedup key, per-rule cap, resolution handling. */
 static void
 parse_policy(struct rule_ctx *ctx, struct rule *r, json_t *pol,
     const char *path)

@@ -1,4 +1,7 @@
-/* Allocation-failure injection (torture.h); built only with --enable-torture. */
+/*
+ * Allocation-failure injection (torture.h); built only with --enable-
+ * torture.
+ */
 #include "config.h"
 
 #ifdef ENABLE_TORTURE

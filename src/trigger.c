@@ -96,6 +96,7 @@ trigger_shutdown(void)
 	trig_node = NULL;
 }
 
+/* One matched[] entry (new), logged as it is made. */
 static json_t *
 outcome(const struct rule *r, const struct alert *a, enum outcome o,
     const char *capture, const char *reason)

@@ -192,6 +192,10 @@ az_resume(struct upjob *j)
 		up_part_set(j, i, UP_PART_DONE);
 }
 
+/*
+ * The next Azure request on a free slot: container, blob, a block, or the
+ * block list.
+ */
 static enum up_step
 az_next(struct upjob *j, struct upreq *r, char **cause)
 {
@@ -261,6 +265,7 @@ az_next(struct upjob *j, struct upreq *r, char **cause)
 	return (UP_STARTED);
 }
 
+/* Judges an Azure answer: next, retry, or fail with the service's message. */
 static enum up_verdict
 az_done(struct upjob *j, struct upreq *r, long status, char **cause)
 {

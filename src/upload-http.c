@@ -6,6 +6,7 @@
 
 #include "upload-int.h"
 
+/* The one PUT of an http-put upload. */
 static enum up_step
 http_next(struct upjob *j, struct upreq *r, char **cause)
 {

@@ -39,6 +39,7 @@ s3_url(const struct upjob *j)
 	return (url);
 }
 
+/* Sets up an S3 request signed by libcurl (CURLOPT_AWS_SIGV4). */
 static void
 s3_request(struct upjob *j, struct upreq *r, const char *method,
     const char *query)
@@ -89,6 +90,10 @@ s3_resume(struct upjob *j)
 	}
 }
 
+/*
+ * The next S3 request on a free slot: PutObject, or multipart's create,
+ * parts, complete.
+ */
 static enum up_step
 s3_next(struct upjob *j, struct upreq *r, char **cause)
 {
@@ -159,6 +164,7 @@ s3_next(struct upjob *j, struct upreq *r, char **cause)
 	return (UP_STARTED);
 }
 
+/* Judges an S3 answer: next, retry, or fail with the service's message. */
 static enum up_verdict
 s3_done(struct upjob *j, struct upreq *r, long status, char **cause)
 {

@@ -175,6 +175,7 @@ job_cancel(struct upjob *j)
 	}
 }
 
+/* Frees a job and everything it holds (its slots, file, timer). */
 static void
 job_free(struct upjob *j)
 {
@@ -799,6 +800,7 @@ up_timeout(evutil_socket_t fd, short kind, void *arg)
 	check_multi_info();
 }
 
+/* libcurl's socket callback: watch, rewatch or forget a socket in the loop. */
 static int
 up_sock_cb(CURL *e, curl_socket_t s, int what, void *cbp, void *sockp)
 {

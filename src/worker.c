@@ -38,6 +38,7 @@ static int		 wk_started;
 static int		 wk_pipe[2] = { -1, -1 };
 static struct event	*wk_ev;
 
+/* The thread: takes jobs in order, runs them, queues them back done. */
 static void *
 wk_main(void *unused)
 {
