@@ -28,7 +28,8 @@
 
 #define SESS_MAX_OBSERVERS	4
 
-struct capture {
+/* One capture session: its record and, while it runs, what it holds. */
+struct session {
 	struct record		*rec;
 	/* While running: */
 	struct capsink		*sink;
@@ -46,7 +47,7 @@ struct capture {
 	char			*end_msg;
 	int64_t			 end_us;
 	char			*sync_err;	/* the worker's, until done */
-	TAILQ_ENTRY(capture)	 entry;
+	TAILQ_ENTRY(session)	 entry;
 };
 
 static struct event_base	*sess_base;
@@ -56,7 +57,7 @@ static char			*sess_node;
 static struct params_limits	 sess_plimits;
 static struct sess_limits	 sess_limits;
 static int			 sess_hash_files = 1;	/* captures.sha256 */
-static TAILQ_HEAD(, capture)	 sess_all = TAILQ_HEAD_INITIALIZER(sess_all);
+static TAILQ_HEAD(, session)	 sess_all = TAILQ_HEAD_INITIALIZER(sess_all);
 
 static struct {
 	session_observer_fn	 fn;
@@ -77,10 +78,10 @@ static struct {
 	uint64_t	if_drops;
 } sess_stats;
 
-static struct capture *
+static struct session *
 cap_find(const char *name)
 {
-	struct capture	*c;
+	struct session	*c;
 
 	TAILQ_FOREACH(c, &sess_all, entry) {
 		if (strcmp(c->rec->name, name) == 0)
@@ -90,7 +91,7 @@ cap_find(const char *name)
 }
 
 static void
-cap_free(struct capture *c)
+cap_free(struct session *c)
 {
 	record_free(c->rec);
 	free(c->end_msg);
@@ -98,7 +99,7 @@ cap_free(struct capture *c)
 	free(c);
 }
 
-static void	cap_submit_uploads(struct capture *);
+static void	cap_submit_uploads(struct session *);
 
 /* Tells every observer of a capture's record (NULL: deleted). */
 static void
@@ -117,7 +118,7 @@ cap_notify(const char *name, const struct record *r)
  * tick to retry) if the store failed.
  */
 static int
-cap_set_state(struct capture *c, enum cap_status st, enum stop_reason why,
+cap_set_state(struct session *c, enum cap_status st, enum stop_reason why,
     const char *msg, char **cause)
 {
 	struct record	*r = c->rec;
@@ -206,7 +207,7 @@ static void
 cap_upload_news(const char *name, const char *account, json_t *entry,
     int final, void *arg)
 {
-	struct capture	*c;
+	struct session	*c;
 	struct record	*r;
 	json_t		*e;
 	const char	*base;
@@ -256,7 +257,7 @@ cap_upload_news(const char *name, const char *account, json_t *entry,
 
 /* Hands every unfinished upload of a finished capture to the uploader. */
 static void
-cap_submit_uploads(struct capture *c)
+cap_submit_uploads(struct session *c)
 {
 	struct upload_spec	 spec;
 	json_t			*e;
@@ -286,11 +287,11 @@ cap_submit_uploads(struct capture *c)
  * has cut the file after its last whole record; record the error once and
  * end the capture in Error. Other captures and the daemon go on.
  */
-static void	cap_stop(struct capture *, enum cap_status, enum stop_reason,
+static void	cap_stop(struct session *, enum cap_status, enum stop_reason,
 		    const char *);
 
 static void
-cap_file_failed(struct capture *c, int stop)
+cap_file_failed(struct session *c, int stop)
 {
 	char	*msg;
 
@@ -310,7 +311,7 @@ cap_file_failed(struct capture *c, int stop)
  * file is to be committed (made durable under its final name).
  */
 static int
-cap_finish(struct capture *c)
+cap_finish(struct session *c)
 {
 	struct record		*r = c->rec;
 	struct capture_stats	 st;
@@ -352,7 +353,7 @@ cap_finish(struct capture *c)
 static void
 cap_commit_work(void *arg)
 {
-	struct capture	*c = arg;
+	struct session	*c = arg;
 
 	if (pcapfile_commit(sess_rootfd, c->rec->file, &c->sync_err) == -1 &&
 	    c->sync_err == NULL)
@@ -363,7 +364,7 @@ cap_commit_work(void *arg)
 static void
 cap_committed(void *arg)
 {
-	struct capture	*c = arg;
+	struct session	*c = arg;
 	struct record	*r = c->rec;
 
 	c->syncing = 0;
@@ -391,7 +392,7 @@ cap_committed(void *arg)
  * file is durable: c->syncing until then.
  */
 static void
-cap_stop(struct capture *c, enum cap_status st, enum stop_reason why,
+cap_stop(struct session *c, enum cap_status st, enum stop_reason why,
     const char *msg)
 {
 	if (c->rec->status != CAP_RUNNING || c->syncing)
@@ -415,7 +416,7 @@ static void
 cap_packet(void *arg, int64_t ts, uint32_t caplen, uint32_t len,
     const unsigned char *data)
 {
-	struct capture	*c = arg;
+	struct session	*c = arg;
 
 	if (c->w->bytes + PCAP_RECORD_HDR + caplen > c->max_bytes) {
 		cap_stop(c, CAP_STOPPED, STOP_BYTES_EXCEEDED, NULL);
@@ -432,7 +433,7 @@ cap_packet(void *arg, int64_t ts, uint32_t caplen, uint32_t len,
 static void
 cap_capture_error(void *arg, const char *why)
 {
-	struct capture	*c = arg;
+	struct session	*c = arg;
 
 	record_error(c->rec, ERR_CAPTURE_FAILED, why);
 	cap_stop(c, CAP_ERROR, STOP_NONE, why);
@@ -446,7 +447,7 @@ cap_capture_error(void *arg, const char *why)
 static void
 cap_timer(evutil_socket_t fd, short events, void *arg)
 {
-	struct capture	*c = arg;
+	struct session	*c = arg;
 	struct timeval	 tv;
 	int64_t		 left;
 
@@ -488,7 +489,7 @@ session_remove_observer(session_observer_fn fn, void *arg)
 void
 session_foreach(session_observer_fn fn, void *arg)
 {
-	struct capture	*c;
+	struct session	*c;
 
 	TAILQ_FOREACH(c, &sess_all, entry)
 		fn(c->rec->name, c->rec, arg);
@@ -520,7 +521,7 @@ session_admit(const struct sess_usage *u, const struct sess_limits *l,
 static void
 sess_usage(struct sess_usage *u)
 {
-	struct capture	*c;
+	struct session	*c;
 
 	memset(u, 0, sizeof *u);
 	TAILQ_FOREACH(c, &sess_all, entry) {
@@ -566,7 +567,7 @@ cap_check_file(const char *relpath, char **cause)
 
 /* Forgets a capture that never started (its record and its file). */
 static void
-cap_abandon(struct capture *c)
+cap_abandon(struct session *c)
 {
 	const char	*base;
 	char		*part, *cause = NULL;
@@ -595,7 +596,7 @@ cap_abandon(struct capture *c)
 
 /* Opens the file and attaches to the interface: NotStarted -> Running. */
 static enum sess_result
-cap_start(struct capture *c, struct capture_params *p, char **cause)
+cap_start(struct session *c, struct capture_params *p, char **cause)
 {
 	static const struct capsink_cbs cbs = { cap_packet, cap_capture_error };
 	enum capture_err	 err;
@@ -642,7 +643,7 @@ session_create(json_t *params, const char *name, json_t *trigger,
 {
 	struct capture_params	 p;
 	struct sess_usage	 u;
-	struct capture		*c;
+	struct session		*c;
 	enum sess_result	 rc;
 	json_t			*norm;
 	char			 ts[32];
@@ -715,7 +716,7 @@ enum sess_result
 session_stop(const char *name, enum stop_reason why, json_t **out,
     char **cause)
 {
-	struct capture	*c;
+	struct session	*c;
 
 	if ((c = cap_find(name)) == NULL) {
 		*cause = xasprintf("no capture named '%s'", name);
@@ -743,7 +744,7 @@ session_stop(const char *name, enum stop_reason why, json_t **out,
 enum sess_result
 session_delete(const char *name, char **cause)
 {
-	struct capture	*c;
+	struct session	*c;
 
 	if ((c = cap_find(name)) == NULL) {
 		*cause = xasprintf("no capture named '%s'", name);
@@ -766,7 +767,7 @@ session_delete(const char *name, char **cause)
 
 /* Refreshes the live counters of a running capture into its record. */
 static void
-cap_refresh(struct capture *c)
+cap_refresh(struct session *c)
 {
 	struct capture_stats	st;
 
@@ -782,7 +783,7 @@ cap_refresh(struct capture *c)
 int
 session_state(const char *name, enum cap_status *st, int64_t *stopped_at)
 {
-	struct capture	*c;
+	struct session	*c;
 
 	if ((c = cap_find(name)) == NULL)
 		return (-1);
@@ -794,7 +795,7 @@ session_state(const char *name, enum cap_status *st, int64_t *stopped_at)
 const char *
 session_find_dedup(const char *key, enum cap_status *st, int64_t *stopped_at)
 {
-	struct capture	*c, *latest = NULL;
+	struct session	*c, *latest = NULL;
 	const char	*k;
 
 	TAILQ_FOREACH(c, &sess_all, entry) {
@@ -814,7 +815,7 @@ session_find_dedup(const char *key, enum cap_status *st, int64_t *stopped_at)
 long long
 session_running_for_rule(const char *rule)
 {
-	struct capture	*c;
+	struct session	*c;
 	const char	*r;
 	long long	 n = 0;
 
@@ -831,7 +832,7 @@ session_running_for_rule(const char *rule)
 json_t *
 session_get(const char *name)
 {
-	struct capture	*c;
+	struct session	*c;
 
 	if ((c = cap_find(name)) == NULL)
 		return (NULL);
@@ -842,7 +843,7 @@ session_get(const char *name)
 json_t *
 session_list(const char *status, const char *rule)
 {
-	struct capture	*c;
+	struct session	*c;
 	json_t		*a;
 	const char	*r;
 
@@ -863,7 +864,7 @@ session_list(const char *status, const char *rule)
 enum sess_result
 session_open_file(const char *name, int *fd, int64_t *size, char **cause)
 {
-	struct capture	*c;
+	struct session	*c;
 	struct stat	 st;
 	const char	*base;
 	int		 dirfd;
@@ -899,7 +900,7 @@ session_open_file(const char *name, int *fd, int64_t *size, char **cause)
 void
 session_tick(void)
 {
-	struct capture	*c, *c1;
+	struct session	*c, *c1;
 
 	capture_poll();
 	TAILQ_FOREACH_SAFE(c, &sess_all, entry, c1) {
@@ -921,7 +922,7 @@ session_tick(void)
 void
 session_metrics(struct dynbuf *b)
 {
-	struct capture	*c;
+	struct session	*c;
 	uint64_t	 by_status[CAP_ERROR + 1] = { 0 };
 	uint64_t	 packets = sess_stats.packets, bytes = sess_stats.bytes;
 	uint64_t	 kd = sess_stats.kernel_drops, ifd = sess_stats.if_drops;
@@ -984,7 +985,7 @@ session_metrics(struct dynbuf *b)
 static void
 sess_loaded(struct record *r, void *arg)
 {
-	struct capture	*c;
+	struct session	*c;
 
 	c = xcalloc(1, sizeof *c);
 	c->rec = r;
@@ -993,7 +994,7 @@ sess_loaded(struct record *r, void *arg)
 
 /* A capture that was running when the daemon died: repair and finish. */
 static void
-cap_recover(struct capture *c)
+cap_recover(struct session *c)
 {
 	struct record	*r = c->rec;
 	const char	*base;
@@ -1079,7 +1080,7 @@ session_check(const struct conf *conf, char **cause)
 int
 session_init(struct event_base *base, const struct conf *conf, char **cause)
 {
-	struct capture	*c;
+	struct session	*c;
 
 	sess_base = base;
 	sess_node = xstrdup(conf->node);
@@ -1120,7 +1121,7 @@ session_reconf(const struct conf *conf)
 void
 session_shutdown(void)
 {
-	struct capture	*c;
+	struct session	*c;
 
 	TAILQ_FOREACH(c, &sess_all, entry)
 		cap_stop(c, CAP_STOPPED, STOP_SHUTDOWN, NULL);
