@@ -924,6 +924,45 @@ cli_find_token(void)
 	return (NULL);
 }
 
+static int
+cmd_show_stop_delete(int argc, char **argv)
+{
+	return (cmd_simple(argv[0], argc, argv));
+}
+
+static int
+cmd_nodes_args(int argc, char **argv)
+{
+	if (argc != 1)
+		usage();
+	return (cmd_nodes());
+}
+
+static int
+cmd_alert(int argc, char **argv)
+{
+	if (strcmp(argv[1], "send") != 0)
+		usage();
+	return (cmd_post_alert(argc - 1, argv + 1, 0));
+}
+
+/* The subcommands: name, the fewest words (itself included), handler. */
+static const struct {
+	const char	*name;
+	int		 min_args;
+	int		(*fn)(int, char **);
+} cli_commands[] = {
+	{ "start", 1, cmd_start },
+	{ "list", 1, cmd_list },
+	{ "show", 1, cmd_show_stop_delete },
+	{ "stop", 1, cmd_show_stop_delete },
+	{ "delete", 1, cmd_show_stop_delete },
+	{ "download", 1, cmd_download },
+	{ "rules", 1, cmd_rules },
+	{ "nodes", 1, cmd_nodes_args },
+	{ "alert", 2, cmd_alert },
+};
+
 int
 main(int argc, char **argv)
 {
@@ -938,7 +977,7 @@ main(int argc, char **argv)
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 }
 	};
-	const char	*cmd;
+	size_t		 i;
 	int		 ch;
 
 	if (getenv("ALERTCAP_URL") != NULL)
@@ -978,22 +1017,10 @@ main(int argc, char **argv)
 	if (cli_token == NULL || *cli_token == '\0')
 		cli_token = cli_find_token();
 	curl_global_init(CURL_GLOBAL_DEFAULT);
-	cmd = argv[0];
-	if (strcmp(cmd, "start") == 0)
-		return (cmd_start(argc, argv));
-	if (strcmp(cmd, "list") == 0)
-		return (cmd_list(argc, argv));
-	if (strcmp(cmd, "show") == 0 || strcmp(cmd, "stop") == 0 ||
-	    strcmp(cmd, "delete") == 0)
-		return (cmd_simple(cmd, argc, argv));
-	if (strcmp(cmd, "download") == 0)
-		return (cmd_download(argc, argv));
-	if (strcmp(cmd, "rules") == 0)
-		return (cmd_rules(argc, argv));
-	if (strcmp(cmd, "nodes") == 0 && argc == 1)
-		return (cmd_nodes());
-	if (strcmp(cmd, "alert") == 0 && argc >= 2 &&
-	    strcmp(argv[1], "send") == 0)
-		return (cmd_post_alert(argc - 1, argv + 1, 0));
+	for (i = 0; i < sizeof cli_commands / sizeof *cli_commands; i++) {
+		if (strcmp(cli_commands[i].name, argv[0]) == 0 &&
+		    argc >= cli_commands[i].min_args)
+			return (cli_commands[i].fn(argc, argv));
+	}
 	usage();
 }
