@@ -71,6 +71,27 @@ type_name(enum conf_type t)
 	return (names[t]);
 }
 
+/* Is v of the JSON type an option of type t takes? */
+static int
+type_ok(enum conf_type t, json_t *v)
+{
+	switch (t) {
+	case CT_STRING:
+		return (json_is_string(v));
+	case CT_INT:
+		return (json_is_integer(v));
+	case CT_BOOL:
+		return (json_is_boolean(v));
+	case CT_OBJECT:
+	case CT_MAP:
+		return (json_is_object(v));
+	case CT_ARRAY:
+	case CT_STRLIST:
+		return (json_is_array(v));
+	}
+	return (0);
+}
+
 /* Sets one option from a JSON value, checking type and bounds. */
 static void
 conf_set(struct conf_ctx *ctx, const struct conf_opt *o, void *base,
@@ -83,12 +104,12 @@ conf_set(struct conf_ctx *ctx, const struct conf_opt *o, void *base,
 	size_t			 i;
 	char			*epath;
 
+	if (!type_ok(o->type, v)) {
+		conf_error(ctx, path, "must be %s", type_name(o->type));
+		return;
+	}
 	switch (o->type) {
 	case CT_STRING:
-		if (!json_is_string(v)) {
-			conf_error(ctx, path, "must be %s", type_name(o->type));
-			return;
-		}
 		if (o->choices != NULL &&
 		    !choice_valid(o->choices, json_string_value(v))) {
 			conf_error(ctx, path, "'%s' is not one of %s",
@@ -99,10 +120,6 @@ conf_set(struct conf_ctx *ctx, const struct conf_opt *o, void *base,
 		*(char **)p = xstrdup(json_string_value(v));
 		break;
 	case CT_INT:
-		if (!json_is_integer(v)) {
-			conf_error(ctx, path, "must be %s", type_name(o->type));
-			return;
-		}
 		if (json_integer_value(v) < o->min ||
 		    json_integer_value(v) > o->max) {
 			conf_error(ctx, path, "%lld is out of range %lld..%lld",
@@ -112,26 +129,14 @@ conf_set(struct conf_ctx *ctx, const struct conf_opt *o, void *base,
 		*(long long *)p = json_integer_value(v);
 		break;
 	case CT_BOOL:
-		if (!json_is_boolean(v)) {
-			conf_error(ctx, path, "must be %s", type_name(o->type));
-			return;
-		}
 		*(int *)p = json_is_true(v);
 		break;
 	case CT_OBJECT:
-		if (!json_is_object(v)) {
-			conf_error(ctx, path, "must be %s", type_name(o->type));
-			return;
-		}
 		if (o->present != 0)
 			*(int *)((char *)base + o->present) = 1;
 		conf_walk(ctx, o->children, base, v, path);
 		break;
 	case CT_MAP:
-		if (!json_is_object(v)) {
-			conf_error(ctx, path, "must be %s", type_name(o->type));
-			return;
-		}
 		a = (struct conf_array *)p;
 		a->n = json_object_size(v);
 		a->v = xcalloc(a->n, o->elem_size);
@@ -154,10 +159,6 @@ conf_set(struct conf_ctx *ctx, const struct conf_opt *o, void *base,
 		}
 		break;
 	case CT_STRLIST:
-		if (!json_is_array(v)) {
-			conf_error(ctx, path, "must be %s", type_name(o->type));
-			return;
-		}
 		a = (struct conf_array *)p;
 		a->n = json_array_size(v);
 		a->v = xcalloc(a->n, sizeof(char *));
@@ -172,10 +173,6 @@ conf_set(struct conf_ctx *ctx, const struct conf_opt *o, void *base,
 		}
 		break;
 	case CT_ARRAY:
-		if (!json_is_array(v)) {
-			conf_error(ctx, path, "must be %s", type_name(o->type));
-			return;
-		}
 		if ((long long)json_array_size(v) < o->min ||
 		    (long long)json_array_size(v) > o->max) {
 			conf_error(ctx, path, "must have %lld to %lld entries",
