@@ -368,18 +368,19 @@ cap_committed(void *arg)
 	struct record	*r = c->rec;
 
 	c->syncing = 0;
-	if (c->sync_err != NULL) {
+	if (c->sync_err != NULL)
 		log_error("capture %s: %s", r->name, c->sync_err);
+	if (c->deleted) {	/* off the list, its record gone: done */
+		cap_free(c);
+		return;
+	}
+	if (c->sync_err != NULL) {
 		record_error(r, ERR_LOCAL_FILE_FAILED, c->sync_err);
 		free(c->sync_err);
 		c->sync_err = NULL;
 	} else {
 		r->file_uri = xasprintf("file://%s/%s", sess_root, r->file);
 		cap_add_uploads(r);
-	}
-	if (c->deleted) {	/* off the list already */
-		cap_free(c);
-		return;
 	}
 	cap_set_state(c, c->end_status, c->end_reason, c->end_msg, NULL);
 	free(c->end_msg);
@@ -1099,12 +1100,6 @@ session_init(struct event_base *base, const struct conf *conf, char **cause)
 	return (0);
 }
 
-static int
-sess_account_exists(const char *name, void *arg)
-{
-	return (upload_account_exists(name));
-}
-
 void
 session_reconf(const struct conf *conf)
 {
@@ -1112,7 +1107,7 @@ session_reconf(const struct conf *conf)
 	sess_plimits.max_time_limit_s = conf->max_time_limit_s;
 	sess_plimits.def_max_bytes = conf->def_max_bytes;
 	sess_plimits.max_max_bytes = conf->max_max_bytes;
-	sess_plimits.account_exists = sess_account_exists;
+	sess_plimits.account_exists = upload_account_exists;
 	sess_limits.max_concurrent = conf->max_concurrent;
 	sess_limits.max_total_bytes = (uint64_t)conf->max_total_bytes;
 	sess_hash_files = conf->hash_files;

@@ -63,7 +63,7 @@ up_account(const char *name)
 }
 
 int
-upload_account_exists(const char *name)
+upload_account_exists(const char *name, void *unused)
 {
 	return (name != NULL && up_account(name) != NULL);
 }

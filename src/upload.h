@@ -45,7 +45,8 @@ int	 upload_init(struct event_base *, const struct conf *, char **cause);
 /* What upload_init checks (each account's secret file), for -t. */
 int	 upload_check(const struct conf *, char **cause);
 void	 upload_shutdown(void);
-int	 upload_account_exists(const char *name);
+/* Is there a storage account of this name? (As params_limits wants.) */
+int	 upload_account_exists(const char *name, void *unused);
 const char	*upload_state_name(enum upload_state);
 /* The state an entry (borrowed) names; Pending if it names none. */
 enum upload_state upload_entry_state(json_t *entry);
