@@ -4,9 +4,8 @@
 # field it names. Paths that try to leave captures.root are refused.
 . "$(dirname "$0")/lib.sh"
 need_root
-need_cmd jq curl tshark
+need_cmd jq curl tshark promtool
 
-plan 65
 CAPTURES_EXTRA=', "max_concurrent": 3, "max_total_bytes": 3000000, "defaults": {"max_bytes_per_session": 100000}' \
     start_daemon api "" '"http": {"max_connections": 6}' || exit 1
 
@@ -140,3 +139,6 @@ like "$(err PUT /v1/captures/l4 '{"target": {"interface": "lo"}, "max_bytes_per_
 m=$(acurl -s "$URL/metrics")
 like "$m" 'alertcap_captures{status="Running"} 3' "metrics: captures by status"
 like "$m" 'alertcap_captures_refused_total{reason="limited"} 2' "metrics: refusals counted"
+out=$(printf '%s\n' "$m" | promtool check metrics 2>&1)
+is "$?:$out" "0:" "metrics: promtool check metrics finds nothing to fault"
+done_testing

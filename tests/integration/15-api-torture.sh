@@ -11,7 +11,6 @@ grep -q "^#define ENABLE_TORTURE 1" "$builddir/config.h" 2>/dev/null ||
     skip_all "not a --enable-torture build (contrib/dev.sh test --sanitizers is)"
 
 K=${TORTURE_K:-120}
-plan 5
 export ALERTCAP_TORTURE=1
 CAPTURES_EXTRA=', "max_concurrent": 4096' start_daemon torture || exit 1
 unset ALERTCAP_TORTURE
@@ -46,3 +45,4 @@ stop_pid "$DPID"
 launch_daemon torture || exit 1
 is "$(curl -s -H "Authorization: Bearer $TOKEN" "$URL/v1/captures" | jq '.captures | length')" "$n" "after a restart the store holds every record ($n)"
 ok "$(grep -q 'unreadable' "$DDIR/daemon.log"; [ $? -ne 0 ]; echo $?)" "and none is unreadable"
+done_testing

@@ -7,7 +7,6 @@
 need_root
 need_cmd ip tcpreplay tcpdump capinfos tshark jq curl
 
-plan 40
 make_netns || skip_all "cannot create network namespaces"
 SENT=$T_DIR/sent.pcap
 # Foreign destination MAC: the local stack ignores the frames (no resets),
@@ -102,3 +101,4 @@ is "$(field "$r" .stop_reason)" TimeExceeded "time limit: TimeExceeded"
 ms=$(jq -r 'def us: (sub("\\.[0-9]+Z$"; "Z") | fromdate) * 1000000 + (capture("\\.(?<f>[0-9]{6})Z$").f | tonumber);
     ((.stopped_at | us) - (.started_at | us)) / 1000 | floor' <<<"$r")
 ok "$([ "$ms" -ge 1000 ] && [ "$ms" -le 1100 ]; echo $?)" "time limit: stopped after $ms ms (within 100 ms)"
+done_testing

@@ -7,7 +7,6 @@
 need_root
 need_cmd jq curl tshark capinfos
 
-plan 41
 
 # -t: every error as file:line:col, non-zero exit.
 cat > "$T_DIR/bad.json" <<'JSON'
@@ -126,3 +125,4 @@ launch_daemon life || exit 1
 ok "$([ -f "$db.corrupt" ]; echo $?)" "move-aside: the corrupt file is kept as .corrupt"
 like "$(cat "$DDIR/daemon.log")" "moved aside as $db.corrupt" "and the log says so"
 is "$(api PUT /v1/captures/fresh '{"target": {"interface": "lo"}}' | cut -d' ' -f1)" 201 "and the daemon takes writes again"
+done_testing

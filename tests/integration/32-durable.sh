@@ -6,7 +6,6 @@
 need_root
 need_cmd jq curl strace ping
 
-plan 6
 # (LeakSanitizer cannot work under ptrace: off for this daemon.)
 DAEMON_WRAP="strace -f -qq -E ASAN_OPTIONS=detect_leaks=0 -e trace=fsync,renameat2 -o $T_DIR/strace.log" \
     start_daemon dur || exit 1
@@ -29,3 +28,4 @@ like "$before" "fsync(" "the file is fsynced before its rename"
 after=$(tail -n +$((n + 1)) "$T_DIR/strace.log" | awk -v t="$tid" '$1 == t' | head -1)
 like "$after" "fsync(" "and its directory after"
 is "$(tail -n +$((mark + 1)) "$T_DIR/strace.log" | grep -c "^$main fsync")" 0 "from create to stop the loop itself fsyncs nothing"
+done_testing

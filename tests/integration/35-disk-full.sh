@@ -8,7 +8,6 @@
 need_root
 need_cmd jq curl capinfos tcpdump mount umount
 
-plan 14
 mkdir -p "$T_DIR/df"
 mount -t tmpfs -o size=3m tmpfs "$T_DIR/df" || skip_all "cannot mount a tmpfs"
 trap 't_cleanup; umount -l "$T_DIR/df" 2>/dev/null' EXIT
@@ -52,3 +51,4 @@ is "$(sqlite3 "$db" "select status from captures where name = 'idle'")" Stopped 
 is "$(sqlite3 "$db" "select json_extract(record, '$.stop_reason') from captures where name = 'idle'")" ManualStop "with its stop reason"
 launch_daemon df || exit 1
 is "$(field "$(record idle)" .stop_reason)" ManualStop "after a restart the record says ManualStop, not Interrupted"
+done_testing

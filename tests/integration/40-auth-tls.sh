@@ -6,7 +6,6 @@
 need_root
 need_cmd jq curl openssl
 
-plan 32
 
 printf '# operators\nfirst-token\n\nsecond-token\n' > "$T_DIR/tokens"
 start_daemon auth "" "\"auth\": {\"api_tokens_file\": \"$T_DIR/tokens\"}" || exit 1
@@ -115,3 +114,4 @@ like "$out" "NAME" "CLI over HTTPS with --cacert"
 curl -s -o /dev/null --cacert ca.pem "https://127.0.0.1:$mtlsport/healthz"
 ok "$([ $? -ne 0 ]; echo $?)" "client-certificate listener refuses a client without one"
 is "$(curl -s -o /dev/null -w '%{http_code}' --cacert ca.pem --cert cli.pem --key cli.key "https://127.0.0.1:$mtlsport/healthz")" 200 "client certificate signed by the CA: 200"
+done_testing

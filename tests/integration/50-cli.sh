@@ -5,7 +5,6 @@
 need_root
 need_cmd jq curl tshark
 
-plan 28
 start_daemon cli || exit 1
 export ALERTCAP_URL=$URL
 A=$ALERTCAP
@@ -81,3 +80,4 @@ for cmd in "show b%20c" "stop a/b" "delete ..x" "download é" "start x%00y -i lo
 	esac
 done
 ok "${bad:-0}" "an invalid name is refused with the rule for names, not a URL error or a 404"
+done_testing

@@ -7,7 +7,6 @@
 need_root	# the command and REST targets start real captures on lo
 shopt -s nullglob
 targets=(params alerts rules conf cmd rest repair)
-plan ${#targets[@]}
 for t in "${targets[@]}"; do
 	files=("$srcdir"/tests/fuzz/corpus/$t/*)
 	out=$(cd "$T_DIR" && timeout 300 "$builddir/tests/fuzz/run-fuzz-$t" "${files[@]}" 2>&1)
@@ -15,3 +14,4 @@ for t in "${targets[@]}"; do
 	is "$rc/$(grep -c '^ok' <<<"$out")" "0/${#files[@]}" "$t: every one of ${#files[@]} corpus files runs clean"
 	[ "$rc" -eq 0 ] || sed 's/^/#   /' <<<"$out" | tail -20
 done
+done_testing

@@ -7,7 +7,6 @@
 need_root
 need_cmd ip tcpreplay tcpdump jq curl openssl
 
-plan 28
 make_netns || skip_all "cannot create network namespaces"
 SENT=$T_DIR/sent.pcap
 "$PKTGEN" "$SENT" "$MAC_B" 02:00:00:00:00:01 100 600
@@ -123,3 +122,4 @@ r=$(api POST /v1/alerts "$(cat "$T_DIR/firing.json")")
 is "$(field "${r#* }" '.matched[0].outcome')" cooldown "after a restart: still cooldown"
 r=$(api POST /v1/alerts/generic '{"name": "SurgeHigh", "status": "firing", "value": 50, "labels": {"n": "0"}}')
 is "$(field "${r#* }" '.matched[0].outcome')" cooldown "after a restart: a capture ended by Shutdown counts for cooldown"
+done_testing

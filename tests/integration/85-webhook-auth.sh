@@ -6,7 +6,6 @@
 . "$(dirname "$0")/lib.sh"
 need_cmd jq curl openssl base64
 
-plan 12
 printf 'api-token\n' > "$T_DIR/api"
 printf 'gen-token' > "$T_DIR/gen"
 printf 's3cret' > "$T_DIR/am-pass"
@@ -43,3 +42,4 @@ is "$(post '/v1/alerts/azure-monitor?token=az-token' "$az")" 202 "azure-monitor:
 is "$(post '/v1/alerts/azure-monitor?token=nope' "$az")" 401 "azure-monitor: wrong query token"
 is "$(post /v1/rules/test "$gen" -H 'Authorization: Bearer api-token')" 200 "dry runs take the API token"
 like "$(curl -s -H 'Authorization: Bearer api-token' "$URL/metrics")" "alertcap_webhook_auth_failures_total 5" "auth failures counted"
+done_testing

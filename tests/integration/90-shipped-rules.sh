@@ -7,7 +7,6 @@ need_cmd jq curl
 
 fixtures=(alertmanager-firing alertmanager-resolved grafana-firing grafana-mqtt azure-common
 	azure-metric-alert generic-array)
-plan $((11 + ${#fixtures[@]}))
 mkdir -p "$T_DIR/t"
 echo "{\"rules\": {\"dir\": \"$srcdir/rules\"}}" > "$T_DIR/t/c.json"
 out=$("$ALERTCAPD" -t -c "$T_DIR/t/c.json" 2>&1)
@@ -55,3 +54,4 @@ for f in "${fixtures[@]}"; do
 	[ -n "${ALERTCAP_REGEN:-}" ] && echo "$got" > "$srcdir/tests/fixtures/alerts/$f.outcomes.json"
 	is "$got" "$(cat "$srcdir/tests/fixtures/alerts/$f.outcomes.json" 2>/dev/null)" "$f: rule outcomes as recorded"
 done
+done_testing

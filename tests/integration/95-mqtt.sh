@@ -7,9 +7,8 @@
 # malformed feed payloads; TLS.
 . "$(dirname "$0")/lib.sh"
 need_root
-need_cmd mosquitto mosquitto_pub mosquitto_sub jq curl openssl
+need_cmd mosquitto mosquitto_pub mosquitto_sub jq curl openssl promtool
 
-plan 34
 BPORT=$(free_port)
 mkdir -p "$T_DIR/broker"
 # mosquitto drops root for its own user: let it keep its store and read
@@ -176,7 +175,10 @@ start_broker || exit 1
 pub -t alerts/net -m '{"name": "CapHigh", "status": "firing", "labels": {"id": "restart", "node": "a"}}'
 wait_for 15 has "$URL_A" cap-restart
 ok $? "after a broker restart A reconnects and gets the QoS 1 alert"
-like "$(acurl -s "$URL_A/metrics")" "alertcap_mqtt_connected 1" "A says it is connected"
+m=$(acurl -s "$URL_A/metrics")
+like "$m" "alertcap_mqtt_connected 1" "A says it is connected"
+out=$(printf '%s\n' "$m" | promtool check metrics 2>&1)
+is "$?:$out" "0:" "metrics with MQTT: promtool check metrics finds nothing to fault"
 
 # A killed node is offline through its will.
 stop_pid "$DPID_C" KILL
@@ -198,3 +200,4 @@ start_broker || exit 1
 start_daemon d "" "\"mqtt\": {\"port\": $TPORT, \"tls\": {\"ca_file\": \"$T_DIR/ca.pem\"}}" || exit 1
 wait_for 10 sh -c "[ \"\$(curl -s -H 'Authorization: Bearer $TOKEN' $URL_A/v1/nodes | jq -r '.nodes[] | select(.node == \"d\") | .status')\" = online ]"
 ok $? "a node on the TLS listener is online"
+done_testing

@@ -14,7 +14,6 @@ need_cmd node curl jq openssl ping
 have_storage_servers ||
     skip_all "npm packages missing: (cd tests/storage && npm install)"
 
-plan 50
 PUT_PORT=$(free_port)
 mkdir -p "$T_DIR/put"
 start_putsink() {
@@ -196,3 +195,4 @@ start_daemon one "" "\"storage\": {
 capture rew 5 1000 '{"accounts": ["d1", "d2"], "file": true}'
 is "$(uploaded rew d1)/$(uploaded rew d2)" Uploaded/Uploaded "both uploads over a dropped kept-alive connection: Uploaded"
 is "$(record rew | jq '[.uploads[].attempts] | add')" 2 "each at its first attempt: the body was rewound, not failed"
+done_testing
