@@ -15,9 +15,6 @@
 
 #define ALERT_MAX_PER_PAYLOAD	10000
 
-const char *const alert_formats[] = { "alertmanager", "grafana",
-    "azure-monitor", "generic", NULL };
-
 static const char *
 str(json_t *o, const char *key)
 {
@@ -393,7 +390,7 @@ parse_azure_common(json_t *p, const char *via, struct alert_list *l,
 		*cause = xstrdup("data.essentials: must be an object");
 		return (-1);
 	}
-	a = alert_new("azure-monitor", via);
+	a = alert_new(alert_format_name(AFMT_AZURE_MONITOR), via);
 	list_add(l, a);
 	cond = str(ess, "monitorCondition");
 	if (cond != NULL && strcmp(cond, "Fired") == 0)
@@ -450,7 +447,7 @@ parse_azure_metric(json_t *p, const char *via, struct alert_list *l,
 		*cause = xstrdup("data.context: must be an object");
 		return (-1);
 	}
-	a = alert_new("azure-monitor", via);
+	a = alert_new(alert_format_name(AFMT_AZURE_MONITOR), via);
 	list_add(l, a);
 	st = str(data, "status");
 	if (st != NULL && strcmp(st, "Activated") == 0)
@@ -512,7 +509,7 @@ parse_generic_one(json_t *e, const char *via, const char *path,
 		*cause = xasprintf("%s: must be an object", path);
 		return (-1);
 	}
-	a = alert_new("generic", via);
+	a = alert_new(alert_format_name(AFMT_GENERIC), via);
 	list_add(l, a);
 	if (!json_is_string(json_object_get(e, "name")) ||
 	    *str(e, "name") == '\0') {
@@ -556,8 +553,8 @@ parse_generic_one(json_t *e, const char *via, const char *path,
 
 /* A generic payload: one alert object or an array of them. */
 static int
-parse_generic(json_t *p, const char *via, struct alert_list *l,
-    char **cause)
+parse_generic(json_t *p, const char *format, const char *via,
+    struct alert_list *l, char **cause)
 {
 	json_t	*e;
 	size_t	 i;
@@ -578,11 +575,6 @@ parse_generic(json_t *p, const char *via, struct alert_list *l,
 }
 
 /*
- * One Telegraf metric {"name", "tags", "fields", "timestamp"}: each
- * numeric field is a sample named measurement.field with the tags as
- * labels. Rules' value conditions decide firing and resolution.
- */
-/*
  * A Telegraf timestamp in microseconds: its JSON serializer writes s, ms,
  * us or ns (json_timestamp_units), told apart here by magnitude.
  */
@@ -600,7 +592,11 @@ telegraf_time(json_int_t t)
 	return ((int64_t)(t / 1000));		/* nanoseconds */
 }
 
-/* One Telegraf metric: a sample named measurement.field per numeric field. */
+/*
+ * One Telegraf metric {"name", "tags", "fields", "timestamp"}: each
+ * numeric field is a sample named measurement.field with the tags as
+ * labels. Rules' value conditions decide firing and resolution.
+ */
 static int
 parse_telegraf_metric(json_t *m, const char *via, const char *path,
     struct alert_list *l, char **cause)
@@ -618,7 +614,7 @@ parse_telegraf_metric(json_t *m, const char *via, const char *path,
 	json_object_foreach(fields, k, v) {
 		if (!json_is_number(v))
 			continue;
-		a = alert_new(ALERT_FORMAT_TELEGRAF, via);
+		a = alert_new(alert_format_name(AFMT_TELEGRAF), via);
 		list_add(l, a);
 		a->sample = 1;
 		a->status = ALERT_FIRING;
@@ -638,8 +634,8 @@ parse_telegraf_metric(json_t *m, const char *via, const char *path,
 
 /* A Telegraf JSON payload: one metric, or a batch under "metrics". */
 static int
-parse_telegraf(json_t *p, const char *via, struct alert_list *l,
-    char **cause)
+parse_telegraf(json_t *p, const char *format, const char *via,
+    struct alert_list *l, char **cause)
 {
 	json_t	*batch, *m;
 	size_t	 i;
@@ -677,67 +673,116 @@ grafana_grouped(json_t *p)
 	    json_object_get(a, "values") != NULL);
 }
 
+/* An Azure Monitor payload, by its schemaId. */
+static int
+parse_azure(json_t *p, const char *format, const char *via,
+    struct alert_list *l, char **cause)
+{
+	const char	*schema = str(p, "schemaId");
+
+	if (schema != NULL && strcmp(schema,
+	    "azureMonitorCommonAlertSchema") == 0)
+		return (parse_azure_common(p, via, l, cause));
+	if (schema != NULL && strcmp(schema, "AzureMonitorMetricAlert") == 0)
+		return (parse_azure_metric(p, via, l, cause));
+	*cause = xstrdup("schemaId: must be azureMonitorCommonAlertSchema or "
+	    "AzureMonitorMetricAlert");
+	return (-1);
+}
+
+typedef int (*alert_parse_fn)(json_t *, const char *format, const char *via,
+    struct alert_list *, char **cause);
+
+static const struct alert_format_def {
+	const char	*name;
+	alert_parse_fn	 parse;
+} alert_format_defs[AFMT_MAX] = {
+#define AFMT_NAME(id, nm, senders) [id].name = nm,
+	ALERT_WEBHOOK_FORMATS(AFMT_NAME)
+#undef AFMT_NAME
+	[AFMT_TELEGRAF].name = ALERT_FORMAT_TELEGRAF,
+
+	[AFMT_ALERTMANAGER].parse = parse_grouped,
+	[AFMT_GRAFANA].parse = parse_grouped,
+	[AFMT_AZURE_MONITOR].parse = parse_azure,
+	[AFMT_GENERIC].parse = parse_generic,
+	[AFMT_TELEGRAF].parse = parse_telegraf,
+};
+
+const char *
+alert_format_name(int f)
+{
+	return (f >= 0 && f < AFMT_MAX ? alert_format_defs[f].name : NULL);
+}
+
+int
+alert_format_find(const char *name)
+{
+	int	f;
+
+	for (f = 0; name != NULL && f < AFMT_MAX; f++)
+		if (strcmp(alert_format_defs[f].name, name) == 0)
+			return (f);
+	return (-1);
+}
+
+const char *
+alert_format_list(int webhook_only)
+{
+	static char	 lists[2][160];
+	char		*s = lists[webhook_only != 0];
+	int		 f, n = webhook_only ? AFMT_WEBHOOK_MAX : AFMT_MAX;
+
+	if (*s != '\0')
+		return (s);
+	for (f = 0; f < n; f++)
+		snprintf(s + strlen(s), sizeof lists[0] - strlen(s), "%s%s",
+		    f == 0 ? "" : f == n - 1 && !webhook_only ? " or " : ", ",
+		    alert_format_defs[f].name);
+	return (s);
+}
+
 const char *
 alert_detect(json_t *p)
 {
 	const char	*v;
+	int		 f = AFMT_GENERIC;
 
 	if (!json_is_object(p))
-		return ("generic");
-	if (json_is_string(json_object_get(p, "schemaId")))
-		return ("azure-monitor");
-	v = str(p, "version");
-	if (v != NULL && strcmp(v, "1") == 0 &&
+		f = AFMT_GENERIC;
+	else if (json_is_string(json_object_get(p, "schemaId")))
+		f = AFMT_AZURE_MONITOR;
+	else if ((v = str(p, "version")) != NULL && strcmp(v, "1") == 0 &&
 	    (json_object_get(p, "orgId") != NULL ||
 	    json_object_get(p, "state") != NULL || grafana_grouped(p)))
-		return ("grafana");
-	if (v != NULL && strcmp(v, "4") == 0 &&
+		f = AFMT_GRAFANA;
+	else if (v != NULL && strcmp(v, "4") == 0 &&
 	    json_object_get(p, "groupKey") != NULL &&
 	    json_object_get(p, "alerts") != NULL)
-		return ("alertmanager");
-	return ("generic");
+		f = AFMT_ALERTMANAGER;
+	return (alert_format_name(f));
 }
 
 int
 alert_parse(json_t *p, const char *format, const char *via,
     struct alert_list *l, char **cause)
 {
-	const char	*schema;
-	int		 rc;
+	int	f, rc;
 
 	if (format == NULL || strcmp(format, "auto") == 0)
 		format = alert_detect(p);
-	if (strcmp(format, "generic") != 0 && !json_is_object(p)) {
+	if ((f = alert_format_find(format)) == -1) {
+		*cause = xasprintf("format: '%s' is not one of %s", format,
+		    alert_format_list(1));
+		return (-1);
+	}
+	if (f != AFMT_GENERIC && !json_is_object(p)) {
 		*cause = xasprintf("body: a %s payload is a JSON object",
 		    format);
 		return (-1);
 	}
-	if (strcmp(format, "alertmanager") == 0 ||
-	    strcmp(format, "grafana") == 0)
-		rc = parse_grouped(p, format, via, l, cause);
-	else if (strcmp(format, "azure-monitor") == 0) {
-		schema = str(p, "schemaId");
-		if (schema != NULL && strcmp(schema,
-		    "azureMonitorCommonAlertSchema") == 0)
-			rc = parse_azure_common(p, via, l, cause);
-		else if (schema != NULL && strcmp(schema,
-		    "AzureMonitorMetricAlert") == 0)
-			rc = parse_azure_metric(p, via, l, cause);
-		else {
-			*cause = xstrdup("schemaId: must be "
-			    "azureMonitorCommonAlertSchema or "
-			    "AzureMonitorMetricAlert");
-			rc = -1;
-		}
-	} else if (strcmp(format, "generic") == 0)
-		rc = parse_generic(p, via, l, cause);
-	else if (strcmp(format, ALERT_FORMAT_TELEGRAF) == 0)
-		rc = parse_telegraf(p, via, l, cause);
-	else {
-		*cause = xasprintf("format: '%s' is not one of alertmanager, "
-		    "grafana, azure-monitor, generic", format);
-		rc = -1;
-	}
+	rc = alert_format_defs[f].parse(p, alert_format_defs[f].name, via, l,
+	    cause);
 	if (rc == -1)
 		alert_list_clear(l);
 	return (rc);

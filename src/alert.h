@@ -37,10 +37,45 @@ struct alert_list {
 	size_t		  n;
 };
 
-/* The formats, for detection and for /v1/alerts/{format}. */
-extern const char *const alert_formats[];
+/*
+ * The formats a webhook may be in (/v1/alerts/{format}, auth.webhooks.*):
+ * enum constant, name, and who sends it. This list is the one place the
+ * formats are spelt out: the enum, the parser table, the configuration's
+ * webhook options and choices, and every message naming the formats are
+ * made from it.
+ */
+#define ALERT_WEBHOOK_FORMATS(X)					\
+	X(AFMT_ALERTMANAGER, "alertmanager", "Alertmanager webhooks")	\
+	X(AFMT_GRAFANA, "grafana", "Grafana webhooks")			\
+	X(AFMT_AZURE_MONITOR, "azure-monitor", "Azure Monitor action groups") \
+	X(AFMT_GENERIC, "generic", "generic alert senders")
 /* Telegraf's JSON metrics, read from MQTT feeds only. */
 #define ALERT_FORMAT_TELEGRAF	"telegraf-json"
+
+enum alert_format {
+#define AFMT_ENUM(id, name, senders) id,
+	ALERT_WEBHOOK_FORMATS(AFMT_ENUM)
+#undef AFMT_ENUM
+	AFMT_TELEGRAF,
+	AFMT_MAX
+};
+/* The formats below this one also come by webhook. */
+#define AFMT_WEBHOOK_MAX	AFMT_TELEGRAF
+
+/* "auto|alertmanager|...|telegraf-json", for the configuration. */
+#define AFMT_CHOICE(id, name, senders) "|" name
+#define ALERT_FORMAT_CHOICES						\
+	"auto" ALERT_WEBHOOK_FORMATS(AFMT_CHOICE) "|" ALERT_FORMAT_TELEGRAF
+
+/* A format's name; NULL past the table. */
+const char *alert_format_name(int);
+/* The format of a name, or -1. */
+int	 alert_format_find(const char *name);
+/*
+ * The formats' names for messages: "alertmanager, grafana, ..., generic"
+ * (webhook formats only), or every one with "... generic or telegraf-json".
+ */
+const char *alert_format_list(int webhook_only);
 
 /*
  * Parses a payload (borrowed) in format (NULL or "auto" = detect) into

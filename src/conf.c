@@ -134,7 +134,7 @@ conf_set(struct conf_ctx *ctx, const struct conf_opt *o, void *base,
 	case CT_OBJECT:
 		if (o->present != 0)
 			*(int *)((char *)base + o->present) = 1;
-		conf_walk(ctx, o->children, base, v, path);
+		conf_walk(ctx, o->children, p, v, path);
 		break;
 	case CT_MAP:
 		a = (struct conf_array *)p;
@@ -211,7 +211,8 @@ conf_defaults(struct conf_ctx *ctx, const struct conf_opt *t, void *base)
 
 	for (o = t; o->key != NULL; o++) {
 		if (o->type == CT_OBJECT)
-			conf_defaults(ctx, o->children, base);
+			conf_defaults(ctx, o->children, (char *)base +
+			    o->offset);
 		if (o->def == NULL)
 			continue;
 		v = json_loads(o->def, JSON_DECODE_ANY, NULL);
@@ -403,7 +404,8 @@ conf_free_table(const struct conf_opt *t, void *base)
 			free(*(char **)((char *)base + o->offset));
 			break;
 		case CT_OBJECT:
-			conf_free_table(o->children, base);
+			conf_free_table(o->children, (char *)base +
+			    o->offset);
 			break;
 		case CT_ARRAY:
 		case CT_MAP:
@@ -471,7 +473,7 @@ conf_diff(const struct conf_opt *t, const void *a, const void *b)
 				return (o->key);
 			break;
 		case CT_OBJECT:
-			if ((r = conf_diff(o->children, a, b)) != NULL)
+			if ((r = conf_diff(o->children, pa, pb)) != NULL)
 				return (r);
 			break;
 		case CT_STRLIST:

@@ -9,6 +9,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "alert.h"
+
 struct conf_tls {
 	char	*cert_file;
 	char	*key_file;
@@ -45,8 +47,6 @@ struct conf_webhook {
 	char	*query_token_file;
 };
 
-enum { WH_ALERTMANAGER, WH_GRAFANA, WH_AZURE, WH_GENERIC, WH_MAX };
-
 /* A storage account; the name is the key it stands under in "storage". */
 struct conf_account {
 	char			*name;		/* first: CT_MAP sets it */
@@ -75,7 +75,7 @@ struct conf {
 	struct conf_array	 listen;	/* of struct conf_listen */
 	char			*api_tokens_file;
 	int			 anonymous_loopback;
-	struct conf_webhook	 webhooks[WH_MAX];
+	struct conf_webhook	 webhooks[AFMT_WEBHOOK_MAX]; /* by alert_format */
 	char			*rules_dir;
 	long long		 max_body_bytes;
 	long long		 request_timeout_s;
@@ -128,7 +128,7 @@ enum conf_type {
 	CT_STRING,
 	CT_INT,
 	CT_BOOL,
-	CT_OBJECT,	/* members described by children, same base */
+	CT_OBJECT,	/* members described by children, at offset */
 	CT_ARRAY,	/* of objects described by children */
 	CT_MAP,		/* object of named objects; each element starts
 			   with its char *name */

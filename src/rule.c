@@ -301,7 +301,6 @@ parse_match(struct rule_ctx *ctx, struct rule *r, json_t *m,
 	const char	*s;
 	char		*p;
 	size_t		 i;
-	int		 k;
 
 	r->status = ALERT_FIRING;
 	if (m == NULL || json_is_null(m))
@@ -326,15 +325,10 @@ parse_match(struct rule_ctx *ctx, struct rule *r, json_t *m,
 	}
 	json_array_foreach(f, i, e) {
 		s = json_string_value(e);
-		for (k = 0; alert_formats[k] != NULL; k++)
-			if (s != NULL && strcmp(s, alert_formats[k]) == 0)
-				break;
-		if (alert_formats[k] == NULL && (s == NULL ||
-		    strcmp(s, ALERT_FORMAT_TELEGRAF) != 0)) {
+		if (alert_format_find(s) == -1) {
 			char *q = xasprintf("%s.format[%zu]", p, i);
 
-			rule_error(ctx, q, "must be alertmanager, grafana, "
-			    "azure-monitor, generic or telegraf-json");
+			rule_error(ctx, q, "must be %s", alert_format_list(0));
 			free(q);
 			continue;
 		}
