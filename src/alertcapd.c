@@ -40,6 +40,13 @@ static struct conf		*conf;
 static const char		*conf_path;
 static uint64_t			 tick_count;
 
+/* The API reaches other nodes through the MQTT client. */
+static const struct api_fleet	 mqtt_fleet = {
+	.request = mqtt_request,
+	.cancel = mqtt_cancel,
+	.nodes = mqtt_nodes,
+};
+
 static void __attribute__((noreturn))
 usage(FILE *f, int status)
 {
@@ -288,6 +295,7 @@ main(int argc, char **argv)
 		fatal("%s", cause);
 	if (mqtt_init(base, conf, &cause) == -1)
 		fatal("%s", cause);
+	api_set_fleet(&mqtt_fleet);
 
 	ev_term = evsignal_new(base, SIGTERM, on_terminate, NULL);
 	ev_int = evsignal_new(base, SIGINT, on_terminate, NULL);

@@ -29,8 +29,9 @@
 #include "compat.h"
 #include "cmd.h"
 #include "conf.h"
-#include "input-mqtt.h"
+#include "input-webhook.h"
 #include "log.h"
+#include "metrics.h"
 #include "pcapfile.h"
 #include "rule.h"
 #include "session.h"
@@ -55,19 +56,8 @@ static size_t			 api_nlisteners;
 static char			**api_tokens;
 static size_t			 api_ntokens;
 static char			*api_node;
+static const struct api_fleet	*api_fleet;
 
-/* Webhook credentials by format, read from their files. */
-struct api_webhook {
-	char		*bearer;
-	char		*basic_user;
-	char		*basic_pass;
-	char		*hmac;
-	char		*ts_header;
-	long long	 max_skew_s;
-	char		*query_token;
-};
-static struct api_webhook	 api_webhooks[WH_MAX];
-static uint64_t			 api_auth_failures;
 
 
 /* The reason phrase of a status code. */
@@ -127,7 +117,7 @@ api_json_str(const char *s)
  * Sends a JSON body (stolen) with status. A body that could not be made
  * (NULL: memory ran out) or encoded is a 500 with a plain body, logged.
  */
-static void
+void
 api_reply_json(struct evhttp_request *req, int status, json_t *body)
 {
 	struct evbuffer	*buf;
@@ -158,7 +148,7 @@ api_reply_json(struct evhttp_request *req, int status, json_t *body)
 	evbuffer_free(buf);
 }
 
-static void __attribute__((format(printf, 4, 5)))
+void
 api_error(struct evhttp_request *req, int status, const char *code,
     const char *fmt, ...)
 {
@@ -172,8 +162,7 @@ api_error(struct evhttp_request *req, int status, const char *code,
 	free(msg);
 }
 
-/* Checks the bearer token when tokens are configured. */
-static int
+int
 api_authorized(struct evhttp_request *req)
 {
 	const char	*h;
@@ -307,15 +296,7 @@ api_metrics(struct evhttp_request *req)
 	struct dynbuf	 d;
 
 	dynbuf_init(&d, 16 * 1024 * 1024);
-	session_metrics(&d);
-	trigger_metrics(&d);
-	mqtt_metrics(&d);
-	upload_metrics(&d);
-	dynbuf_addf(&d, "# HELP alertcap_webhook_auth_failures_total Webhook "
-	    "requests refused for their credentials.\n# TYPE "
-	    "alertcap_webhook_auth_failures_total counter\n"
-	    "alertcap_webhook_auth_failures_total %" PRIu64 "\n",
-	    api_auth_failures);
+	metrics_write(&d);
 	buf = evbuffer_new();
 	evbuffer_add(buf, d.buf != NULL ? d.buf : "", d.len);
 	dynbuf_free(&d);
@@ -325,206 +306,8 @@ api_metrics(struct evhttp_request *req)
 	evbuffer_free(buf);
 }
 
-static int
-wh_index(const char *format)
-{
-	int	i;
-
-	for (i = 0; alert_formats[i] != NULL; i++)
-		if (strcmp(alert_formats[i], format) == 0)
-			return (i);
-	return (-1);
-}
-
-/* Checks "Authorization: Basic base64(user:pass)". */
-static int
-basic_ok(const char *h, const struct api_webhook *w)
-{
-	unsigned char	 out[1024];
-	char		*colon;
-	size_t		 len;
-	int		 n, ok;
-
-	if (h == NULL || strncasecmp(h, "Basic ", 6) != 0)
-		return (0);
-	h += 6;
-	len = strlen(h);
-	if (len == 0 || len > 1300 || len % 4 != 0)
-		return (0);
-	if ((n = EVP_DecodeBlock(out, (const unsigned char *)h, (int)len)) < 0)
-		return (0);
-	while (n > 0 && len > 0 && h[--len] == '=')
-		n--;
-	out[n] = '\0';
-	if ((colon = strchr((char *)out, ':')) == NULL)
-		return (0);
-	*colon = '\0';
-	ok = secret_equal((char *)out, w->basic_user) &
-	    secret_equal(colon + 1, w->basic_pass);
-	explicit_bzero(out, sizeof out);
-	return (ok);
-}
-
-/* Checks Grafana's X-Grafana-Alerting-Signature (and timestamp). */
-static int
-hmac_ok(struct evhttp_request *req, const struct api_webhook *w,
-    const unsigned char *body, size_t len)
-{
-	struct evkeyvalq	*h = evhttp_request_get_input_headers(req);
-	unsigned char		 md[EVP_MAX_MD_SIZE];
-	unsigned int		 mdlen;
-	const char		*sig, *ts = NULL;
-	char			 hex[2 * EVP_MAX_MD_SIZE + 1], low[160];
-	char			*cause = NULL;
-	const unsigned char	*msg;
-	unsigned char		*signed_buf = NULL;
-	size_t			 i;
-	long long		 t;
-
-	if ((sig = evhttp_find_header(h, "X-Grafana-Alerting-Signature")) ==
-	    NULL)
-		return (0);
-	msg = body;
-	if (w->ts_header != NULL) {
-		if ((ts = evhttp_find_header(h, w->ts_header)) == NULL ||
-		    parse_ll(ts, 0, INT64_MAX, &t, &cause) == -1 ||
-		    llabs(t - now_us() / 1000000) > w->max_skew_s) {
-			free(cause);
-			return (0);
-		}
-		/* The signature covers "timestamp:body". */
-		signed_buf = xmalloc(strlen(ts) + 1 + len);
-		memcpy(signed_buf, ts, strlen(ts));
-		signed_buf[strlen(ts)] = ':';
-		memcpy(signed_buf + strlen(ts) + 1, body, len);
-		msg = signed_buf;
-		len += strlen(ts) + 1;
-	}
-	HMAC(EVP_sha256(), w->hmac, (int)strlen(w->hmac), msg, len, md,
-	    &mdlen);
-	free(signed_buf);
-	hex_encode(md, mdlen, hex);
-	for (i = 0; sig[i] != '\0' && i < sizeof low - 1; i++)
-		low[i] = (char)tolower((unsigned char)sig[i]);
-	low[i] = '\0';
-	return (secret_equal(low, hex));
-}
-
-/* The "token" query parameter equals the configured one. */
-static int
-query_ok(struct evhttp_request *req, const struct api_webhook *w)
-{
-	struct evkeyvalq	 q;
-	const char		*query, *tok;
-	int			 ok = 0;
-
-	query = evhttp_uri_get_query(evhttp_request_get_evhttp_uri(req));
-	TAILQ_INIT(&q);
-	if (query == NULL || evhttp_parse_query_str(query, &q) == -1)
-		return (0);
-	if ((tok = evhttp_find_header(&q, "token")) != NULL)
-		ok = secret_equal(tok, w->query_token);
-	evhttp_clear_headers(&q);
-	return (ok);
-}
-
 /*
- * Authenticates a webhook of one format: any of the format's configured
- * methods; a format with none takes the API tokens.
- */
-static int
-api_webhook_authorized(struct evhttp_request *req, int fmt,
-    const unsigned char *body, size_t len)
-{
-	const struct api_webhook *w = &api_webhooks[fmt];
-	const char		*auth;
-
-	auth = evhttp_find_header(evhttp_request_get_input_headers(req),
-	    "Authorization");
-	if (w->bearer == NULL && w->basic_user == NULL && w->hmac == NULL &&
-	    w->query_token == NULL)
-		return (api_authorized(req));
-	if (w->bearer != NULL && auth != NULL &&
-	    strncasecmp(auth, "Bearer ", 7) == 0 &&
-	    secret_equal(auth + 7, w->bearer))
-		return (1);
-	if (w->basic_user != NULL && basic_ok(auth, w))
-		return (1);
-	if (w->hmac != NULL && hmac_ok(req, w, body, len))
-		return (1);
-	if (w->query_token != NULL && query_ok(req, w))
-		return (1);
-	return (0);
-}
-
-/* POST /v1/alerts[/{format}] and POST /v1/rules/test. */
-static void
-api_alerts(struct evhttp_request *req, const char *format, int dry_run)
-{
-	struct evbuffer		*in = evhttp_request_get_input_buffer(req);
-	struct alert_list	 l = { NULL, 0 };
-	json_error_t		 jerr;
-	json_t			*body, *res, *norm;
-	const unsigned char	*data;
-	size_t			 len, i;
-	char			*cause = NULL, via[] = "webhook";
-	int			 retry, fmt;
-
-	if (evhttp_request_get_command(req) != EVHTTP_REQ_POST) {
-		api_error(req, 405, "MethodNotAllowed", "use POST");
-		return;
-	}
-	if (format != NULL && strcmp(format, "auto") != 0 &&
-	    wh_index(format) < 0) {
-		api_error(req, 404, "NotFound", "format: '%s' is not one of "
-		    "alertmanager, grafana, azure-monitor, generic", format);
-		return;
-	}
-	len = evbuffer_get_length(in);
-	data = len > 0 ? evbuffer_pullup(in, -1) : (const unsigned char *)"";
-	body = json_loadb((const char *)data, len, 0, &jerr);
-	fmt = wh_index(format != NULL && strcmp(format, "auto") != 0 ? format :
-	    body != NULL ? alert_detect(body) : "generic");
-	if (!(dry_run ? api_authorized(req) :
-	    api_webhook_authorized(req, fmt, data, len))) {
-		api_auth_failures++;
-		json_decref(body);
-		api_error(req, 401, "Unauthorized", "the %s webhook's "
-		    "credentials are missing or wrong", alert_formats[fmt]);
-		return;
-	}
-	if (body == NULL) {
-		api_error(req, 400, "InvalidRequest", "body:%d:%d: %s",
-		    jerr.line, jerr.column, jerr.text);
-		return;
-	}
-	if (alert_parse(body, alert_formats[fmt], via, &l, &cause) == -1) {
-		api_error(req, 400, "InvalidRequest", "%s: %s",
-		    alert_formats[fmt], cause);
-		free(cause);
-		json_decref(body);
-		return;
-	}
-	json_decref(body);
-	res = trigger_alerts(&l, dry_run, &retry);
-	if (dry_run) {
-		norm = json_array();
-		for (i = 0; i < l.n; i++)
-			json_array_append_new(norm, alert_to_json(l.v[i]));
-		json_object_set_new(res, "normalized", norm);
-	}
-	alert_list_clear(&l);
-	if (retry) {
-		json_decref(res);
-		api_error(req, 503, "StoreUnavailable", "the state store "
-		    "failed; retry");
-		return;
-	}
-	api_reply_json(req, dry_run ? 200 : 202, res);
-}
-
-/*
- * A request waiting: for another node's answer (id, from mqtt_request),
+ * A request waiting: for another node's answer (id, from the fleet),
  * or for a capture's stop to reach its record (stop).
  */
 struct api_wait {
@@ -638,8 +421,8 @@ api_wait_free(struct api_wait *w, int gone)
 		api_conns[w->fd].wait = NULL;
 	if (gone && w->stop != NULL)
 		cmd_wait_cancel(w->stop);
-	else if (gone)
-		mqtt_cancel(w->id);
+	else if (gone && w->id != 0)
+		api_fleet->cancel(w->id);
 	free(w);
 }
 
@@ -704,7 +487,12 @@ api_remote_cmd(struct evhttp_request *req, const struct api_args *a)
 		json_decref(cmd);
 		return;
 	}
-	w->id = mqtt_request(a->node, cmd, api_remote_reply, w, &cause);
+	if (api_fleet != NULL)
+		w->id = api_fleet->request(a->node, cmd, api_remote_reply, w,
+		    &cause);
+	else
+		cause = xstrdup("other nodes are reached through MQTT v5, "
+		    "which this node does not use");
 	json_decref(cmd);
 	if (w->id == 0) {
 		api_wait_free(w, 0);
@@ -757,7 +545,11 @@ api_healthz(struct evhttp_request *req, const struct api_args *a)
 static void
 api_nodes(struct evhttp_request *req, const struct api_args *a)
 {
-	api_reply_json(req, 200, mqtt_nodes());
+	if (api_fleet != NULL)
+		api_reply_json(req, 200, api_fleet->nodes());
+	else
+		api_reply_json(req, 200, json_pack("{s:[{s:s, s:s}]}", "nodes",
+		    "node", api_node, "status", "online"));
 }
 
 static void
@@ -769,13 +561,13 @@ api_rules(struct evhttp_request *req, const struct api_args *a)
 static void
 api_webhook(struct evhttp_request *req, const struct api_args *a)
 {
-	api_alerts(req, a->format, 0);
+	webhook_alerts(req, a->format, 0);
 }
 
 static void
 api_rules_test(struct evhttp_request *req, const struct api_args *a)
 {
-	api_alerts(req, NULL, 1);
+	webhook_alerts(req, NULL, 1);
 }
 
 static void
@@ -1127,75 +919,6 @@ api_free_tokens(char **tokens, size_t n)
 	free(tokens);
 }
 
-static void
-api_webhook_clear(struct api_webhook *w)
-{
-	char	**s[] = { &w->bearer, &w->basic_user, &w->basic_pass,
-	    &w->hmac, &w->ts_header, &w->query_token };
-	size_t	  i;
-
-	for (i = 0; i < sizeof s / sizeof *s; i++) {
-		if (*s[i] != NULL)
-			explicit_bzero(*s[i], strlen(*s[i]));
-		free(*s[i]);
-		*s[i] = NULL;
-	}
-}
-
-/* Reads one secret file, if named; names the option on error. */
-static int
-read_secret(const char *file, const char *opt, char **out, char **cause)
-{
-	char	*why;
-
-	*out = NULL;
-	if (file == NULL)
-		return (0);
-	if ((*out = file_read_small(file, 4096, &why)) == NULL) {
-		*cause = xasprintf("%s: %s", opt, why);
-		free(why);
-		return (-1);
-	}
-	return (0);
-}
-
-/* Reads every webhook format's credentials into ws; -1 naming the option. */
-static int
-api_load_webhooks(const struct conf *conf, struct api_webhook *ws,
-    char **cause)
-{
-	const struct conf_webhook	*c;
-	struct api_webhook		*w;
-	char				 opt[96];
-	int				 i;
-
-	/* All cleared first: a failure part way is cleared whole. */
-	memset(ws, 0, WH_MAX * sizeof *ws);
-	for (i = 0; i < WH_MAX; i++) {
-		c = &conf->webhooks[i];
-		w = &ws[i];
-		snprintf(opt, sizeof opt, "auth.webhooks.%s", alert_formats[i]);
-		if (read_secret(c->bearer_token_file, opt, &w->bearer,
-		    cause) == -1 || read_secret(c->basic_password_file, opt,
-		    &w->basic_pass, cause) == -1 ||
-		    read_secret(c->hmac_secret_file, opt, &w->hmac,
-		    cause) == -1 || read_secret(c->query_token_file, opt,
-		    &w->query_token, cause) == -1)
-			return (-1);
-		if ((c->basic_username != NULL) != (w->basic_pass != NULL)) {
-			*cause = xasprintf("%s: basic_username and "
-			    "basic_password_file go together", opt);
-			return (-1);
-		}
-		if (c->basic_username != NULL)
-			w->basic_user = xstrdup(c->basic_username);
-		if (c->timestamp_header != NULL)
-			w->ts_header = xstrdup(c->timestamp_header);
-		w->max_skew_s = c->max_skew_s;
-	}
-	return (0);
-}
-
 /*
  * The file the API's tokens come from (new), or NULL for none:
  * auth.api_tokens_file; else, unless auth.anonymous_loopback, api.token in
@@ -1258,20 +981,21 @@ api_token_create(const char *path, char **cause)
 }
 
 /*
- * Reads every credential the API checks into ws and tokens (new); with
- * create, makes the default token file first. -1 with *cause.
+ * Reads every credential the API checks: the webhooks' into *creds and
+ * the tokens (both new); with create, makes the default token file first.
+ * -1 with *cause.
  */
 static int
-api_load_auth(const struct conf *conf, int create, struct api_webhook *ws,
-    char ***tokens, size_t *n, char **cause)
+api_load_auth(const struct conf *conf, int create,
+    struct webhook_creds **creds, char ***tokens, size_t *n, char **cause)
 {
 	char	*path;
-	int	 i, rc = -1;
+	int	 rc = -1;
 
 	*tokens = NULL;
 	*n = 0;
 	path = api_token_path(conf);
-	if (api_load_webhooks(conf, ws, cause) == -1)
+	if ((*creds = webhook_creds_load(conf, cause)) == NULL)
 		goto out;
 	if (create && path != NULL && conf->api_tokens_file == NULL &&
 	    api_token_create(path, cause) == -1)
@@ -1282,9 +1006,10 @@ api_load_auth(const struct conf *conf, int create, struct api_webhook *ws,
 		goto out;
 	rc = 0;
 out:
-	if (rc == -1)
-		for (i = 0; i < WH_MAX; i++)
-			api_webhook_clear(&ws[i]);
+	if (rc == -1) {
+		webhook_creds_free(*creds);
+		*creds = NULL;
+	}
 	free(path);
 	return (rc);
 }
@@ -1292,17 +1017,13 @@ out:
 int
 api_reconf(const struct conf *conf, char **cause)
 {
-	struct api_webhook	  ws[WH_MAX];
+	struct webhook_creds	 *creds;
 	char			**tokens;
 	size_t			  n;
-	int			  i;
 
-	if (api_load_auth(conf, 1, ws, &tokens, &n, cause) == -1)
+	if (api_load_auth(conf, 1, &creds, &tokens, &n, cause) == -1)
 		return (-1);
-	for (i = 0; i < WH_MAX; i++) {
-		api_webhook_clear(&api_webhooks[i]);
-		api_webhooks[i] = ws[i];
-	}
+	webhook_set_creds(creds);
 	api_free_tokens(api_tokens, api_ntokens);
 	api_tokens = tokens;
 	api_ntokens = n;
@@ -1343,15 +1064,13 @@ api_listener_check(const struct conf_listen *l, size_t i, int anonymous,
 int
 api_check(const struct conf *conf, char **cause)
 {
-	struct api_webhook	  ws[WH_MAX];
+	struct webhook_creds	 *creds;
 	char			**tokens;
 	size_t			  n, i;
-	int			  j;
 
-	if (api_load_auth(conf, 0, ws, &tokens, &n, cause) == -1)
+	if (api_load_auth(conf, 0, &creds, &tokens, &n, cause) == -1)
 		return (-1);
-	for (j = 0; j < WH_MAX; j++)
-		api_webhook_clear(&ws[j]);
+	webhook_creds_free(creds);
 	api_free_tokens(tokens, n);
 	for (i = 0; i < conf->listen.n; i++)
 		if (api_listener_check((const struct conf_listen *)
@@ -1359,6 +1078,12 @@ api_check(const struct conf *conf, char **cause)
 		    conf->anonymous_loopback, NULL, cause) == -1)
 			return (-1);
 	return (0);
+}
+
+void
+api_set_fleet(const struct api_fleet *f)
+{
+	api_fleet = f;
 }
 
 int
@@ -1415,7 +1140,6 @@ void
 api_shutdown(void)
 {
 	size_t	i;
-	int	j;
 
 	for (i = 0; i < api_nlisteners; i++) {
 		evhttp_free(api_listeners[i].http);
@@ -1432,8 +1156,8 @@ api_shutdown(void)
 	api_free_tokens(api_tokens, api_ntokens);
 	api_tokens = NULL;
 	api_ntokens = 0;
-	for (j = 0; j < WH_MAX; j++)
-		api_webhook_clear(&api_webhooks[j]);
+	webhook_shutdown();
+	api_fleet = NULL;
 	free(api_node);
 	api_node = NULL;
 }

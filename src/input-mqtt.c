@@ -3,6 +3,8 @@
 
 #include <errno.h>
 #include <inttypes.h>
+#include <stddef.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -17,6 +19,7 @@
 #include "conf.h"
 #include "input-mqtt.h"
 #include "log.h"
+#include "metrics.h"
 #include "record.h"
 #include "session.h"
 #include "trigger.h"
@@ -79,6 +82,81 @@ static struct {
 	uint64_t	roundtrip_us;
 	uint64_t	published;
 } mq_stats;
+
+static void
+metric_connected(struct metric_out *o, void *arg)
+{
+	metric_u64(o, (uint64_t)mq_connected, (char *)NULL);
+}
+
+/* One of a feed's counters: arg is its offset in struct mq_sub. */
+static void
+metric_feed(struct metric_out *o, void *arg)
+{
+	size_t	i, off = (size_t)(uintptr_t)arg;
+
+	for (i = 0; i < mq_nsubs; i++)
+		metric_u64(o, *(const uint64_t *)((const char *)&mq_subs[i] +
+		    off), "topic", mq_subs[i].topic, "format",
+		    mq_subs[i].format, (char *)NULL);
+}
+
+static void
+metric_roundtrip(struct metric_out *o, void *arg)
+{
+	metric_summary(o, (double)mq_stats.roundtrip_us / 1e6,
+	    mq_stats.replies, (char *)NULL);
+}
+
+static const struct metric mq_metrics[] = {
+	{ .name = "alertcap_mqtt_connected",
+	  .type = METRIC_GAUGE,
+	  .help = "1 while connected to the broker.",
+	  .read = metric_connected },
+	{ .name = "alertcap_mqtt_connects_total",
+	  .type = METRIC_COUNTER,
+	  .help = "Connections made.",
+	  .value = &mq_stats.connects },
+	{ .name = "alertcap_mqtt_disconnects_total",
+	  .type = METRIC_COUNTER,
+	  .help = "Connections lost.",
+	  .value = &mq_stats.disconnects },
+	{ .name = "alertcap_mqtt_messages_total",
+	  .type = METRIC_COUNTER,
+	  .help = "Feed messages by subscription.",
+	  .read = metric_feed,
+	  .arg = (void *)offsetof(struct mq_sub, messages) },
+	{ .name = "alertcap_mqtt_malformed_total",
+	  .type = METRIC_COUNTER,
+	  .help = "Feed messages that were not alerts in the feed's format.",
+	  .read = metric_feed,
+	  .arg = (void *)offsetof(struct mq_sub, malformed) },
+	{ .name = "alertcap_mqtt_commands_total",
+	  .type = METRIC_COUNTER,
+	  .help = "Commands taken on this node's command topic.",
+	  .value = &mq_stats.commands },
+	{ .name = "alertcap_mqtt_command_errors_total",
+	  .type = METRIC_COUNTER,
+	  .help = "Commands answered with an error.",
+	  .value = &mq_stats.command_errors },
+	{ .name = "alertcap_mqtt_requests_total",
+	  .type = METRIC_COUNTER,
+	  .help = "Commands sent to other nodes.",
+	  .value = &mq_stats.requests },
+	{ .name = "alertcap_mqtt_replies_total",
+	  .type = METRIC_COUNTER,
+	  .help = "Answers from other nodes.",
+	  .value = &mq_stats.replies },
+	{ .name = "alertcap_mqtt_request_timeouts_total",
+	  .type = METRIC_COUNTER,
+	  .help = "Commands to other nodes that got no answer in time.",
+	  .value = &mq_stats.timeouts },
+	{ .name = "alertcap_mqtt_request_roundtrip_seconds",
+	  .type = METRIC_SUMMARY,
+	  .help = "Time from a command sent to its answer.",
+	  .read = metric_roundtrip },
+	{ .name = NULL }
+};
 
 static void	mq_watch(void);
 static void	mq_schedule_retry(void);
@@ -205,37 +283,34 @@ mq_on_disconnect(struct mosquitto *m, void *arg, int rc,
 	mq_schedule_retry();
 }
 
-/* A message on a feed: parse in its format, then the rules. */
+/* A message on a feed: the alert intake, in the feed's format. */
 static void
 mq_feed(struct mq_sub *s, const struct mosquitto_message *msg)
 {
-	struct alert_list	 l = { NULL, 0 };
-	json_error_t		 jerr;
-	json_t			*p, *res;
-	char			*via, *cause = NULL;
-	size_t			 tlen;
-	int			 retry;
+	json_error_t	 jerr;
+	json_t		*p, *res;
+	char		*via, *cause = NULL;
 
 	s->messages++;
 	p = json_loadb(msg->payload, (size_t)msg->payloadlen, 0, &jerr);
 	if (p == NULL) {
 		s->malformed++;
-		log_warn("mqtt: %s: not JSON: %d:%d: %s", msg->topic, jerr.line, jerr.column, jerr.text);
+		log_warn("mqtt: %s: not JSON: %d:%d: %s", msg->topic,
+		    jerr.line, jerr.column, jerr.text);
 		return;
 	}
-	tlen = strlen(msg->topic);
-	via = xmalloc(tlen + 6);
-	memcpy(via, "mqtt:", 5);
-	memcpy(via + 5, msg->topic, tlen + 1);
-	if (alert_parse(p, strcmp(s->format, "auto") == 0 ? NULL : s->format,
-	    via, &l, &cause) == -1) {
+	via = xasprintf("mqtt:%s", msg->topic);
+	switch (trigger_intake(p, s->format, via, 0, &res, &cause)) {
+	case 400:
 		s->malformed++;
+		/* FALLTHROUGH */
+	case 503:
 		log_warn("mqtt: %s: %s", msg->topic, cause);
 		free(cause);
-	} else {
-		res = trigger_alerts(&l, 0, &retry);
+		break;
+	default:
 		json_decref(res);
-		alert_list_clear(&l);
+		break;
 	}
 	free(via);
 	json_decref(p);
@@ -847,6 +922,7 @@ mqtt_init(struct event_base *base, const struct conf *conf, char **cause)
 	mq_retry_ev = evtimer_new(base, mq_connect, NULL);
 	tv.tv_usec = 0;
 	evtimer_add(mq_retry_ev, &tv);
+	metrics_register(mq_metrics);
 	log_info("mqtt: broker %s:%lld (%s), %zu feed(s)", conf->mqtt_host,
 	    conf->mqtt_port, mq_v5 ? "MQTT 5" : "MQTT 3.1.1", mq_nsubs);
 	return (0);
@@ -859,6 +935,7 @@ mqtt_shutdown(void)
 	size_t			 i;
 	int			 n;
 
+	metrics_unregister(mq_metrics);
 	while ((p = TAILQ_FIRST(&mq_pending)) != NULL)
 		mq_pending_free(p);
 	while (!TAILQ_EMPTY(&mq_stopwaits)) {
@@ -901,57 +978,4 @@ mqtt_shutdown(void)
 	free(mq_password);
 	free(mq_node);
 	json_decref(mq_nodes_seen);
-}
-
-void
-mqtt_metrics(struct dynbuf *b)
-{
-	char	esc[256];
-	size_t	i;
-
-	if (mq == NULL)
-		return;
-	dynbuf_addf(b, "# HELP alertcap_mqtt_connected 1 while connected to "
-	    "the broker.\n# TYPE alertcap_mqtt_connected gauge\n"
-	    "alertcap_mqtt_connected %d\n", mq_connected);
-	dynbuf_addf(b, "# HELP alertcap_mqtt_connects_total Connections made."
-	    "\n# TYPE alertcap_mqtt_connects_total counter\n"
-	    "alertcap_mqtt_connects_total %" PRIu64 "\n", mq_stats.connects);
-	dynbuf_addf(b, "# HELP alertcap_mqtt_disconnects_total Connections "
-	    "lost.\n# TYPE alertcap_mqtt_disconnects_total counter\n"
-	    "alertcap_mqtt_disconnects_total %" PRIu64 "\n",
-	    mq_stats.disconnects);
-	dynbuf_addf(b, "# HELP alertcap_mqtt_messages_total Feed messages by "
-	    "subscription.\n# TYPE alertcap_mqtt_messages_total counter\n");
-	for (i = 0; i < mq_nsubs; i++) {
-		/* Label values escape \\ and ". */
-		size_t	o = 0;
-		const char *t = mq_subs[i].topic;
-
-		for (; *t != '\0' && o + 3 < sizeof esc; t++) {
-			if (*t == '"' || *t == '\\')
-				esc[o++] = '\\';
-			esc[o++] = *t;
-		}
-		esc[o] = '\0';
-		dynbuf_addf(b, "alertcap_mqtt_messages_total{topic=\"%s\","
-		    "format=\"%s\"} %" PRIu64 "\n", esc, mq_subs[i].format,
-		    mq_subs[i].messages);
-		dynbuf_addf(b, "alertcap_mqtt_malformed_total{topic=\"%s\","
-		    "format=\"%s\"} %" PRIu64 "\n", esc, mq_subs[i].format,
-		    mq_subs[i].malformed);
-	}
-	dynbuf_addf(b, "# HELP alertcap_mqtt_commands_total Commands taken "
-	    "on this node's command topic.\n# TYPE alertcap_mqtt_commands_total "
-	    "counter\nalertcap_mqtt_commands_total %" PRIu64 "\n"
-	    "alertcap_mqtt_command_errors_total %" PRIu64 "\n",
-	    mq_stats.commands, mq_stats.command_errors);
-	dynbuf_addf(b, "# HELP alertcap_mqtt_requests_total Commands sent to "
-	    "other nodes, their answers and time-outs.\n"
-	    "alertcap_mqtt_requests_total %" PRIu64 "\n"
-	    "alertcap_mqtt_replies_total %" PRIu64 "\n"
-	    "alertcap_mqtt_request_timeouts_total %" PRIu64 "\n"
-	    "alertcap_mqtt_request_roundtrip_seconds_sum %.6f\n",
-	    mq_stats.requests, mq_stats.replies, mq_stats.timeouts,
-	    (double)mq_stats.roundtrip_us / 1e6);
 }

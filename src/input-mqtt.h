@@ -10,7 +10,6 @@
 
 struct event_base;
 struct conf;
-struct dynbuf;
 
 /* Sets up the client and starts connecting (no-op without "mqtt"). */
 int	 mqtt_init(struct event_base *, const struct conf *, char **cause);
@@ -36,7 +35,5 @@ unsigned long mqtt_request(const char *node, json_t *cmd, mqtt_reply_fn,
 	    void *arg, char **cause);
 /* Forgets a request; its callback is never called. */
 void	 mqtt_cancel(unsigned long id);
-
-void	 mqtt_metrics(struct dynbuf *);
 
 #endif

@@ -17,6 +17,7 @@
 #include "compat.h"
 #include "conf.h"
 #include "log.h"
+#include "metrics.h"
 #include "params.h"
 #include "pcapfile.h"
 #include "session.h"
@@ -920,67 +921,127 @@ session_tick(void)
 	}
 }
 
-void
-session_metrics(struct dynbuf *b)
+/* Adds up the finished captures' traffic and the running ones' so far. */
+static void
+sess_traffic(uint64_t *packets, uint64_t *bytes, uint64_t *kd, uint64_t *ifd)
+{
+	struct session	*c;
+
+	*packets = sess_stats.packets;
+	*bytes = sess_stats.bytes;
+	*kd = sess_stats.kernel_drops;
+	*ifd = sess_stats.if_drops;
+	TAILQ_FOREACH(c, &sess_all, entry) {
+		if (c->rec->status != CAP_RUNNING)
+			continue;
+		cap_refresh(c);
+		*packets += c->rec->packets;
+		*bytes += c->rec->bytes;
+		*kd += c->rec->kernel_drops;
+		*ifd += c->rec->if_drops;
+	}
+}
+
+static void
+metric_captures(struct metric_out *o, void *arg)
 {
 	struct session	*c;
 	uint64_t	 by_status[CAP_ERROR + 1] = { 0 };
-	uint64_t	 packets = sess_stats.packets, bytes = sess_stats.bytes;
-	uint64_t	 kd = sess_stats.kernel_drops, ifd = sess_stats.if_drops;
 	int		 i;
 
-	TAILQ_FOREACH(c, &sess_all, entry) {
+	TAILQ_FOREACH(c, &sess_all, entry)
 		by_status[c->rec->status]++;
-		if (c->rec->status == CAP_RUNNING) {
-			cap_refresh(c);
-			packets += c->rec->packets;
-			bytes += c->rec->bytes;
-			kd += c->rec->kernel_drops;
-			ifd += c->rec->if_drops;
-		}
-	}
-	dynbuf_addf(b, "# HELP alertcap_captures Capture records on this node "
-	    "by status.\n# TYPE alertcap_captures gauge\n");
 	for (i = 0; i <= CAP_ERROR; i++)
-		dynbuf_addf(b, "alertcap_captures{status=\"%s\"} %" PRIu64 "\n",
-		    cap_status_name(i), by_status[i]);
-	dynbuf_addf(b, "# HELP alertcap_captures_started_total Captures "
-	    "started.\n# TYPE alertcap_captures_started_total counter\n"
-	    "alertcap_captures_started_total %" PRIu64 "\n", sess_stats.started);
-	dynbuf_addf(b, "# HELP alertcap_captures_stopped_total Captures "
-	    "stopped, by reason.\n# TYPE alertcap_captures_stopped_total "
-	    "counter\n");
-	for (i = STOP_TIME_EXCEEDED; i <= STOP_INTERRUPTED; i++)
-		dynbuf_addf(b, "alertcap_captures_stopped_total{reason=\"%s\"} "
-		    "%" PRIu64 "\n", stop_reason_name(i), sess_stats.stopped[i]);
-	dynbuf_addf(b, "# HELP alertcap_captures_failed_total Captures that "
-	    "ended in Error.\n# TYPE alertcap_captures_failed_total counter\n"
-	    "alertcap_captures_failed_total %" PRIu64 "\n", sess_stats.failed);
-	dynbuf_addf(b, "# HELP alertcap_captures_refused_total Capture "
-	    "requests refused, by reason.\n# TYPE alertcap_captures_refused_total"
-	    " counter\nalertcap_captures_refused_total{reason=\"invalid\"} %"
-	    PRIu64 "\nalertcap_captures_refused_total{reason=\"conflict\"} %"
-	    PRIu64 "\nalertcap_captures_refused_total{reason=\"limited\"} %"
-	    PRIu64 "\n", sess_stats.refused_invalid,
-	    sess_stats.refused_conflict, sess_stats.refused_limited);
-	dynbuf_addf(b, "# HELP alertcap_capture_packets_total Packets written "
-	    "to capture files.\n# TYPE alertcap_capture_packets_total counter\n"
-	    "alertcap_capture_packets_total %" PRIu64 "\n", packets);
-	dynbuf_addf(b, "# HELP alertcap_capture_bytes_total Bytes written to "
-	    "capture files.\n# TYPE alertcap_capture_bytes_total counter\n"
-	    "alertcap_capture_bytes_total %" PRIu64 "\n", bytes);
-	dynbuf_addf(b, "# HELP alertcap_capture_kernel_drops_total Packets the "
-	    "kernel dropped while captures ran.\n# TYPE "
-	    "alertcap_capture_kernel_drops_total counter\n"
-	    "alertcap_capture_kernel_drops_total %" PRIu64 "\n", kd);
-	dynbuf_addf(b, "# HELP alertcap_capture_if_drops_total Packets the "
-	    "interface dropped while captures ran.\n# TYPE "
-	    "alertcap_capture_if_drops_total counter\n"
-	    "alertcap_capture_if_drops_total %" PRIu64 "\n", ifd);
-	dynbuf_addf(b, "# HELP alertcap_capture_interfaces Interfaces with an "
-	    "open capture handle.\n# TYPE alertcap_capture_interfaces gauge\n"
-	    "alertcap_capture_interfaces %d\n", capture_sources());
+		metric_u64(o, by_status[i], "status", cap_status_name(i),
+		    (char *)NULL);
 }
+
+static void
+metric_stopped(struct metric_out *o, void *arg)
+{
+	int	i;
+
+	for (i = STOP_TIME_EXCEEDED; i <= STOP_INTERRUPTED; i++)
+		metric_u64(o, sess_stats.stopped[i], "reason",
+		    stop_reason_name(i), (char *)NULL);
+}
+
+static void
+metric_refused(struct metric_out *o, void *arg)
+{
+	metric_u64(o, sess_stats.refused_invalid, "reason", "invalid",
+	    (char *)NULL);
+	metric_u64(o, sess_stats.refused_conflict, "reason", "conflict",
+	    (char *)NULL);
+	metric_u64(o, sess_stats.refused_limited, "reason", "limited",
+	    (char *)NULL);
+}
+
+/* One of the traffic counters, by its index in sess_traffic's order. */
+static void
+metric_traffic(struct metric_out *o, void *arg)
+{
+	uint64_t	v[4];
+
+	sess_traffic(&v[0], &v[1], &v[2], &v[3]);
+	metric_u64(o, v[*(const int *)arg], (char *)NULL);
+}
+
+static void
+metric_interfaces(struct metric_out *o, void *arg)
+{
+	metric_u64(o, (uint64_t)capture_sources(), (char *)NULL);
+}
+
+static const int traffic_index[] = { 0, 1, 2, 3 };
+
+static const struct metric sess_metrics[] = {
+	{ .name = "alertcap_captures",
+	  .type = METRIC_GAUGE,
+	  .help = "Capture records on this node by status.",
+	  .read = metric_captures },
+	{ .name = "alertcap_captures_started_total",
+	  .type = METRIC_COUNTER,
+	  .help = "Captures started.",
+	  .value = &sess_stats.started },
+	{ .name = "alertcap_captures_stopped_total",
+	  .type = METRIC_COUNTER,
+	  .help = "Captures stopped, by reason.",
+	  .read = metric_stopped },
+	{ .name = "alertcap_captures_failed_total",
+	  .type = METRIC_COUNTER,
+	  .help = "Captures that ended in Error.",
+	  .value = &sess_stats.failed },
+	{ .name = "alertcap_captures_refused_total",
+	  .type = METRIC_COUNTER,
+	  .help = "Capture requests refused, by reason.",
+	  .read = metric_refused },
+	{ .name = "alertcap_capture_packets_total",
+	  .type = METRIC_COUNTER,
+	  .help = "Packets written to capture files.",
+	  .read = metric_traffic,
+	  .arg = (void *)&traffic_index[0] },
+	{ .name = "alertcap_capture_bytes_total",
+	  .type = METRIC_COUNTER,
+	  .help = "Bytes written to capture files.",
+	  .read = metric_traffic,
+	  .arg = (void *)&traffic_index[1] },
+	{ .name = "alertcap_capture_kernel_drops_total",
+	  .type = METRIC_COUNTER,
+	  .help = "Packets the kernel dropped while captures ran.",
+	  .read = metric_traffic,
+	  .arg = (void *)&traffic_index[2] },
+	{ .name = "alertcap_capture_if_drops_total",
+	  .type = METRIC_COUNTER,
+	  .help = "Packets the interface dropped while captures ran.",
+	  .read = metric_traffic,
+	  .arg = (void *)&traffic_index[3] },
+	{ .name = "alertcap_capture_interfaces",
+	  .type = METRIC_GAUGE,
+	  .help = "Interfaces with an open capture handle.",
+	  .read = metric_interfaces },
+	{ .name = NULL }
+};
 
 /* Keeps each loaded record; recovery comes after all are loaded. */
 static void
@@ -1097,6 +1158,7 @@ session_init(struct event_base *base, const struct conf *conf, char **cause)
 		else
 			cap_submit_uploads(c);	/* those cut short */
 	}
+	metrics_register(sess_metrics);
 	return (0);
 }
 
@@ -1118,6 +1180,7 @@ session_shutdown(void)
 {
 	struct session	*c;
 
+	metrics_unregister(sess_metrics);
 	TAILQ_FOREACH(c, &sess_all, entry)
 		cap_stop(c, CAP_STOPPED, STOP_SHUTDOWN, NULL);
 	worker_drain();		/* every file durable, every record final */

@@ -14,7 +14,6 @@
 
 struct event_base;
 struct conf;
-struct dynbuf;
 
 /* The outcome of a request, mapped to HTTP by the API. */
 enum sess_result {
@@ -90,8 +89,6 @@ json_t	*session_list(const char *status, const char *rule);
  */
 enum sess_result session_open_file(const char *name, int *fd, int64_t *size,
 	    char **cause);
-/* Appends Prometheus text for the captures to buf. */
-void	session_metrics(struct dynbuf *);
 
 /*
  * Who hears of every transition (MQTT publishes them): fn gets the name

@@ -8,6 +8,7 @@
 
 #include "compat.h"
 #include "log.h"
+#include "metrics.h"
 #include "rule.h"
 #include "session.h"
 #include "trigger.h"
@@ -45,16 +46,65 @@ static const struct rule	**trig_cand;	/* candidates, see trigger_alerts */
 static size_t			 trig_ncand;
 
 static struct {
-	uint64_t	received[4][2];	/* by format, by status */
+	uint64_t	received[AFMT_WEBHOOK_MAX][2];	/* by format, status */
 	uint64_t	matched;
 	uint64_t	outcomes[OUT_MAX];
 } trig_stats;
+
+static void
+metric_received(struct metric_out *o, void *arg)
+{
+	int	f, s;
+
+	for (f = 0; f < AFMT_WEBHOOK_MAX; f++)
+		for (s = 0; s < 2; s++)
+			metric_u64(o, trig_stats.received[f][s], "format",
+			    alert_format_name(f), "status",
+			    alert_status_name(s), (char *)NULL);
+}
+
+static void
+metric_outcomes(struct metric_out *o, void *arg)
+{
+	int	i;
+
+	for (i = 0; i < OUT_MAX; i++)
+		metric_u64(o, trig_stats.outcomes[i], "outcome",
+		    outcome_names[i], (char *)NULL);
+}
+
+static void
+metric_rules(struct metric_out *o, void *arg)
+{
+	metric_u64(o, trig_rules != NULL ? trig_rules->n : 0, (char *)NULL);
+}
+
+static const struct metric trig_metrics[] = {
+	{ .name = "alertcap_alerts_received_total",
+	  .type = METRIC_COUNTER,
+	  .help = "Alerts received, by format and status.",
+	  .read = metric_received },
+	{ .name = "alertcap_alert_matches_total",
+	  .type = METRIC_COUNTER,
+	  .help = "Alert and rule pairs that matched.",
+	  .value = &trig_stats.matched },
+	{ .name = "alertcap_alert_outcomes_total",
+	  .type = METRIC_COUNTER,
+	  .help = "What matched alerts led to.",
+	  .read = metric_outcomes },
+	{ .name = "alertcap_rules",
+	  .type = METRIC_GAUGE,
+	  .help = "Rules loaded.",
+	  .read = metric_rules },
+	{ .name = NULL }
+};
 
 void
 trigger_init(const char *node, struct ruleset *rs)
 {
 	trig_node = xstrdup(node);
 	trig_rules = rs;
+	metrics_register(trig_metrics);
 }
 
 void
@@ -82,6 +132,7 @@ trigger_shutdown(void)
 {
 	struct series	*s;
 
+	metrics_unregister(trig_metrics);
 	free(trig_cand);
 	trig_cand = NULL;
 	trig_ncand = 0;
@@ -111,10 +162,12 @@ outcome(const struct rule *r, const struct alert *a, enum outcome o,
 		json_object_set_new(m, "capture", json_string(capture));
 	if (reason != NULL) {
 		json_object_set_new(m, "reason", json_string(reason));
-		log_info("rule %s, alert %s: %s: %s", r->name, a->name, outcome_names[o], reason);
+		log_info("rule %s, alert %s: %s: %s", r->name, a->name,
+		    outcome_names[o], reason);
 	} else
-		log_info("rule %s, alert %s: %s%s%s", r->name, a->name, outcome_names[o], capture != NULL ?
-		    " " : "", capture != NULL ? capture : "");
+		log_info("rule %s, alert %s: %s%s%s", r->name, a->name,
+		    outcome_names[o], capture != NULL ? " " : "",
+		    capture != NULL ? capture : "");
 	return (m);
 }
 
@@ -312,15 +365,13 @@ done:
 	return (m);
 }
 
+/* The format an alert is counted under: a webhook format, else generic. */
 static int
-format_index(const char *f)
+format_index(const char *name)
 {
-	int	i;
+	int	f = alert_format_find(name);
 
-	for (i = 0; alert_formats[i] != NULL; i++)
-		if (strcmp(alert_formats[i], f) == 0)
-			return (i);
-	return (3);
+	return (f >= 0 && f < AFMT_WEBHOOK_MAX ? f : AFMT_GENERIC);
 }
 
 static struct series *
@@ -431,29 +482,31 @@ trigger_alerts(const struct alert_list *l, int dry_run, int *retry)
 	    "matched", matched, "captures", captures));
 }
 
-void
-trigger_metrics(struct dynbuf *b)
+int
+trigger_intake(json_t *payload, const char *format, const char *via,
+    int dry_run, json_t **answer, char **cause)
 {
-	int	f, s, o;
+	struct alert_list	 l = { NULL, 0 };
+	json_t			*norm;
+	size_t			 i;
+	int			 retry;
 
-	dynbuf_addf(b, "# HELP alertcap_alerts_received_total Alerts received,"
-	    " by format and status.\n# TYPE alertcap_alerts_received_total "
-	    "counter\n");
-	for (f = 0; alert_formats[f] != NULL; f++)
-		for (s = 0; s < 2; s++)
-			dynbuf_addf(b, "alertcap_alerts_received_total{format="
-			    "\"%s\",status=\"%s\"} %" PRIu64 "\n",
-			    alert_formats[f], alert_status_name(s),
-			    trig_stats.received[f][s]);
-	dynbuf_addf(b, "# HELP alertcap_alert_matches_total Alert and rule "
-	    "pairs that matched.\n# TYPE alertcap_alert_matches_total counter\n"
-	    "alertcap_alert_matches_total %" PRIu64 "\n", trig_stats.matched);
-	dynbuf_addf(b, "# HELP alertcap_alert_outcomes_total What matched "
-	    "alerts led to.\n# TYPE alertcap_alert_outcomes_total counter\n");
-	for (o = 0; o < OUT_MAX; o++)
-		dynbuf_addf(b, "alertcap_alert_outcomes_total{outcome=\"%s\"} %"
-		    PRIu64 "\n", outcome_names[o], trig_stats.outcomes[o]);
-	dynbuf_addf(b, "# HELP alertcap_rules Rules loaded.\n# TYPE "
-	    "alertcap_rules gauge\nalertcap_rules %zu\n", trig_rules != NULL ?
-	    trig_rules->n : (size_t)0);
+	*answer = NULL;
+	if (alert_parse(payload, format, via, &l, cause) == -1)
+		return (400);
+	*answer = trigger_alerts(&l, dry_run, &retry);
+	if (dry_run) {
+		norm = json_array();
+		for (i = 0; i < l.n; i++)
+			json_array_append_new(norm, alert_to_json(l.v[i]));
+		json_object_set_new(*answer, "normalized", norm);
+	}
+	alert_list_clear(&l);
+	if (retry) {
+		json_decref(*answer);
+		*answer = NULL;
+		*cause = xstrdup("the state store failed; retry");
+		return (503);
+	}
+	return (dry_run ? 200 : 202);
 }

@@ -39,8 +39,15 @@ typedef int (*trigger_forward_fn)(const char *node, json_t *params,
     json_t *trigger, void *arg, char **cause);
 void	 trigger_set_forwarder(trigger_forward_fn, void *arg);
 
-/* Appends Prometheus text for alerts and outcomes. */
-struct dynbuf;
-void	 trigger_metrics(struct dynbuf *);
+/*
+ * The one intake of alerts, whichever adapter they came by: parses payload
+ * (borrowed) in format (NULL or "auto": detect), tags each alert with via,
+ * and acts on them. Returns an HTTP-like status: 202 with the outcomes in
+ * *answer (new); 200 for dry_run, with the alerts as read under
+ * "normalized"; 400 (the payload) or 503 (the state store; retry) with
+ * *cause (new) and no answer.
+ */
+int	 trigger_intake(json_t *payload, const char *format, const char *via,
+	    int dry_run, json_t **answer, char **cause);
 
 #endif

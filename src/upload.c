@@ -21,6 +21,7 @@
 
 #include "compat.h"
 #include "log.h"
+#include "metrics.h"
 #include "upload-int.h"
 #include "util.h"
 
@@ -48,6 +49,44 @@ static struct {
 	uint64_t	requests;
 	uint64_t	bytes;
 } up_stats;
+
+static void
+metric_uploads(struct metric_out *o, void *arg)
+{
+	metric_u64(o, up_stats.submitted, "state", "submitted", (char *)NULL);
+	metric_u64(o, up_stats.uploaded, "state", "Uploaded", (char *)NULL);
+	metric_u64(o, up_stats.failed, "state", "Failed", (char *)NULL);
+}
+
+static void
+metric_running(struct metric_out *o, void *arg)
+{
+	metric_u64(o, (uint64_t)up_running, (char *)NULL);
+}
+
+static const struct metric up_metrics[] = {
+	{ .name = "alertcap_uploads_total",
+	  .type = METRIC_COUNTER,
+	  .help = "Uploads by outcome.",
+	  .read = metric_uploads },
+	{ .name = "alertcap_upload_retries_total",
+	  .type = METRIC_COUNTER,
+	  .help = "Attempts that failed and were retried.",
+	  .value = &up_stats.retries },
+	{ .name = "alertcap_upload_requests_total",
+	  .type = METRIC_COUNTER,
+	  .help = "HTTP requests made.",
+	  .value = &up_stats.requests },
+	{ .name = "alertcap_upload_bytes_total",
+	  .type = METRIC_COUNTER,
+	  .help = "File bytes sent.",
+	  .value = &up_stats.bytes },
+	{ .name = "alertcap_uploads_running",
+	  .type = METRIC_GAUGE,
+	  .help = "Uploads in progress.",
+	  .read = metric_running },
+	{ .name = NULL }
+};
 
 static void	job_step(struct upjob *);
 
@@ -947,6 +986,7 @@ upload_init(struct event_base *base, const struct conf *conf, char **cause)
 			return (-1);
 	}
 	up_kick_ev = event_new(base, -1, 0, up_start_queued, NULL);
+	metrics_register(up_metrics);
 	if (up_naccounts == 0)
 		return (0);	/* libcurl and its TLS stay untouched (2.4 MiB) */
 	curl_global_init(CURL_GLOBAL_DEFAULT);
@@ -963,6 +1003,7 @@ upload_shutdown(void)
 	struct upjob	*j;
 	size_t		 i;
 
+	metrics_unregister(up_metrics);
 	/* Unfinished uploads stay Pending/Uploading in their records. */
 	while ((j = TAILQ_FIRST(&up_active)) != NULL) {
 		TAILQ_REMOVE(&up_active, j, entry_q);
@@ -990,26 +1031,3 @@ upload_shutdown(void)
 	up_naccounts = 0;
 }
 
-void
-upload_metrics(struct dynbuf *b)
-{
-	dynbuf_addf(b, "# HELP alertcap_uploads_total Uploads by outcome.\n"
-	    "# TYPE alertcap_uploads_total counter\n"
-	    "alertcap_uploads_total{state=\"submitted\"} %" PRIu64 "\n"
-	    "alertcap_uploads_total{state=\"Uploaded\"} %" PRIu64 "\n"
-	    "alertcap_uploads_total{state=\"Failed\"} %" PRIu64 "\n"
-	    "# HELP alertcap_upload_retries_total Attempts that failed and "
-	    "were retried.\n# TYPE alertcap_upload_retries_total counter\n"
-	    "alertcap_upload_retries_total %" PRIu64 "\n"
-	    "# HELP alertcap_upload_requests_total HTTP requests made.\n"
-	    "# TYPE alertcap_upload_requests_total counter\n"
-	    "alertcap_upload_requests_total %" PRIu64 "\n"
-	    "# HELP alertcap_upload_bytes_total File bytes sent.\n"
-	    "# TYPE alertcap_upload_bytes_total counter\n"
-	    "alertcap_upload_bytes_total %" PRIu64 "\n"
-	    "# HELP alertcap_uploads_running Uploads in progress.\n"
-	    "# TYPE alertcap_uploads_running gauge\n"
-	    "alertcap_uploads_running %d\n",
-	    up_stats.submitted, up_stats.uploaded, up_stats.failed,
-	    up_stats.retries, up_stats.requests, up_stats.bytes, up_running);
-}

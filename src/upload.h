@@ -13,7 +13,6 @@
 
 struct event_base;
 struct conf;
-struct dynbuf;
 
 /* An upload's state, as its entry's "state" member names it. */
 enum upload_state {
@@ -54,7 +53,6 @@ enum upload_state upload_entry_state(json_t *entry);
 json_t	*upload_entry_new(const char *account);
 /* Queues an upload; its callback reports from the next loop turn on. */
 void	 upload_submit(const struct upload_spec *, upload_cb, void *arg);
-void	 upload_metrics(struct dynbuf *);
 
 /*
  * Azure Blob shared-key signature (base64 HMAC-SHA256 with the decoded
