@@ -82,41 +82,75 @@ fail:
 	return (-1);
 }
 
-/* Removes a file that was just made, below rootfd. */
-static void
-unlinkat_rel(int rootfd, const char *relpath)
+/*
+ * The directory of relpath below rootfd (fd) and the name of relpath +
+ * suffix in it (*name, new). -1 with *cause.
+ */
+static int
+pcapfile_at(int rootfd, const char *relpath, const char *suffix, int create,
+    char **name, char **cause)
 {
 	const char	*base;
-	char		*cause = NULL;
 	int		 dirfd;
 
-	if ((dirfd = pcapfile_dir(rootfd, relpath, 0, &base, &cause)) == -1) {
-		free(cause);
-		return;
-	}
-	unlinkat(dirfd, base, 0);
-	close(dirfd);
+	if ((dirfd = pcapfile_dir(rootfd, relpath, create, &base,
+	    cause)) == -1)
+		return (-1);
+	*name = xasprintf("%s%s", base, suffix);
+	return (dirfd);
 }
 
-struct pcapw *
-pcapw_open(int rootfd, const char *relpath, int linktype, uint32_t snaplen,
-    int hash, char **cause)
+/* Opens relpath + suffix below rootfd, never through a symlink. */
+static int
+pcapfile_open(int rootfd, const char *relpath, const char *suffix,
+    int flags, char **cause)
+{
+	char	*name;
+	int	 dirfd, fd;
+
+	if ((dirfd = pcapfile_at(rootfd, relpath, suffix, (flags & O_CREAT) !=
+	    0, &name, cause)) == -1)
+		return (-1);
+	fd = openat(dirfd, name, flags | O_NOFOLLOW | O_CLOEXEC, 0640);
+	if (fd == -1)
+		*cause = xasprintf("%s%s: %s", relpath, suffix,
+		    strerror(errno));
+	free(name);
+	close(dirfd);
+	return (fd);
+}
+
+/* Unlinks relpath + suffix below rootfd; -1 with errno. */
+static int
+pcapfile_unlink(int rootfd, const char *relpath, const char *suffix)
+{
+	char	*name, *cause = NULL;
+	int	 dirfd, rc;
+
+	if ((dirfd = pcapfile_at(rootfd, relpath, suffix, 0, &name,
+	    &cause)) == -1) {
+		free(cause);
+		errno = ENOENT;
+		return (-1);
+	}
+	rc = unlinkat(dirfd, name, 0);
+	free(name);
+	close(dirfd);
+	return (rc);
+}
+
+/* pcapw_open of relpath + suffix. */
+static struct pcapw *
+pcapw_open_suffix(int rootfd, const char *relpath, const char *suffix,
+    int linktype, uint32_t snaplen, int hash, char **cause)
 {
 	struct pcapw	*w;
 	struct pcap_hdr	 h;
-	const char	*base;
-	int		 dirfd, fd;
+	int		 fd;
 
-	if ((dirfd = pcapfile_dir(rootfd, relpath, 1, &base, cause)) == -1)
+	if ((fd = pcapfile_open(rootfd, relpath, suffix, O_WRONLY | O_CREAT |
+	    O_EXCL, cause)) == -1)
 		return (NULL);
-	fd = openat(dirfd, base, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW |
-	    O_CLOEXEC, 0640);
-	if (fd == -1) {
-		*cause = xasprintf("%s: %s", relpath, strerror(errno));
-		close(dirfd);
-		return (NULL);
-	}
-	close(dirfd);
 	w = xcalloc(1, sizeof *w);
 	w->fd = fd;
 	w->cap = PCAPW_BUFSIZE;
@@ -138,16 +172,98 @@ pcapw_open(int rootfd, const char *relpath, int linktype, uint32_t snaplen,
 	 */
 	errno = 0;
 	if (write(fd, &h, sizeof h) != (ssize_t)sizeof h) {
-		*cause = xasprintf("%s: %s", relpath, errno != 0 ?
+		*cause = xasprintf("%s%s: %s", relpath, suffix, errno != 0 ?
 		    strerror(errno) : "short write");
 		pcapw_close(w, NULL);
-		unlinkat_rel(rootfd, relpath);
+		pcapfile_unlink(rootfd, relpath, suffix);
 		return (NULL);
 	}
 	if (w->md != NULL)
 		EVP_DigestUpdate(w->md, &h, sizeof h);
 	w->bytes = w->flushed = sizeof h;
 	return (w);
+}
+
+struct pcapw *
+pcapw_open(int rootfd, const char *relpath, int linktype, uint32_t snaplen,
+    int hash, char **cause)
+{
+	return (pcapw_open_suffix(rootfd, relpath, "", linktype, snaplen,
+	    hash, cause));
+}
+
+struct pcapw *
+pcapfile_create(int rootfd, const char *relpath, int linktype,
+    uint32_t snaplen, int hash, char **cause)
+{
+	return (pcapw_open_suffix(rootfd, relpath, PCAPFILE_PART, linktype,
+	    snaplen, hash, cause));
+}
+
+int
+pcapfile_taken(int rootfd, const char *relpath, char **cause)
+{
+	struct stat	 st;
+	const char	*base;
+	char		*part;
+	int		 dirfd, taken;
+
+	if ((dirfd = pcapfile_dir(rootfd, relpath, 1, &base, cause)) == -1)
+		return (-1);
+	part = xasprintf("%s%s", base, PCAPFILE_PART);
+	taken = fstatat(dirfd, base, &st, AT_SYMLINK_NOFOLLOW) == 0 ||
+	    fstatat(dirfd, part, &st, AT_SYMLINK_NOFOLLOW) == 0;
+	free(part);
+	close(dirfd);
+	return (taken);
+}
+
+void
+pcapfile_discard(int rootfd, const char *relpath)
+{
+	pcapfile_unlink(rootfd, relpath, PCAPFILE_PART);
+}
+
+int
+pcapfile_remove(int rootfd, const char *relpath)
+{
+	return (pcapfile_unlink(rootfd, relpath, ""));
+}
+
+int
+pcapfile_open_final(int rootfd, const char *relpath, int64_t *size,
+    char **cause)
+{
+	struct stat	st;
+	int		fd;
+
+	if ((fd = pcapfile_open(rootfd, relpath, "", O_RDONLY, cause)) == -1)
+		return (-1);
+	if (fstat(fd, &st) == -1) {
+		*cause = xasprintf("%s: %s", relpath, strerror(errno));
+		close(fd);
+		return (-1);
+	}
+	*size = st.st_size;
+	return (fd);
+}
+
+int
+pcapfile_recover(int rootfd, const char *relpath, uint64_t *packets,
+    uint64_t *bytes, char *sha256, char **cause)
+{
+	char	*part;
+	int	 dirfd, rc;
+
+	if ((dirfd = pcapfile_at(rootfd, relpath, PCAPFILE_PART, 0, &part,
+	    cause)) == -1)
+		return (-1);
+	rc = pcapfile_repair(dirfd, part, packets, bytes, sha256, cause);
+	free(part);
+	close(dirfd);
+	if (rc == 0)
+		rc = pcapfile_commit(rootfd, relpath, cause);
+	return (rc);
 }
 
 /*

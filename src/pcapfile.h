@@ -60,8 +60,29 @@ int		 pcapw_close(struct pcapw *, char *sha256);
 int		 pcapfile_dir(int rootfd, const char *relpath, int create,
 		    const char **base, char **cause);
 
-/* The name a capture file has while it is written: relpath + ".part". */
+/*
+ * A capture file's life below the captures root: written as relpath +
+ * ".part", made durable under relpath when it is finished, repaired and
+ * committed at restart if the daemon died while writing it. Only these
+ * functions know the ".part" name.
+ */
 #define PCAPFILE_PART	".part"
+
+/* pcapw_open of relpath.part: a new capture's file. */
+struct pcapw	*pcapfile_create(int rootfd, const char *relpath, int linktype,
+		    uint32_t snaplen, int hash, char **cause);
+/*
+ * Is relpath taken, finished or being written (1), or free (0)? Makes
+ * its directories. -1 with *cause if they cannot be.
+ */
+int		 pcapfile_taken(int rootfd, const char *relpath, char **cause);
+/* Removes relpath.part: a capture that never started. */
+void		 pcapfile_discard(int rootfd, const char *relpath);
+/* Removes the finished relpath; -1 with errno. */
+int		 pcapfile_remove(int rootfd, const char *relpath);
+/* Opens the finished relpath to read: fd and *size, or -1 with *cause. */
+int		 pcapfile_open_final(int rootfd, const char *relpath,
+		    int64_t *size, char **cause);
 
 /*
  * Makes a finished capture file durable under its final name: fsyncs
@@ -70,6 +91,13 @@ int		 pcapfile_dir(int rootfd, const char *relpath, int create,
  * *cause.
  */
 int		 pcapfile_commit(int rootfd, const char *relpath, char **cause);
+/*
+ * At restart: repairs relpath.part (pcapfile_repair) and commits it.
+ * -1 with *cause.
+ */
+int		 pcapfile_recover(int rootfd, const char *relpath,
+		    uint64_t *packets, uint64_t *bytes, char *sha256,
+		    char **cause);
 
 /*
  * Repairs a file left by a crash: truncates it after the last whole

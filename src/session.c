@@ -39,6 +39,10 @@ struct session {
 	uint64_t		 max_bytes;
 	uint64_t		 max_packets;
 	int64_t			 time_limit_us;
+	/* What params_parse decided, kept from creation: */
+	int			 keep_file;	/* storage.file */
+	json_t			*accounts;	/* storage.accounts, or NULL */
+	char			*dedup_key;	/* the trigger's, or NULL */
 	int			 dirty;		/* record not stored yet */
 	int			 deleted;	/* its record is gone: store nothing */
 	/* Stopped, its file being made durable off the loop: */
@@ -95,6 +99,8 @@ static void
 cap_free(struct session *c)
 {
 	record_free(c->rec);
+	json_decref(c->accounts);
+	free(c->dedup_key);
 	free(c->end_msg);
 	free(c->sync_err);
 	free(c);
@@ -113,6 +119,36 @@ cap_notify(const char *name, const struct record *r)
 			sess_observers[i].fn(name, r, sess_observers[i].arg);
 }
 
+/* Stores a capture's record; kept dirty for the tick if the store fails. */
+static int
+cap_put(struct session *c, char **cause)
+{
+	char	*err = NULL;
+	int	 rc;
+
+	rc = state_put(c->rec, cause != NULL ? cause : &err);
+	free(err);
+	c->dirty = rc == -1;
+	return (rc);
+}
+
+/*
+ * The one path of a changed record: stores it and tells the observers.
+ * A record the store could not take is still the truth: observers (and
+ * requests waiting on it) hear it now, and the tick stores it. Only a new
+ * record that could not be stored is no news: it never was.
+ */
+static int
+cap_publish(struct session *c, int is_new, char **cause)
+{
+	if (cap_put(c, cause) == -1 && is_new) {
+		c->dirty = 0;
+		return (-1);
+	}
+	cap_notify(c->rec->name, c->rec);
+	return (c->dirty ? -1 : 0);
+}
+
 /*
  * The one place a capture changes state: logs old -> new, runs the enter
  * actions and stores the record. -1 (with the record kept dirty for the
@@ -123,7 +159,6 @@ cap_set_state(struct session *c, enum cap_status st, enum stop_reason why,
     const char *msg, char **cause)
 {
 	struct record	*r = c->rec;
-	char		*err = NULL;
 	int		 rc;
 
 	log_info("capture %s: %s -> %s%s%s", r->name,
@@ -144,49 +179,23 @@ cap_set_state(struct session *c, enum cap_status st, enum stop_reason why,
 	record_event(r, msg);
 	if (c->deleted)
 		return (0);
-	/*
-	 * A record the store could not take is still the truth: observers
-	 * (and requests waiting on it) hear it now, the tick stores it.
-	 */
-	rc = state_put(r, cause != NULL ? cause : &err);
-	free(err);
-	c->dirty = rc == -1;
-	cap_notify(r->name, r);
+	rc = cap_publish(c, 0, cause);
 	if (st == CAP_STOPPED || st == CAP_ERROR)
 		cap_submit_uploads(c);
 	return (rc);
 }
 
-/* The accounts a capture uploads to (borrowed), or NULL. */
-static json_t *
-cap_accounts(const struct record *r)
-{
-	json_t	*a;
-
-	a = json_object_get(json_object_get(r->params, "storage"), "accounts");
-	return (json_array_size(a) > 0 ? a : NULL);
-}
-
-/* Is the local file kept after the uploads (storage.file)? */
-static int
-cap_keeps_file(const struct record *r)
-{
-	json_t	*f = json_object_get(json_object_get(r->params, "storage"),
-	    "file");
-
-	return (f == NULL || !json_is_false(f));
-}
-
 /* A finished file: one Pending upload per account, stored with the record. */
 static void
-cap_add_uploads(struct record *r)
+cap_add_uploads(struct session *c)
 {
-	json_t	*e;
-	size_t	 i;
+	struct record	*r = c->rec;
+	json_t		*e;
+	size_t		 i;
 
 	if (json_array_size(r->uploads) > 0)
 		return;
-	json_array_foreach(cap_accounts(r), i, e)
+	json_array_foreach(c->accounts, i, e)
 		json_array_append_new(r->uploads, upload_entry_new(
 		    json_string_value(e)));
 }
@@ -211,10 +220,9 @@ cap_upload_news(const char *name, const char *account, json_t *entry,
 	struct session	*c;
 	struct record	*r;
 	json_t		*e;
-	const char	*base;
-	char		*msg, *cause = NULL;
+	char		*msg;
 	size_t		 i;
-	int		 all = 1, dirfd;
+	int		 all = 1;
 
 	if ((c = cap_find(name)) == NULL)
 		return;		/* deleted meanwhile */
@@ -236,24 +244,14 @@ cap_upload_news(const char *name, const char *account, json_t *entry,
 			all = 0;
 	}
 	/* Asked for accounts only: the file goes once all hold it. */
-	if (final && all && !cap_keeps_file(r) && r->file_uri != NULL) {
-		dirfd = pcapfile_dir(sess_rootfd, r->file, 0, &base, &cause);
-		if (dirfd != -1) {
-			if (unlinkat(dirfd, base, 0) == 0) {
-				free(r->file_uri);
-				r->file_uri = NULL;
-				log_info("capture %s: uploaded everywhere; "
-				    "local file removed", name);
-			}
-			close(dirfd);
-		}
-		free(cause);
+	if (final && all && !c->keep_file && r->file_uri != NULL &&
+	    pcapfile_remove(sess_rootfd, r->file) == 0) {
+		free(r->file_uri);
+		r->file_uri = NULL;
+		log_info("capture %s: uploaded everywhere; local file removed",
+		    name);
 	}
-	if (state_put(r, &cause) == -1) {
-		free(cause);
-		c->dirty = 1;
-	}
-	cap_notify(r->name, r);
+	cap_publish(c, 0, NULL);
 }
 
 /* Hands every unfinished upload of a finished capture to the uploader. */
@@ -381,7 +379,7 @@ cap_committed(void *arg)
 		c->sync_err = NULL;
 	} else {
 		r->file_uri = xasprintf("file://%s/%s", sess_root, r->file);
-		cap_add_uploads(r);
+		cap_add_uploads(c);
 	}
 	cap_set_state(c, c->end_status, c->end_reason, c->end_msg, NULL);
 	free(c->end_msg);
@@ -543,23 +541,14 @@ sess_usage(struct sess_usage *u)
 static enum sess_result
 cap_check_file(const char *relpath, char **cause)
 {
-	struct stat	 st;
-	const char	*base;
-	char		*part, *why = NULL;
-	int		 dirfd, exists;
+	char	*why = NULL;
 
-	if ((dirfd = pcapfile_dir(sess_rootfd, relpath, 1, &base,
-	    &why)) == -1) {
+	switch (pcapfile_taken(sess_rootfd, relpath, &why)) {
+	case -1:
 		*cause = xasprintf("storage.file: %s", why);
 		free(why);
 		return (SESS_INVALID);
-	}
-	part = xasprintf("%s%s", base, PCAPFILE_PART);
-	exists = fstatat(dirfd, base, &st, AT_SYMLINK_NOFOLLOW) == 0 ||
-	    fstatat(dirfd, part, &st, AT_SYMLINK_NOFOLLOW) == 0;
-	free(part);
-	close(dirfd);
-	if (exists) {
+	case 1:
 		*cause = xasprintf("storage.file: '%s' exists already",
 		    relpath);
 		return (SESS_CONFLICT);
@@ -571,24 +560,14 @@ cap_check_file(const char *relpath, char **cause)
 static void
 cap_abandon(struct session *c)
 {
-	const char	*base;
-	char		*part, *cause = NULL;
-	int		 dirfd;
+	char	*cause = NULL;
 
 	if (c->w != NULL) {
 		char	sha[65];
 
 		pcapw_close(c->w, sha);
 		c->w = NULL;
-		dirfd = pcapfile_dir(sess_rootfd, c->rec->file, 0, &base,
-		    &cause);
-		if (dirfd != -1) {
-			part = xasprintf("%s%s", base, PCAPFILE_PART);
-			unlinkat(dirfd, part, 0);
-			free(part);
-			close(dirfd);
-		}
-		free(cause);
+		pcapfile_discard(sess_rootfd, c->rec->file);
 	}
 	if (state_delete(c->rec->name, &cause) == -1)
 		free(cause);
@@ -603,7 +582,6 @@ cap_start(struct session *c, struct capture_params *p, char **cause)
 	static const struct capsink_cbs cbs = { cap_packet, cap_capture_error };
 	enum capture_err	 err;
 	struct timeval		 tv;
-	char			*part;
 	int			 linktype;
 
 	c->sink = capture_attach(p->interface, p->expr, p->snaplen, &cbs, c,
@@ -615,10 +593,8 @@ cap_start(struct session *c, struct capture_params *p, char **cause)
 		cap_set_state(c, CAP_ERROR, STOP_NONE, *cause, NULL);
 		return (SESS_FAILED);
 	}
-	part = xasprintf("%s%s", c->rec->file, PCAPFILE_PART);
-	c->w = pcapw_open(sess_rootfd, part, linktype, p->snaplen,
-	    sess_hash_files, cause);
-	free(part);
+	c->w = pcapfile_create(sess_rootfd, c->rec->file, linktype,
+	    p->snaplen, sess_hash_files, cause);
 	if (c->w == NULL) {
 		capture_detach(c->sink);
 		c->sink = NULL;
@@ -648,6 +624,7 @@ session_create(json_t *params, const char *name, json_t *trigger,
 	struct session		*c;
 	enum sess_result	 rc;
 	json_t			*norm;
+	const char		*key;
 	char			 ts[32];
 
 	if (params_parse(params, name, &sess_plimits, &p, cause) == -1) {
@@ -681,6 +658,11 @@ session_create(json_t *params, const char *name, json_t *trigger,
 	    p.name, time_compact(ts, sizeof ts, c->rec->created_at));
 	c->max_bytes = p.max_bytes;
 	c->max_packets = p.max_packets;
+	c->keep_file = p.keep_file;
+	c->accounts = p.accounts != NULL ? json_incref(p.accounts) : NULL;
+	if ((key = json_string_value(json_object_get(trigger,
+	    "dedup_key"))) != NULL)
+		c->dedup_key = xstrdup(key);
 	if ((rc = cap_check_file(c->rec->file, cause)) != SESS_OK) {
 		if (rc == SESS_CONFLICT)
 			sess_stats.refused_conflict++;
@@ -692,13 +674,12 @@ session_create(json_t *params, const char *name, json_t *trigger,
 	}
 	TAILQ_INSERT_TAIL(&sess_all, c, entry);
 	record_event(c->rec, NULL);
-	if (state_put(c->rec, cause) == -1) {
+	if (cap_publish(c, 1, cause) == -1) {
 		TAILQ_REMOVE(&sess_all, c, entry);
 		cap_free(c);
 		params_clear(&p);
 		return (SESS_UNAVAILABLE);
 	}
-	cap_notify(c->rec->name, c->rec);
 	rc = cap_start(c, &p, cause);
 	params_clear(&p);
 	if (rc == SESS_INVALID) {
@@ -798,12 +779,10 @@ const char *
 session_find_dedup(const char *key, enum cap_status *st, int64_t *stopped_at)
 {
 	struct session	*c, *latest = NULL;
-	const char	*k;
 
 	TAILQ_FOREACH(c, &sess_all, entry) {
-		k = json_string_value(json_object_get(c->rec->trigger,
-		    "dedup_key"));
-		if (k != NULL && strcmp(k, key) == 0 && (latest == NULL ||
+		if (c->dedup_key != NULL && strcmp(c->dedup_key, key) == 0 &&
+		    (latest == NULL ||
 		    c->rec->created_at >= latest->rec->created_at))
 			latest = c;
 	}
@@ -867,9 +846,6 @@ enum sess_result
 session_open_file(const char *name, int *fd, int64_t *size, char **cause)
 {
 	struct session	*c;
-	struct stat	 st;
-	const char	*base;
-	int		 dirfd;
 
 	if ((c = cap_find(name)) == NULL) {
 		*cause = xasprintf("no capture named '%s'", name);
@@ -884,18 +860,9 @@ session_open_file(const char *name, int *fd, int64_t *size, char **cause)
 		*cause = xasprintf("capture '%s' has no local file", name);
 		return (SESS_NOT_FOUND);
 	}
-	if ((dirfd = pcapfile_dir(sess_rootfd, c->rec->file, 0, &base,
+	if ((*fd = pcapfile_open_final(sess_rootfd, c->rec->file, size,
 	    cause)) == -1)
 		return (SESS_NOT_FOUND);
-	*fd = openat(dirfd, base, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
-	close(dirfd);
-	if (*fd == -1 || fstat(*fd, &st) == -1) {
-		*cause = xasprintf("%s: %s", c->rec->file, strerror(errno));
-		if (*fd != -1)
-			close(*fd);
-		return (SESS_NOT_FOUND);
-	}
-	*size = st.st_size;
 	return (SESS_OK);
 }
 
@@ -911,13 +878,8 @@ session_tick(void)
 				cap_file_failed(c, 1);
 			cap_refresh(c);
 		}
-		if (c->dirty) {
-			char	*cause = NULL;
-
-			if (state_put(c->rec, &cause) == 0)
-				c->dirty = 0;
-			free(cause);
-		}
+		if (c->dirty)
+			cap_put(c, NULL);
 	}
 }
 
@@ -1049,8 +1011,20 @@ sess_loaded(struct record *r, void *arg)
 {
 	struct session	*c;
 
+	json_t		*st, *f;
+	const char	*key;
+
 	c = xcalloc(1, sizeof *c);
 	c->rec = r;
+	/* A record of an earlier run: what params_parse decided then. */
+	st = json_object_get(r->params, "storage");
+	f = json_object_get(st, "file");
+	c->keep_file = f == NULL || !json_is_false(f);
+	if (json_array_size(json_object_get(st, "accounts")) > 0)
+		c->accounts = json_incref(json_object_get(st, "accounts"));
+	if ((key = json_string_value(json_object_get(r->trigger,
+	    "dedup_key"))) != NULL)
+		c->dedup_key = xstrdup(key);
 	TAILQ_INSERT_TAIL(&sess_all, c, entry);
 }
 
@@ -1059,9 +1033,7 @@ static void
 cap_recover(struct session *c)
 {
 	struct record	*r = c->rec;
-	const char	*base;
-	char		*part, *cause = NULL;
-	int		 dirfd;
+	char		*cause = NULL;
 
 	if (r->status == CAP_NOT_STARTED || r->file == NULL) {
 		record_error(r, ERR_AGENT_STOPPED, "the daemon stopped before "
@@ -1069,18 +1041,10 @@ cap_recover(struct session *c)
 		cap_set_state(c, CAP_ERROR, STOP_NONE, "found at restart", NULL);
 		return;
 	}
-	dirfd = pcapfile_dir(sess_rootfd, r->file, 0, &base, &cause);
-	if (dirfd != -1) {
-		part = xasprintf("%s%s", base, PCAPFILE_PART);
-		if (pcapfile_repair(dirfd, part, &r->packets, &r->bytes,
-		    r->sha256, &cause) == 0 &&
-		    pcapfile_commit(sess_rootfd, r->file, &cause) == 0) {
-			r->file_uri = xasprintf("file://%s/%s", sess_root,
-			    r->file);
-			cap_add_uploads(r);
-		}
-		free(part);
-		close(dirfd);
+	if (pcapfile_recover(sess_rootfd, r->file, &r->packets, &r->bytes,
+	    r->sha256, &cause) == 0) {
+		r->file_uri = xasprintf("file://%s/%s", sess_root, r->file);
+		cap_add_uploads(c);
 	}
 	if (cause != NULL) {
 		log_error("capture %s: recovering its file: %s", r->name, cause);
