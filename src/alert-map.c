@@ -551,27 +551,43 @@ parse_generic_one(json_t *e, const char *via, const char *path,
 	return (0);
 }
 
+typedef int (*alert_one_fn)(json_t *, const char *via, const char *path,
+    struct alert_list *, char **cause);
+
+/*
+ * A batch: each element of array (named member, "" at the top) through
+ * one, its path "member[i]"; at most ALERT_MAX_PER_PAYLOAD of them.
+ */
+static int
+parse_batch(json_t *array, const char *member, alert_one_fn one,
+    const char *via, struct alert_list *l, char **cause)
+{
+	json_t	*e;
+	size_t	 i;
+	char	 path[48];
+
+	if (json_array_size(array) > ALERT_MAX_PER_PAYLOAD) {
+		*cause = *member != '\0' ? xasprintf("%s: more than %d",
+		    member, ALERT_MAX_PER_PAYLOAD) : xasprintf("more than %d "
+		    "alerts", ALERT_MAX_PER_PAYLOAD);
+		return (-1);
+	}
+	json_array_foreach(array, i, e) {
+		snprintf(path, sizeof path, "%s[%zu]", member, i);
+		if (one(e, via, path, l, cause) == -1)
+			return (-1);
+	}
+	return (0);
+}
+
 /* A generic payload: one alert object or an array of them. */
 static int
 parse_generic(json_t *p, const char *format, const char *via,
     struct alert_list *l, char **cause)
 {
-	json_t	*e;
-	size_t	 i;
-	char	 path[32];
-
 	if (!json_is_array(p))
 		return (parse_generic_one(p, via, "", l, cause));
-	if (json_array_size(p) > ALERT_MAX_PER_PAYLOAD) {
-		*cause = xasprintf("more than %d alerts", ALERT_MAX_PER_PAYLOAD);
-		return (-1);
-	}
-	json_array_foreach(p, i, e) {
-		snprintf(path, sizeof path, "[%zu]", i);
-		if (parse_generic_one(e, via, path, l, cause) == -1)
-			return (-1);
-	}
-	return (0);
+	return (parse_batch(p, "", parse_generic_one, via, l, cause));
 }
 
 /*
@@ -637,23 +653,12 @@ static int
 parse_telegraf(json_t *p, const char *format, const char *via,
     struct alert_list *l, char **cause)
 {
-	json_t	*batch, *m;
-	size_t	 i;
-	char	 path[32];
+	json_t	*batch = json_object_get(p, "metrics");
 
-	batch = json_object_get(p, "metrics");
 	if (!json_is_array(batch))
 		return (parse_telegraf_metric(p, via, "", l, cause));
-	if (json_array_size(batch) > ALERT_MAX_PER_PAYLOAD) {
-		*cause = xasprintf("metrics: more than %d", ALERT_MAX_PER_PAYLOAD);
-		return (-1);
-	}
-	json_array_foreach(batch, i, m) {
-		snprintf(path, sizeof path, "metrics[%zu]", i);
-		if (parse_telegraf_metric(m, via, path, l, cause) == -1)
-			return (-1);
-	}
-	return (0);
+	return (parse_batch(batch, "metrics", parse_telegraf_metric, via, l,
+	    cause));
 }
 
 /*

@@ -19,6 +19,7 @@
 #include "api.h"
 #include "capture-pcap.h"
 #include "conf.h"
+#include "core.h"
 #include "input-mqtt.h"
 #include "log.h"
 #include "params.h"
@@ -29,7 +30,6 @@
 #include "trigger.h"
 #include "upload.h"
 #include "util.h"
-#include "worker.h"
 #include "xmalloc.h"
 
 #define TICK_MS		100
@@ -277,20 +277,8 @@ main(int argc, char **argv)
 	if ((base = event_base_new()) == NULL)
 		fatal("event_base_new failed");
 
-	mkdir_parents(conf->state_path, 0750, 0);
-	if (state_init(conf->state_path, strcmp(conf->state_sync, "full") == 0,
-	    strcmp(conf->state_on_corrupt, "move-aside") == 0, &cause) == -1)
-		fatal("state.path: %s", cause);
-	capture_init(base, conf->ring_bytes, CAPTURE_POLL_MS,
-	    (int)conf->ring_linger_s);
-	if (worker_init(base, &cause) == -1)
+	if (core_start(base, conf, rules, &cause) == -1)
 		fatal("%s", cause);
-	if (upload_init(base, conf, &cause) == -1)
-		fatal("%s", cause);
-	if (session_init(base, conf, &cause) == -1)
-		fatal("%s", cause);
-	log_info("rules: %zu loaded from %s", rules->n, rules->dir);
-	trigger_init(conf->node, rules);
 	if (api_init(base, conf, &cause) == -1)
 		fatal("%s", cause);
 	if (mqtt_init(base, conf, &cause) == -1)
@@ -317,12 +305,7 @@ main(int argc, char **argv)
 	/* The exact reverse of start-up. */
 	mqtt_shutdown();
 	api_shutdown();
-	trigger_shutdown();
-	session_shutdown();
-	upload_shutdown();
-	worker_shutdown();
-	capture_shutdown();
-	state_shutdown();
+	core_stop();
 	conf_free(conf);
 	event_base_free(base);
 	log_info("exited");

@@ -1,8 +1,19 @@
-/* libpcap sources in the event loop, shared by many capture sessions. */
+/*
+ * Packet sources in the event loop, shared by many capture sessions: a
+ * live libpcap handle on an interface, or a replay directory whose pcap
+ * files are delivered as the interface's packets (captures.replay).
+ */
 #include "config.h"
 
+#include <sys/inotify.h>
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <net/if.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <event2/event.h>
 #include <jansson.h>
@@ -37,9 +48,38 @@ struct capsink {
 	TAILQ_ENTRY(capsink)	 entry;
 };
 
+/*
+ * What kind of source an interface is: its open, read and stats, as
+ * libpcap's own capture_source_types[] picks a module per device.
+ */
+struct capsrc_ops {
+	const char	*name;
+	/* Fills in s->p, s->linktype and s->ev; -1 with *err and *cause. */
+	int		(*open)(struct capsrc *, enum capture_err *, char **);
+	/* Delivers what is waiting, at most rounds batches. */
+	void		(*read)(struct capsrc *, int rounds);
+	/* Installs the source-wide filter; -1 if it cannot. */
+	int		(*setfilter)(struct capsrc *, struct bpf_program *);
+	void		(*close)(struct capsrc *);
+};
+
+/* A replayed interface: the directory its pcap files arrive in. */
+struct capture_replay {
+	char			*ifname;
+	char			*dir;
+	LIST_ENTRY(capture_replay) entry;
+};
+
 struct capsrc {
 	char			*ifname;
+	const struct capsrc_ops	*ops;
 	pcap_t			*p;
+	/* Replay sources: */
+	const char		*replay_dir;
+	int			 dir_fd;
+	int			 watch_fd;	/* inotify */
+	struct bpf_program	 replay_prog;	/* the source-wide filter */
+	int			 has_prog;
 	int			 linktype;
 	struct event		*ev;
 	int			 in_dispatch;
@@ -60,6 +100,8 @@ static int			 capture_closing;
 static struct event		*capture_reap_ev;
 static LIST_HEAD(, capsrc)	 capture_srcs =
     LIST_HEAD_INITIALIZER(capture_srcs);
+static LIST_HEAD(, capture_replay) capture_replays =
+    LIST_HEAD_INITIALIZER(capture_replays);
 
 static void	capsrc_refilter(struct capsrc *);
 static int	capsrc_stats(struct capsrc *, int fresh);
@@ -104,27 +146,33 @@ capsrc_fail(struct capsrc *s, const char *why)
 	}
 }
 
-/* Reads up to rounds batches; stops early when the ring is empty. */
+/* Delivers what the source holds; never re-entered from a callback. */
 static void
 capsrc_read(struct capsrc *s, int rounds)
 {
-	int	n;
-
 	if (s->failed || s->in_dispatch)
 		return;
 	s->in_dispatch = 1;
+	s->ops->read(s, rounds);
+	s->in_dispatch = 0;
+}
+
+/* Reads up to rounds batches; stops early when the ring is empty. */
+static void
+live_read(struct capsrc *s, int rounds)
+{
+	int	n;
+
 	while (rounds-- > 0) {
 		n = pcap_dispatch(s->p, CAPTURE_BATCH, capsrc_packet,
 		    (u_char *)s);
 		if (n == PCAP_ERROR) {
-			s->in_dispatch = 0;
 			capsrc_fail(s, pcap_geterr(s->p));
 			return;
 		}
 		if (n < CAPTURE_BATCH)
 			break;
 	}
-	s->in_dispatch = 0;
 }
 
 static void
@@ -145,19 +193,25 @@ capsrc_find(const char *ifname)
 	return (NULL);
 }
 
-/* Opens a handle with a large ring on ifname. */
-static struct capsrc *
-capsrc_open(const char *ifname, enum capture_err *err, char **cause)
+/* Opens a handle with a large ring on the interface. */
+static int
+live_open(struct capsrc *s, enum capture_err *err, char **cause)
 {
-	struct capsrc	*s;
-	char		 ebuf[PCAP_ERRBUF_SIZE];
-	pcap_t		*p;
-	int		 rc, fd;
+	char	 ebuf[PCAP_ERRBUF_SIZE];
+	pcap_t	*p;
+	int	 rc, fd;
 
-	if ((p = pcap_create(ifname, ebuf)) == NULL) {
+	/* Told apart before libpcap, which says "permission denied" first. */
+	if (strcmp(s->ifname, "any") != 0 && if_nametoindex(s->ifname) == 0) {
+		*err = CAPTURE_NO_DEVICE;
+		*cause = xasprintf("target.interface: %s: no such interface",
+		    s->ifname);
+		return (-1);
+	}
+	if ((p = pcap_create(s->ifname, ebuf)) == NULL) {
 		*err = CAPTURE_FAILED;
 		*cause = xasprintf("target.interface: %s", ebuf);
-		return (NULL);
+		return (-1);
 	}
 	pcap_set_snaplen(p, CAPTURE_SNAPLEN);
 	pcap_set_promisc(p, 0);
@@ -167,37 +221,208 @@ capsrc_open(const char *ifname, enum capture_err *err, char **cause)
 	if (rc < 0) {
 		*err = rc == PCAP_ERROR_NO_SUCH_DEVICE ? CAPTURE_NO_DEVICE :
 		    CAPTURE_FAILED;
-		*cause = xasprintf("target.interface: %s: %s", ifname,
+		*cause = xasprintf("target.interface: %s: %s", s->ifname,
 		    rc == PCAP_ERROR_NO_SUCH_DEVICE ? "no such interface" :
 		    pcap_geterr(p));
 		pcap_close(p);
-		return (NULL);
+		return (-1);
 	}
 	if (rc > 0)
-		log_warn("capture on %s: %s", ifname, pcap_geterr(p));
+		log_warn("capture on %s: %s", s->ifname, pcap_geterr(p));
 	if (pcap_setnonblock(p, 1, ebuf) == -1 ||
 	    (fd = pcap_get_selectable_fd(p)) == -1) {
 		*err = CAPTURE_FAILED;
 		*cause = xasprintf("target.interface: %s: cannot poll: %s",
-		    ifname, ebuf);
+		    s->ifname, ebuf);
 		pcap_close(p);
-		return (NULL);
+		return (-1);
 	}
-	s = xcalloc(1, sizeof *s);
-	s->ifname = xstrdup(ifname);
 	s->p = p;
 	s->linktype = pcap_datalink(p);
-	s->kernel_expr = xstrdup("");
-	TAILQ_INIT(&s->sinks);
 	s->ev = event_new(capture_base, fd, EV_READ | EV_PERSIST,
 	    capsrc_readable, s);
-	event_add(s->ev, NULL);
-	LIST_INSERT_HEAD(&capture_srcs, s, entry);
-	log_info("capture: opened %s (link type %s, ring %lld bytes)", ifname,
-	    pcap_datalink_val_to_name(s->linktype), capture_ring_bytes);
-	return (s);
+	log_info("capture: opened %s (link type %s, ring %lld bytes)",
+	    s->ifname, pcap_datalink_val_to_name(s->linktype),
+	    capture_ring_bytes);
+	return (0);
 }
 
+static int
+live_setfilter(struct capsrc *s, struct bpf_program *prog)
+{
+	return (pcap_setfilter(s->p, prog));
+}
+
+static void
+live_close(struct capsrc *s)
+{
+	pcap_close(s->p);
+}
+
+/*
+ * Delivers one replayed file's packets, stamped as arriving now (keeping
+ * their spacing), then removes the file.
+ */
+static void
+replay_file(struct capsrc *s, const char *name)
+{
+	char			 ebuf[PCAP_ERRBUF_SIZE];
+	struct pcap_pkthdr	*h, hh;
+	const u_char		*data;
+	pcap_t			*f;
+	FILE			*fp;
+	int			 n = 0;
+	int64_t			 now = now_us(), first = -1, ts;
+	int			 fd;
+
+	fd = openat(s->dir_fd, name, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+	if (fd == -1 || (fp = fdopen(fd, "rb")) == NULL) {
+		if (fd != -1)
+			close(fd);
+		return;
+	}
+	if ((f = pcap_fopen_offline(fp, ebuf)) == NULL) {
+		log_warn("capture on %s: replay %s: %s", s->ifname, name, ebuf);
+		fclose(fp);
+	} else if (pcap_datalink(f) != s->linktype) {
+		log_warn("capture on %s: replay %s: link type %s, not %s",
+		    s->ifname, name, pcap_datalink_val_to_name(
+		    pcap_datalink(f)), pcap_datalink_val_to_name(s->linktype));
+		pcap_close(f);
+	} else {
+		while (pcap_next_ex(f, &h, &data) == 1) {
+			if (s->has_prog && !pcap_offline_filter(&s->replay_prog,
+			    h, data))
+				continue;
+			n++;
+			ts = (int64_t)h->ts.tv_sec * 1000000 + h->ts.tv_usec;
+			if (first == -1)
+				first = ts;
+			ts = now + (ts > first ? ts - first : 0);
+			hh = *h;
+			hh.ts.tv_sec = (time_t)(ts / 1000000);
+			hh.ts.tv_usec = (suseconds_t)(ts % 1000000);
+			capsrc_packet((u_char *)s, &hh, data);
+		}
+		pcap_close(f);
+		log_debug("capture on %s: replayed %s (%d packets)", s->ifname,
+		    name, n);
+	}
+	unlinkat(s->dir_fd, name, 0);
+}
+
+/* Files closed after writing, or moved in: each is delivered once. */
+static void
+replay_read(struct capsrc *s, int rounds)
+{
+	char			 buf[4096]
+	    __attribute__((aligned(__alignof__(struct inotify_event))));
+	const struct inotify_event *e;
+	ssize_t			 n;
+	size_t			 len;
+	char			*off;
+
+	while ((n = read(s->watch_fd, buf, sizeof buf)) > 0) {
+		for (off = buf; off < buf + n; off += sizeof *e + e->len) {
+			e = (const struct inotify_event *)(void *)off;
+			if (e->len == 0 || e->name[0] == '.')
+				continue;
+			len = strlen(e->name);
+			if (len > 5 && strcmp(e->name + len - 5, ".pcap") == 0)
+				replay_file(s, e->name);
+		}
+	}
+}
+
+/*
+ * A replayed interface: packets come from pcap files that arrive in its
+ * directory while it is open. Ethernet framing, as on a real interface.
+ */
+static int
+replay_open(struct capsrc *s, enum capture_err *err, char **cause)
+{
+	s->dir_fd = open(s->replay_dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	s->watch_fd = inotify_init1(IN_NONBLOCK | IN_CLOEXEC);
+	if (s->dir_fd == -1 || s->watch_fd == -1 || inotify_add_watch(
+	    s->watch_fd, s->replay_dir, IN_CLOSE_WRITE | IN_MOVED_TO) == -1) {
+		*err = CAPTURE_FAILED;
+		*cause = xasprintf("target.interface: %s: captures.replay "
+		    "directory %s: %s", s->ifname, s->replay_dir,
+		    strerror(errno));
+		if (s->dir_fd != -1)
+			close(s->dir_fd);
+		if (s->watch_fd != -1)
+			close(s->watch_fd);
+		return (-1);
+	}
+	s->linktype = DLT_EN10MB;
+	s->p = pcap_open_dead(s->linktype, CAPTURE_SNAPLEN);
+	s->ev = event_new(capture_base, s->watch_fd, EV_READ | EV_PERSIST,
+	    capsrc_readable, s);
+	log_info("capture: opened %s (replayed from %s)", s->ifname,
+	    s->replay_dir);
+	return (0);
+}
+
+static int
+replay_setfilter(struct capsrc *s, struct bpf_program *prog)
+{
+	if (s->has_prog)
+		pcap_freecode(&s->replay_prog);
+	s->replay_prog.bf_len = prog->bf_len;
+	s->replay_prog.bf_insns = xcalloc(prog->bf_len, sizeof *prog->bf_insns);
+	memcpy(s->replay_prog.bf_insns, prog->bf_insns, prog->bf_len *
+	    sizeof *prog->bf_insns);
+	s->has_prog = 1;
+	return (0);
+}
+
+static void
+replay_close(struct capsrc *s)
+{
+	if (s->has_prog)
+		pcap_freecode(&s->replay_prog);
+	close(s->watch_fd);
+	close(s->dir_fd);
+	pcap_close(s->p);
+}
+
+/* The kinds of source: name, open, read, setfilter, close. */
+enum { SRC_LIVE, SRC_REPLAY };
+static const struct capsrc_ops capsrc_types[] = {
+	[SRC_LIVE] = { "live", live_open, live_read, live_setfilter,
+	    live_close },
+	[SRC_REPLAY] = { "replay", replay_open, replay_read, replay_setfilter,
+	    replay_close },
+};
+
+/* Opens the source of ifname: replayed if captures.replay names it. */
+static struct capsrc *
+capsrc_open(const char *ifname, enum capture_err *err, char **cause)
+{
+	struct capture_replay	*r;
+	struct capsrc		*s;
+
+	s = xcalloc(1, sizeof *s);
+	s->ifname = xstrdup(ifname);
+	s->ops = &capsrc_types[SRC_LIVE];
+	LIST_FOREACH(r, &capture_replays, entry) {
+		if (strcmp(r->ifname, ifname) == 0) {
+			s->ops = &capsrc_types[SRC_REPLAY];
+			s->replay_dir = r->dir;
+		}
+	}
+	if (s->ops->open(s, err, cause) == -1) {
+		free(s->ifname);
+		free(s);
+		return (NULL);
+	}
+	s->kernel_expr = xstrdup("");
+	TAILQ_INIT(&s->sinks);
+	event_add(s->ev, NULL);
+	LIST_INSERT_HEAD(&capture_srcs, s, entry);
+	return (s);
+}
 static void
 capsrc_close(struct capsrc *s)
 {
@@ -206,7 +431,7 @@ capsrc_close(struct capsrc *s)
 	if (s->linger_ev != NULL)
 		event_free(s->linger_ev);
 	event_free(s->ev);
-	pcap_close(s->p);
+	s->ops->close(s);
 	free(s->kernel_expr);
 	free(s->ifname);
 	free(s);
@@ -255,7 +480,7 @@ capsrc_refilter(struct capsrc *s)
 		    PCAP_NETMASK_UNKNOWN) == -1) {
 			ok = 0;
 		} else {
-			ok = pcap_setfilter(s->p, &prog) == 0;
+			ok = s->ops->setfilter(s, &prog) == 0;
 			pcap_freecode(&prog);
 		}
 		if (!ok) {
@@ -264,7 +489,7 @@ capsrc_refilter(struct capsrc *s)
 			want = "";
 			if (pcap_compile(s->p, &prog, "", 1,
 			    PCAP_NETMASK_UNKNOWN) == 0) {
-				pcap_setfilter(s->p, &prog);
+				s->ops->setfilter(s, &prog);
 				pcap_freecode(&prog);
 			}
 		}
@@ -298,7 +523,7 @@ capsrc_idle(struct capsrc *s)
 	struct timeval		tv = { capture_linger_s, 0 };
 
 	if (pcap_compile(s->p, &prog, "less 0", 1, PCAP_NETMASK_UNKNOWN) == 0) {
-		pcap_setfilter(s->p, &prog);
+		s->ops->setfilter(s, &prog);
 		pcap_freecode(&prog);
 	}
 	free(s->kernel_expr);
@@ -350,10 +575,22 @@ capture_init(struct event_base *base, long long ring_bytes, int poll_ms,
 }
 
 void
+capture_add_replay(const char *ifname, const char *dir)
+{
+	struct capture_replay	*r;
+
+	r = xcalloc(1, sizeof *r);
+	r->ifname = xstrdup(ifname);
+	r->dir = xstrdup(dir);
+	LIST_INSERT_HEAD(&capture_replays, r, entry);
+}
+
+void
 capture_shutdown(void)
 {
-	struct capsrc	*s, *s1;
-	struct capsink	*k;
+	struct capture_replay	*r;
+	struct capsrc		*s, *s1;
+	struct capsink		*k;
 
 	capture_closing = 1;
 	LIST_FOREACH(s, &capture_srcs, entry) {
@@ -366,6 +603,13 @@ capture_shutdown(void)
 	if (capture_reap_ev != NULL)
 		event_free(capture_reap_ev);
 	capture_reap_ev = NULL;
+	while ((r = LIST_FIRST(&capture_replays)) != NULL) {
+		LIST_REMOVE(r, entry);
+		free(r->ifname);
+		free(r->dir);
+		free(r);
+	}
+	capture_closing = 0;
 }
 
 struct capsink *

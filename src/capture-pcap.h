@@ -45,6 +45,13 @@ struct capture_stats {
 void	capture_init(struct event_base *, long long ring_bytes, int poll_ms,
 	    int linger_s);
 void	capture_shutdown(void);
+/*
+ * Replays ifname instead of capturing it: each pcap file (Ethernet, name
+ * ending .pcap, not starting with a dot) closed or moved into dir while
+ * the interface is open is delivered as its packets, stamped as arriving
+ * then, and removed (captures.replay).
+ */
+void	capture_add_replay(const char *ifname, const char *dir);
 
 /*
  * Attaches a sink to ifname with a tcpdump expression ("" = all) and a

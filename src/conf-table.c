@@ -249,6 +249,18 @@ static const struct conf_opt maximums_opts[] = {
 	CONF_END
 };
 
+#define RP(f)	offsetof(struct conf_replay, f)
+static const struct conf_opt replay_opts[] = {
+	{ .key = "dir",
+	  .type = CT_STRING,
+	  .offset = RP(dir),
+	  .help = "directory watched for pcap files (Ethernet, *.pcap): each "
+	      "one written or moved there while the interface is open is "
+	      "delivered as its packets, then removed"
+	},
+	CONF_END
+};
+
 static const struct conf_opt captures_opts[] = {
 	{ .key = "root",
 	  .type = CT_STRING,
@@ -290,6 +302,15 @@ static const struct conf_opt captures_opts[] = {
 	  .def = "30",
 	  .help = "keep an interface's ring open this long after its last "
 	      "capture (0: close at once)"
+	},
+	{ .key = "replay",
+	  .type = CT_MAP,
+	  .offset = O(replays),
+	  .help = "interfaces whose packets come from pcap files instead of "
+	      "the network, by name: for rehearsing rules and filters on "
+	      "recorded traffic, and for tests without capture privileges",
+	  .children = replay_opts,
+	  .elem_size = sizeof(struct conf_replay)
 	},
 	{ .key = "sha256",
 	  .type = CT_BOOL,

@@ -34,16 +34,13 @@ static void conf_free_table(const struct conf_opt *, void *);
 static void __attribute__((format(printf, 3, 4)))
 conf_error(struct conf_ctx *ctx, const char *path, const char *fmt, ...)
 {
-	va_list	 ap;
-	char	*msg;
+	va_list	ap;
 
 	va_start(ap, fmt);
-	msg = xvasprintf(fmt, ap);
+	jsonpos_vreport(&ctx->errors, ctx->file, ctx->text,
+	    *path == '\0' ? "(top)" : path, fmt, ap);
 	va_end(ap);
-	jsonpos_report(&ctx->errors, ctx->file, ctx->text,
-	    *path == '\0' ? "(top)" : path, msg);
 	ctx->nerrors++;
-	free(msg);
 }
 
 static int
@@ -317,6 +314,15 @@ conf_check(struct conf_ctx *ctx, struct conf *c)
 
 		snprintf(path, sizeof path, "mqtt.subscriptions[%zu].topic", i);
 		if (sub->topic == NULL || *sub->topic == '\0')
+			conf_error(ctx, path, "required");
+	}
+	for (i = 0; i < c->replays.n; i++) {
+		const struct conf_replay *r =
+		    (const struct conf_replay *)c->replays.v + i;
+
+		snprintf(path, sizeof path, "captures.replay.%.32s.dir",
+		    r->name);
+		if (r->dir == NULL || *r->dir == '\0')
 			conf_error(ctx, path, "required");
 	}
 	for (i = 0; i < c->accounts.n; i++)

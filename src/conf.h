@@ -24,6 +24,12 @@ struct conf_listen {
 	struct conf_tls	 tls;
 };
 
+/* A replayed interface (captures.replay); the name is its key. */
+struct conf_replay {
+	char		*name;		/* first: CT_MAP sets it */
+	char		*dir;
+};
+
 struct conf_mqtt_sub {
 	char		*topic;
 	char		*format;
@@ -88,6 +94,7 @@ struct conf {
 	long long		 max_total_bytes;
 	long long		 ring_bytes;
 	long long		 ring_linger_s;
+	struct conf_array	 replays;	/* of struct conf_replay */
 	int			 hash_files;
 	long long		 def_time_limit_s;
 	long long		 def_max_bytes;

@@ -109,53 +109,32 @@ metric_roundtrip(struct metric_out *o, void *arg)
 }
 
 static const struct metric mq_metrics[] = {
-	{ .name = "alertcap_mqtt_connected",
-	  .type = METRIC_GAUGE,
-	  .help = "1 while connected to the broker.",
-	  .read = metric_connected },
-	{ .name = "alertcap_mqtt_connects_total",
-	  .type = METRIC_COUNTER,
-	  .help = "Connections made.",
-	  .value = &mq_stats.connects },
-	{ .name = "alertcap_mqtt_disconnects_total",
-	  .type = METRIC_COUNTER,
-	  .help = "Connections lost.",
-	  .value = &mq_stats.disconnects },
-	{ .name = "alertcap_mqtt_messages_total",
-	  .type = METRIC_COUNTER,
-	  .help = "Feed messages by subscription.",
-	  .read = metric_feed,
-	  .arg = (void *)offsetof(struct mq_sub, messages) },
-	{ .name = "alertcap_mqtt_malformed_total",
-	  .type = METRIC_COUNTER,
-	  .help = "Feed messages that were not alerts in the feed's format.",
-	  .read = metric_feed,
-	  .arg = (void *)offsetof(struct mq_sub, malformed) },
-	{ .name = "alertcap_mqtt_commands_total",
-	  .type = METRIC_COUNTER,
-	  .help = "Commands taken on this node's command topic.",
-	  .value = &mq_stats.commands },
-	{ .name = "alertcap_mqtt_command_errors_total",
-	  .type = METRIC_COUNTER,
-	  .help = "Commands answered with an error.",
-	  .value = &mq_stats.command_errors },
-	{ .name = "alertcap_mqtt_requests_total",
-	  .type = METRIC_COUNTER,
-	  .help = "Commands sent to other nodes.",
-	  .value = &mq_stats.requests },
-	{ .name = "alertcap_mqtt_replies_total",
-	  .type = METRIC_COUNTER,
-	  .help = "Answers from other nodes.",
-	  .value = &mq_stats.replies },
-	{ .name = "alertcap_mqtt_request_timeouts_total",
-	  .type = METRIC_COUNTER,
-	  .help = "Commands to other nodes that got no answer in time.",
-	  .value = &mq_stats.timeouts },
-	{ .name = "alertcap_mqtt_request_roundtrip_seconds",
-	  .type = METRIC_SUMMARY,
-	  .help = "Time from a command sent to its answer.",
-	  .read = metric_roundtrip },
-	{ .name = NULL }
+	METRIC_READ("alertcap_mqtt_connected", GAUGE,
+	    "1 while connected to the broker.", metric_connected, NULL),
+	METRIC_VALUE("alertcap_mqtt_connects_total", COUNTER,
+	    "Connections made.", &mq_stats.connects),
+	METRIC_VALUE("alertcap_mqtt_disconnects_total", COUNTER,
+	    "Connections lost.", &mq_stats.disconnects),
+	METRIC_READ("alertcap_mqtt_messages_total", COUNTER,
+	    "Feed messages by subscription.",
+	    metric_feed, (void *)offsetof(struct mq_sub, messages)),
+	METRIC_READ("alertcap_mqtt_malformed_total", COUNTER,
+	    "Feed messages that were not alerts in the feed's format.",
+	    metric_feed, (void *)offsetof(struct mq_sub, malformed)),
+	METRIC_VALUE("alertcap_mqtt_commands_total", COUNTER,
+	    "Commands taken on this node's command topic.", &mq_stats.commands),
+	METRIC_VALUE("alertcap_mqtt_command_errors_total", COUNTER,
+	    "Commands answered with an error.", &mq_stats.command_errors),
+	METRIC_VALUE("alertcap_mqtt_requests_total", COUNTER,
+	    "Commands sent to other nodes.", &mq_stats.requests),
+	METRIC_VALUE("alertcap_mqtt_replies_total", COUNTER,
+	    "Answers from other nodes.", &mq_stats.replies),
+	METRIC_VALUE("alertcap_mqtt_request_timeouts_total", COUNTER,
+	    "Commands to other nodes that got no answer in time.",
+	    &mq_stats.timeouts),
+	METRIC_READ("alertcap_mqtt_request_roundtrip_seconds", SUMMARY,
+	    "Time from a command sent to its answer.", metric_roundtrip, NULL),
+	METRIC_END
 };
 
 static void	mq_watch(void);
@@ -922,7 +901,7 @@ mqtt_init(struct event_base *base, const struct conf *conf, char **cause)
 	mq_retry_ev = evtimer_new(base, mq_connect, NULL);
 	tv.tv_usec = 0;
 	evtimer_add(mq_retry_ev, &tv);
-	metrics_register(mq_metrics);
+	metrics_register(mq_metrics, NULL);
 	log_info("mqtt: broker %s:%lld (%s), %zu feed(s)", conf->mqtt_host,
 	    conf->mqtt_port, mq_v5 ? "MQTT 5" : "MQTT 3.1.1", mq_nsubs);
 	return (0);

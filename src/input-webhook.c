@@ -46,11 +46,10 @@ static struct webhook_creds	*wh_creds;
 static uint64_t			 wh_auth_failures;
 
 static const struct metric wh_metrics[] = {
-	{ .name = "alertcap_webhook_auth_failures_total",
-	  .type = METRIC_COUNTER,
-	  .help = "Webhook requests refused for their credentials.",
-	  .value = &wh_auth_failures },
-	{ .name = NULL }
+	METRIC_VALUE("alertcap_webhook_auth_failures_total", COUNTER,
+	    "Webhook requests refused for their credentials.",
+	    &wh_auth_failures),
+	METRIC_END
 };
 
 /* The webhook format of a name, or -1 (telegraf-json comes by MQTT only). */
@@ -332,7 +331,7 @@ void
 webhook_set_creds(struct webhook_creds *c)
 {
 	if (wh_creds == NULL)
-		metrics_register(wh_metrics);
+		metrics_register(wh_metrics, NULL);
 	webhook_creds_free(wh_creds);
 	wh_creds = c;
 }

@@ -5,6 +5,7 @@
 #include "config.h"
 
 #include <ctype.h>
+#include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -193,13 +194,16 @@ jsonpos_find(const char *text, size_t len, const char *path, int *line,
 }
 
 void
-jsonpos_report(struct dynbuf *errors, const char *file, const char *text,
-    const char *path, const char *message)
+jsonpos_vreport(struct dynbuf *errors, const char *file, const char *text,
+    const char *path, const char *fmt, va_list ap)
 {
-	int	line = 1, col = 1;
+	char	*message;
+	int	 line = 1, col = 1;
 
+	message = xvasprintf(fmt, ap);
 	if (text != NULL)
 		jsonpos_find(text, strlen(text), path, &line, &col);
 	dynbuf_addf(errors, "%s%s:%d:%d: %s%s%s", errors->len > 0 ? "\n" : "",
 	    file, line, col, path, *path != '\0' ? ": " : "", message);
+	free(message);
 }

@@ -5,6 +5,7 @@
 #ifndef JSONPOS_H
 #define JSONPOS_H
 
+#include <stdarg.h>
 #include <stddef.h>
 
 /*
@@ -19,9 +20,11 @@ struct dynbuf;
 
 /*
  * Appends "file:line:col: path: message" to errors (after a newline if it
- * is not empty), the position being where path stands in text (NULL: 1:1).
+ * is not empty), the position being where path stands in text (NULL: 1:1)
+ * and the message made from fmt.
  */
-void	jsonpos_report(struct dynbuf *errors, const char *file,
-	    const char *text, const char *path, const char *message);
+void	jsonpos_vreport(struct dynbuf *errors, const char *file,
+	    const char *text, const char *path, const char *fmt, va_list)
+	    __attribute__((format(printf, 5, 0)));
 
 #endif

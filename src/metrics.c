@@ -17,7 +17,10 @@ struct metric_out {
 	const struct metric	*m;
 };
 
-static const struct metric	*metrics_tables[METRICS_MAX_TABLES];
+static struct metrics_table {
+	const struct metric	*families;
+	void			(*prepare)(void);
+} metrics_tables[METRICS_MAX_TABLES];
 static size_t			 metrics_ntables;
 
 static const char *const metric_type_names[] = {
@@ -27,11 +30,12 @@ static const char *const metric_type_names[] = {
 };
 
 void
-metrics_register(const struct metric *t)
+metrics_register(const struct metric *t, void (*prepare)(void))
 {
 	if (metrics_ntables == METRICS_MAX_TABLES)
 		abort();	/* a module too many is a bug */
-	metrics_tables[metrics_ntables++] = t;
+	metrics_tables[metrics_ntables].families = t;
+	metrics_tables[metrics_ntables++].prepare = prepare;
 }
 
 void
@@ -40,7 +44,7 @@ metrics_unregister(const struct metric *t)
 	size_t	i;
 
 	for (i = 0; i < metrics_ntables; i++) {
-		if (metrics_tables[i] != t)
+		if (metrics_tables[i].families != t)
 			continue;
 		memmove(&metrics_tables[i], &metrics_tables[i + 1],
 		    (metrics_ntables - i - 1) * sizeof *metrics_tables);
@@ -109,7 +113,9 @@ metrics_write(struct dynbuf *b)
 	size_t			 i;
 
 	for (i = 0; i < metrics_ntables; i++) {
-		for (m = metrics_tables[i]; m->name != NULL; m++) {
+		if (metrics_tables[i].prepare != NULL)
+			metrics_tables[i].prepare();
+		for (m = metrics_tables[i].families; m->name != NULL; m++) {
 			o.m = m;
 			dynbuf_addf(b, "# HELP %s %s\n# TYPE %s %s\n", m->name,
 			    m->help, m->name, metric_type_names[m->type]);

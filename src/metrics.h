@@ -32,11 +32,20 @@ struct metric {
 	void			*arg;
 };
 
+/* Table rows: a family read from a uint64_t, or written by a function. */
+#define METRIC_VALUE(n, t, h, v)					\
+	{ .name = (n), .type = METRIC_##t, .help = (h), .value = (v) }
+#define METRIC_READ(n, t, h, fn, a)					\
+	{ .name = (n), .type = METRIC_##t, .help = (h), .read = (fn),	\
+	  .arg = (a) }
+#define METRIC_END	{ .name = NULL }
+
 /*
- * Registers a table of families ending with a NULL name (borrowed until
- * metrics_unregister). Families are written in registration order.
+ * Registers a table of families ending with METRIC_END (borrowed until
+ * metrics_unregister). Families are written in registration order, each
+ * table's after its prepare (if any) has brought its figures up to date.
  */
-void	metrics_register(const struct metric *);
+void	metrics_register(const struct metric *, void (*prepare)(void));
 void	metrics_unregister(const struct metric *);
 /* Writes every registered family in Prometheus text format 0.0.4. */
 void	metrics_write(struct dynbuf *);

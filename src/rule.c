@@ -31,15 +31,12 @@ struct rule_ctx {
 static void __attribute__((format(printf, 3, 4)))
 rule_error(struct rule_ctx *ctx, const char *path, const char *fmt, ...)
 {
-	va_list	 ap;
-	char	*msg;
+	va_list	ap;
 
 	va_start(ap, fmt);
-	msg = xvasprintf(fmt, ap);
+	jsonpos_vreport(ctx->errors, ctx->file, ctx->text, path, fmt, ap);
 	va_end(ap);
-	jsonpos_report(ctx->errors, ctx->file, ctx->text, path, msg);
 	ctx->nerrors++;
-	free(msg);
 }
 
 /* path.key, or key at the top of a file (new). */

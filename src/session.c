@@ -39,10 +39,10 @@ struct session {
 	uint64_t		 max_bytes;
 	uint64_t		 max_packets;
 	int64_t			 time_limit_us;
-	/* What params_parse decided, kept from creation: */
+	/* What params_parse decided, read once from the record: */
 	int			 keep_file;	/* storage.file */
-	json_t			*accounts;	/* storage.accounts, or NULL */
-	char			*dedup_key;	/* the trigger's, or NULL */
+	json_t			*accounts;	/* storage.accounts (borrowed) */
+	const char		*dedup_key;	/* the trigger's, or NULL */
 	int			 dirty;		/* record not stored yet */
 	int			 deleted;	/* its record is gone: store nothing */
 	/* Stopped, its file being made durable off the loop: */
@@ -99,14 +99,30 @@ static void
 cap_free(struct session *c)
 {
 	record_free(c->rec);
-	json_decref(c->accounts);
-	free(c->dedup_key);
 	free(c->end_msg);
 	free(c->sync_err);
 	free(c);
 }
 
 static void	cap_submit_uploads(struct session *);
+
+/*
+ * Reads what params_parse decided from the record's normalised parameters
+ * and trigger, once, for a new capture or one of an earlier run: whether
+ * the file stays, the accounts, the dedup key.
+ */
+static void
+cap_decided(struct session *c)
+{
+	json_t	*st = json_object_get(c->rec->params, "storage");
+	json_t	*f = json_object_get(st, "file");
+
+	c->keep_file = f == NULL || !json_is_false(f);
+	c->accounts = json_array_size(json_object_get(st, "accounts")) > 0 ?
+	    json_object_get(st, "accounts") : NULL;
+	c->dedup_key = json_string_value(json_object_get(c->rec->trigger,
+	    "dedup_key"));
+}
 
 /* Tells every observer of a capture's record (NULL: deleted). */
 static void
@@ -624,7 +640,6 @@ session_create(json_t *params, const char *name, json_t *trigger,
 	struct session		*c;
 	enum sess_result	 rc;
 	json_t			*norm;
-	const char		*key;
 	char			 ts[32];
 
 	if (params_parse(params, name, &sess_plimits, &p, cause) == -1) {
@@ -658,11 +673,7 @@ session_create(json_t *params, const char *name, json_t *trigger,
 	    p.name, time_compact(ts, sizeof ts, c->rec->created_at));
 	c->max_bytes = p.max_bytes;
 	c->max_packets = p.max_packets;
-	c->keep_file = p.keep_file;
-	c->accounts = p.accounts != NULL ? json_incref(p.accounts) : NULL;
-	if ((key = json_string_value(json_object_get(trigger,
-	    "dedup_key"))) != NULL)
-		c->dedup_key = xstrdup(key);
+	cap_decided(c);
 	if ((rc = cap_check_file(c->rec->file, cause)) != SESS_OK) {
 		if (rc == SESS_CONFLICT)
 			sess_stats.refused_conflict++;
@@ -883,24 +894,35 @@ session_tick(void)
 	}
 }
 
-/* Adds up the finished captures' traffic and the running ones' so far. */
+/* The traffic counters as /metrics shows them, see sess_traffic. */
+static struct {
+	uint64_t	packets;
+	uint64_t	bytes;
+	uint64_t	kernel_drops;
+	uint64_t	if_drops;
+} sess_now;
+
+/*
+ * Before a scrape: the finished captures' traffic and the running ones'
+ * so far, each running capture refreshed once.
+ */
 static void
-sess_traffic(uint64_t *packets, uint64_t *bytes, uint64_t *kd, uint64_t *ifd)
+sess_traffic(void)
 {
 	struct session	*c;
 
-	*packets = sess_stats.packets;
-	*bytes = sess_stats.bytes;
-	*kd = sess_stats.kernel_drops;
-	*ifd = sess_stats.if_drops;
+	sess_now.packets = sess_stats.packets;
+	sess_now.bytes = sess_stats.bytes;
+	sess_now.kernel_drops = sess_stats.kernel_drops;
+	sess_now.if_drops = sess_stats.if_drops;
 	TAILQ_FOREACH(c, &sess_all, entry) {
 		if (c->rec->status != CAP_RUNNING)
 			continue;
 		cap_refresh(c);
-		*packets += c->rec->packets;
-		*bytes += c->rec->bytes;
-		*kd += c->rec->kernel_drops;
-		*ifd += c->rec->if_drops;
+		sess_now.packets += c->rec->packets;
+		sess_now.bytes += c->rec->bytes;
+		sess_now.kernel_drops += c->rec->kernel_drops;
+		sess_now.if_drops += c->rec->if_drops;
 	}
 }
 
@@ -939,70 +961,36 @@ metric_refused(struct metric_out *o, void *arg)
 	    (char *)NULL);
 }
 
-/* One of the traffic counters, by its index in sess_traffic's order. */
-static void
-metric_traffic(struct metric_out *o, void *arg)
-{
-	uint64_t	v[4];
-
-	sess_traffic(&v[0], &v[1], &v[2], &v[3]);
-	metric_u64(o, v[*(const int *)arg], (char *)NULL);
-}
-
 static void
 metric_interfaces(struct metric_out *o, void *arg)
 {
 	metric_u64(o, (uint64_t)capture_sources(), (char *)NULL);
 }
 
-static const int traffic_index[] = { 0, 1, 2, 3 };
-
 static const struct metric sess_metrics[] = {
-	{ .name = "alertcap_captures",
-	  .type = METRIC_GAUGE,
-	  .help = "Capture records on this node by status.",
-	  .read = metric_captures },
-	{ .name = "alertcap_captures_started_total",
-	  .type = METRIC_COUNTER,
-	  .help = "Captures started.",
-	  .value = &sess_stats.started },
-	{ .name = "alertcap_captures_stopped_total",
-	  .type = METRIC_COUNTER,
-	  .help = "Captures stopped, by reason.",
-	  .read = metric_stopped },
-	{ .name = "alertcap_captures_failed_total",
-	  .type = METRIC_COUNTER,
-	  .help = "Captures that ended in Error.",
-	  .value = &sess_stats.failed },
-	{ .name = "alertcap_captures_refused_total",
-	  .type = METRIC_COUNTER,
-	  .help = "Capture requests refused, by reason.",
-	  .read = metric_refused },
-	{ .name = "alertcap_capture_packets_total",
-	  .type = METRIC_COUNTER,
-	  .help = "Packets written to capture files.",
-	  .read = metric_traffic,
-	  .arg = (void *)&traffic_index[0] },
-	{ .name = "alertcap_capture_bytes_total",
-	  .type = METRIC_COUNTER,
-	  .help = "Bytes written to capture files.",
-	  .read = metric_traffic,
-	  .arg = (void *)&traffic_index[1] },
-	{ .name = "alertcap_capture_kernel_drops_total",
-	  .type = METRIC_COUNTER,
-	  .help = "Packets the kernel dropped while captures ran.",
-	  .read = metric_traffic,
-	  .arg = (void *)&traffic_index[2] },
-	{ .name = "alertcap_capture_if_drops_total",
-	  .type = METRIC_COUNTER,
-	  .help = "Packets the interface dropped while captures ran.",
-	  .read = metric_traffic,
-	  .arg = (void *)&traffic_index[3] },
-	{ .name = "alertcap_capture_interfaces",
-	  .type = METRIC_GAUGE,
-	  .help = "Interfaces with an open capture handle.",
-	  .read = metric_interfaces },
-	{ .name = NULL }
+	METRIC_READ("alertcap_captures", GAUGE,
+	    "Capture records on this node by status.", metric_captures, NULL),
+	METRIC_VALUE("alertcap_captures_started_total", COUNTER,
+	    "Captures started.", &sess_stats.started),
+	METRIC_READ("alertcap_captures_stopped_total", COUNTER,
+	    "Captures stopped, by reason.", metric_stopped, NULL),
+	METRIC_VALUE("alertcap_captures_failed_total", COUNTER,
+	    "Captures that ended in Error.", &sess_stats.failed),
+	METRIC_READ("alertcap_captures_refused_total", COUNTER,
+	    "Capture requests refused, by reason.", metric_refused, NULL),
+	METRIC_VALUE("alertcap_capture_packets_total", COUNTER,
+	    "Packets written to capture files.", &sess_now.packets),
+	METRIC_VALUE("alertcap_capture_bytes_total", COUNTER,
+	    "Bytes written to capture files.", &sess_now.bytes),
+	METRIC_VALUE("alertcap_capture_kernel_drops_total", COUNTER,
+	    "Packets the kernel dropped while captures ran.",
+	    &sess_now.kernel_drops),
+	METRIC_VALUE("alertcap_capture_if_drops_total", COUNTER,
+	    "Packets the interface dropped while captures ran.",
+	    &sess_now.if_drops),
+	METRIC_READ("alertcap_capture_interfaces", GAUGE,
+	    "Interfaces with an open capture handle.", metric_interfaces, NULL),
+	METRIC_END
 };
 
 /* Keeps each loaded record; recovery comes after all are loaded. */
@@ -1011,20 +999,9 @@ sess_loaded(struct record *r, void *arg)
 {
 	struct session	*c;
 
-	json_t		*st, *f;
-	const char	*key;
-
 	c = xcalloc(1, sizeof *c);
 	c->rec = r;
-	/* A record of an earlier run: what params_parse decided then. */
-	st = json_object_get(r->params, "storage");
-	f = json_object_get(st, "file");
-	c->keep_file = f == NULL || !json_is_false(f);
-	if (json_array_size(json_object_get(st, "accounts")) > 0)
-		c->accounts = json_incref(json_object_get(st, "accounts"));
-	if ((key = json_string_value(json_object_get(r->trigger,
-	    "dedup_key"))) != NULL)
-		c->dedup_key = xstrdup(key);
+	cap_decided(c);
 	TAILQ_INSERT_TAIL(&sess_all, c, entry);
 }
 
@@ -1122,7 +1099,7 @@ session_init(struct event_base *base, const struct conf *conf, char **cause)
 		else
 			cap_submit_uploads(c);	/* those cut short */
 	}
-	metrics_register(sess_metrics);
+	metrics_register(sess_metrics, sess_traffic);
 	return (0);
 }
 

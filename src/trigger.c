@@ -80,23 +80,15 @@ metric_rules(struct metric_out *o, void *arg)
 }
 
 static const struct metric trig_metrics[] = {
-	{ .name = "alertcap_alerts_received_total",
-	  .type = METRIC_COUNTER,
-	  .help = "Alerts received, by format and status.",
-	  .read = metric_received },
-	{ .name = "alertcap_alert_matches_total",
-	  .type = METRIC_COUNTER,
-	  .help = "Alert and rule pairs that matched.",
-	  .value = &trig_stats.matched },
-	{ .name = "alertcap_alert_outcomes_total",
-	  .type = METRIC_COUNTER,
-	  .help = "What matched alerts led to.",
-	  .read = metric_outcomes },
-	{ .name = "alertcap_rules",
-	  .type = METRIC_GAUGE,
-	  .help = "Rules loaded.",
-	  .read = metric_rules },
-	{ .name = NULL }
+	METRIC_READ("alertcap_alerts_received_total", COUNTER,
+	    "Alerts received, by format and status.", metric_received, NULL),
+	METRIC_VALUE("alertcap_alert_matches_total", COUNTER,
+	    "Alert and rule pairs that matched.", &trig_stats.matched),
+	METRIC_READ("alertcap_alert_outcomes_total", COUNTER,
+	    "What matched alerts led to.", metric_outcomes, NULL),
+	METRIC_READ("alertcap_rules", GAUGE,
+	    "Rules loaded.", metric_rules, NULL),
+	METRIC_END
 };
 
 void
@@ -104,7 +96,7 @@ trigger_init(const char *node, struct ruleset *rs)
 {
 	trig_node = xstrdup(node);
 	trig_rules = rs;
-	metrics_register(trig_metrics);
+	metrics_register(trig_metrics, NULL);
 }
 
 void

@@ -65,27 +65,17 @@ metric_running(struct metric_out *o, void *arg)
 }
 
 static const struct metric up_metrics[] = {
-	{ .name = "alertcap_uploads_total",
-	  .type = METRIC_COUNTER,
-	  .help = "Uploads by outcome.",
-	  .read = metric_uploads },
-	{ .name = "alertcap_upload_retries_total",
-	  .type = METRIC_COUNTER,
-	  .help = "Attempts that failed and were retried.",
-	  .value = &up_stats.retries },
-	{ .name = "alertcap_upload_requests_total",
-	  .type = METRIC_COUNTER,
-	  .help = "HTTP requests made.",
-	  .value = &up_stats.requests },
-	{ .name = "alertcap_upload_bytes_total",
-	  .type = METRIC_COUNTER,
-	  .help = "File bytes sent.",
-	  .value = &up_stats.bytes },
-	{ .name = "alertcap_uploads_running",
-	  .type = METRIC_GAUGE,
-	  .help = "Uploads in progress.",
-	  .read = metric_running },
-	{ .name = NULL }
+	METRIC_READ("alertcap_uploads_total", COUNTER,
+	    "Uploads by outcome.", metric_uploads, NULL),
+	METRIC_VALUE("alertcap_upload_retries_total", COUNTER,
+	    "Attempts that failed and were retried.", &up_stats.retries),
+	METRIC_VALUE("alertcap_upload_requests_total", COUNTER,
+	    "HTTP requests made.", &up_stats.requests),
+	METRIC_VALUE("alertcap_upload_bytes_total", COUNTER,
+	    "File bytes sent.", &up_stats.bytes),
+	METRIC_READ("alertcap_uploads_running", GAUGE,
+	    "Uploads in progress.", metric_running, NULL),
+	METRIC_END
 };
 
 static void	job_step(struct upjob *);
@@ -986,7 +976,7 @@ upload_init(struct event_base *base, const struct conf *conf, char **cause)
 			return (-1);
 	}
 	up_kick_ev = event_new(base, -1, 0, up_start_queued, NULL);
-	metrics_register(up_metrics);
+	metrics_register(up_metrics, NULL);
 	if (up_naccounts == 0)
 		return (0);	/* libcurl and its TLS stay untouched (2.4 MiB) */
 	curl_global_init(CURL_GLOBAL_DEFAULT);

@@ -1,7 +1,10 @@
 /* The fuzz targets' shared set-up (fuzz.h). */
 #include "config.h"
 
+#include <sys/stat.h>
+
 #include <arpa/inet.h>
+#include <errno.h>
 #include <ftw.h>
 #include <netinet/in.h>
 #include <stdio.h>
@@ -17,6 +20,7 @@
 #include "capture-pcap.h"
 #include "cmd.h"
 #include "conf.h"
+#include "core.h"
 #include "fuzz.h"
 #include "log.h"
 #include "rule.h"
@@ -47,11 +51,7 @@ fuzz_daemon_free(void)
 		return;
 	if (fz_api)
 		api_shutdown();
-	trigger_shutdown();
-	session_shutdown();
-	upload_shutdown();
-	capture_shutdown();
-	state_shutdown();
+	core_stop();
 	conf_free(fz_conf);
 	event_base_free(fz_base);
 	fz_base = NULL;
@@ -126,6 +126,7 @@ fuzz_daemon(int api, int *port)
 	struct conf		*c;
 	struct ruleset		*rs;
 	struct conf_listen	*l;
+	struct conf_replay	*replay;
 	char			*cause = NULL;
 
 	if (fz_base != NULL) {
@@ -145,17 +146,19 @@ fuzz_daemon(int api, int *port)
 	c->max_concurrent = 4;
 	l = (struct conf_listen *)c->listen.v;
 	l->port = fz_port = free_port();
+	c->ring_linger_s = 0;
+	/* Captures on lo take no packets and need no privilege. */
+	replay = xcalloc(1, sizeof *replay);
+	replay->name = xstrdup("lo");
+	replay->dir = xasprintf("%s/replay", fuzz_tmpdir());
+	if (mkdir(replay->dir, 0700) == -1 && errno != EEXIST)
+		fatal("%s: %s", replay->dir, strerror(errno));
+	c->replays.v = replay;
+	c->replays.n = 1;
 	fz_base = event_base_new();
-	if (state_init(c->state_path, 0, 0, &cause) == -1)
+	if ((rs = rules_load(fuzz_tmpdir(), 0, NULL, &cause)) == NULL ||
+	    core_start(fz_base, c, rs, &cause) == -1)
 		fatal("%s", cause);
-	capture_init(fz_base, c->ring_bytes, CAPTURE_POLL_MS, 0);
-	if (upload_init(fz_base, c, &cause) == -1 ||
-	    session_init(fz_base, c, &cause) == -1)
-		fatal("%s", cause);
-	rs = rules_load(fuzz_tmpdir(), 0, NULL, &cause);
-	if (rs == NULL)
-		fatal("%s", cause);
-	trigger_init(c->node, rs);
 	if (api && api_init(fz_base, c, &cause) == -1)
 		fatal("%s", cause);
 	fz_api = api;

@@ -3,7 +3,7 @@
 # file download, and every error answer (400 404 405 409 413 429) with the
 # field it names. Paths that try to leave captures.root are refused.
 . "$(dirname "$0")/lib.sh"
-need_root
+need_capture
 need_cmd jq curl tshark promtool
 
 CAPTURES_EXTRA=', "max_concurrent": 3, "max_total_bytes": 3000000, "defaults": {"max_bytes_per_session": 100000}' \

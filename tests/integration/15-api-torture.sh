@@ -5,7 +5,7 @@
 # of its first allocations was hit. Every request gets an HTTP answer, the
 # daemon never crashes, and no record is lost or left unreadable.
 . "$(dirname "$0")/lib.sh"
-need_root
+need_capture
 need_cmd jq curl
 grep -q "^#define ENABLE_TORTURE 1" "$builddir/config.h" 2>/dev/null ||
     skip_all "not a --enable-torture build (contrib/dev.sh test --sanitizers is)"

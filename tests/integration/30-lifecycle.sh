@@ -4,7 +4,7 @@
 # into Stopped/Interrupted with a readable file; SIGHUP reloads limits and
 # keeps the old configuration when the new one is broken; -t checks config.
 . "$(dirname "$0")/lib.sh"
-need_root
+need_capture
 need_cmd jq curl tshark capinfos
 
 
@@ -43,7 +43,7 @@ ok $? "SIGTERM: the file is whole and final"
 # kill -9 mid-capture: Interrupted, file repaired, readable.
 launch_daemon life || exit 1
 api PUT /v1/captures/k1 '{"target": {"interface": "lo"}, "bpf": "icmp"}' >/dev/null
-ping -c 30 -i 0.01 -s 200 127.0.0.1 >/dev/null 2>&1
+send_ping 30 200
 sleep 1.2	# at least one flush reached the file
 kill -KILL "$DPID"
 wait_pid "$DPID" 10

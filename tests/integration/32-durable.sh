@@ -3,7 +3,7 @@
 # to its final name and its directory fsynced, all on the worker thread,
 # off the loop, before the record says Stopped (seen with strace).
 . "$(dirname "$0")/lib.sh"
-need_root
+need_capture
 need_cmd jq curl strace ping
 
 # (LeakSanitizer cannot work under ptrace: off for this daemon.)
@@ -12,7 +12,7 @@ DAEMON_WRAP="strace -f -qq -E ASAN_OPTIONS=detect_leaks=0 -e trace=fsync,renamea
 T_PIDS+=("$(pgrep -P "$DPID" -x alertcapd)")	# strace leaves it on TERM
 mark=$(wc -l < "$T_DIR/strace.log")
 api PUT /v1/captures/d1 '{"target": {"interface": "lo"}, "bpf": "icmp"}' >/dev/null
-ping -c 20 -i 0.01 127.0.0.1 >/dev/null 2>&1
+send_ping 20
 r=$(api POST /v1/captures/d1/stop)
 is "$(cut -d' ' -f1 <<<"$r")/$(field "${r#* }" .status)" 200/Stopped "stop answers 200 with the Stopped record"
 f=$(field "${r#* }" .file | sed 's|^file://||')

@@ -4,8 +4,19 @@
 # packet (counted, hashed, readable); the daemon and other captures go on;
 # a stop whose record cannot be stored yet is still answered 200, and the
 # record reaches the store once there is room.
+#
+# Without root the script runs in a user and mount namespace of its own,
+# where it may mount the tmpfs, and lo is replayed.
+if [ "$(id -u)" -ne 0 ] && [ -z "${T_USERNS:-}" ]; then
+	if ! unshare --user --map-root-user --mount true 2>/dev/null; then
+		echo "1..0 # SKIP needs root or unprivileged user namespaces"
+		exit 0
+	fi
+	ALERTCAP_TEST_REPLAY=1 T_USERNS=1 exec unshare --user --map-root-user \
+	    --mount bash "$0" "$@"
+fi
 . "$(dirname "$0")/lib.sh"
-need_root
+need_capture
 need_cmd jq curl capinfos tcpdump mount umount
 
 mkdir -p "$T_DIR/df"
@@ -23,7 +34,7 @@ fill 0
 rm -f "$T_DIR/df/filler0"
 avail=$(( $(stat -f -c '%a * %S' "$T_DIR/df") ))
 dd if=/dev/zero of="$T_DIR/df/filler1" bs=4k count=$(( (avail - 600 * 1024) / 4096 )) 2>/dev/null
-ping -q -c 1200 -i 0.002 -s 1400 127.0.0.1 >/dev/null 2>&1
+send_ping 1200 1400 0.002
 wait_status big Error 5
 r=$(record big)
 is "$(field "$r" .status)" Error "the capture that filled the disk ends in Error"

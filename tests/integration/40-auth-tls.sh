@@ -3,7 +3,7 @@
 # refusal to listen beyond loopback without tokens, and TLS listeners with
 # and without client certificates, made here with the openssl command.
 . "$(dirname "$0")/lib.sh"
-need_root
+need_capture
 need_cmd jq curl openssl
 
 

@@ -2,7 +2,7 @@
 # The command-line client against a real daemon: the README's first
 # capture, every verb, filters as flags, --json for scripts, and errors.
 . "$(dirname "$0")/lib.sh"
-need_root
+need_capture
 need_cmd jq curl tshark
 
 start_daemon cli || exit 1
@@ -13,7 +13,7 @@ out=$($A start demo --interface lo --time-limit 2)
 is "$out" "demo: Running" "start prints the status"
 like "$($A list)" "demo" "list shows the capture"
 like "$($A list | grep demo)" "Running" "list: Running"
-ping -c 5 -i 0.05 127.0.0.1 >/dev/null 2>&1
+send_ping 5 56 0.05
 sleep 2.3
 line=$($A list | grep demo)
 like "$line" "Stopped" "list: Stopped after the time limit"

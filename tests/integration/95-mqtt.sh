@@ -6,7 +6,7 @@
 # metrics that fire and resolve; commands with MQTT 5 response topics;
 # malformed feed payloads; TLS.
 . "$(dirname "$0")/lib.sh"
-need_root
+need_capture
 need_cmd mosquitto mosquitto_pub mosquitto_sub jq curl openssl promtool
 
 BPORT=$(free_port)

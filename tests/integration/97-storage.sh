@@ -8,7 +8,7 @@
 # StorageFailed, keeping the file; accounts-only captures lose the local
 # file only once every upload succeeded.
 . "$(dirname "$0")/lib.sh"
-need_root
+need_capture
 need_cmd node curl jq openssl ping
 . "$(dirname "$0")/storage.sh"
 have_storage_servers ||
@@ -49,7 +49,7 @@ start_daemon st "" "\"storage\": {
 # capture NAME PINGS SIZE STORAGE: a capture of ICMP on lo, stopped.
 capture() {
 	api PUT "/v1/captures/$1" "{\"target\": {\"interface\": \"lo\"}, \"bpf\": \"icmp\", \"storage\": $4}" >/dev/null
-	ping -q -c "$2" -i 0.002 -s "$3" 127.0.0.1 >/dev/null 2>&1
+	send_ping "$2" "$3" 0.002
 	sleep 0.1
 	api POST "/v1/captures/$1/stop" >/dev/null
 }
@@ -92,7 +92,7 @@ like "$out" "alertcap: 40" "with the store's status"
 like "$out" "archive: " "naming the account, then the store's code and message"
 
 "$ALERTCAP" -u "$URL" start cli-up -i lo --time-limit 1 --bpf icmp --account web >/dev/null
-ping -q -c 3 -i 0.05 127.0.0.1 >/dev/null 2>&1
+send_ping 3 56 0.05
 wait_status cli-up Stopped 5
 is "$(uploaded cli-up web)" Uploaded "alertcap start --account: uploaded to that account"
 

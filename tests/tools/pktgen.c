@@ -12,6 +12,11 @@
  *   UDP over IPv6 fd77::2:5353 -> fd77::1:53
  *   TCP over IPv6 fd77::1:22 -> fd77::2:60000
  * Payload sizes vary from PAYLOAD/4 to PAYLOAD (default 1000).
+ *
+ * usage: pktgen --ping OUT COUNT SIZE
+ * What "ping -c COUNT -s SIZE 127.0.0.1" puts on lo: COUNT ICMP echo
+ * requests and their replies, framed as Linux frames loopback (Ethernet,
+ * zero MACs). The tests drop such files into a replayed interface.
  */
 #include <arpa/inet.h>
 #include <stdint.h>
@@ -51,6 +56,17 @@ emit(const uint8_t *frame, size_t len)
 	put32((uint32_t)len);
 	put32((uint32_t)len);
 	fwrite(frame, 1, len, out);
+}
+
+static void
+pcap_header(void)
+{
+	put32(0xa1b2c3d4);
+	put32(2 | 4 << 16);
+	put32(0);
+	put32(0);
+	put32(65535);
+	put32(1);
 }
 
 /* One packet: v6 selects IPv6; proto 6 (TCP) or 17 (UDP). */
@@ -108,6 +124,38 @@ packet(int v6, int proto, const char *src, const char *dst, uint16_t sport,
 	emit(f, len);
 }
 
+/* One ICMP echo request (type 8) or reply (0) on lo. */
+static void
+ping_packet(int type, uint16_t seq, size_t size)
+{
+	static uint8_t	f[14 + 20 + 8 + 65000];
+	size_t		l3 = 14, l4 = l3 + 20;
+	uint16_t	tot = (uint16_t)(20 + 8 + size), c;
+
+	memset(f, 0, sizeof f);
+	f[12] = 0x08;
+	f[l3] = 0x45;
+	f[l3 + 2] = (uint8_t)(tot >> 8);
+	f[l3 + 3] = (uint8_t)tot;
+	f[l3 + 6] = 0x40;
+	f[l3 + 8] = 64;
+	f[l3 + 9] = 1;
+	inet_pton(AF_INET, "127.0.0.1", f + l3 + 12);
+	inet_pton(AF_INET, "127.0.0.1", f + l3 + 16);
+	c = cksum(f + l3, 20);
+	f[l3 + 10] = (uint8_t)(c >> 8);
+	f[l3 + 11] = (uint8_t)c;
+	f[l4] = (uint8_t)type;
+	f[l4 + 4] = 0x12;
+	f[l4 + 6] = (uint8_t)(seq >> 8);
+	f[l4 + 7] = (uint8_t)seq;
+	memset(f + l4 + 8, 'p', size);
+	c = cksum(f + l4, 8 + size);
+	f[l4 + 2] = (uint8_t)(c >> 8);
+	f[l4 + 3] = (uint8_t)c;
+	emit(f, l4 + 8 + size);
+}
+
 static int
 parse_mac(const char *s, uint8_t *m)
 {
@@ -121,9 +169,28 @@ main(int argc, char **argv)
 	long	 rounds, r, payload = 1000;
 	size_t	 p;
 
+	if (argc == 5 && strcmp(argv[1], "--ping") == 0) {
+		rounds = strtol(argv[3], NULL, 10);
+		payload = strtol(argv[4], NULL, 10);
+		if (rounds < 0 || payload < 0 || payload > 65000) {
+			fprintf(stderr, "pktgen: --ping COUNT SIZE (SIZE at "
+			    "most 65000, as lo's MTU allows)\n");
+			return (2);
+		}
+		if ((out = fopen(argv[2], "wb")) == NULL) {
+			perror(argv[2]);
+			return (1);
+		}
+		pcap_header();
+		for (r = 0; r < rounds; r++) {
+			ping_packet(8, (uint16_t)r, (size_t)payload);
+			ping_packet(0, (uint16_t)r, (size_t)payload);
+		}
+		return (fclose(out) == 0 ? 0 : 1);
+	}
 	if (argc < 5 || parse_mac(argv[2], smac) || parse_mac(argv[3], dmac)) {
 		fprintf(stderr, "usage: pktgen OUT SRC_MAC DST_MAC ROUNDS "
-		    "[PAYLOAD]\n");
+		    "[PAYLOAD]\n       pktgen --ping OUT COUNT SIZE\n");
 		return (2);
 	}
 	rounds = strtol(argv[4], NULL, 10);
@@ -133,12 +200,7 @@ main(int argc, char **argv)
 		perror(argv[1]);
 		return (1);
 	}
-	put32(0xa1b2c3d4);
-	put32(2 | 4 << 16);
-	put32(0);
-	put32(0);
-	put32(65535);
-	put32(1);
+	pcap_header();
 	for (r = 0; r < rounds; r++) {
 		p = (size_t)(payload / 4 + (r * 37) % (payload - payload / 4 +
 		    1));

@@ -1,0 +1,190 @@
+/* The daemon's core in a unit test's process (harness.h). */
+#include "config.h"
+
+#include <sys/stat.h>
+
+#include <ftw.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <event2/event.h>
+
+#include "conf.h"
+#include "core.h"
+#include "harness.h"
+#include "log.h"
+#include "rule.h"
+#include "session.h"
+#include "unit.h"
+#include "xmalloc.h"
+
+static struct event_base	*h_base;
+static struct conf		*h_conf;
+static char			*h_dir;
+static char			*h_replay;
+static int			 h_files;
+
+static void
+h_fatal(const char *what, char *cause)
+{
+	fprintf(stderr, "harness: %s: %s\n", what, cause);
+	abort();
+}
+
+struct event_base *
+harness_start(const char *rules)
+{
+	struct conf_replay	*replay;
+	struct ruleset		*rs;
+	char			*cause = NULL, *rdir, *p;
+	FILE		*f;
+
+	log_init(getenv("UNIT_LOG") != NULL ? LOG_LVL_DEBUG : LOG_LVL_ERROR,
+	    0);
+	h_dir = unit_tmpdir();
+	h_replay = xasprintf("%s/replay", h_dir);
+	rdir = xasprintf("%s/rules", h_dir);
+	if (mkdir(h_replay, 0700) == -1 || mkdir(rdir, 0700) == -1)
+		abort();
+	if (rules != NULL) {
+		p = xasprintf("%s/rule.json", rdir);
+		if ((f = fopen(p, "w")) == NULL || fputs(rules, f) == EOF ||
+		    fclose(f) == EOF)
+			abort();
+		free(p);
+	}
+	if ((h_conf = conf_load(NULL, &cause)) == NULL)
+		h_fatal("conf", cause);
+	free(h_conf->captures_root);
+	h_conf->captures_root = xasprintf("%s/captures", h_dir);
+	free(h_conf->state_path);
+	h_conf->state_path = xasprintf("%s/state.db", h_dir);
+	h_conf->max_concurrent = 8;
+	h_conf->ring_linger_s = 0;
+	replay = xcalloc(1, sizeof *replay);
+	replay->name = xstrdup(HARNESS_IFACE);
+	replay->dir = xstrdup(h_replay);
+	h_conf->replays.v = replay;
+	h_conf->replays.n = 1;
+	h_base = event_base_new();
+	if ((rs = rules_load(rdir, 0, NULL, &cause)) == NULL)
+		h_fatal("rules", cause);
+	if (core_start(h_base, h_conf, rs, &cause) == -1)
+		h_fatal("start", cause);
+	free(rdir);
+	return (h_base);
+}
+
+static int
+h_rm(const char *path, const struct stat *st, int flag, struct FTW *ftw)
+{
+	return (remove(path));
+}
+
+void
+harness_stop(void)
+{
+	core_stop();
+	conf_free(h_conf);
+	event_base_free(h_base);
+	nftw(h_dir, h_rm, 16, FTW_DEPTH | FTW_PHYS);
+	free(h_dir);
+	free(h_replay);
+	h_base = NULL;
+}
+
+/*
+ * Runs "pktgen MODE FILE ARGS" into a hidden name, then moves the file
+ * where rp0 sees it, and lets the loop deliver it.
+ */
+static void
+h_inject(const char *mode, const char *args)
+{
+	const char	*b = getenv("builddir");
+	char		*tmp, *dst, *cmd;
+
+	tmp = xasprintf("%s/.in%d", h_replay, h_files);
+	dst = xasprintf("%s/in%d.pcap", h_replay, h_files++);
+	cmd = xasprintf("'%s/tests/tools/pktgen' %s '%s' %s", b != NULL ? b :
+	    ".", mode, tmp, args);
+	if (system(cmd) != 0 || rename(tmp, dst) == -1)
+		abort();
+	free(cmd);
+	free(tmp);
+	free(dst);
+	harness_run(50);
+}
+
+void
+harness_ping(int count, int size)
+{
+	char	args[32];
+
+	snprintf(args, sizeof args, "%d %d", count, size);
+	h_inject("--ping", args);
+}
+
+void
+harness_traffic(int rounds)
+{
+	char	args[64];
+
+	snprintf(args, sizeof args, "02:00:00:00:00:02 02:00:00:00:00:01 %d "
+	    "200", rounds);
+	h_inject("", args);
+}
+
+static void
+h_exit(evutil_socket_t fd, short ev, void *arg)
+{
+	event_base_loopbreak(h_base);
+}
+
+void
+harness_run(int ms)
+{
+	struct timeval	tv = { ms / 1000, (ms % 1000) * 1000 };
+
+	event_base_once(h_base, -1, EV_TIMEOUT, h_exit, NULL, &tv);
+	event_base_dispatch(h_base);
+}
+
+int
+harness_wait_status(const char *name, const char *status, int ms)
+{
+	json_t	*r;
+	int	 i, ok = 0;
+
+	for (i = 0; i <= ms / 10 && !ok; i++) {
+		if ((r = session_get(name)) != NULL) {
+			ok = strcmp(json_string_value(json_object_get(r,
+			    "status")), status) == 0;
+			json_decref(r);
+		}
+		if (!ok)
+			harness_run(10);
+	}
+	return (ok);
+}
+
+json_t *
+harness_record(const char *name)
+{
+	return (session_get(name));
+}
+
+char *
+harness_file(const char *name)
+{
+	json_t		*r = session_get(name);
+	const char	*uri;
+	char		*path = NULL;
+
+	uri = json_string_value(json_object_get(r, "file"));
+	if (uri != NULL && strncmp(uri, "file://", 7) == 0)
+		path = xstrdup(uri + 7);
+	json_decref(r);
+	return (path);
+}

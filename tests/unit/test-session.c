@@ -1,0 +1,242 @@
+/*
+ * The session manager, whole, without root: captures on a replayed
+ * interface run to each of their limits, filter and cut packets as asked,
+ * stop, refuse what they must, and leave records and files that agree.
+ */
+#include "config.h"
+
+#include <fcntl.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <event2/event.h>
+#include <jansson.h>
+
+#include "harness.h"
+#include "pcapfile.h"
+#include "session.h"
+#include "unit.h"
+#include "xmalloc.h"
+
+static int
+setup(void **state)
+{
+	harness_start(NULL);
+	return (0);
+}
+
+static int
+teardown(void **state)
+{
+	harness_stop();
+	return (0);
+}
+
+/* Creates a capture from JSON text; returns the session result. */
+static enum sess_result
+create(const char *name, const char *params)
+{
+	json_t			*p, *out = NULL;
+	char			*cause = NULL;
+	enum sess_result	 rc;
+
+	p = json_loads(params, 0, NULL);
+	assert_non_null(p);
+	rc = session_create(p, name, NULL, &out, &cause);
+	json_decref(p);
+	json_decref(out);
+	free(cause);
+	return (rc);
+}
+
+static json_int_t
+rec_int(const char *name, const char *key)
+{
+	json_t		*r = harness_record(name);
+	json_int_t	 v;
+
+	assert_non_null(r);
+	v = json_integer_value(json_object_get(r, key));
+	json_decref(r);
+	return (v);
+}
+
+/* Asserts a string member of a capture's record. */
+static void
+assert_rec_str(const char *name, const char *key, const char *want)
+{
+	json_t	*r = harness_record(name);
+
+	assert_non_null(r);
+	assert_string_equal(json_string_value(json_object_get(r, key)), want);
+	json_decref(r);
+}
+
+/* Stops a capture by hand and waits for its record to say so. */
+static void
+stop(const char *name)
+{
+	json_t			*out = NULL;
+	char			*cause = NULL;
+	enum sess_result	 rc;
+
+	rc = session_stop(name, STOP_MANUAL, &out, &cause);
+	assert_true(rc == SESS_OK || rc == SESS_PENDING);
+	json_decref(out);
+	free(cause);
+	assert_true(harness_wait_status(name, "Stopped", 5000));
+}
+
+static void
+test_time_limit(void **state)
+{
+	json_t	*r;
+
+	assert_int_equal(create("t1", "{\"target\": {\"interface\": \"rp0\"},"
+	    " \"time_limit_s\": 1}"), SESS_OK);
+	harness_ping(10, 56);
+	assert_true(harness_wait_status("t1", "Stopped", 4000));
+	assert_rec_str("t1", "stop_reason", "TimeExceeded");
+	assert_int_equal(rec_int("t1", "packets"), 20);
+	r = harness_record("t1");
+	assert_non_null(json_object_get(r, "sha256"));
+	json_decref(r);
+}
+
+static void
+test_byte_and_packet_limits(void **state)
+{
+	assert_int_equal(create("b1", "{\"target\": {\"interface\": \"rp0\"},"
+	    " \"max_bytes_per_session\": 2000}"), SESS_OK);
+	assert_int_equal(create("p1", "{\"target\": {\"interface\": \"rp0\"},"
+	    " \"max_packets\": 7}"), SESS_OK);
+	harness_ping(50, 100);
+	assert_true(harness_wait_status("b1", "Stopped", 4000));
+	assert_true(harness_wait_status("p1", "Stopped", 4000));
+	assert_rec_str("b1", "stop_reason", "BytesExceeded");
+	assert_true(rec_int("b1", "bytes") <= 2000);
+	assert_true(rec_int("b1", "bytes") > 2000 - PCAP_RECORD_HDR - 142);
+	assert_rec_str("p1", "stop_reason", "PacketsExceeded");
+	assert_int_equal(rec_int("p1", "packets"), 7);
+}
+
+static void
+test_filters_and_snaplen(void **state)
+{
+	assert_int_equal(create("udp", "{\"target\": {\"interface\": "
+	    "\"rp0\"}, \"bpf\": \"udp\"}"), SESS_OK);
+	assert_int_equal(create("web", "{\"target\": {\"interface\": "
+	    "\"rp0\"}, \"filters\": [{\"protocol\": \"TCP\", \"local_port\": "
+	    "\"80\"}, {\"protocol\": \"TCP\", \"remote_port\": \"80\"}]}"),
+	    SESS_OK);
+	assert_int_equal(create("cut", "{\"target\": {\"interface\": "
+	    "\"rp0\"}, \"max_bytes_per_packet\": 64}"), SESS_OK);
+	harness_traffic(10);
+	stop("udp");
+	stop("web");
+	stop("cut");
+	assert_int_equal(rec_int("udp", "packets"), 40);
+	assert_int_equal(rec_int("web", "packets"), 20);
+	assert_int_equal(rec_int("cut", "packets"), 90);
+	/* Every packet is longer than 64 bytes: each record holds 64. */
+	assert_int_equal(rec_int("cut", "bytes"), PCAP_GLOBAL_HDR +
+	    90 * (PCAP_RECORD_HDR + 64));
+}
+
+static void
+test_refusals(void **state)
+{
+	json_t	*out = NULL;
+	char	*cause = NULL;
+
+	assert_int_equal(create("r1", "{\"target\": {\"interface\": "
+	    "\"rp0\"}}"), SESS_OK);
+	assert_int_equal(create("r1", "{\"target\": {\"interface\": "
+	    "\"rp0\"}}"), SESS_CONFLICT);
+	assert_int_equal(create("r2", "{\"target\": {\"interface\": "
+	    "\"no-such0\"}}"), SESS_INVALID);
+	assert_int_equal(create("r3", "{\"target\": {\"interface\": "
+	    "\"rp0\"}, \"bpf\": \"tcp port\"}"), SESS_INVALID);
+	assert_int_equal(session_stop("nope", STOP_MANUAL, &out, &cause),
+	    SESS_NOT_FOUND);
+	free(cause);
+	cause = NULL;
+	stop("r1");
+	assert_int_equal(session_stop("r1", STOP_MANUAL, &out, &cause),
+	    SESS_CONFLICT);
+	free(cause);
+	cause = NULL;
+	assert_int_equal(session_delete("r1", &cause), SESS_OK);
+	assert_null(harness_record("r1"));
+	/* The refused ones left nothing behind. */
+	assert_null(harness_record("r2"));
+	assert_null(harness_record("r3"));
+}
+
+/*
+ * Reads a finished file with the crash repair (on a copy): how many whole
+ * packets and bytes it holds, and its SHA-256.
+ */
+static void
+read_back(const char *path, uint64_t *packets, uint64_t *bytes, char *sha)
+{
+	char	*dir, *cmd, *cause = NULL;
+	int	 dfd;
+
+	dir = xstrdup(path);
+	*strrchr(dir, '/') = '\0';
+	cmd = xasprintf("cp '%s' '%s/copy.part'", path, dir);
+	assert_int_equal(system(cmd), 0);
+	dfd = open(dir, O_RDONLY | O_DIRECTORY);
+	assert_true(dfd != -1);
+	assert_int_equal(pcapfile_repair(dfd, "copy.part", packets, bytes, sha,
+	    &cause), 0);
+	unlinkat(dfd, "copy.part", 0);
+	close(dfd);
+	free(cmd);
+	free(dir);
+}
+
+static void
+test_file_matches_record(void **state)
+{
+	uint64_t	 packets, bytes;
+	char		 sha[65], *path;
+	json_t		*r;
+
+	assert_int_equal(create("f1", "{\"target\": {\"interface\": "
+	    "\"rp0\"}, \"storage\": {\"file\": \"sub/f1.pcap\"}}"), SESS_OK);
+	harness_ping(25, 300);
+	stop("f1");
+	assert_non_null(path = harness_file("f1"));
+	assert_non_null(strstr(path, "/sub/f1.pcap"));
+	read_back(path, &packets, &bytes, sha);
+	r = harness_record("f1");
+	assert_int_equal(packets, 50);
+	assert_int_equal(json_integer_value(json_object_get(r, "packets")), 50);
+	assert_int_equal((json_int_t)bytes, json_integer_value(
+	    json_object_get(r, "bytes")));
+	assert_string_equal(sha, json_string_value(json_object_get(r,
+	    "sha256")));
+	json_decref(r);
+	free(path);
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test_setup_teardown(test_time_limit, setup,
+		    teardown),
+		cmocka_unit_test_setup_teardown(test_byte_and_packet_limits,
+		    setup, teardown),
+		cmocka_unit_test_setup_teardown(test_filters_and_snaplen, setup,
+		    teardown),
+		cmocka_unit_test_setup_teardown(test_refusals, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_file_matches_record, setup,
+		    teardown),
+	};
+
+	return (cmocka_run_group_tests(tests, NULL, NULL));
+}
