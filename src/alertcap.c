@@ -42,6 +42,7 @@ usage(void)
 "  start NAME -i IFACE [--max-bytes-per-packet N] [--max-bytes-per-session N]\n"
 "             [--time-limit S] [--max-packets N] [--filter SPEC]...\n"
 "             [--bpf EXPR] [--file PATH] [--account NAME]...\n"
+"             [--lookback 120s|5m | --from 2026-12-01T10:00:00Z]\n"
 "        SPEC: protocol=TCP|UDP|Any,local_ip=..,local_port=..,remote_ip=..,\n"
 "              remote_port=..  (values: single, list with ';', or range a-b)\n"
 "  list [--status STATUS] [--rule RULE]\n"
@@ -347,6 +348,21 @@ print_filters(json_t *r)
 		printf("bpf:           %s\n", str(r, "bpf"));
 }
 
+/* What a capture that began in the past got of it. */
+static void
+print_lookback(json_t *lb)
+{
+	if (!json_is_object(lb))
+		return;
+	printf("lookback:      from %s (asked %s), %" JSON_INTEGER_FORMAT
+	    " packets, %" JSON_INTEGER_FORMAT " bytes", str(lb, "covered_from"),
+	    str(lb, "requested_from"), num(lb, "packets"), num(lb, "bytes"));
+	if (json_number_value(json_object_get(lb, "gap_s")) > 0)
+		printf(", %.3f s not covered",
+		    json_number_value(json_object_get(lb, "gap_s")));
+	putchar('\n');
+}
+
 /* One capture as "key: value" lines: what "query status" shows. */
 static void
 print_record(json_t *r)
@@ -375,7 +391,9 @@ print_record(json_t *r)
 	if (num(r, "max_packets") != 0)
 		printf(", %" JSON_INTEGER_FORMAT " packets",
 		    num(r, "max_packets"));
-	printf("\npackets:       %" JSON_INTEGER_FORMAT "\n", num(r, "packets"));
+	putchar('\n');
+	print_lookback(json_object_get(r, "lookback"));
+	printf("packets:       %" JSON_INTEGER_FORMAT "\n", num(r, "packets"));
 	printf("bytes:         %" JSON_INTEGER_FORMAT "\n", num(r, "bytes"));
 	printf("kernel drops:  %" JSON_INTEGER_FORMAT "\n",
 	    num(r, "kernel_drops"));
@@ -447,6 +465,31 @@ num_arg(const char *opt, const char *s)
 	return (v);
 }
 
+/* "90", "90s", "5m", "2h": seconds. */
+static long long
+duration_arg(const char *opt, const char *s)
+{
+	static const struct {
+		char		unit;
+		long long	s;
+	} units[] = { { 's', 1 }, { 'm', 60 }, { 'h', 3600 } };
+	size_t		 i, len = strlen(s);
+	char		*n;
+	long long	 v, mul = 1;
+
+	for (i = 0; len > 1 && i < sizeof units / sizeof *units; i++)
+		if (s[len - 1] == units[i].unit)
+			mul = units[i].s;
+	n = xstrdup(s);
+	if (mul != 1 || (len > 1 && s[len - 1] == 's'))
+		n[len - 1] = '\0';
+	v = num_arg(opt, n);
+	free(n);
+	if (v > INT64_MAX / mul)
+		die("%s: '%s' is too long", opt, s);
+	return (v * mul);
+}
+
 /* start NAME -i IFACE [flags]: the flags become the capture parameters. */
 static int
 cmd_start(int argc, char **argv)
@@ -462,6 +505,8 @@ cmd_start(int argc, char **argv)
 		{ "bpf", required_argument, NULL, 'b' },
 		{ "file", required_argument, NULL, 'w' },
 		{ "account", required_argument, NULL, 'A' },
+		{ "lookback", required_argument, NULL, 'L' },
+		{ "from", required_argument, NULL, 'f' },
 		{ NULL, 0, NULL, 0 }
 	};
 	json_t	*p, *filters, *r, *storage, *accounts;
@@ -473,7 +518,7 @@ cmd_start(int argc, char **argv)
 	storage = json_object();
 	accounts = json_array();
 	optind = 0;	/* GNU getopt: restart its scan */
-	while ((ch = getopt_long(argc, argv, "i:s:B:t:c:F:b:w:A:", opts,
+	while ((ch = getopt_long(argc, argv, "i:s:B:t:c:F:b:w:A:L:f:", opts,
 	    NULL)) != -1) {
 		switch (ch) {
 		case 'i':
@@ -510,6 +555,13 @@ cmd_start(int argc, char **argv)
 			break;
 		case 'A':
 			json_array_append_new(accounts, json_string(optarg));
+			break;
+		case 'L':
+			json_object_set_new(p, "lookback_s",
+			    json_integer(duration_arg("--lookback", optarg)));
+			break;
+		case 'f':
+			json_object_set_new(p, "from", json_string(optarg));
 			break;
 		default:
 			usage();

@@ -22,6 +22,7 @@
 #include "core.h"
 #include "input-mqtt.h"
 #include "log.h"
+#include "lookback.h"
 #include "params.h"
 #include "rule.h"
 #include "session.h"
@@ -128,7 +129,7 @@ load_rules(const struct conf *c, char **cause)
 {
 	struct params_limits	lim = { c->def_time_limit_s,
 	    c->max_time_limit_s, c->def_max_bytes, c->max_max_bytes,
-	    conf_has_account, (void *)c };
+	    c->lookback_max_s, conf_has_account, (void *)c };
 
 	return (rules_load(c->rules_dir, strcmp(c->rules_dir, "./rules") == 0,
 	    &lim, cause));
@@ -183,6 +184,12 @@ on_reload(evutil_socket_t sig, short events, void *arg)
 		free(cause);
 		conf_free(next);
 		return;
+	}
+	if (lookback_reconf(next, &cause) == -1) {
+		log_error("reload: the lookback rings stay as they were: %s",
+		    cause);
+		free(cause);
+		cause = NULL;
 	}
 	if ((key = conf_restart_needed(conf, next)) != NULL)
 		log_warn("reload: '%s' changed; it takes effect at the next "

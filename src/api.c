@@ -31,6 +31,7 @@
 #include "conf.h"
 #include "input-webhook.h"
 #include "log.h"
+#include "lookback.h"
 #include "metrics.h"
 #include "pcapfile.h"
 #include "rule.h"
@@ -542,6 +543,13 @@ api_healthz(struct evhttp_request *req, const struct api_args *a)
 	    "node", api_node));
 }
 
+/* GET /v1/interfaces: this node's interfaces and their lookback rings. */
+static void
+api_interfaces(struct evhttp_request *req, const struct api_args *a)
+{
+	api_reply_json(req, 200, lookback_interfaces());
+}
+
 static void
 api_nodes(struct evhttp_request *req, const struct api_args *a)
 {
@@ -610,6 +618,7 @@ static const struct api_route {
 	  "stop" },
 	{ EVHTTP_REQ_GET, "/v1/captures/:name/file", AUTH_API, api_file,
 	  NULL },
+	{ EVHTTP_REQ_GET, "/v1/interfaces", AUTH_API, api_interfaces, NULL },
 	{ EVHTTP_REQ_GET, "/v1/nodes", AUTH_API, api_nodes, NULL },
 	{ EVHTTP_REQ_GET, "/v1/nodes/:node/captures", AUTH_API, api_captures,
 	  "list" },

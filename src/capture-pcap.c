@@ -653,6 +653,27 @@ capture_attach(const char *ifname, const char *expr, uint32_t snaplen,
 	return (k);
 }
 
+int
+capture_sink_match(struct capsink *k, int64_t ts_us, uint32_t caplen,
+    uint32_t len, const unsigned char *data)
+{
+	struct pcap_pkthdr	h;
+
+	if (*k->expr == '\0')
+		return (1);
+	h.ts.tv_sec = (time_t)(ts_us / 1000000);
+	h.ts.tv_usec = (suseconds_t)(ts_us % 1000000);
+	h.caplen = caplen;
+	h.len = len;
+	return (pcap_offline_filter(&k->prog, &h, data) != 0);
+}
+
+void
+capture_sink_take_all(struct capsink *k)
+{
+	k->since = INT64_MIN;
+}
+
 void
 capture_detach(struct capsink *k)
 {

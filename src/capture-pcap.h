@@ -68,6 +68,18 @@ struct capsink	*capture_attach(const char *ifname, const char *expr,
  * callback reaches arg after this returns.
  */
 void		 capture_detach(struct capsink *);
+/*
+ * Does a packet from elsewhere (a lookback ring) pass the sink's own
+ * filter, as the engine's packets do?
+ */
+int		 capture_sink_match(struct capsink *, int64_t ts_us,
+		    uint32_t caplen, uint32_t len, const unsigned char *data);
+/*
+ * The sink takes every packet the source reads from now on, even those
+ * stamped before it attached: a lookback capture, whose ring holds
+ * everything read before.
+ */
+void		 capture_sink_take_all(struct capsink *);
 /* Drops since the sink attached; fresh forces a new reading. */
 void		 capture_get_stats(struct capsink *, struct capture_stats *,
 		    int fresh);

@@ -610,6 +610,59 @@ static const struct conf_opt account_opts[] = {
 	CONF_END
 };
 
+#define LB(f)	offsetof(struct conf_lookback, f)
+static const struct conf_opt lookback_ring_opts[] = {
+	{ .key = "memory_bytes",
+	  .type = CT_INT,
+	  .offset = LB(memory_bytes),
+	  .min = 1048576,
+	  .max = 68719476736LL,
+	  .def = "268435456",
+	  .reload = 1,
+	  .help = "the ring's size: packets, their 16-byte headers and "
+	      "padding; the oldest go first"
+	},
+	{ .key = "snaplen",
+	  .type = CT_INT,
+	  .offset = LB(snaplen),
+	  .max = 262144,
+	  .def = "256",
+	  .reload = 1,
+	  .help = "bytes kept of each packet (0: whole packets)"
+	},
+	{ .key = "bpf",
+	  .type = CT_STRING,
+	  .offset = LB(bpf),
+	  .def = "\"\"",
+	  .reload = 1,
+	  .help = "tcpdump expression of what the ring keeps (\"\": "
+	      "everything)"
+	},
+	CONF_END
+};
+
+static const struct conf_opt lookback_opts[] = {
+	{ .key = "max_s",
+	  .type = CT_INT,
+	  .offset = O(lookback_max_s),
+	  .min = 1,
+	  .max = 604800,
+	  .def = "3600",
+	  .reload = 1,
+	  .help = "the furthest back a capture may begin (lookback_s, from)"
+	},
+	{ .key = "interfaces",
+	  .type = CT_MAP,
+	  .offset = O(lookbacks),
+	  .reload = 1,
+	  .help = "always-on rings, by interface name: captures on it may "
+	      "begin in the past",
+	  .children = lookback_ring_opts,
+	  .elem_size = sizeof(struct conf_lookback)
+	},
+	CONF_END
+};
+
 static const struct conf_opt uploads_opts[] = {
 	{ .key = "concurrency",
 	  .type = CT_INT,
@@ -684,6 +737,11 @@ const struct conf_opt conf_table[] = {
 	  .help = "storage accounts captures upload to, by name",
 	  .children = account_opts,
 	  .elem_size = sizeof(struct conf_account)
+	},
+	{ .key = "lookback",
+	  .type = CT_OBJECT,
+	  .help = "packets from before the alert",
+	  .children = lookback_opts
 	},
 	{ .key = "uploads",
 	  .type = CT_OBJECT,

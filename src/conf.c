@@ -2,6 +2,7 @@
 #include "config.h"
 
 #include <arpa/inet.h>
+#include <net/if.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -279,6 +280,23 @@ conf_check_account(struct conf_ctx *ctx, struct conf_account *a)
 		conf_error(ctx, path, "needs url");
 }
 
+/* A ring's interface exists here (or is replayed, or is "any"). */
+static void
+conf_check_lookback(struct conf_ctx *ctx, const struct conf *c,
+    const struct conf_lookback *l)
+{
+	char	path[128];
+	size_t	i;
+
+	for (i = 0; i < c->replays.n; i++)
+		if (strcmp(((const struct conf_replay *)c->replays.v)[i].name,
+		    l->name) == 0)
+			return;
+	snprintf(path, sizeof path, "lookback.interfaces.%.64s", l->name);
+	if (strcmp(l->name, "any") != 0 && if_nametoindex(l->name) == 0)
+		conf_error(ctx, path, "no such interface");
+}
+
 /* Checks what the table cannot: addresses, dependent bounds. */
 static void
 conf_check(struct conf_ctx *ctx, struct conf *c)
@@ -325,6 +343,9 @@ conf_check(struct conf_ctx *ctx, struct conf *c)
 		if (r->dir == NULL || *r->dir == '\0')
 			conf_error(ctx, path, "required");
 	}
+	for (i = 0; i < c->lookbacks.n; i++)
+		conf_check_lookback(ctx, c, (const struct conf_lookback *)
+		    c->lookbacks.v + i);
 	for (i = 0; i < c->accounts.n; i++)
 		conf_check_account(ctx, (struct conf_account *)c->accounts.v +
 		    i);
@@ -489,6 +510,8 @@ conf_diff(const struct conf_opt *t, const void *a, const void *b)
 			break;
 		case CT_ARRAY:
 		case CT_MAP:
+			if (o->reload)
+				break;	/* SIGHUP takes it whole */
 			aa = (const struct conf_array *)pa;
 			ab = (const struct conf_array *)pb;
 			if (aa->n != ab->n)

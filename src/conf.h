@@ -30,6 +30,14 @@ struct conf_replay {
 	char		*dir;
 };
 
+/* A lookback ring (lookback.interfaces); the name is the interface. */
+struct conf_lookback {
+	char		*name;		/* first: CT_MAP sets it */
+	long long	 memory_bytes;
+	long long	 snaplen;
+	char		*bpf;
+};
+
 struct conf_mqtt_sub {
 	char		*topic;
 	char		*format;
@@ -95,6 +103,8 @@ struct conf {
 	long long		 ring_bytes;
 	long long		 ring_linger_s;
 	struct conf_array	 replays;	/* of struct conf_replay */
+	long long		 lookback_max_s;
+	struct conf_array	 lookbacks;	/* of struct conf_lookback */
 	int			 hash_files;
 	long long		 def_time_limit_s;
 	long long		 def_max_bytes;

@@ -8,6 +8,7 @@
 #include "conf.h"
 #include "core.h"
 #include "log.h"
+#include "lookback.h"
 #include "rule.h"
 #include "session.h"
 #include "state.h"
@@ -22,6 +23,7 @@ enum core_stage {
 	CORE_NONE,
 	CORE_STATE,
 	CORE_CAPTURE,
+	CORE_LOOKBACK,
 	CORE_WORKER,
 	CORE_UPLOAD,
 	CORE_SESSION,
@@ -54,6 +56,9 @@ core_start(struct event_base *base, const struct conf *conf,
 		capture_add_replay(r->name, r->dir);
 	}
 	core_stage = CORE_CAPTURE;
+	if (lookback_init(base, conf, cause) == -1)
+		goto fail;
+	core_stage = CORE_LOOKBACK;
 	if (worker_init(base, cause) == -1)
 		goto fail;
 	core_stage = CORE_WORKER;
@@ -87,6 +92,9 @@ core_stop(void)
 		/* FALLTHROUGH */
 	case CORE_WORKER:
 		worker_shutdown();
+		/* FALLTHROUGH */
+	case CORE_LOOKBACK:
+		lookback_shutdown();
 		/* FALLTHROUGH */
 	case CORE_CAPTURE:
 		capture_shutdown();

@@ -13,7 +13,7 @@
 
 static const char *params_keys[] = { "name", "target", "max_bytes_per_packet",
     "max_bytes_per_session", "time_limit_s", "max_packets", "filters", "bpf",
-    "storage", NULL };
+    "storage", "lookback_s", "from", NULL };
 
 /* Fails if obj holds a key not in keys; prefix names obj in the message. */
 static int
@@ -92,6 +92,39 @@ parse_target(json_t *params, struct capture_params *p, char **cause)
 			return (-1);
 		}
 		p->node = xstrdup(s);
+	}
+	return (0);
+}
+
+/*
+ * lookback_s (seconds before now) or from (an RFC 3339 instant): where the
+ * capture begins in the past. lookback_s beyond lookback.max_s is refused;
+ * an older from (an alert's start long ago) begins at the bound, and the
+ * record's gap says so.
+ */
+static int
+parse_lookback(json_t *params, const struct params_limits *lim,
+    struct capture_params *p, char **cause)
+{
+	json_t		*from = json_object_get(params, "from");
+	long long	 n;
+
+	if (get_int(params, "lookback_s", 0, lim->max_lookback_s, 0, &n,
+	    cause) == -1)
+		return (-1);
+	p->lookback_s = (uint32_t)n;
+	if (from == NULL || json_is_null(from))
+		return (0);
+	if (p->lookback_s != 0) {
+		*cause = xstrdup("from: give lookback_s or from, not both");
+		return (-1);
+	}
+	if (!json_is_string(from) ||
+	    time_parse_rfc3339(json_string_value(from), &p->from_us) == -1 ||
+	    p->from_us <= 0) {
+		*cause = xstrdup("from: must be an RFC 3339 time, as "
+		    "2026-12-01T10:00:00Z");
+		return (-1);
 	}
 	return (0);
 }
@@ -271,7 +304,11 @@ params_parse(json_t *params, const char *name,
 	    lim->def_max_bytes, &n, cause) == -1)
 		goto fail;
 	p->max_bytes = (uint64_t)n;
-	if (get_int(params, "time_limit_s", 1, lim->max_time_limit_s,
+	if (parse_lookback(params, lim, p, cause) == -1)
+		goto fail;
+	/* A lookback with no live part is a snapshot of the past. */
+	if (get_int(params, "time_limit_s", p->lookback_s != 0 ||
+	    p->from_us != 0 ? 0 : 1, lim->max_time_limit_s,
 	    lim->def_time_limit_s, &n, cause) == -1)
 		goto fail;
 	p->time_limit_s = (uint32_t)n;
@@ -301,6 +338,7 @@ params_neutral(const char *key)
 		{ "protocol", "Any" }, { "local_ip", "127.0.0.1" },
 		{ "remote_ip", "127.0.0.1" }, { "local_port", "1" },
 		{ "remote_port", "1" }, { "bpf", "ip" }, { "file", "x.pcap" },
+		{ "from", "2026-01-01T00:00:00Z" },
 		{ "accounts", params_tmpl_account },
 	};
 	size_t	i;
@@ -362,7 +400,7 @@ params_check_literal(json_t *params, const struct params_limits *lim,
     char **cause)
 {
 	static const struct params_limits defaults = { 18000, 18000,
-	    1073741824, 4294967295LL, NULL, NULL };
+	    1073741824, 4294967295LL, 3600, NULL, NULL };
 	struct params_limits	 l = lim != NULL ? *lim : defaults;
 	struct capture_params	 p;
 	json_t			*copy;
@@ -383,6 +421,7 @@ json_t *
 params_to_json(const struct capture_params *p)
 {
 	json_t	*o, *target, *storage;
+	char	 ts[40];
 
 	target = json_pack("{s:s}", "interface", p->interface);
 	if (p->node != NULL)
@@ -406,6 +445,12 @@ params_to_json(const struct capture_params *p)
 	    json_array(),
 	    "bpf", p->bpf != NULL ? json_string(p->bpf) : json_null(),
 	    "storage", storage);
+	if (p->lookback_s != 0)
+		json_object_set_new(o, "lookback_s",
+		    json_integer((json_int_t)p->lookback_s));
+	if (p->from_us != 0)
+		json_object_set_new(o, "from", json_string(time_rfc3339(ts,
+		    sizeof ts, p->from_us)));
 	return (o);
 }
 

@@ -15,6 +15,7 @@ struct params_limits {
 	long long	max_time_limit_s;
 	long long	def_max_bytes;
 	long long	max_max_bytes;
+	long long	max_lookback_s;	/* lookback.max_s */
 	/*
 	 * Does a storage account of this name exist (arg: account_arg)?
 	 * NULL: none does.
@@ -29,7 +30,9 @@ struct capture_params {
 	char		*node;		/* target.node, or NULL */
 	uint32_t	 snaplen;	/* max_bytes_per_packet; 0 = whole */
 	uint64_t	 max_bytes;	/* max_bytes_per_session */
-	uint32_t	 time_limit_s;
+	uint32_t	 time_limit_s;	/* of the live part; 0 with a lookback */
+	uint32_t	 lookback_s;	/* 0: none, or from */
+	int64_t		 from_us;	/* from (us), 0: none */
 	uint64_t	 max_packets;	/* 0 = no limit */
 	json_t		*filters;	/* as given, or NULL */
 	char		*bpf;		/* as given, or NULL */

@@ -137,6 +137,28 @@ record_error(struct record *r, enum cap_error code, const char *msg)
 	    cap_error_name(code), "message", msg));
 }
 
+double
+record_gap_s(const struct record *r)
+{
+	if (!r->has_lookback || r->lb_covered <= r->lb_requested)
+		return (0);
+	return ((double)((r->lb_covered - r->lb_requested) / 1000) / 1000.0);
+}
+
+/* The record's lookback object, or null. */
+static json_t *
+lookback_json(const struct record *r)
+{
+	if (!r->has_lookback)
+		return (json_null());
+	return (json_pack("{s:o, s:o, s:f, s:I, s:I}",
+	    "requested_from", time_json(r->lb_requested),
+	    "covered_from", time_json(r->lb_covered),
+	    "gap_s", record_gap_s(r),
+	    "packets", (json_int_t)r->lb_packets,
+	    "bytes", (json_int_t)r->lb_bytes));
+}
+
 json_t *
 record_to_json(const struct record *r)
 {
@@ -165,6 +187,7 @@ record_to_json(const struct record *r)
 	    json_null(),
 	    "uploads", r->uploads,
 	    "events", r->events);
+	json_object_set_new(life, "lookback", lookback_json(r));
 	json_object_update(o, life);
 	json_decref(life);
 	return (o);
@@ -207,8 +230,9 @@ record_from_json(json_t *o, char **cause)
 	static const char *lifecycle[] = { "node", "status", "stop_reason",
 	    "errors", "packets", "bytes", "kernel_drops", "if_drops", "sha256",
 	    "created_at", "started_at", "stopped_at", "trigger", "file",
-	    "uploads", "events", "local_file", NULL };
+	    "uploads", "events", "local_file", "lookback", NULL };
 	struct record	*r;
+	json_t		*lb;
 	const char	*name, *status, *s;
 	int		 i;
 
@@ -248,6 +272,14 @@ record_from_json(json_t *o, char **cause)
 	r->file_uri = s != NULL ? xstrdup(s) : NULL;
 	s = json_string_value(json_object_get(o, "local_file"));
 	r->file = s != NULL ? xstrdup(s) : NULL;
+	lb = json_object_get(o, "lookback");
+	if (json_is_object(lb)) {
+		r->has_lookback = 1;
+		r->lb_requested = time_from(lb, "requested_from");
+		r->lb_covered = time_from(lb, "covered_from");
+		r->lb_packets = uint_from(lb, "packets");
+		r->lb_bytes = uint_from(lb, "bytes");
+	}
 	return (r);
 }
 

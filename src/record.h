@@ -53,6 +53,12 @@ struct record {
 	int64_t			 created_at;	/* us; 0 = not yet */
 	int64_t			 started_at;
 	int64_t			 stopped_at;
+	/* A capture that began in the past: what the past held. */
+	int			 has_lookback;
+	int64_t			 lb_requested;	/* us: where it was to begin */
+	int64_t			 lb_covered;	/* us: where it began */
+	uint64_t		 lb_packets;
+	uint64_t		 lb_bytes;
 	char			*file;		/* relative to captures.root */
 	char			*file_uri;	/* set once the file is final */
 };
@@ -77,6 +83,8 @@ void		 record_error(struct record *, enum cap_error, const char *msg);
 json_t		*record_to_json(const struct record *);
 /* Reads a record back from its JSON (borrowed); NULL with *cause. */
 struct record	*record_from_json(json_t *, char **cause);
+/* Seconds of the past asked for that the capture could not cover. */
+double		 record_gap_s(const struct record *);
 /* The rule name of an alert-triggered capture, or NULL. */
 const char	*record_rule(const struct record *);
 

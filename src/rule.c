@@ -740,6 +740,10 @@ tmpl_lookup(const char *ref, const struct tmpl_ctx *c, char *buf,
 		return (a->fingerprint);
 	if (strcmp(ref, "alert.status") == 0)
 		return (alert_status_name(a->status));
+	/* An alert that does not say when it began, began now. */
+	if (strcmp(ref, "alert.starts_at") == 0)
+		return (time_rfc3339(buf, size, a->starts_at != 0 ?
+		    a->starts_at : c->now_us));
 	return (NULL);
 }
 

@@ -17,6 +17,7 @@
 #include "compat.h"
 #include "conf.h"
 #include "log.h"
+#include "lookback.h"
 #include "metrics.h"
 #include "params.h"
 #include "pcapfile.h"
@@ -29,6 +30,13 @@
 
 #define SESS_MAX_OBSERVERS	4
 
+/* A live packet waiting in a session's pending buffer, then its bytes. */
+struct pcap_rec_pending {
+	int64_t		ts;
+	uint32_t	caplen;
+	uint32_t	len;
+};
+
 /* One capture session: its record and, while it runs, what it holds. */
 struct session {
 	struct record		*rec;
@@ -39,6 +47,14 @@ struct session {
 	uint64_t		 max_bytes;
 	uint64_t		 max_packets;
 	int64_t			 time_limit_us;
+	/* While the past is copied in from a lookback ring: */
+	struct lb_cut		*cut;
+	struct event		*cut_ev;
+	uint32_t		 snaplen;
+	int			 snapshot;	/* time_limit_s 0: stop after */
+	int			 cut_stop;	/* the past ended it: 1 or -1 */
+	enum stop_reason	 cut_why;
+	struct dynbuf		 pending;	/* live packets meanwhile */
 	/* What params_parse decided, read once from the record: */
 	int			 keep_file;	/* storage.file */
 	json_t			*accounts;	/* storage.accounts (borrowed) */
@@ -81,6 +97,7 @@ static struct {
 	uint64_t	bytes;
 	uint64_t	kernel_drops;
 	uint64_t	if_drops;
+	uint64_t	lookback_gaps;	/* captures whose past was not all held */
 } sess_stats;
 
 static struct session *
@@ -99,12 +116,18 @@ static void
 cap_free(struct session *c)
 {
 	record_free(c->rec);
+	if (c->cut != NULL)
+		lookback_cut_free(c->cut);
+	if (c->cut_ev != NULL)
+		event_free(c->cut_ev);
+	dynbuf_free(&c->pending);
 	free(c->end_msg);
 	free(c->sync_err);
 	free(c);
 }
 
 static void	cap_submit_uploads(struct session *);
+static void	cap_cut_finish(struct session *, int);
 
 /*
  * Reads what params_parse decided from the record's normalised parameters
@@ -413,6 +436,7 @@ cap_stop(struct session *c, enum cap_status st, enum stop_reason why,
 {
 	if (c->rec->status != CAP_RUNNING || c->syncing)
 		return;
+	cap_cut_finish(c, 1);	/* a capture with a past keeps all of it */
 	c->end_us = now_us();
 	if (!cap_finish(c)) {
 		if (c->deleted)
@@ -428,22 +452,202 @@ cap_stop(struct session *c, enum cap_status st, enum stop_reason why,
 	worker_submit(cap_commit_work, cap_committed, c);
 }
 
+/*
+ * Writes one packet to the file, from the past or live. 0, or 1 when a
+ * limit ends the capture (*why), or -1 when the write failed.
+ */
+static int
+cap_write(struct session *c, int64_t ts, uint32_t caplen, uint32_t len,
+    const unsigned char *data, enum stop_reason *why)
+{
+	if (c->w->bytes + PCAP_RECORD_HDR + caplen > c->max_bytes) {
+		*why = STOP_BYTES_EXCEEDED;
+		return (1);
+	}
+	if (pcapw_write(c->w, ts, caplen, len, data) == -1)
+		return (-1);
+	if (c->max_packets != 0 && c->w->packets >= c->max_packets) {
+		*why = STOP_PACKETS_EXCEEDED;
+		return (1);
+	}
+	return (0);
+}
+
+/* Ends the capture as a write's outcome says. */
+static void
+cap_written(struct session *c, int rc, enum stop_reason why)
+{
+	if (rc == -1)
+		cap_file_failed(c, 1);
+	else if (rc == 1)
+		cap_stop(c, CAP_STOPPED, why, NULL);
+}
+
+/* Live packets wait while the past is copied in; this many at most. */
+#define SESS_PENDING_MAX	(64 * 1024 * 1024)
+/* The past is copied in batches of this many bytes, one a loop turn. */
+#define SESS_CUT_BATCH		(4 * 1024 * 1024)
+
 static void
 cap_packet(void *arg, int64_t ts, uint32_t caplen, uint32_t len,
     const unsigned char *data)
 {
-	struct session	*c = arg;
+	struct session		*c = arg;
+	struct pcap_rec_pending	 h = { ts, caplen, len };
+	enum stop_reason	 why = STOP_NONE;
+	int			 rc;
 
-	if (c->w->bytes + PCAP_RECORD_HDR + caplen > c->max_bytes) {
-		cap_stop(c, CAP_STOPPED, STOP_BYTES_EXCEEDED, NULL);
-		return;
+	if (c->cut != NULL) {
+		if (dynbuf_add(&c->pending, &h, sizeof h) == 0 &&
+		    dynbuf_add(&c->pending, data, caplen) == 0)
+			return;
+		/* No more room to wait: the rest of the past now, then this. */
+		cap_cut_finish(c, 0);
+		if (c->rec->status != CAP_RUNNING || c->syncing)
+			return;
 	}
-	if (pcapw_write(c->w, ts, caplen, len, data) == -1) {
-		cap_file_failed(c, 1);
-		return;
+	rc = cap_write(c, ts, caplen, len, data, &why);
+	cap_written(c, rc, why);
+}
+
+/* One packet of the past, through the capture's own filter and cut. */
+static int
+cap_past_packet(void *arg, int64_t ts, uint32_t caplen, uint32_t len,
+    const unsigned char *data)
+{
+	struct session		*c = arg;
+	enum stop_reason	 why = STOP_NONE;
+	int			 rc;
+
+	if (!capture_sink_match(c->sink, ts, caplen, len, data))
+		return (0);
+	if (c->snaplen != 0 && caplen > c->snaplen)
+		caplen = c->snaplen;
+	if ((rc = cap_write(c, ts, caplen, len, data, &why)) == 0) {
+		c->rec->lb_packets++;
+		c->rec->lb_bytes += PCAP_RECORD_HDR + caplen;
+		return (0);
 	}
-	if (c->max_packets != 0 && c->w->packets >= c->max_packets)
-		cap_stop(c, CAP_STOPPED, STOP_PACKETS_EXCEEDED, NULL);
+	c->cut_why = why;
+	c->cut_stop = rc;
+	return (1);
+}
+
+/* Writes the live packets that waited for the past; stops at a limit. */
+static int
+cap_flush_pending(struct session *c, enum stop_reason *why)
+{
+	struct pcap_rec_pending	 h;
+	size_t			 off = 0;
+	int			 rc = 0;
+
+	while (rc == 0 && off + sizeof h <= c->pending.len) {
+		memcpy(&h, c->pending.buf + off, sizeof h);
+		off += sizeof h;
+		rc = cap_write(c, h.ts, h.caplen, h.len,
+		    (const unsigned char *)c->pending.buf + off, why);
+		off += h.caplen;
+	}
+	dynbuf_free(&c->pending);
+	return (rc);
+}
+
+/*
+ * The past is in (or a limit came first): the waiting live packets go
+ * after it, and the capture goes on live, or stops. quiet: it is being
+ * stopped already; only the packets go in.
+ */
+static void
+cap_cut_done(struct session *c, int quiet)
+{
+	enum stop_reason	 why = STOP_NONE;
+	char			*msg, from[40];
+	int			 rc = c->cut_stop;
+
+	lookback_cut_free(c->cut);
+	c->cut = NULL;
+	if (rc == 0)
+		rc = cap_flush_pending(c, &why);
+	else
+		why = c->cut_why;
+	dynbuf_free(&c->pending);
+	msg = xasprintf("lookback: %" PRIu64 " packets from %s (%.3f s not "
+	    "covered)", c->rec->lb_packets, time_rfc3339(from, sizeof from,
+	    c->rec->lb_covered), record_gap_s(c->rec));
+	log_info("capture %s: %s", c->rec->name, msg);
+	record_event(c->rec, msg);
+	free(msg);
+	if (quiet)
+		return;
+	if (rc != 0)
+		cap_written(c, rc, why);
+	else if (c->snapshot)
+		cap_stop(c, CAP_STOPPED, STOP_TIME_EXCEEDED, NULL);
+	else
+		cap_publish(c, 0, NULL);
+}
+
+/* One batch of the past a loop turn, so the loop keeps flowing. */
+static void
+cap_cut_step(evutil_socket_t fd, short events, void *arg)
+{
+	struct session	*c = arg;
+	struct timeval	 now = { 0, 0 };
+
+	if (c->cut == NULL)
+		return;
+	if (lookback_cut_next(c->cut, SESS_CUT_BATCH, cap_past_packet, c))
+		cap_cut_done(c, 0);
+	else
+		evtimer_add(c->cut_ev, &now);
+}
+
+/* The rest of the past at once: the capture stops, or waited too long. */
+static void
+cap_cut_finish(struct session *c, int quiet)
+{
+	if (c->cut == NULL)
+		return;
+	while (!lookback_cut_next(c->cut, SIZE_MAX, cap_past_packet, c))
+		;
+	cap_cut_done(c, quiet);
+}
+
+/*
+ * A capture that begins in the past: fixes where its past ends (what the
+ * ring holds now) before any live packet arrives, and starts copying.
+ */
+static void
+cap_cut_begin(struct session *c, const struct capture_params *p)
+{
+	struct timeval	now = { 0, 0 };
+	int64_t		from, oldest;
+
+	c->rec->has_lookback = 1;
+	c->rec->lb_requested = p->from_us != 0 ? p->from_us :
+	    c->rec->created_at - (int64_t)p->lookback_s * 1000000;
+	from = c->rec->lb_requested;
+	oldest = now_us() - (int64_t)sess_plimits.max_lookback_s * 1000000;
+	if (from < oldest)
+		from = oldest;		/* lookback.max_s bounds a from */
+	capture_sink_take_all(c->sink);
+	c->cut = lookback_cut_begin(lookback_find(p->interface), from,
+	    &c->rec->lb_covered);
+	if (c->rec->lb_covered < from)
+		c->rec->lb_covered = from;
+	if (record_gap_s(c->rec) > 0) {
+		sess_stats.lookback_gaps++;
+		log_warn("capture %s: the past before %s is not covered "
+		    "(%.3f s): %s", c->rec->name, p->interface,
+		    record_gap_s(c->rec), lookback_find(p->interface) == NULL ?
+		    "the interface has no lookback ring" : "the ring does "
+		    "not reach back so far");
+	}
+	dynbuf_init(&c->pending, SESS_PENDING_MAX);
+	c->snaplen = p->snaplen;
+	c->snapshot = p->time_limit_s == 0;
+	c->cut_ev = evtimer_new(sess_base, cap_cut_step, c);
+	evtimer_add(c->cut_ev, &now);
 }
 
 static void
@@ -618,6 +822,8 @@ cap_start(struct session *c, struct capture_params *p, char **cause)
 		cap_set_state(c, CAP_ERROR, STOP_NONE, *cause, NULL);
 		return (SESS_FAILED);
 	}
+	if (p->lookback_s != 0 || p->from_us != 0)
+		cap_cut_begin(c, p);
 	if (cap_set_state(c, CAP_RUNNING, STOP_NONE, NULL, cause) == -1)
 		return (SESS_UNAVAILABLE);
 	/* The limit counts from started_at, not the loop's cached time. */
@@ -626,7 +832,8 @@ cap_start(struct session *c, struct capture_params *p, char **cause)
 	c->time_limit_us = (int64_t)p->time_limit_s * 1000000;
 	tv.tv_sec = p->time_limit_s;
 	tv.tv_usec = 0;
-	evtimer_add(c->timer, &tv);
+	if (!c->snapshot)
+		evtimer_add(c->timer, &tv);
 	sess_stats.started++;
 	return (SESS_OK);
 }
@@ -988,6 +1195,9 @@ static const struct metric sess_metrics[] = {
 	METRIC_VALUE("alertcap_capture_if_drops_total", COUNTER,
 	    "Packets the interface dropped while captures ran.",
 	    &sess_now.if_drops),
+	METRIC_VALUE("alertcap_lookback_gaps_total", COUNTER,
+	    "Captures that asked for more of the past than the ring held.",
+	    &sess_stats.lookback_gaps),
 	METRIC_READ("alertcap_capture_interfaces", GAUGE,
 	    "Interfaces with an open capture handle.", metric_interfaces, NULL),
 	METRIC_END
@@ -1110,6 +1320,7 @@ session_reconf(const struct conf *conf)
 	sess_plimits.max_time_limit_s = conf->max_time_limit_s;
 	sess_plimits.def_max_bytes = conf->def_max_bytes;
 	sess_plimits.max_max_bytes = conf->max_max_bytes;
+	sess_plimits.max_lookback_s = conf->lookback_max_s;
 	sess_plimits.account_exists = upload_account_exists;
 	sess_limits.max_concurrent = conf->max_concurrent;
 	sess_limits.max_total_bytes = (uint64_t)conf->max_total_bytes;

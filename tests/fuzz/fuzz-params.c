@@ -18,7 +18,7 @@ int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	static const struct params_limits lim = { 18000, 18000, 1073741824,
-	    4294967295LL, NULL, NULL };
+	    4294967295LL, 3600, NULL, NULL };
 	struct capture_params	 p;
 	json_t			*j, *o;
 	char			*cause = NULL;

@@ -36,18 +36,29 @@ h_fatal(const char *what, char *cause)
 struct event_base *
 harness_start(const char *rules)
 {
+	return (harness_start_lookback(rules, 0, 0));
+}
+
+struct event_base *
+harness_start_lookback(const char *rules, long long ring_bytes,
+    long long snaplen)
+{
 	struct conf_replay	*replay;
+	struct conf_lookback	*lb;
 	struct ruleset		*rs;
 	char			*cause = NULL, *rdir, *p;
-	FILE		*f;
+	FILE			*f;
 
 	log_init(getenv("UNIT_LOG") != NULL ? LOG_LVL_DEBUG : LOG_LVL_ERROR,
 	    0);
 	h_dir = unit_tmpdir();
 	h_replay = xasprintf("%s/replay", h_dir);
 	rdir = xasprintf("%s/rules", h_dir);
-	if (mkdir(h_replay, 0700) == -1 || mkdir(rdir, 0700) == -1)
+	p = xasprintf("%s/%s", h_replay, HARNESS_IFACE2);
+	if (mkdir(h_replay, 0700) == -1 || mkdir(rdir, 0700) == -1 ||
+	    mkdir(p, 0700) == -1)
 		abort();
+	free(p);
 	if (rules != NULL) {
 		p = xasprintf("%s/rule.json", rdir);
 		if ((f = fopen(p, "w")) == NULL || fputs(rules, f) == EOF ||
@@ -63,11 +74,22 @@ harness_start(const char *rules)
 	h_conf->state_path = xasprintf("%s/state.db", h_dir);
 	h_conf->max_concurrent = 8;
 	h_conf->ring_linger_s = 0;
-	replay = xcalloc(1, sizeof *replay);
-	replay->name = xstrdup(HARNESS_IFACE);
-	replay->dir = xstrdup(h_replay);
+	replay = xcalloc(2, sizeof *replay);
+	replay[0].name = xstrdup(HARNESS_IFACE);
+	replay[0].dir = xstrdup(h_replay);
+	replay[1].name = xstrdup(HARNESS_IFACE2);
+	replay[1].dir = xasprintf("%s/%s", h_replay, HARNESS_IFACE2);
 	h_conf->replays.v = replay;
-	h_conf->replays.n = 1;
+	h_conf->replays.n = 2;
+	if (ring_bytes != 0) {
+		lb = xcalloc(1, sizeof *lb);
+		lb->name = xstrdup(HARNESS_IFACE);
+		lb->memory_bytes = ring_bytes;
+		lb->snaplen = snaplen;
+		lb->bpf = xstrdup("");
+		h_conf->lookbacks.v = lb;
+		h_conf->lookbacks.n = 1;
+	}
 	h_base = event_base_new();
 	if ((rs = rules_load(rdir, 0, NULL, &cause)) == NULL)
 		h_fatal("rules", cause);
@@ -100,13 +122,13 @@ harness_stop(void)
  * where rp0 sees it, and lets the loop deliver it.
  */
 static void
-h_inject(const char *mode, const char *args)
+h_inject(const char *dir, const char *mode, const char *args)
 {
 	const char	*b = getenv("builddir");
 	char		*tmp, *dst, *cmd;
 
-	tmp = xasprintf("%s/.in%d", h_replay, h_files);
-	dst = xasprintf("%s/in%d.pcap", h_replay, h_files++);
+	tmp = xasprintf("%s/.in%d", dir, h_files);
+	dst = xasprintf("%s/in%d.pcap", dir, h_files++);
 	cmd = xasprintf("'%s/tests/tools/pktgen' %s '%s' %s", b != NULL ? b :
 	    ".", mode, tmp, args);
 	if (system(cmd) != 0 || rename(tmp, dst) == -1)
@@ -123,7 +145,18 @@ harness_ping(int count, int size)
 	char	args[32];
 
 	snprintf(args, sizeof args, "%d %d", count, size);
-	h_inject("--ping", args);
+	h_inject(h_replay, "--ping", args);
+}
+
+void
+harness_ping_on(const char *iface, int count, int size)
+{
+	char	args[32], *dir;
+
+	snprintf(args, sizeof args, "%d %d", count, size);
+	dir = xasprintf("%s/%s", h_replay, iface);
+	h_inject(dir, "--ping", args);
+	free(dir);
 }
 
 void
@@ -133,7 +166,7 @@ harness_traffic(int rounds)
 
 	snprintf(args, sizeof args, "02:00:00:00:00:02 02:00:00:00:00:01 %d "
 	    "200", rounds);
-	h_inject("", args);
+	h_inject(h_replay, "", args);
 }
 
 static void
@@ -167,6 +200,36 @@ harness_wait_status(const char *name, const char *status, int ms)
 			harness_run(10);
 	}
 	return (ok);
+}
+
+int
+harness_create(const char *name, const char *params)
+{
+	json_t	*p, *out = NULL;
+	char	*cause = NULL;
+	int	 rc;
+
+	if ((p = json_loads(params, 0, NULL)) == NULL)
+		abort();
+	rc = session_create(p, name, NULL, &out, &cause);
+	if (rc != SESS_OK && getenv("UNIT_LOG") != NULL)
+		fprintf(stderr, "create %s: %s\n", name, cause);
+	json_decref(p);
+	json_decref(out);
+	free(cause);
+	return (rc);
+}
+
+int
+harness_stop_capture(const char *name)
+{
+	json_t	*out = NULL;
+	char	*cause = NULL;
+
+	session_stop(name, STOP_MANUAL, &out, &cause);
+	json_decref(out);
+	free(cause);
+	return (harness_wait_status(name, "Stopped", 5000));
 }
 
 json_t *

@@ -18,11 +18,20 @@ struct event_base;
  * Returns the loop.
  */
 struct event_base *harness_start(const char *rules);
+/*
+ * The same with a lookback ring of ring_bytes (snap length snaplen) on
+ * rp0, and a second replayed interface rp1 without one.
+ */
+struct event_base *harness_start_lookback(const char *rules,
+	    long long ring_bytes, long long snaplen);
+#define HARNESS_IFACE2	"rp1"
 /* Stops every module, in the reverse order, and removes the directory. */
 void	harness_stop(void);
 
 /* rp0 sees what "ping -c COUNT -s SIZE 127.0.0.1" puts on lo. */
 void	harness_ping(int count, int size);
+/* The same on another replayed interface. */
+void	harness_ping_on(const char *iface, int count, int size);
 /*
  * rp0 sees ROUNDS rounds of pktgen's mixed traffic: per round two TCP
  * packets on port 80, one each on 443, 8080 and IPv6 port 22; three UDP
@@ -30,6 +39,10 @@ void	harness_ping(int count, int size);
  */
 void	harness_traffic(int rounds);
 
+/* session_create from JSON text; returns the result. */
+int	harness_create(const char *name, const char *params);
+/* Stops a capture by hand and waits (at most 5 s) for Stopped. */
+int	harness_stop_capture(const char *name);
 /* Runs the loop until the capture's status is status, at most ms. */
 int	harness_wait_status(const char *name, const char *status, int ms);
 /* Runs the loop for ms. */

@@ -17,7 +17,7 @@ one_account(const char *name, void *arg)
 }
 
 static const struct params_limits limits = { 18000, 18000, 1073741824,
-    4294967295LL, one_account, NULL };
+    4294967295LL, 3600, one_account, NULL };
 
 /* Parses text; returns the error (new) or NULL on success. */
 static char *

@@ -33,22 +33,6 @@ teardown(void **state)
 	return (0);
 }
 
-/* Creates a capture from JSON text; returns the session result. */
-static enum sess_result
-create(const char *name, const char *params)
-{
-	json_t			*p, *out = NULL;
-	char			*cause = NULL;
-	enum sess_result	 rc;
-
-	p = json_loads(params, 0, NULL);
-	assert_non_null(p);
-	rc = session_create(p, name, NULL, &out, &cause);
-	json_decref(p);
-	json_decref(out);
-	free(cause);
-	return (rc);
-}
 
 static json_int_t
 rec_int(const char *name, const char *key)
@@ -73,28 +57,13 @@ assert_rec_str(const char *name, const char *key, const char *want)
 	json_decref(r);
 }
 
-/* Stops a capture by hand and waits for its record to say so. */
-static void
-stop(const char *name)
-{
-	json_t			*out = NULL;
-	char			*cause = NULL;
-	enum sess_result	 rc;
-
-	rc = session_stop(name, STOP_MANUAL, &out, &cause);
-	assert_true(rc == SESS_OK || rc == SESS_PENDING);
-	json_decref(out);
-	free(cause);
-	assert_true(harness_wait_status(name, "Stopped", 5000));
-}
-
 static void
 test_time_limit(void **state)
 {
 	json_t	*r;
 
-	assert_int_equal(create("t1", "{\"target\": {\"interface\": \"rp0\"},"
-	    " \"time_limit_s\": 1}"), SESS_OK);
+	assert_int_equal(harness_create("t1", "{\"target\": {\"interface\": "
+	    "\"rp0\"}," " \"time_limit_s\": 1}"), SESS_OK);
 	harness_ping(10, 56);
 	assert_true(harness_wait_status("t1", "Stopped", 4000));
 	assert_rec_str("t1", "stop_reason", "TimeExceeded");
@@ -107,10 +76,10 @@ test_time_limit(void **state)
 static void
 test_byte_and_packet_limits(void **state)
 {
-	assert_int_equal(create("b1", "{\"target\": {\"interface\": \"rp0\"},"
-	    " \"max_bytes_per_session\": 2000}"), SESS_OK);
-	assert_int_equal(create("p1", "{\"target\": {\"interface\": \"rp0\"},"
-	    " \"max_packets\": 7}"), SESS_OK);
+	assert_int_equal(harness_create("b1", "{\"target\": {\"interface\": "
+	    "\"rp0\"}," " \"max_bytes_per_session\": 2000}"), SESS_OK);
+	assert_int_equal(harness_create("p1", "{\"target\": {\"interface\": "
+	    "\"rp0\"}," " \"max_packets\": 7}"), SESS_OK);
 	harness_ping(50, 100);
 	assert_true(harness_wait_status("b1", "Stopped", 4000));
 	assert_true(harness_wait_status("p1", "Stopped", 4000));
@@ -124,18 +93,18 @@ test_byte_and_packet_limits(void **state)
 static void
 test_filters_and_snaplen(void **state)
 {
-	assert_int_equal(create("udp", "{\"target\": {\"interface\": "
+	assert_int_equal(harness_create("udp", "{\"target\": {\"interface\": "
 	    "\"rp0\"}, \"bpf\": \"udp\"}"), SESS_OK);
-	assert_int_equal(create("web", "{\"target\": {\"interface\": "
+	assert_int_equal(harness_create("web", "{\"target\": {\"interface\": "
 	    "\"rp0\"}, \"filters\": [{\"protocol\": \"TCP\", \"local_port\": "
 	    "\"80\"}, {\"protocol\": \"TCP\", \"remote_port\": \"80\"}]}"),
 	    SESS_OK);
-	assert_int_equal(create("cut", "{\"target\": {\"interface\": "
+	assert_int_equal(harness_create("cut", "{\"target\": {\"interface\": "
 	    "\"rp0\"}, \"max_bytes_per_packet\": 64}"), SESS_OK);
 	harness_traffic(10);
-	stop("udp");
-	stop("web");
-	stop("cut");
+	assert_true(harness_stop_capture("udp"));
+	assert_true(harness_stop_capture("web"));
+	assert_true(harness_stop_capture("cut"));
 	assert_int_equal(rec_int("udp", "packets"), 40);
 	assert_int_equal(rec_int("web", "packets"), 20);
 	assert_int_equal(rec_int("cut", "packets"), 90);
@@ -150,19 +119,19 @@ test_refusals(void **state)
 	json_t	*out = NULL;
 	char	*cause = NULL;
 
-	assert_int_equal(create("r1", "{\"target\": {\"interface\": "
+	assert_int_equal(harness_create("r1", "{\"target\": {\"interface\": "
 	    "\"rp0\"}}"), SESS_OK);
-	assert_int_equal(create("r1", "{\"target\": {\"interface\": "
+	assert_int_equal(harness_create("r1", "{\"target\": {\"interface\": "
 	    "\"rp0\"}}"), SESS_CONFLICT);
-	assert_int_equal(create("r2", "{\"target\": {\"interface\": "
+	assert_int_equal(harness_create("r2", "{\"target\": {\"interface\": "
 	    "\"no-such0\"}}"), SESS_INVALID);
-	assert_int_equal(create("r3", "{\"target\": {\"interface\": "
+	assert_int_equal(harness_create("r3", "{\"target\": {\"interface\": "
 	    "\"rp0\"}, \"bpf\": \"tcp port\"}"), SESS_INVALID);
 	assert_int_equal(session_stop("nope", STOP_MANUAL, &out, &cause),
 	    SESS_NOT_FOUND);
 	free(cause);
 	cause = NULL;
-	stop("r1");
+	assert_true(harness_stop_capture("r1"));
 	assert_int_equal(session_stop("r1", STOP_MANUAL, &out, &cause),
 	    SESS_CONFLICT);
 	free(cause);
@@ -205,10 +174,10 @@ test_file_matches_record(void **state)
 	char		 sha[65], *path;
 	json_t		*r;
 
-	assert_int_equal(create("f1", "{\"target\": {\"interface\": "
+	assert_int_equal(harness_create("f1", "{\"target\": {\"interface\": "
 	    "\"rp0\"}, \"storage\": {\"file\": \"sub/f1.pcap\"}}"), SESS_OK);
 	harness_ping(25, 300);
-	stop("f1");
+	assert_true(harness_stop_capture("f1"));
 	assert_non_null(path = harness_file("f1"));
 	assert_non_null(strstr(path, "/sub/f1.pcap"));
 	read_back(path, &packets, &bytes, sha);

@@ -1,0 +1,522 @@
+/*
+ * Lookback rings (lookback.h). A ring is one buffer of memory_bytes,
+ * allocated when the ring is made, holding records end to end:
+ *
+ *	struct lb_hdr (16 bytes) | the packet, cut to the ring's snap length
+ *	| padding to 8 bytes
+ *
+ * A record that does not fit before the end of the buffer starts again
+ * at 0; the space left at the end is marked (a header with caplen
+ * LB_WRAP) or, under 16 bytes, implied. Appending evicts the oldest
+ * records until the new one fits, so the ring never holds more than its
+ * bytes, headers and padding counted. Records are numbered; a cut holds
+ * the number of the oldest record it still needs, and the ring drops a
+ * new packet rather than evict that one.
+ */
+#include "config.h"
+
+#include <stddef.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <pcap/pcap.h>
+
+#include "capture-pcap.h"
+#include "conf.h"
+#include "lookback.h"
+#include "log.h"
+#include "metrics.h"
+#include "util.h"
+#include "xmalloc.h"
+
+#define LB_HDR		16
+#define LB_WRAP		UINT32_MAX
+#define LB_ALIGN(n)	(((n) + 7) & ~(size_t)7)
+#define LB_MAX_CUTS	64
+
+struct lb_hdr {
+	int64_t		ts_us;
+	uint32_t	caplen;
+	uint32_t	len;
+};
+
+struct lb_ring {
+	char			*ifname;
+	uint32_t		 snaplen;
+	char			*bpf;
+	unsigned char		*buf;
+	size_t			 size;
+	size_t			 head;		/* where the next record goes */
+	size_t			 tail;		/* the oldest record */
+	size_t			 used;		/* bytes held, with waste */
+	uint64_t		 first_seq;	/* number of the oldest record */
+	uint64_t		 next_seq;
+	int64_t			 oldest_us;
+	int64_t			 newest_us;
+	int64_t			 covers_us;	/* it holds all since then */
+	uint64_t		 received;	/* packets offered */
+	uint64_t		 evicted;
+	uint64_t		 dropped;	/* refused: a cut still needed room */
+	struct capsink		*sink;
+	struct lb_cut		*cuts[LB_MAX_CUTS];
+	int			 ncuts;
+};
+
+struct lb_cut {
+	struct lb_ring		*ring;		/* NULL: nothing to read */
+	size_t			 off;
+	uint64_t		 seq;
+	uint64_t		 end_seq;
+	int64_t			 from_us;
+};
+
+static struct lb_ring	**lb_rings;
+static size_t		  lb_nrings;
+
+static const struct lb_hdr *
+lb_at(const struct lb_ring *r, size_t off)
+{
+	return ((const struct lb_hdr *)(const void *)(r->buf + off));
+}
+
+/* The offset of the record at off, past a wrap if one is there. */
+static size_t
+lb_skip_wrap(const struct lb_ring *r, size_t off)
+{
+	if (off + LB_HDR > r->size || lb_at(r, off)->caplen == LB_WRAP)
+		return (0);
+	return (off);
+}
+
+/* The oldest cut's record: the ring may not evict it. */
+static uint64_t
+lb_pinned(const struct lb_ring *r)
+{
+	uint64_t	pin = UINT64_MAX;
+	int		i;
+
+	for (i = 0; i < r->ncuts; i++)
+		if (r->cuts[i]->seq < pin && r->cuts[i]->seq < r->cuts[i]->end_seq)
+			pin = r->cuts[i]->seq;
+	return (pin);
+}
+
+/* Evicts the oldest record; -1 if a cut still needs it (or none). */
+static int
+lb_evict(struct lb_ring *r)
+{
+	size_t	t, n;
+
+	if (r->used == 0 || r->first_seq >= lb_pinned(r))
+		return (-1);
+	if ((t = lb_skip_wrap(r, r->tail)) != r->tail) {
+		r->used -= r->size - r->tail;
+		r->tail = 0;
+	}
+	n = LB_HDR + LB_ALIGN(lb_at(r, t)->caplen);
+	r->covers_us = lb_at(r, t)->ts_us + 1;
+	r->tail = t + n;
+	r->used -= n;
+	r->first_seq++;
+	r->evicted++;
+	if (r->used == 0)
+		r->head = r->tail = 0;
+	else
+		r->oldest_us = lb_at(r, lb_skip_wrap(r, r->tail))->ts_us;
+	return (0);
+}
+
+/*
+ * Where a record of n bytes can go, evicting what it must: the offset,
+ * or -1 (as SIZE_MAX) when a cut holds the room.
+ */
+static size_t
+lb_room(struct lb_ring *r, size_t n)
+{
+	for (;;) {
+		if (r->used == 0)
+			return (0);
+		if (r->head > r->tail) {	/* held: [tail, head) */
+			if (r->size - r->head >= n)
+				return (r->head);
+			if (r->tail >= n) {	/* wrap */
+				if (r->size - r->head >= LB_HDR)
+					((struct lb_hdr *)(void *)(r->buf +
+					    r->head))->caplen = LB_WRAP;
+				r->used += r->size - r->head;
+				r->head = 0;
+				return (0);
+			}
+		} else if (r->tail - r->head >= n)	/* [tail, end) [0, head) */
+			return (r->head);
+		if (lb_evict(r) == -1)
+			return (SIZE_MAX);
+	}
+}
+
+/* The ring's sink: every packet its bpf lets in, cut to its snap length. */
+static void
+lb_packet(void *arg, int64_t ts, uint32_t caplen, uint32_t len,
+    const unsigned char *data)
+{
+	struct lb_ring	*r = arg;
+	struct lb_hdr	 h;
+	size_t		 n, at;
+
+	r->received++;
+	n = LB_HDR + LB_ALIGN(caplen);
+	if (n > r->size || (at = lb_room(r, n)) == SIZE_MAX) {
+		r->dropped++;
+		return;
+	}
+	h.ts_us = ts;
+	h.caplen = caplen;
+	h.len = len;
+	memcpy(r->buf + at, &h, sizeof h);
+	memcpy(r->buf + at + LB_HDR, data, caplen);
+	if (r->used == 0)
+		r->oldest_us = ts;
+	r->head = at + n;
+	r->used += n;
+	r->newest_us = ts;
+	r->next_seq++;
+}
+
+static void
+lb_error(void *arg, const char *why)
+{
+	struct lb_ring	*r = arg;
+
+	log_error("lookback on %s: %s; the ring takes no more packets",
+	    r->ifname, why);
+}
+
+/* A new, empty ring on c's interface, attached; NULL with *cause. */
+static struct lb_ring *
+lb_ring_new(const struct conf_lookback *c, char **cause)
+{
+	static const struct capsink_cbs cbs = { lb_packet, lb_error };
+	struct lb_ring		*r;
+	enum capture_err	 err;
+	char			*why = NULL;
+	int			 linktype;
+
+	r = xcalloc(1, sizeof *r);
+	r->ifname = xstrdup(c->name);
+	r->snaplen = (uint32_t)c->snaplen;
+	r->bpf = xstrdup(c->bpf != NULL ? c->bpf : "");
+	r->size = (size_t)c->memory_bytes & ~(size_t)7;
+	r->covers_us = now_us();
+	if ((r->buf = malloc(r->size)) == NULL) {
+		*cause = xasprintf("lookback.interfaces.%s.memory_bytes: cannot "
+		    "allocate %zu bytes", c->name, r->size);
+		goto fail;
+	}
+	r->sink = capture_attach(r->ifname, r->bpf, r->snaplen, &cbs, r,
+	    &linktype, &err, &why);
+	if (r->sink == NULL) {
+		*cause = xasprintf("lookback.interfaces.%s: %s", c->name, why);
+		free(why);
+		goto fail;
+	}
+	log_info("lookback: %s: a ring of %zu bytes, snap length %u%s%s",
+	    r->ifname, r->size, r->snaplen, *r->bpf != '\0' ? ", bpf " : "",
+	    r->bpf);
+	return (r);
+fail:
+	free(r->buf);
+	free(r->bpf);
+	free(r->ifname);
+	free(r);
+	return (NULL);
+}
+
+static void
+lb_ring_free(struct lb_ring *r)
+{
+	int	i;
+
+	for (i = 0; i < r->ncuts; i++)
+		r->cuts[i]->ring = NULL;	/* they end empty-handed */
+	if (r->sink != NULL)
+		capture_detach(r->sink);
+	free(r->buf);
+	free(r->bpf);
+	free(r->ifname);
+	free(r);
+}
+
+struct lb_ring *
+lookback_find(const char *ifname)
+{
+	size_t	i;
+
+	for (i = 0; i < lb_nrings; i++)
+		if (strcmp(lb_rings[i]->ifname, ifname) == 0)
+			return (lb_rings[i]);
+	return (NULL);
+}
+
+struct lb_cut *
+lookback_cut_begin(struct lb_ring *r, int64_t from_us, int64_t *covered_us)
+{
+	struct lb_cut		*k;
+	const struct lb_hdr	*h;
+	size_t			 off;
+	uint64_t		 seq;
+
+	k = xcalloc(1, sizeof *k);
+	k->from_us = from_us;
+	*covered_us = now_us();
+	if (r == NULL || r->ncuts == LB_MAX_CUTS)
+		return (k);
+	/* The ring holds everything since covers_us: nothing missing then. */
+	*covered_us = from_us > r->covers_us ? from_us : r->covers_us;
+	if (r->used == 0)
+		return (k);
+	/* Skip what is older than from; headers only, no copy. */
+	off = r->tail;
+	for (seq = r->first_seq; seq < r->next_seq; seq++) {
+		off = lb_skip_wrap(r, off);
+		h = lb_at(r, off);
+		if (h->ts_us >= from_us)
+			break;
+		off += LB_HDR + LB_ALIGN(h->caplen);
+	}
+	if (seq == r->next_seq)
+		return (k);
+	k->ring = r;
+	k->off = off;
+	k->seq = seq;
+	k->end_seq = r->next_seq;
+	r->cuts[r->ncuts++] = k;
+	return (k);
+}
+
+int
+lookback_cut_next(struct lb_cut *k, size_t budget, lb_packet_fn fn, void *arg)
+{
+	struct lb_ring		*r = k->ring;
+	const struct lb_hdr	*h;
+	size_t			 done = 0;
+	int			 stop;
+
+	if (r == NULL)
+		return (1);
+	while (k->seq < k->end_seq && done < budget) {
+		k->off = lb_skip_wrap(r, k->off);
+		h = lb_at(r, k->off);
+		stop = fn(arg, h->ts_us, h->caplen, h->len, r->buf + k->off +
+		    LB_HDR);
+		k->off += LB_HDR + LB_ALIGN(h->caplen);
+		done += LB_HDR + h->caplen;
+		k->seq++;
+		if (stop) {
+			k->end_seq = k->seq;	/* unpinned */
+			return (1);
+		}
+	}
+	return (k->seq >= k->end_seq);
+}
+
+void
+lookback_cut_free(struct lb_cut *k)
+{
+	struct lb_ring	*r = k->ring;
+	int		 i;
+
+	if (r != NULL) {
+		for (i = 0; i < r->ncuts; i++) {
+			if (r->cuts[i] != k)
+				continue;
+			r->cuts[i] = r->cuts[--r->ncuts];
+			break;
+		}
+	}
+	free(k);
+}
+
+/* One ring's state, as GET /v1/interfaces and /metrics show it. */
+static json_t *
+lb_ring_json(const struct lb_ring *r)
+{
+	char	o[40], n[40];
+
+	return (json_pack("{s:I, s:I, s:I, s:s, s:o, s:o, s:I, s:I, s:I}",
+	    "memory_bytes", (json_int_t)r->size,
+	    "bytes", (json_int_t)r->used,
+	    "packets", (json_int_t)(r->next_seq - r->first_seq),
+	    "bpf", r->bpf,
+	    "oldest", r->used > 0 ? json_string(time_rfc3339(o, sizeof o,
+	    r->oldest_us)) : json_null(),
+	    "newest", r->used > 0 ? json_string(time_rfc3339(n, sizeof n,
+	    r->newest_us)) : json_null(),
+	    "snaplen", (json_int_t)r->snaplen,
+	    "evicted", (json_int_t)r->evicted,
+	    "dropped", (json_int_t)r->dropped));
+}
+
+json_t *
+lookback_interfaces(void)
+{
+	char		 ebuf[PCAP_ERRBUF_SIZE];
+	pcap_if_t	*all = NULL, *d;
+	json_t		*a, *o;
+	size_t		 i;
+
+	a = json_array();
+	if (pcap_findalldevs(&all, ebuf) == 0) {
+		for (d = all; d != NULL; d = d->next) {
+			o = json_pack("{s:s, s:o, s:b, s:o}", "name", d->name,
+			    "description", d->description != NULL ?
+			    json_string(d->description) : json_null(),
+			    "up", (d->flags & PCAP_IF_UP) != 0,
+			    "lookback", lookback_find(d->name) != NULL ?
+			    lb_ring_json(lookback_find(d->name)) : json_null());
+			json_array_append_new(a, o);
+		}
+		pcap_freealldevs(all);
+	}
+	/* Rings on names libpcap does not list (replayed interfaces). */
+	for (i = 0; i < lb_nrings; i++) {
+		json_t	*e;
+		size_t	 j;
+		int	 listed = 0;
+
+		json_array_foreach(a, j, e)
+			if (strcmp(json_string_value(json_object_get(e,
+			    "name")), lb_rings[i]->ifname) == 0)
+				listed = 1;
+		if (!listed)
+			json_array_append_new(a, json_pack("{s:s, s:n, s:b, "
+			    "s:o}", "name", lb_rings[i]->ifname,
+			    "description", "up", 1, "lookback",
+			    lb_ring_json(lb_rings[i])));
+	}
+	return (json_pack("{s:o}", "interfaces", a));
+}
+
+/* A per-ring counter: arg is its offset in struct lb_ring. */
+static void
+metric_ring(struct metric_out *o, void *arg)
+{
+	size_t	i, off = (size_t)(uintptr_t)arg;
+
+	for (i = 0; i < lb_nrings; i++)
+		metric_u64(o, *(const uint64_t *)(const void *)((const char *)
+		    lb_rings[i] + off), "interface", lb_rings[i]->ifname,
+		    (char *)NULL);
+}
+
+static void
+metric_ring_bytes(struct metric_out *o, void *arg)
+{
+	size_t	i;
+
+	for (i = 0; i < lb_nrings; i++)
+		metric_u64(o, lb_rings[i]->used, "interface",
+		    lb_rings[i]->ifname, (char *)NULL);
+}
+
+/* How far back each ring reaches, in seconds (0: empty). */
+static void
+metric_ring_span(struct metric_out *o, void *arg)
+{
+	const struct lb_ring	*r;
+	size_t			 i;
+	uint64_t		 span;
+
+	for (i = 0; i < lb_nrings; i++) {
+		r = lb_rings[i];
+		span = r->used > 0 ? (uint64_t)(now_us() - r->oldest_us) /
+		    1000000 : 0;
+		metric_u64(o, span, "interface", r->ifname, (char *)NULL);
+	}
+}
+
+static const struct metric lb_metrics[] = {
+	METRIC_READ("alertcap_lookback_bytes", GAUGE,
+	    "Bytes a lookback ring holds, headers counted.",
+	    metric_ring_bytes, NULL),
+	METRIC_READ("alertcap_lookback_span_seconds", GAUGE,
+	    "How far back a lookback ring reaches.", metric_ring_span, NULL),
+	METRIC_READ("alertcap_lookback_packets_total", COUNTER,
+	    "Packets offered to a lookback ring.", metric_ring,
+	    (void *)offsetof(struct lb_ring, received)),
+	METRIC_READ("alertcap_lookback_evicted_total", COUNTER,
+	    "Packets a lookback ring let go to make room.", metric_ring,
+	    (void *)offsetof(struct lb_ring, evicted)),
+	METRIC_READ("alertcap_lookback_dropped_total", COUNTER,
+	    "Packets a lookback ring refused while a cut held its room.",
+	    metric_ring, (void *)offsetof(struct lb_ring, dropped)),
+	METRIC_END
+};
+
+/* Is the ring r what c asks for, unchanged? */
+static int
+lb_same(const struct lb_ring *r, const struct conf_lookback *c)
+{
+	return (r->size == ((size_t)c->memory_bytes & ~(size_t)7) &&
+	    r->snaplen == (uint32_t)c->snaplen &&
+	    strcmp(r->bpf, c->bpf != NULL ? c->bpf : "") == 0);
+}
+
+int
+lookback_reconf(const struct conf *conf, char **cause)
+{
+	const struct conf_lookback	*c;
+	struct lb_ring			**next, *r;
+	size_t				  i, j, n = conf->lookbacks.n;
+
+	next = xcalloc(n + 1, sizeof *next);
+	for (i = 0; i < n; i++) {
+		c = (const struct conf_lookback *)conf->lookbacks.v + i;
+		if ((r = lookback_find(c->name)) != NULL && lb_same(r, c))
+			next[i] = r;
+		else if ((next[i] = lb_ring_new(c, cause)) == NULL) {
+			for (j = 0; j < i; j++)
+				if (lookback_find(next[j]->ifname) != next[j])
+					lb_ring_free(next[j]);
+			free(next);
+			return (-1);
+		}
+	}
+	/* Rings dropped or replaced go; kept ones move over. */
+	for (i = 0; i < lb_nrings; i++) {
+		for (j = 0; j < n; j++)
+			if (next[j] == lb_rings[i])
+				break;
+		if (j == n) {
+			log_info("lookback: %s: ring removed", lb_rings[i]->ifname);
+			lb_ring_free(lb_rings[i]);
+		}
+	}
+	free(lb_rings);
+	lb_rings = next;
+	lb_nrings = n;
+	return (0);
+}
+
+int
+lookback_init(struct event_base *base, const struct conf *conf,
+    char **cause)
+{
+	if (lookback_reconf(conf, cause) == -1)
+		return (-1);
+	metrics_register(lb_metrics, NULL);
+	return (0);
+}
+
+void
+lookback_shutdown(void)
+{
+	size_t	i;
+
+	metrics_unregister(lb_metrics);
+	for (i = 0; i < lb_nrings; i++)
+		lb_ring_free(lb_rings[i]);
+	free(lb_rings);
+	lb_rings = NULL;
+	lb_nrings = 0;
+}
