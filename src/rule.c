@@ -362,7 +362,7 @@ parse_policy(struct rule_ctx *ctx, struct rule *r, json_t *pol,
     const char *path)
 {
 	static const char *keys[] = { "cooldown_s", "dedup_key",
-	    "max_concurrent", "stop_on_resolved", NULL };
+	    "max_concurrent", "stop_on_resolved", "after_resolved_s", NULL };
 	json_t	*v;
 	char	*p;
 
@@ -370,6 +370,7 @@ parse_policy(struct rule_ctx *ctx, struct rule *r, json_t *pol,
 	r->dedup_key = xstrdup("${rule}/${alert.fingerprint}");
 	r->max_concurrent = 0;
 	r->stop_on_resolved = 1;
+	r->after_resolved_s = 0;
 	if (pol == NULL || json_is_null(pol))
 		return;
 	p = kpath(path, "policy");
@@ -393,6 +394,7 @@ parse_policy(struct rule_ctx *ctx, struct rule *r, json_t *pol,
 } while (0)
 	POLICY_INT("cooldown_s", cooldown_s, 604800);
 	POLICY_INT("max_concurrent", max_concurrent, 4096);
+	POLICY_INT("after_resolved_s", after_resolved_s, 86400);
 #undef POLICY_INT
 	if ((v = json_object_get(pol, "dedup_key")) != NULL) {
 		if (!json_is_string(v) || *json_string_value(v) == '\0') {

@@ -61,6 +61,7 @@ struct rule {
 	char			*dedup_key;
 	long long		 max_concurrent;	/* 0 = no cap */
 	int			 stop_on_resolved;
+	long long		 after_resolved_s;	/* keep it so long */
 };
 
 struct ruleset {

@@ -44,6 +44,8 @@ struct session {
 	struct capsink		*sink;
 	struct pcapw		*w;
 	struct event		*timer;
+	struct event		*later_ev;	/* a stop after the resolution */
+	enum stop_reason	 later_why;
 	uint64_t		 max_bytes;
 	uint64_t		 max_packets;
 	int64_t			 time_limit_us;
@@ -365,6 +367,10 @@ cap_finish(struct session *c)
 	if (c->timer != NULL) {
 		event_free(c->timer);
 		c->timer = NULL;
+	}
+	if (c->later_ev != NULL) {
+		event_free(c->later_ev);
+		c->later_ev = NULL;
 	}
 	if (c->w == NULL)
 		return (0);
@@ -940,6 +946,53 @@ session_stop(const char *name, enum stop_reason why, json_t **out,
 	if (out != NULL)
 		*out = record_to_json(c->rec);
 	return (SESS_OK);
+}
+
+static void
+cap_later(evutil_socket_t fd, short events, void *arg)
+{
+	struct session	*c = arg;
+
+	cap_stop(c, CAP_STOPPED, c->later_why, NULL);
+}
+
+enum sess_result
+session_stop_after(const char *name, enum stop_reason why, int delay_s,
+    const char *msg, char **cause)
+{
+	struct session	*c;
+	struct timeval	 tv = { delay_s, 0 };
+
+	if ((c = cap_find(name)) == NULL) {
+		*cause = xasprintf("no capture named '%s'", name);
+		return (SESS_NOT_FOUND);
+	}
+	if (c->rec->status != CAP_RUNNING || c->syncing) {
+		*cause = xasprintf("capture '%s' is not running (%s)", name,
+		    cap_status_name(c->rec->status));
+		return (SESS_CONFLICT);
+	}
+	if (c->later_ev == NULL)
+		c->later_ev = evtimer_new(sess_base, cap_later, c);
+	c->later_why = why;
+	evtimer_add(c->later_ev, &tv);
+	record_event(c->rec, msg);
+	cap_publish(c, 0, NULL);
+	return (SESS_OK);
+}
+
+int
+session_keep(const char *name, const char *msg)
+{
+	struct session	*c;
+
+	if ((c = cap_find(name)) == NULL || c->later_ev == NULL ||
+	    !evtimer_pending(c->later_ev, NULL))
+		return (0);
+	evtimer_del(c->later_ev);
+	record_event(c->rec, msg);
+	cap_publish(c, 0, NULL);
+	return (1);
 }
 
 enum sess_result

@@ -69,6 +69,15 @@ enum sess_result session_create(json_t *params, const char *name,
 enum sess_result session_stop(const char *name, enum stop_reason,
 	    json_t **out, char **cause);
 enum sess_result session_delete(const char *name, char **cause);
+/*
+ * Stops a running capture with why once delay_s have passed (its alert
+ * resolved, the recovery is evidence too); msg goes to its events.
+ * session_keep cancels that (the alert fired again): 1 if a stop was
+ * pending.
+ */
+enum sess_result session_stop_after(const char *name, enum stop_reason why,
+	    int delay_s, const char *msg, char **cause);
+int	 session_keep(const char *name, const char *msg);
 /* A capture's status and stop time; -1 if there is no such capture. */
 int	 session_state(const char *name, enum cap_status *, int64_t *stopped);
 /*

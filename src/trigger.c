@@ -172,7 +172,7 @@ resolve(const struct rule *r, const struct alert *a,
 	enum sess_result rc;
 	int64_t		 stopped;
 	const char	*found;
-	char		*key, *name, *why = NULL;
+	char		*key, *name, *why = NULL, *msg;
 	json_t		*m;
 
 	if ((key = tmpl_expand(r->dedup_key, ctx, &why)) == NULL) {
@@ -184,6 +184,21 @@ resolve(const struct rule *r, const struct alert *a,
 	if (found == NULL || st != CAP_RUNNING)
 		return (NULL);
 	name = xstrdup(found);
+	if (r->after_resolved_s > 0) {
+		/* The recovery is evidence too: stop later, unless it refires. */
+		msg = xasprintf("the alert resolved; stopping in %llds unless "
+		    "it fires again", r->after_resolved_s);
+		if (!dry_run && session_stop_after(name, STOP_ALERT_RESOLVED,
+		    (int)r->after_resolved_s, msg, &why) != SESS_OK) {
+			log_warn("rule %s: stopping %s later: %s", r->name,
+			    name, why);
+			free(why);
+		}
+		m = outcome(r, a, OUT_STOPPED, name, msg);
+		free(msg);
+		free(name);
+		return (m);
+	}
 	/* SESS_PENDING: stopped; the record says so once the file is durable. */
 	if (!dry_run && (rc = session_stop(name, STOP_ALERT_RESOLVED, NULL,
 	    &why)) != SESS_OK && rc != SESS_PENDING) {
@@ -292,6 +307,12 @@ fire(const struct rule *r, const struct alert *a, const struct tmpl_ctx *ctx,
 	if ((last = session_find_dedup(key, &st, &stopped)) != NULL) {
 		if (st == CAP_RUNNING || st == CAP_NOT_STARTED) {
 			free(key);
+			/* A flapping alert: the same capture goes on. */
+			if (!dry_run && session_keep(last, "the alert fired "
+			    "again; the capture goes on"))
+				return (outcome(r, a, OUT_DUPLICATE, last,
+				    "fired again within after_resolved_s: the "
+				    "capture goes on"));
 			return (outcome(r, a, OUT_DUPLICATE, last, NULL));
 		}
 		if (stopped + r->cooldown_s * 1000000 > ctx->now_us) {

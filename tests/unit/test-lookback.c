@@ -227,6 +227,7 @@ static void
 test_overflow_is_a_gap(void **state)
 {
 	json_t	*ifs;
+	char	*text;
 	int	 packets, ordered;
 	unsigned maxcap;
 
@@ -241,7 +242,9 @@ test_overflow_is_a_gap(void **state)
 	assert_true(packets > 600 && packets < 800);
 	assert_true(ordered);
 	ifs = lookback_interfaces();
-	assert_non_null(strstr(json_dumps(ifs, 0), "\"evicted\""));
+	text = json_dumps(ifs, 0);
+	assert_non_null(strstr(text, "\"evicted\""));
+	free(text);
 	json_decref(ifs);
 }
 

@@ -17,13 +17,18 @@
 #include "unit.h"
 #include "xmalloc.h"
 
-static const char *rule = "{"
+static const char *rule = "[{"
     "\"name\": \"loss\","
     "\"match\": {\"alert\": \"PacketLoss\"},"
     "\"capture\": {\"name\": \"${rule}-${labels.host}\","
     "  \"target\": {\"interface\": \"rp0\"}, \"time_limit_s\": 60},"
     "\"policy\": {\"cooldown_s\": 300, \"max_concurrent\": 2,"
-    "  \"dedup_key\": \"${rule}/${labels.host}\"}}";
+    "  \"dedup_key\": \"${rule}/${labels.host}\"}},"
+    "{\"name\": \"flap\","
+    "\"match\": {\"alert\": \"Flapping\"},"
+    "\"capture\": {\"name\": \"${rule}\","
+    "  \"target\": {\"interface\": \"rp0\"}, \"time_limit_s\": 60},"
+    "\"policy\": {\"after_resolved_s\": 1, \"dedup_key\": \"${rule}\"}}]";
 
 static int
 setup(void **state)
@@ -40,17 +45,18 @@ teardown(void **state)
 }
 
 /*
- * Sends one generic alert for host through the intake; returns its first
- * outcome ("none" when no rule matched) and checks the status.
+ * Sends one generic alert named name for host through the intake; returns
+ * its first outcome ("none" when no rule matched).
  */
 static char *
-alert(const char *host, const char *status, int dry_run)
+named_alert(const char *name, const char *host, const char *status,
+    int dry_run)
 {
 	json_t	*p, *answer = NULL, *m;
 	char	*cause = NULL, *out;
 	int	 rc;
 
-	p = json_pack("{s:s, s:s, s:{s:s}}", "name", "PacketLoss", "status",
+	p = json_pack("{s:s, s:s, s:{s:s}}", "name", name, "status",
 	    status, "labels", "host", host);
 	rc = trigger_intake(p, NULL, "test", dry_run, &answer, &cause);
 	json_decref(p);
@@ -60,6 +66,12 @@ alert(const char *host, const char *status, int dry_run)
 	    "outcome")) : "none");
 	json_decref(answer);
 	return (out);
+}
+
+static char *
+alert(const char *host, const char *status, int dry_run)
+{
+	return (named_alert("PacketLoss", host, status, dry_run));
 }
 
 /* Asserts what the next alert leads to. */
@@ -141,6 +153,39 @@ test_capture_takes_packets(void **state)
 	json_decref(r);
 }
 
+static void
+test_after_resolved(void **state)
+{
+	char	*got, *events;
+	json_t	*r;
+
+	got = named_alert("Flapping", "a", "firing", 0);
+	assert_string_equal(got, "started");
+	free(got);
+	got = named_alert("Flapping", "a", "resolved", 0);
+	assert_string_equal(got, "stopped");
+	free(got);
+	harness_run(300);
+	assert_true(harness_wait_status("flap", "Running", 100));
+	/* Fires again within the second: the same capture goes on. */
+	got = named_alert("Flapping", "a", "firing", 0);
+	assert_string_equal(got, "duplicate");
+	free(got);
+	harness_run(1200);
+	assert_true(harness_wait_status("flap", "Running", 100));
+	got = named_alert("Flapping", "a", "resolved", 0);
+	free(got);
+	assert_true(harness_wait_status("flap", "Stopped", 3000));
+	r = harness_record("flap");
+	assert_string_equal(json_string_value(json_object_get(r,
+	    "stop_reason")), "AlertResolved");
+	events = json_dumps(json_object_get(r, "events"), 0);
+	assert_non_null(strstr(events, "fired again"));
+	free(events);
+	json_decref(r);
+	assert_null(harness_record("flap-2"));
+}
+
 int
 main(void)
 {
@@ -152,6 +197,8 @@ main(void)
 		    setup, teardown),
 		cmocka_unit_test_setup_teardown(test_capture_takes_packets,
 		    setup, teardown),
+		cmocka_unit_test_setup_teardown(test_after_resolved, setup,
+		    teardown),
 	};
 
 	return (cmocka_run_group_tests(tests, NULL, NULL));
