@@ -643,11 +643,11 @@ cap_cut_begin(struct session *c, const struct capture_params *p)
 		c->rec->lb_covered = from;
 	if (record_gap_s(c->rec) > 0) {
 		sess_stats.lookback_gaps++;
-		log_warn("capture %s: the past before %s is not covered "
-		    "(%.3f s): %s", c->rec->name, p->interface,
-		    record_gap_s(c->rec), lookback_find(p->interface) == NULL ?
-		    "the interface has no lookback ring" : "the ring does "
-		    "not reach back so far");
+		log_msg(lookback_find(p->interface) == NULL ? LOG_LVL_INFO :
+		    LOG_LVL_WARN, "capture %s: %.3f s of the past asked for "
+		    "are not covered: %s", c->rec->name, record_gap_s(c->rec),
+		    lookback_find(p->interface) == NULL ? "the interface has "
+		    "no lookback ring" : "the ring does not reach back so far");
 	}
 	dynbuf_init(&c->pending, SESS_PENDING_MAX);
 	c->snaplen = p->snaplen;
