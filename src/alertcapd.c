@@ -153,6 +153,17 @@ on_terminate(evutil_socket_t sig, short events, void *arg)
 	event_base_loopbreak(base);
 }
 
+/* A reload that cannot be taken: the running configuration stays. */
+static void
+reload_refused(const char *what, char *cause, struct conf *next,
+    struct ruleset *rs)
+{
+	log_error("reload failed; keeping the running %s%s", what, cause);
+	free(cause);
+	ruleset_free(rs);
+	conf_free(next);
+}
+
 /* SIGHUP: parse into a fresh struct, check, then swap what may change. */
 static void
 on_reload(evutil_socket_t sig, short events, void *arg)
@@ -171,18 +182,11 @@ on_reload(evutil_socket_t sig, short events, void *arg)
 		return;
 	}
 	if ((rs = load_rules(next, &cause)) == NULL) {
-		log_error("reload failed; keeping the running rules and "
-		    "configuration:\n%s", cause);
-		free(cause);
-		conf_free(next);
+		reload_refused("rules and configuration:\n", cause, next, NULL);
 		return;
 	}
 	if (api_reconf(next, &cause) == -1) {
-		ruleset_free(rs);
-		log_error("reload failed; keeping the running configuration: "
-		    "%s", cause);
-		free(cause);
-		conf_free(next);
+		reload_refused("configuration: ", cause, next, rs);
 		return;
 	}
 	if (lookback_reconf(next, &cause) == -1) {

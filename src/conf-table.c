@@ -638,6 +638,25 @@ static const struct conf_opt lookback_ring_opts[] = {
 	  .help = "tcpdump expression of what the ring keeps (\"\": "
 	      "everything)"
 	},
+	{ .key = "disk_bytes",
+	  .type = CT_INT,
+	  .offset = LB(disk_bytes),
+	  .max = 1125899906842624LL,
+	  .def = "0",
+	  .reload = 1,
+	  .help = "keep what the memory ring lets go in pcapng segments under "
+	      "captures.root/.lookback/IFACE/, this many bytes in all, the "
+	      "oldest deleted first (0: memory only)"
+	},
+	{ .key = "disk_file_bytes",
+	  .type = CT_INT,
+	  .offset = LB(disk_file_bytes),
+	  .min = 1048576,
+	  .max = 17179869184LL,
+	  .def = "67108864",
+	  .reload = 1,
+	  .help = "size of one segment file"
+	},
 	CONF_END
 };
 

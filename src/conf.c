@@ -288,6 +288,12 @@ conf_check_lookback(struct conf_ctx *ctx, const struct conf *c,
 	char	path[128];
 	size_t	i;
 
+	if (l->disk_bytes != 0 && l->disk_file_bytes > l->disk_bytes) {
+		snprintf(path, sizeof path,
+		    "lookback.interfaces.%.64s.disk_file_bytes", l->name);
+		conf_error(ctx, path, "%lld is above disk_bytes (%lld)",
+		    l->disk_file_bytes, l->disk_bytes);
+	}
 	for (i = 0; i < c->replays.n; i++)
 		if (strcmp(((const struct conf_replay *)c->replays.v)[i].name,
 		    l->name) == 0)

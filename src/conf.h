@@ -36,6 +36,8 @@ struct conf_lookback {
 	long long	 memory_bytes;
 	long long	 snaplen;
 	char		*bpf;
+	long long	 disk_bytes;	/* 0: memory only */
+	long long	 disk_file_bytes;
 };
 
 struct conf_mqtt_sub {

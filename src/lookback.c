@@ -25,6 +25,7 @@
 #include "capture-pcap.h"
 #include "conf.h"
 #include "lookback.h"
+#include "lookback-disk.h"
 #include "log.h"
 #include "metrics.h"
 #include "util.h"
@@ -59,12 +60,19 @@ struct lb_ring {
 	uint64_t		 evicted;
 	uint64_t		 dropped;	/* refused: a cut still needed room */
 	struct capsink		*sink;
+	struct lb_disk		*disk;		/* NULL: memory only */
+	uint64_t		 disk_bytes;
+	uint64_t		 disk_file_bytes;
+	int64_t			 restart_us;	/* an earlier run's segments: */
+	int64_t			 prev_end_us;	/* where that run stopped */
 	struct lb_cut		*cuts[LB_MAX_CUTS];
 	int			 ncuts;
 };
 
 struct lb_cut {
 	struct lb_ring		*ring;		/* NULL: nothing to read */
+	int			 on_disk;	/* reading the disk tier */
+	struct lb_dpos		 dpos;
 	size_t			 off;
 	uint64_t		 seq;
 	uint64_t		 end_seq;
@@ -97,7 +105,8 @@ lb_pinned(const struct lb_ring *r)
 	int		i;
 
 	for (i = 0; i < r->ncuts; i++)
-		if (r->cuts[i]->seq < pin && r->cuts[i]->seq < r->cuts[i]->end_seq)
+		if (!r->cuts[i]->on_disk && r->cuts[i]->seq < pin &&
+		    r->cuts[i]->seq < r->cuts[i]->end_seq)
 			pin = r->cuts[i]->seq;
 	return (pin);
 }
@@ -116,6 +125,9 @@ lb_evict(struct lb_ring *r)
 	}
 	n = LB_HDR + LB_ALIGN(lb_at(r, t)->caplen);
 	r->covers_us = lb_at(r, t)->ts_us + 1;
+	if (r->disk != NULL)	/* it goes on living on disk */
+		lb_disk_append(r->disk, lb_at(r, t)->ts_us, lb_at(r, t)->caplen,
+		    lb_at(r, t)->len, r->buf + t + LB_HDR);
 	r->tail = t + n;
 	r->used -= n;
 	r->first_seq++;
@@ -192,20 +204,91 @@ lb_error(void *arg, const char *why)
 	    r->ifname, why);
 }
 
+/* The instant since which the ring (with its disk tier) holds all. */
+static int64_t
+lb_covers(const struct lb_ring *r)
+{
+	int64_t		oldest, newest;
+	uint64_t	bytes;
+
+	if (r->disk == NULL)
+		return (r->covers_us);
+	lb_disk_span(r->disk, &oldest, &newest, &bytes);
+	return (oldest);
+}
+
+/*
+ * Opens c's disk tier below root; -1 with *cause. A ring it replaces
+ * (SIGHUP) first moves what its memory holds to its disk tier, then hands
+ * that over when it is the same, or closes it.
+ */
+static int
+lb_ring_disk(struct lb_ring *r, const struct conf_lookback *c,
+    const char *root, int linktype, struct lb_ring *old, char **cause)
+{
+	int64_t		 oldest, newest;
+	uint64_t	 bytes;
+	char		*dir, *why = NULL;
+
+	r->disk_bytes = (uint64_t)c->disk_bytes;
+	r->disk_file_bytes = (uint64_t)c->disk_file_bytes;
+	if (old != NULL && old->disk != NULL) {
+		while (old->ncuts == 0 && lb_evict(old) == 0)
+			;
+		if (old->disk_bytes == r->disk_bytes &&
+		    old->disk_file_bytes == r->disk_file_bytes) {
+			r->disk = old->disk;
+			old->disk = NULL;
+			r->first_seq = r->next_seq = lb_disk_next_seq(r->disk);
+			r->prev_end_us = old->prev_end_us;
+			r->restart_us = old->restart_us;
+			return (0);
+		}
+		lb_disk_close(old->disk);
+		old->disk = NULL;
+	}
+	if (c->disk_bytes == 0)
+		return (0);
+	dir = xasprintf("%s/.lookback/%s", root, c->name);
+	r->disk = lb_disk_open(dir, linktype, r->snaplen, r->disk_bytes,
+	    r->disk_file_bytes, &why);
+	free(dir);
+	if (r->disk == NULL) {
+		*cause = xasprintf("lookback.interfaces.%s.disk_bytes: %s",
+		    c->name, why);
+		free(why);
+		return (-1);
+	}
+	r->first_seq = r->next_seq = lb_disk_next_seq(r->disk);
+	lb_disk_span(r->disk, &oldest, &newest, &bytes);
+	if (newest != 0) {
+		r->prev_end_us = newest;
+		r->restart_us = now_us();
+	}
+	return (0);
+}
+
+static void	lb_ring_free(struct lb_ring *);
+
 /* A new, empty ring on c's interface, attached; NULL with *cause. */
 static struct lb_ring *
-lb_ring_new(const struct conf_lookback *c, char **cause)
+lb_ring_new(const struct conf_lookback *c, const char *root, char **cause)
 {
 	static const struct capsink_cbs cbs = { lb_packet, lb_error };
 	struct lb_ring		*r;
 	enum capture_err	 err;
+	const char		*bpf;
 	char			*why = NULL;
 	int			 linktype;
 
-	r = xcalloc(1, sizeof *r);
-	r->ifname = xstrdup(c->name);
+	/* The names live after the struct: one allocation, one free. */
+	bpf = c->bpf != NULL ? c->bpf : "";
+	r = xcalloc(1, sizeof *r + strlen(c->name) + strlen(bpf) + 2);
+	r->ifname = (char *)(r + 1);
+	r->bpf = r->ifname + strlen(c->name) + 1;
+	memcpy(r->ifname, c->name, strlen(c->name) + 1);
+	memcpy(r->bpf, bpf, strlen(bpf) + 1);
 	r->snaplen = (uint32_t)c->snaplen;
-	r->bpf = xstrdup(c->bpf != NULL ? c->bpf : "");
 	r->size = (size_t)c->memory_bytes & ~(size_t)7;
 	r->covers_us = now_us();
 	if ((r->buf = malloc(r->size)) == NULL) {
@@ -220,15 +303,15 @@ lb_ring_new(const struct conf_lookback *c, char **cause)
 		free(why);
 		goto fail;
 	}
+	if (lb_ring_disk(r, c, root, linktype, lookback_find(c->name),
+	    cause) == -1)
+		goto fail;
 	log_info("lookback: %s: a ring of %zu bytes, snap length %u%s%s",
 	    r->ifname, r->size, r->snaplen, *r->bpf != '\0' ? ", bpf " : "",
 	    r->bpf);
 	return (r);
 fail:
-	free(r->buf);
-	free(r->bpf);
-	free(r->ifname);
-	free(r);
+	lb_ring_free(r);
 	return (NULL);
 }
 
@@ -241,9 +324,9 @@ lb_ring_free(struct lb_ring *r)
 		r->cuts[i]->ring = NULL;	/* they end empty-handed */
 	if (r->sink != NULL)
 		capture_detach(r->sink);
+	if (r->disk != NULL)
+		lb_disk_close(r->disk);
 	free(r->buf);
-	free(r->bpf);
-	free(r->ifname);
 	free(r);
 }
 
@@ -258,40 +341,104 @@ lookback_find(const char *ifname)
 	return (NULL);
 }
 
-struct lb_cut *
-lookback_cut_begin(struct lb_ring *r, int64_t from_us, int64_t *covered_us)
+/* The first record in memory stamped from_us or later: 0, or -1. */
+static int
+lb_mem_seek(struct lb_ring *r, int64_t from_us, size_t *offp, uint64_t *seqp)
 {
-	struct lb_cut		*k;
 	const struct lb_hdr	*h;
-	size_t			 off;
+	size_t			 off = r->tail;
 	uint64_t		 seq;
 
-	k = xcalloc(1, sizeof *k);
-	k->from_us = from_us;
-	*covered_us = now_us();
-	if (r == NULL || r->ncuts == LB_MAX_CUTS)
-		return (k);
-	/* The ring holds everything since covers_us: nothing missing then. */
-	*covered_us = from_us > r->covers_us ? from_us : r->covers_us;
-	if (r->used == 0)
-		return (k);
-	/* Skip what is older than from; headers only, no copy. */
-	off = r->tail;
 	for (seq = r->first_seq; seq < r->next_seq; seq++) {
 		off = lb_skip_wrap(r, off);
 		h = lb_at(r, off);
-		if (h->ts_us >= from_us)
-			break;
+		if (h->ts_us >= from_us) {
+			*offp = off;
+			*seqp = seq;
+			return (0);
+		}
 		off += LB_HDR + LB_ALIGN(h->caplen);
 	}
-	if (seq == r->next_seq)
+	return (-1);
+}
+
+struct lb_cut *
+lookback_cut_begin(struct lb_ring *r, int64_t from_us, int64_t *covered_us,
+    int64_t *gap_us)
+{
+	struct lb_cut	*k;
+	int64_t		 covers, now = now_us();
+
+	k = xcalloc(1, sizeof *k);
+	k->from_us = from_us;
+	*covered_us = now;
+	*gap_us = now > from_us ? now - from_us : 0;
+	if (r == NULL || r->ncuts == LB_MAX_CUTS)
+		return (k);
+	/* The ring holds everything since covers: nothing missing then. */
+	covers = lb_covers(r);
+	*covered_us = from_us > covers ? from_us : covers;
+	*gap_us = *covered_us - from_us;
+	/* While the daemon was down (an earlier run's segments), nothing. */
+	if (r->restart_us != 0 && *covered_us < r->restart_us)
+		*gap_us += r->restart_us - (*covered_us > r->prev_end_us ?
+		    *covered_us : r->prev_end_us);
+	k->end_seq = r->next_seq;
+	if (r->disk != NULL && (r->used == 0 || from_us < r->oldest_us) &&
+	    lb_disk_seek(r->disk, from_us, &k->dpos) == 0) {
+		k->on_disk = 1;
+		k->seq = k->dpos.seq;
+	} else if (r->used == 0 || lb_mem_seek(r, from_us, &k->off,
+	    &k->seq) == -1)
 		return (k);
 	k->ring = r;
-	k->off = off;
-	k->seq = seq;
-	k->end_seq = r->next_seq;
 	r->cuts[r->ncuts++] = k;
 	return (k);
+}
+
+/* What a disk read hands the cut's own function: from on, no older. */
+struct lb_disk_reader {
+	lb_packet_fn	 fn;
+	void		*arg;
+	int64_t		 from_us;
+};
+
+static int
+lb_disk_packet(void *arg, int64_t ts, uint32_t caplen, uint32_t len,
+    const unsigned char *data)
+{
+	struct lb_disk_reader	*d = arg;
+
+	if (ts < d->from_us)
+		return (0);
+	return (d->fn(d->arg, ts, caplen, len, data));
+}
+
+/*
+ * Reads the disk tier up to what memory holds now, then moves the cut to
+ * memory (where eviction waits for it). 1 when fn ended the cut.
+ */
+static int
+lb_cut_disk(struct lb_cut *k, size_t budget, lb_packet_fn fn, void *arg)
+{
+	struct lb_ring		*r = k->ring;
+	struct lb_disk_reader	 d = { fn, arg, k->from_us };
+	int			 rc;
+
+	rc = lb_disk_read(r->disk, &k->dpos, r->first_seq < k->end_seq ?
+	    r->first_seq : k->end_seq, budget, lb_disk_packet, &d);
+	k->seq = k->dpos.seq;
+	if (rc == 1) {
+		k->end_seq = k->seq;
+		return (1);
+	}
+	if (rc == -1 || k->seq >= r->first_seq) {
+		lb_disk_release(r->disk, &k->dpos);
+		k->on_disk = 0;
+		k->seq = r->first_seq;	/* a record lost on disk stays lost */
+		k->off = r->tail;
+	}
+	return (0);
 }
 
 int
@@ -302,8 +449,12 @@ lookback_cut_next(struct lb_cut *k, size_t budget, lb_packet_fn fn, void *arg)
 	size_t			 done = 0;
 	int			 stop;
 
-	if (r == NULL)
+	if (r == NULL || k->seq >= k->end_seq)
 		return (1);
+	if (k->on_disk && lb_cut_disk(k, budget, fn, arg))
+		return (1);
+	if (k->on_disk)
+		return (0);	/* one batch a turn */
 	while (k->seq < k->end_seq && done < budget) {
 		k->off = lb_skip_wrap(r, k->off);
 		h = lb_at(r, k->off);
@@ -327,6 +478,8 @@ lookback_cut_free(struct lb_cut *k)
 	int		 i;
 
 	if (r != NULL) {
+		if (k->on_disk)
+			lb_disk_release(r->disk, &k->dpos);
 		for (i = 0; i < r->ncuts; i++) {
 			if (r->cuts[i] != k)
 				continue;
@@ -459,6 +612,8 @@ lb_same(const struct lb_ring *r, const struct conf_lookback *c)
 {
 	return (r->size == ((size_t)c->memory_bytes & ~(size_t)7) &&
 	    r->snaplen == (uint32_t)c->snaplen &&
+	    r->disk_bytes == (uint64_t)c->disk_bytes &&
+	    r->disk_file_bytes == (uint64_t)c->disk_file_bytes &&
 	    strcmp(r->bpf, c->bpf != NULL ? c->bpf : "") == 0);
 }
 
@@ -474,7 +629,8 @@ lookback_reconf(const struct conf *conf, char **cause)
 		c = (const struct conf_lookback *)conf->lookbacks.v + i;
 		if ((r = lookback_find(c->name)) != NULL && lb_same(r, c))
 			next[i] = r;
-		else if ((next[i] = lb_ring_new(c, cause)) == NULL) {
+		else if ((next[i] = lb_ring_new(c, conf->captures_root,
+		    cause)) == NULL) {
 			for (j = 0; j < i; j++)
 				if (lookback_find(next[j]->ifname) != next[j])
 					lb_ring_free(next[j]);

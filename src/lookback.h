@@ -1,7 +1,7 @@
 /*
  * Lookback rings: an always-on, bounded memory ring of recent packets per
- * configured interface (lookback.interfaces), so that a capture may begin
- * in the past. Each ring is a sink on its interface's source, sharing the
+ * configured interface (lookback.interfaces), with an optional disk tier
+ * of what memory lets go, so that a capture may begin in the past. Each ring is a sink on its interface's source, sharing the
  * one kernel ring with the sessions. A cut reads a ring from an instant
  * up to a position fixed when the cut begins, in bounded batches.
  */
@@ -12,9 +12,9 @@
 
 #include <jansson.h>
 
-struct conf;
+struct conf;			/* conf.h */
 struct event_base;
-struct lb_ring;
+struct lb_ring;			/* a ring, and a cut from it */
 struct lb_cut;
 
 /* Opens a ring on every configured interface; -1 with *cause. */
@@ -37,10 +37,12 @@ typedef int (*lb_packet_fn)(void *arg, int64_t ts_us, uint32_t caplen,
  * to what the ring holds now; what is read later is not in it. The ring
  * keeps what the cut has not read yet. *covered_us is the time the cut
  * reaches back to: from, or later when the ring has let go of older
- * packets (or began later); now without a ring.
+ * packets (or began later); now without a ring. *gap_us is how much of
+ * the span asked for it cannot give, the time the daemon was down
+ * included.
  */
 struct lb_cut *lookback_cut_begin(struct lb_ring *, int64_t from_us,
-	    int64_t *covered_us);
+	    int64_t *covered_us, int64_t *gap_us);
 /*
  * Hands at most budget bytes of the cut's packets to fn, oldest first.
  * Returns 1 when the cut is done (or fn ended it), 0 when more remains.

@@ -140,9 +140,9 @@ record_error(struct record *r, enum cap_error code, const char *msg)
 double
 record_gap_s(const struct record *r)
 {
-	if (!r->has_lookback || r->lb_covered <= r->lb_requested)
+	if (!r->has_lookback || r->lb_gap_us <= 0)
 		return (0);
-	return ((double)((r->lb_covered - r->lb_requested) / 1000) / 1000.0);
+	return ((double)(r->lb_gap_us / 1000) / 1000.0);
 }
 
 /* The record's lookback object, or null. */
@@ -277,6 +277,8 @@ record_from_json(json_t *o, char **cause)
 		r->has_lookback = 1;
 		r->lb_requested = time_from(lb, "requested_from");
 		r->lb_covered = time_from(lb, "covered_from");
+		r->lb_gap_us = (int64_t)(json_number_value(json_object_get(lb,
+		    "gap_s")) * 1e6);
 		r->lb_packets = uint_from(lb, "packets");
 		r->lb_bytes = uint_from(lb, "bytes");
 	}

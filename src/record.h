@@ -57,6 +57,7 @@ struct record {
 	int			 has_lookback;
 	int64_t			 lb_requested;	/* us: where it was to begin */
 	int64_t			 lb_covered;	/* us: where it began */
+	int64_t			 lb_gap_us;	/* of the span, not covered */
 	uint64_t		 lb_packets;
 	uint64_t		 lb_bytes;
 	char			*file;		/* relative to captures.root */

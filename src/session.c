@@ -638,9 +638,8 @@ cap_cut_begin(struct session *c, const struct capture_params *p)
 		from = oldest;		/* lookback.max_s bounds a from */
 	capture_sink_take_all(c->sink);
 	c->cut = lookback_cut_begin(lookback_find(p->interface), from,
-	    &c->rec->lb_covered);
-	if (c->rec->lb_covered < from)
-		c->rec->lb_covered = from;
+	    &c->rec->lb_covered, &c->rec->lb_gap_us);
+	c->rec->lb_gap_us += from - c->rec->lb_requested; /* beyond max_s */
 	if (record_gap_s(c->rec) > 0) {
 		sess_stats.lookback_gaps++;
 		log_msg(lookback_find(p->interface) == NULL ? LOG_LVL_INFO :

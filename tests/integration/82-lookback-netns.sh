@@ -7,7 +7,7 @@
 # readable capture; SIGHUP resizes the ring; bad rings are refused.
 . "$(dirname "$0")/lib.sh"
 need_root
-need_cmd ip tshark jq curl
+need_cmd ip tshark capinfos jq curl
 SEQSEND=$builddir/tests/tools/seqsend
 
 make_netns || skip_all "cannot create network namespaces"
@@ -21,16 +21,20 @@ cat > "$RULES/onset.json" <<'JSON'
              "filters": [{"protocol": "UDP", "local_port": "7000"}],
              "from": "${alert.starts_at}", "time_limit_s": 1}}
 JSON
-LB='"lookback": {"max_s": 600, "interfaces": {"veth-a": {"memory_bytes": 8388608, "snaplen": 128}}}'
+LB='"lookback": {"max_s": 600, "interfaces": {"veth-a": {"memory_bytes": 1048576, "snaplen": 128,
+    "disk_bytes": 16777216, "disk_file_bytes": 1048576}}}'
 start_daemon lb "$NS_A" "\"rules\": {\"dir\": \"$RULES\"}, $LB" || exit 1
 API_NS=$NS_A
 
-# Two numbered streams, 500/s each, for the whole test.
+# Numbered streams for the whole test: 500/s on 7000 and 7001, and
+# 3,000/s on 7002, enough to fill 1 MiB of memory in two seconds.
 ip netns exec "$NS_B" "$SEQSEND" 10.77.0.1 7000 500 40 200 &
 S1=$!
 ip netns exec "$NS_B" "$SEQSEND" 10.77.0.1 7001 500 40 200 &
 S2=$!
-T_PIDS+=("$S1" "$S2")
+ip netns exec "$NS_B" "$SEQSEND" 10.77.0.1 7002 3000 40 200 &
+S3=$!
+T_PIDS+=("$S1" "$S2" "$S3")
 sleep 3
 
 # seqs FILE: the sequence numbers of the port-7000 datagrams in FILE.
@@ -105,14 +109,14 @@ gap=$(field "$(record far)" .lookback.gap_s)
 ok "$(awk -v g="$gap" 'BEGIN { exit !(g > 400) }'; echo $?)" "beyond the ring: gap_s on record ($gap)"
 like "$(acurl -s "$URL/metrics" 2>/dev/null || in_ns "$NS_A" curl -s -H "Authorization: Bearer $TOKEN" "$URL/metrics")" "alertcap_lookback_gaps_total 1" "and counted"
 i=$(api GET /v1/interfaces | cut -d' ' -f2-)
-is "$(jq -r '.interfaces[] | select(.name == "veth-a") | .lookback.memory_bytes' <<<"$i")" 8388608 "/v1/interfaces shows the ring"
+is "$(jq -r '.interfaces[] | select(.name == "veth-a") | .lookback.memory_bytes' <<<"$i")" 1048576 "/v1/interfaces shows the ring"
 ok "$([ "$(jq -r '.interfaces[] | select(.name == "veth-a") | .lookback.bytes' <<<"$i")" -gt 0 ]; echo $?)" "holding bytes"
 
 # SIGHUP resizes the ring.
-sed -i 's/"memory_bytes": 8388608/"memory_bytes": 4194304/' "$DDIR/alertcap.json"
+sed -i 's/"memory_bytes": 1048576/"memory_bytes": 2097152/' "$DDIR/alertcap.json"
 kill -HUP "$DPID"
 sleep 0.5
-is "$(api GET /v1/interfaces | cut -d' ' -f2- | jq -r '.interfaces[] | select(.name == "veth-a") | .lookback.memory_bytes')" 4194304 "SIGHUP resizes the ring"
+is "$(api GET /v1/interfaces | cut -d' ' -f2- | jq -r '.interfaces[] | select(.name == "veth-a") | .lookback.memory_bytes')" 2097152 "SIGHUP resizes the ring"
 sleep 2
 
 # kill -9 while a lookback capture runs: Interrupted, readable, whole.
@@ -127,6 +131,24 @@ tshark -r "$(local_file crash)" >/dev/null 2>&1
 ok $? "and its file is readable"
 like "$(contiguous crash)" "contiguous" "and holds its span once ($(contiguous crash))"
 
+# The disk tier: segments past memory, readable, within disk_bytes, and
+# kept across the crash; a cut into the earlier run says the daemon was down.
+segs=("$DDIR"/captures/.lookback/veth-a/seg-*.pcapng)
+ok "$([ ${#segs[@]} -ge 2 ]; echo $?)" "disk tier: segments under captures.root/.lookback/veth-a (${#segs[@]})"
+bad=0
+for f in "${segs[@]}"; do capinfos "$f" >/dev/null 2>&1 || bad=$((bad + 1)); done
+is "$bad" 0 "every segment reads as pcapng"
+ok "$([ "$(du -sb "$DDIR/captures/.lookback/veth-a" | cut -f1)" -le 16781312 ]; echo $?)" "within disk_bytes"
+sleep 1
+api PUT /v1/captures/deep '{"target": {"interface": "veth-a"}, "lookback_s": 15, "time_limit_s": 0,
+    "filters": [{"protocol": "UDP", "local_port": "7000"}]}' >/dev/null
+wait_status deep Stopped 10
+r=$(record deep)
+n=$(contiguous deep | cut -d' ' -f1)
+ok "$([ "$n" -ge 5000 ]; echo $?)" "a cut 15 s back reaches past memory into the disk tier and the earlier run ($n)"
+gap=$(field "$r" .lookback.gap_s)
+ok "$(awk -v g="$gap" 'BEGIN { exit !(g > 0 && g < 15) }'; echo $?)" "the time the daemon was down is a gap ($gap s)"
+
 # Bad rings are refused with file:line:col, by -t and at start.
 cat > "$T_DIR/bad.json" <<JSON
 {"lookback": {"interfaces": {"nosuch0": {"memory_bytes": 8388608}}}}
@@ -136,6 +158,6 @@ like "$out" "bad.json:1:" "an unknown interface: file:line:col"
 like "$out" "lookback.interfaces.nosuch0: no such interface" "naming it"
 printf '{"lookback": {"interfaces": {"veth-a": {"memory_bytes": 137438953472}}}}\n' > "$T_DIR/bad.json"
 like "$(in_ns "$NS_A" "$ALERTCAPD" -t -c "$T_DIR/bad.json" 2>&1)" "memory_bytes: 137438953472 is out of range" "a ring above 64 GiB is refused"
-printf '{"lookback": {"interfaces": {"veth-a": {"disk_bytes": 1}}}}\n' > "$T_DIR/bad.json"
-like "$(in_ns "$NS_A" "$ALERTCAPD" -t -c "$T_DIR/bad.json" 2>&1)" "disk_bytes: unknown key" "the disk tier is not built yet: refused, not ignored"
+printf '{"lookback": {"interfaces": {"veth-a": {"disk_bytes": 2097152, "disk_file_bytes": 4194304}}}}\n' > "$T_DIR/bad.json"
+like "$(in_ns "$NS_A" "$ALERTCAPD" -t -c "$T_DIR/bad.json" 2>&1)" "disk_file_bytes: 4194304 is above disk_bytes (2097152)" "segments larger than the disk tier are refused"
 done_testing

@@ -39,6 +39,27 @@ harness_start(const char *rules)
 	return (harness_start_lookback(rules, 0, 0));
 }
 
+static long long	 h_disk_bytes, h_file_bytes;
+
+struct event_base *
+harness_start_disk(long long ring_bytes, long long disk_bytes,
+    long long file_bytes)
+{
+	struct event_base	*base;
+
+	h_disk_bytes = disk_bytes;
+	h_file_bytes = file_bytes;
+	base = harness_start_lookback(NULL, ring_bytes, 0);
+	h_disk_bytes = h_file_bytes = 0;
+	return (base);
+}
+
+const char *
+harness_root(void)
+{
+	return (h_conf->captures_root);
+}
+
 struct event_base *
 harness_start_lookback(const char *rules, long long ring_bytes,
     long long snaplen)
@@ -87,6 +108,8 @@ harness_start_lookback(const char *rules, long long ring_bytes,
 		lb->memory_bytes = ring_bytes;
 		lb->snaplen = snaplen;
 		lb->bpf = xstrdup("");
+		lb->disk_bytes = h_disk_bytes;
+		lb->disk_file_bytes = h_file_bytes;
 		h_conf->lookbacks.v = lb;
 		h_conf->lookbacks.n = 1;
 	}

@@ -25,6 +25,11 @@ struct event_base *harness_start(const char *rules);
 struct event_base *harness_start_lookback(const char *rules,
 	    long long ring_bytes, long long snaplen);
 #define HARNESS_IFACE2	"rp1"
+/* The same, the ring with a disk tier of disk_bytes in file_bytes files. */
+struct event_base *harness_start_disk(long long ring_bytes,
+	    long long disk_bytes, long long file_bytes);
+/* The captures root (borrowed). */
+const char *harness_root(void);
 /* Stops every module, in the reverse order, and removes the directory. */
 void	harness_stop(void);
 

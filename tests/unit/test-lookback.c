@@ -101,19 +101,27 @@ read_file(const char *name, int *packets, unsigned *maxcap, int *ordered)
 	free(path);
 }
 
+/* A capture on rp0 from back_us ago (as from), with more members. */
+static int
+create_from(const char *name, int64_t back_us, const char *more)
+{
+	char	from[40], body[256];
+
+	time_rfc3339(from, sizeof from, now_us() - back_us);
+	snprintf(body, sizeof body, "{\"target\": {\"interface\": \"rp0\"}, "
+	    "\"from\": \"%s\"%s}", from, more);
+	return (harness_create(name, body));
+}
+
 static void
 test_past_then_live(void **state)
 {
-	char		from[40], body[160];
 	int		packets, ordered;
 	unsigned	maxcap;
 
 	harness_run(300);
-	time_rfc3339(from, sizeof from, now_us() - 200000);
 	harness_ping(20, 100);		/* 40 packets, before the capture */
-	snprintf(body, sizeof body, "{\"target\": {\"interface\": \"rp0\"}, "
-	    "\"from\": \"%s\"}", from);
-	assert_int_equal(harness_create("lb1", body), SESS_OK);
+	assert_int_equal(create_from("lb1", 250000, ""), SESS_OK);
 	harness_ping(5, 100);		/* 10 more, live */
 	assert_true(harness_stop_capture("lb1"));
 	assert_int_equal(rec_int("lb1", "packets"), 50);
@@ -204,13 +212,8 @@ test_gap_without_ring(void **state)
 static void
 test_from_and_refusals(void **state)
 {
-	char	 from[40], body[160];
-
 	harness_ping(10, 56);
-	time_rfc3339(from, sizeof from, now_us() - 30 * 1000000LL);
-	snprintf(body, sizeof body, "{\"target\": {\"interface\": \"rp0\"}, "
-	    "\"from\": \"%s\"}", from);
-	assert_int_equal(harness_create("from1", body), SESS_OK);
+	assert_int_equal(create_from("from1", 30 * 1000000LL, ""), SESS_OK);
 	assert_true(harness_stop_capture("from1"));
 	assert_true(lb_num("from1", "packets") == 20);
 	assert_int_equal(harness_create("bad1", "{\"target\": {\"interface\": "
@@ -248,6 +251,76 @@ test_overflow_is_a_gap(void **state)
 	json_decref(ifs);
 }
 
+static int
+setup_disk(void **state)
+{
+	harness_start_disk(1024 * 1024, 32 * 1024 * 1024, 1024 * 1024);
+	return (0);
+}
+
+static int
+setup_disk_small(void **state)
+{
+	harness_start_disk(1024 * 1024, 4 * 1024 * 1024, 1024 * 1024);
+	return (0);
+}
+
+/* Bytes of the ring's segment files on disk. */
+static long long
+disk_usage(void)
+{
+	char		*cmd, line[64];
+	FILE		*p;
+	long long	 n = -1;
+
+	cmd = xasprintf("du -sb '%s/.lookback/rp0' | cut -f1", harness_root());
+	if ((p = popen(cmd, "r")) != NULL && fgets(line, sizeof line, p))
+		n = atoll(line);
+	if (p != NULL)
+		pclose(p);
+	free(cmd);
+	return (n);
+}
+
+/* Memory holds 1 MiB; the disk tier keeps the rest and a cut finds it. */
+static void
+test_disk_reaches_further(void **state)
+{
+	int		packets, ordered;
+	unsigned	maxcap;
+
+	harness_run(200);
+	harness_ping(3000, 1400);	/* 6000 packets, 8.7 MB */
+	assert_int_equal(create_from("deep", 200000, ", \"time_limit_s\": 0"),
+	    SESS_OK);
+	assert_true(harness_wait_status("deep", "Stopped", 10000));
+	read_file("deep", &packets, &maxcap, &ordered);
+	assert_int_equal(packets, 6000);
+	assert_true(ordered);
+	assert_true(lb_num("deep", "packets") == 6000);
+	assert_true(lb_num("deep", "gap_s") == 0);
+}
+
+/* A disk tier of 4 MiB keeps the newest and stays within its bytes. */
+static void
+test_disk_bounded(void **state)
+{
+	int		packets, ordered;
+	unsigned	maxcap;
+
+	harness_ping(3000, 1400);
+	assert_true(disk_usage() <= 4 * 1024 * 1024 + 4096);
+	assert_true(disk_usage() > 2 * 1024 * 1024);
+	assert_int_equal(harness_create("bound", "{\"target\": {\"interface\": "
+	    "\"rp0\"}, \"lookback_s\": 60, \"time_limit_s\": 0}"), SESS_OK);
+	assert_true(harness_wait_status("bound", "Stopped", 10000));
+	read_file("bound", &packets, &maxcap, &ordered);
+	/* About 5 MiB of 1458-byte records: memory's 1 MiB, the disk's 4. */
+	assert_true(packets > 3000 && packets < 4000);
+	assert_true(ordered);
+	assert_true(lb_num("bound", "gap_s") > 0);
+}
+
 int
 main(void)
 {
@@ -265,6 +338,10 @@ main(void)
 		    teardown),
 		cmocka_unit_test_setup_teardown(test_overflow_is_a_gap,
 		    setup_small, teardown),
+		cmocka_unit_test_setup_teardown(test_disk_reaches_further,
+		    setup_disk, teardown),
+		cmocka_unit_test_setup_teardown(test_disk_bounded,
+		    setup_disk_small, teardown),
 	};
 
 	return (cmocka_run_group_tests(tests, NULL, NULL));
