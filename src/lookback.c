@@ -490,13 +490,20 @@ lookback_cut_free(struct lb_cut *k)
 	free(k);
 }
 
-/* One ring's state, as GET /v1/interfaces and /metrics show it. */
+/* One ring's state, as GET /v1/interfaces shows it. */
 static json_t *
 lb_ring_json(const struct lb_ring *r)
 {
-	char	o[40], n[40];
+	struct capture_stats	 st;
+	char			 o[40], n[40];
+	json_t			*j;
+	int64_t			 oldest, newest;
+	uint64_t		 bytes = 0;
 
-	return (json_pack("{s:I, s:I, s:I, s:s, s:o, s:o, s:I, s:I, s:I}",
+	capture_get_stats(r->sink, &st, 0);
+	if (r->disk != NULL)
+		lb_disk_span(r->disk, &oldest, &newest, &bytes);
+	j = json_pack("{s:I, s:I, s:I, s:s, s:o, s:o, s:I, s:I, s:I}",
 	    "memory_bytes", (json_int_t)r->size,
 	    "bytes", (json_int_t)r->used,
 	    "packets", (json_int_t)(r->next_seq - r->first_seq),
@@ -507,7 +514,13 @@ lb_ring_json(const struct lb_ring *r)
 	    r->newest_us)) : json_null(),
 	    "snaplen", (json_int_t)r->snaplen,
 	    "evicted", (json_int_t)r->evicted,
-	    "dropped", (json_int_t)r->dropped));
+	    "dropped", (json_int_t)r->dropped);
+	json_object_set_new(j, "kernel_drops", json_integer(
+	    (json_int_t)st.kernel_drops));
+	json_object_set_new(j, "disk_bytes", json_integer((json_int_t)bytes));
+	json_object_set_new(j, "covers_from", json_string(time_rfc3339(o,
+	    sizeof o, lb_covers(r))));
+	return (j);
 }
 
 json_t *

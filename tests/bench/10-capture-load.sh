@@ -11,6 +11,7 @@
 need_root
 need_cmd ip tcpreplay tcpdump jq
 make_netns || exit 1
+with_ring "$IF_A"
 ROUNDS=${ROUNDS:-30000}
 SENT=$T_DIR/sent.pcap
 "$PKTGEN" "$SENT" "$MAC_B" 02:00:00:00:00:01 "$ROUNDS" 600

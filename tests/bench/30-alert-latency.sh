@@ -14,6 +14,7 @@
 . "$(dirname "$0")/lib.sh"
 need_root
 need_cmd curl jq tcpreplay tcpdump
+with_ring lo
 N=${ALERTS:-1000}
 K=${PKT_ALERTS:-200}
 mkdir -p "$T_DIR/rules"

@@ -8,6 +8,8 @@ OUT_DIR=${BENCH_OUT:-$builddir/tests/bench/out}
 DAEMON_EXTRA=', "auth": {"anonymous_loopback": true}'
 
 mkdir -p "$OUT_DIR"
+# Benchmarks print figures, not TAP: nothing of the suite's plan applies.
+T_SKIPPED=1
 REPS=${BENCH_REPS:-3}
 
 # cpu_us PID: CPU time (user and system) of a process and its threads so
@@ -36,4 +38,13 @@ json_row() {
 	local args=() kv
 	for kv in "$@"; do args+=(--arg "${kv%%=*}" "${kv#*=}"); done
 	jq -cn "${args[@]}" '$ARGS.named' >> "$f"
+}
+
+# with_ring IFACE: with BENCH_RING=BYTES, every daemon started after this
+# keeps a lookback ring of that many bytes (snap length 256) on IFACE, so
+# a benchmark's figures can be compared with a ring running.
+with_ring() {
+	[ -n "${BENCH_RING:-}" ] || return 0
+	DAEMON_EXTRA="$DAEMON_EXTRA, \"lookback\": {\"interfaces\": {\"$1\": {\"memory_bytes\": $BENCH_RING, \"snaplen\": 256}}}"
+	echo "# with a lookback ring of $BENCH_RING bytes on $1"
 }
