@@ -630,8 +630,11 @@ cap_cut_finish(struct session *c, int quiet)
 static void
 cap_cut_begin(struct session *c, const struct capture_params *p)
 {
-	/* The answer to the request goes out before the first batch. */
-	struct timeval	first = { 0, 1000 };
+	/*
+	 * The answer to the request goes out before the first batch: a
+	 * batch due in the loop turn that writes the answer would run first.
+	 */
+	struct timeval	first = { 0, 20000 };
 	int64_t		from, oldest;
 
 	c->rec->has_lookback = 1;

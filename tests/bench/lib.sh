@@ -42,9 +42,10 @@ json_row() {
 
 # with_ring IFACE: with BENCH_RING=BYTES, every daemon started after this
 # keeps a lookback ring of that many bytes (snap length 256) on IFACE, so
-# a benchmark's figures can be compared with a ring running.
+# a benchmark's figures can be compared with a ring running
+# (BENCH_RING_BPF: the ring's bpf, default everything).
 with_ring() {
 	[ -n "${BENCH_RING:-}" ] || return 0
-	DAEMON_EXTRA="$DAEMON_EXTRA, \"lookback\": {\"interfaces\": {\"$1\": {\"memory_bytes\": $BENCH_RING, \"snaplen\": 256}}}"
+	DAEMON_EXTRA="$DAEMON_EXTRA, \"lookback\": {\"interfaces\": {\"$1\": {\"memory_bytes\": $BENCH_RING, \"snaplen\": 256, \"bpf\": \"${BENCH_RING_BPF:-}\"}}}"
 	echo "# with a lookback ring of $BENCH_RING bytes on $1"
 }
