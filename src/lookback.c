@@ -204,6 +204,21 @@ lb_error(void *arg, const char *why)
 	    r->ifname, why);
 }
 
+/* Ends every cut of r empty-handed (the ring goes), unpinning its disk. */
+static void
+lb_cuts_end(struct lb_ring *r)
+{
+	int	i;
+
+	for (i = 0; i < r->ncuts; i++) {
+		if (r->cuts[i]->on_disk && r->disk != NULL)
+			lb_disk_release(r->disk, &r->cuts[i]->dpos);
+		r->cuts[i]->on_disk = 0;
+		r->cuts[i]->ring = NULL;
+	}
+	r->ncuts = 0;
+}
+
 /* The instant since which the ring (with its disk tier) holds all. */
 static int64_t
 lb_covers(const struct lb_ring *r)
@@ -233,7 +248,8 @@ lb_ring_disk(struct lb_ring *r, const struct conf_lookback *c,
 	r->disk_bytes = (uint64_t)c->disk_bytes;
 	r->disk_file_bytes = (uint64_t)c->disk_file_bytes;
 	if (old != NULL && old->disk != NULL) {
-		while (old->ncuts == 0 && lb_evict(old) == 0)
+		lb_cuts_end(old);
+		while (lb_evict(old) == 0)
 			;
 		if (old->disk_bytes == r->disk_bytes &&
 		    old->disk_file_bytes == r->disk_file_bytes) {
@@ -318,10 +334,7 @@ fail:
 static void
 lb_ring_free(struct lb_ring *r)
 {
-	int	i;
-
-	for (i = 0; i < r->ncuts; i++)
-		r->cuts[i]->ring = NULL;	/* they end empty-handed */
+	lb_cuts_end(r);
 	if (r->sink != NULL)
 		capture_detach(r->sink);
 	if (r->disk != NULL)
