@@ -15,6 +15,8 @@
  */
 #include "config.h"
 
+#include <sys/mman.h>
+
 #include <stddef.h>
 #include <stdint.h>
 #include <stdlib.h>
@@ -307,7 +309,15 @@ lb_ring_new(const struct conf_lookback *c, const char *root, char **cause)
 	r->snaplen = (uint32_t)c->snaplen;
 	r->size = (size_t)c->memory_bytes & ~(size_t)7;
 	r->covers_us = now_us();
-	if ((r->buf = malloc(r->size)) == NULL) {
+	/*
+	 * Every page now, not at its first packet: a page fault (or a huge
+	 * page's compaction) in the packet path stalls the loop for
+	 * milliseconds, and the ring's bytes are the daemon's from the start.
+	 */
+	r->buf = mmap(NULL, r->size, PROT_READ | PROT_WRITE, MAP_PRIVATE |
+	    MAP_ANONYMOUS | MAP_POPULATE, -1, 0);
+	if (r->buf == MAP_FAILED) {
+		r->buf = NULL;
 		*cause = xasprintf("lookback.interfaces.%s.memory_bytes: cannot "
 		    "allocate %zu bytes", c->name, r->size);
 		goto fail;
@@ -339,7 +349,8 @@ lb_ring_free(struct lb_ring *r)
 		capture_detach(r->sink);
 	if (r->disk != NULL)
 		lb_disk_close(r->disk);
-	free(r->buf);
+	if (r->buf != NULL)
+		munmap(r->buf, r->size);
 	free(r);
 }
 
