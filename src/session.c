@@ -498,6 +498,7 @@ cap_written(struct session *c, int rc, enum stop_reason why)
  */
 #define SESS_CUT_BATCH		(1024 * 1024)
 
+/* A live packet: into the file, or to wait while the past is copied. */
 static void
 cap_packet(void *arg, int64_t ts, uint32_t caplen, uint32_t len,
     const unsigned char *data)
