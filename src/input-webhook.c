@@ -211,7 +211,8 @@ webhook_alerts(struct evhttp_request *req, const char *format, int dry_run)
 	data = len > 0 ? evbuffer_pullup(in, -1) : (const unsigned char *)"";
 	body = json_loadb((const char *)data, len, 0, &jerr);
 	fmt = wh_format(format != NULL && strcmp(format, "auto") != 0 ? format :
-	    body != NULL ? alert_detect(body) : alert_format_name(AFMT_GENERIC));
+	    body != NULL ? alert_detect(body) :
+	    alert_format_name(AFMT_GENERIC));
 	name = alert_format_name(fmt);
 	if (!(dry_run ? api_authorized(req) :
 	    wh_authorized(req, fmt, data, len))) {

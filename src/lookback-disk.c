@@ -108,8 +108,8 @@ lbd_flush(struct lb_disk *d)
 			if (n == -1 && errno == EINTR)
 				continue;
 			if (!d->failed)
-				log_error("lookback: %s: writing a segment: %s; "
-				    "the disk tier takes no more", d->dir,
+				log_error("lookback: %s: writing a segment: "
+				    "%s; the disk tier takes no more", d->dir,
 				    strerror(errno));
 			d->failed = 1;
 			break;

@@ -53,14 +53,14 @@ struct lb_ring {
 	size_t			 head;		/* where the next record goes */
 	size_t			 tail;		/* the oldest record */
 	size_t			 used;		/* bytes held, with waste */
-	uint64_t		 first_seq;	/* number of the oldest record */
+	uint64_t		 first_seq;	/* the oldest record's number */
 	uint64_t		 next_seq;
 	int64_t			 oldest_us;
 	int64_t			 newest_us;
 	int64_t			 covers_us;	/* it holds all since then */
 	uint64_t		 received;	/* packets offered */
 	uint64_t		 evicted;
-	uint64_t		 dropped;	/* refused: a cut still needed room */
+	uint64_t		 dropped;	/* refused: a cut held the room */
 	struct capsink		*sink;
 	struct lb_disk		*disk;		/* NULL: memory only */
 	uint64_t		 disk_bytes;
@@ -162,7 +162,7 @@ lb_room(struct lb_ring *r, size_t n)
 				r->head = 0;
 				return (0);
 			}
-		} else if (r->tail - r->head >= n)	/* [tail, end) [0, head) */
+		} else if (r->tail - r->head >= n)	/* wrapped */
 			return (r->head);
 		if (lb_evict(r) == -1)
 			return (SIZE_MAX);
@@ -318,8 +318,8 @@ lb_ring_new(const struct conf_lookback *c, const char *root, char **cause)
 	    MAP_ANONYMOUS | MAP_POPULATE, -1, 0);
 	if (r->buf == MAP_FAILED) {
 		r->buf = NULL;
-		*cause = xasprintf("lookback.interfaces.%s.memory_bytes: cannot "
-		    "allocate %zu bytes", c->name, r->size);
+		*cause = xasprintf("lookback.interfaces.%s.memory_bytes: "
+		    "cannot allocate %zu bytes", c->name, r->size);
 		goto fail;
 	}
 	r->sink = capture_attach(r->ifname, r->bpf, r->snaplen, &cbs, r,
@@ -681,7 +681,8 @@ lookback_reconf(const struct conf *conf, char **cause)
 			if (next[j] == lb_rings[i])
 				break;
 		if (j == n) {
-			log_info("lookback: %s: ring removed", lb_rings[i]->ifname);
+			log_info("lookback: %s: ring removed",
+			    lb_rings[i]->ifname);
 			lb_ring_free(lb_rings[i]);
 		}
 	}

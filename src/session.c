@@ -44,7 +44,7 @@ struct session {
 	struct capsink		*sink;
 	struct pcapw		*w;
 	struct event		*timer;
-	struct event		*later_ev;	/* a stop after the resolution */
+	struct event		*later_ev;	/* a stop after resolution */
 	enum stop_reason	 later_why;
 	uint64_t		 max_bytes;
 	uint64_t		 max_packets;
@@ -59,7 +59,7 @@ struct session {
 	struct dynbuf		 pending;	/* live packets meanwhile */
 	/* What params_parse decided, read once from the record: */
 	int			 keep_file;	/* storage.file */
-	json_t			*accounts;	/* storage.accounts (borrowed) */
+	json_t			*accounts;	/* storage.accounts, borrowed */
 	const char		*dedup_key;	/* the trigger's, or NULL */
 	int			 dirty;		/* record not stored yet */
 	int			 deleted;	/* its record is gone: store nothing */
@@ -99,7 +99,7 @@ static struct {
 	uint64_t	bytes;
 	uint64_t	kernel_drops;
 	uint64_t	if_drops;
-	uint64_t	lookback_gaps;	/* captures whose past was not all held */
+	uint64_t	lookback_gaps;	/* pasts not all held */
 } sess_stats;
 
 static struct session *

@@ -42,7 +42,9 @@ main(int argc, char **argv)
 	struct sockaddr_in	 dst;
 	struct timespec		 gap;
 	unsigned char		 buf[1500];
-	long			 pps, secs, size = 100;
+	long			 port, pps, secs, size = 100;
+	char			*end;
+	int			 bad;
 	uint64_t		 seq, n;
 	int64_t			 start;
 	int			 fd;
@@ -54,12 +56,19 @@ main(int argc, char **argv)
 	}
 	memset(&dst, 0, sizeof dst);
 	dst.sin_family = AF_INET;
-	dst.sin_port = htons((uint16_t)atoi(argv[2]));
-	pps = strtol(argv[3], NULL, 10);
-	secs = strtol(argv[4], NULL, 10);
-	if (argc > 5)
-		size = strtol(argv[5], NULL, 10);
-	if (inet_pton(AF_INET, argv[1], &dst.sin_addr) != 1 || pps <= 0 ||
+	port = strtol(argv[2], &end, 10);
+	bad = *end != '\0' || port < 1 || port > 65535;
+	dst.sin_port = htons((uint16_t)port);
+	pps = strtol(argv[3], &end, 10);
+	bad |= *end != '\0';
+	secs = strtol(argv[4], &end, 10);
+	bad |= *end != '\0';
+	if (argc > 5) {
+		size = strtol(argv[5], &end, 10);
+		bad |= *end != '\0';
+	}
+	if (bad || inet_pton(AF_INET, argv[1], &dst.sin_addr) != 1 ||
+	    pps <= 0 ||
 	    secs <= 0 || size < 16 || size > (long)sizeof buf) {
 		fprintf(stderr, "seqsend: bad arguments\n");
 		return (2);

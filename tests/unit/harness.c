@@ -3,7 +3,11 @@
 
 #include <sys/stat.h>
 
+#include <sys/wait.h>
+
+#include <fcntl.h>
 #include <ftw.h>
+#include <spawn.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -19,6 +23,8 @@
 #include "session.h"
 #include "unit.h"
 #include "xmalloc.h"
+
+extern char			**environ;
 
 static struct event_base	*h_base;
 static struct conf		*h_conf;
@@ -141,55 +147,104 @@ harness_stop(void)
 }
 
 /*
- * Runs "pktgen MODE FILE ARGS" into a hidden name, then moves the file
- * where rp0 sees it, and lets the loop deliver it.
+ * Runs pktgen (no shell) with argv, its output file at argv[out] being a
+ * hidden name in dir; then moves the file where the interface sees it,
+ * and lets the loop deliver it.
  */
 static void
-h_inject(const char *dir, const char *mode, const char *args)
+h_inject(const char *dir, char **argv, int out)
 {
 	const char	*b = getenv("builddir");
-	char		*tmp, *dst, *cmd;
+	char		*tmp, *dst, *prog;
+	pid_t		 pid;
+	int		 st;
 
 	tmp = xasprintf("%s/.in%d", dir, h_files);
 	dst = xasprintf("%s/in%d.pcap", dir, h_files++);
-	cmd = xasprintf("'%s/tests/tools/pktgen' %s '%s' %s", b != NULL ? b :
-	    ".", mode, tmp, args);
-	if (system(cmd) != 0 || rename(tmp, dst) == -1)
+	prog = xasprintf("%s/tests/tools/pktgen", b != NULL ? b : ".");
+	argv[0] = prog;
+	argv[out] = tmp;
+	if (posix_spawn(&pid, prog, NULL, NULL, argv, environ) != 0 ||
+	    waitpid(pid, &st, 0) == -1 || !WIFEXITED(st) ||
+	    WEXITSTATUS(st) != 0 || rename(tmp, dst) == -1)
 		abort();
-	free(cmd);
+	free(prog);
 	free(tmp);
 	free(dst);
 	harness_run(50);
 }
 
 void
-harness_ping(int count, int size)
+harness_ping_on(const char *iface, int count, int size)
 {
-	char	args[32];
+	char	 c[16], n[16], *dir;
+	char	*argv[] = { NULL, (char *)"--ping", NULL, c, n, NULL };
 
-	snprintf(args, sizeof args, "%d %d", count, size);
-	h_inject(h_replay, "--ping", args);
+	snprintf(c, sizeof c, "%d", count);
+	snprintf(n, sizeof n, "%d", size);
+	dir = strcmp(iface, HARNESS_IFACE) == 0 ? xstrdup(h_replay) :
+	    xasprintf("%s/%s", h_replay, iface);
+	h_inject(dir, argv, 2);
+	free(dir);
 }
 
 void
-harness_ping_on(const char *iface, int count, int size)
+harness_ping(int count, int size)
 {
-	char	args[32], *dir;
+	harness_ping_on(HARNESS_IFACE, count, size);
+}
 
-	snprintf(args, sizeof args, "%d %d", count, size);
-	dir = xasprintf("%s/%s", h_replay, iface);
-	h_inject(dir, "--ping", args);
-	free(dir);
+int
+harness_copy_file(const char *from, const char *to)
+{
+	char	 buf[65536];
+	ssize_t	 n;
+	int	 in, out, rc = 0;
+
+	if ((in = open(from, O_RDONLY)) == -1)
+		return (-1);
+	if ((out = open(to, O_WRONLY | O_CREAT | O_TRUNC, 0600)) == -1) {
+		close(in);
+		return (-1);
+	}
+	while ((n = read(in, buf, sizeof buf)) > 0)
+		if (write(out, buf, (size_t)n) != n)
+			rc = -1;
+	if (n == -1)
+		rc = -1;
+	close(in);
+	close(out);
+	return (rc);
+}
+
+static long long	h_du;
+
+static int
+h_du_add(const char *path, const struct stat *st, int flag, struct FTW *ftw)
+{
+	if (flag == FTW_F)
+		h_du += st->st_size;
+	return (0);
+}
+
+long long
+harness_dir_bytes(const char *path)
+{
+	h_du = 0;
+	if (nftw(path, h_du_add, 16, FTW_PHYS) == -1)
+		return (-1);
+	return (h_du);
 }
 
 void
 harness_traffic(int rounds)
 {
-	char	args[64];
+	char	 r[16];
+	char	*argv[] = { NULL, NULL, (char *)"02:00:00:00:00:02",
+	    (char *)"02:00:00:00:00:01", r, (char *)"200", NULL };
 
-	snprintf(args, sizeof args, "02:00:00:00:00:02 02:00:00:00:00:01 %d "
-	    "200", rounds);
-	h_inject(h_replay, "", args);
+	snprintf(r, sizeof r, "%d", rounds);
+	h_inject(h_replay, argv, 1);
 }
 
 static void

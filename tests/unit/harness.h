@@ -48,6 +48,10 @@ void	harness_traffic(int rounds);
 int	harness_create(const char *name, const char *params);
 /* Stops a capture by hand and waits (at most 5 s) for Stopped. */
 int	harness_stop_capture(const char *name);
+/* Copies a file; -1 on failure. */
+int	harness_copy_file(const char *from, const char *to);
+/* The bytes of the files below path, or -1. */
+long long harness_dir_bytes(const char *path);
 /* Runs the loop until the capture's status is status, at most ms. */
 int	harness_wait_status(const char *name, const char *status, int ms);
 /* Runs the loop for ms. */

@@ -269,16 +269,12 @@ setup_disk_small(void **state)
 static long long
 disk_usage(void)
 {
-	char		*cmd, line[64];
-	FILE		*p;
-	long long	 n = -1;
+	char		*dir;
+	long long	 n;
 
-	cmd = xasprintf("du -sb '%s/.lookback/rp0' | cut -f1", harness_root());
-	if ((p = popen(cmd, "r")) != NULL && fgets(line, sizeof line, p))
-		n = atoll(line);
-	if (p != NULL)
-		pclose(p);
-	free(cmd);
+	dir = xasprintf("%s/.lookback/rp0", harness_root());
+	n = harness_dir_bytes(dir);
+	free(dir);
 	return (n);
 }
 
