@@ -426,7 +426,7 @@ capsrc_open(const char *ifname, enum capture_err *err, char **cause)
 static void
 capsrc_close(struct capsrc *s)
 {
-	log_info("capture: closed %s", s->ifname);
+	log_info("capture: closed %s (%s)", s->ifname, s->ops->name);
 	LIST_REMOVE(s, entry);
 	if (s->linger_ev != NULL)
 		event_free(s->linger_ev);

@@ -56,7 +56,7 @@ core_start(struct event_base *base, const struct conf *conf,
 		capture_add_replay(r->name, r->dir);
 	}
 	core_stage = CORE_CAPTURE;
-	if (lookback_init(base, conf, cause) == -1)
+	if (lookback_init(conf, cause) == -1)
 		goto fail;
 	core_stage = CORE_LOOKBACK;
 	if (worker_init(base, cause) == -1)

@@ -693,8 +693,7 @@ lookback_reconf(const struct conf *conf, char **cause)
 }
 
 int
-lookback_init(struct event_base *base, const struct conf *conf,
-    char **cause)
+lookback_init(const struct conf *conf, char **cause)
 {
 	if (lookback_reconf(conf, cause) == -1)
 		return (-1);

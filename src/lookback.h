@@ -13,12 +13,11 @@
 #include <jansson.h>
 
 struct conf;			/* conf.h */
-struct event_base;
 struct lb_ring;			/* a ring, and a cut from it */
 struct lb_cut;
 
 /* Opens a ring on every configured interface; -1 with *cause. */
-int	 lookback_init(struct event_base *, const struct conf *, char **cause);
+int	 lookback_init(const struct conf *, char **cause);
 /* SIGHUP: adds, resizes (emptying) and removes rings; -1 with *cause. */
 int	 lookback_reconf(const struct conf *, char **cause);
 void	 lookback_shutdown(void);

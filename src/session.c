@@ -635,8 +635,9 @@ cap_cut_begin(struct session *c, const struct capture_params *p)
 	 * The answer to the request goes out before the first batch: a
 	 * batch due in the loop turn that writes the answer would run first.
 	 */
-	struct timeval	first = { 0, 20000 };
-	int64_t		from, oldest;
+	struct timeval	 first = { 0, 20000 };
+	struct lb_ring	*ring;
+	int64_t		 from, oldest;
 
 	c->rec->has_lookback = 1;
 	c->rec->lb_requested = p->from_us != 0 ? p->from_us :
@@ -645,17 +646,18 @@ cap_cut_begin(struct session *c, const struct capture_params *p)
 	oldest = now_us() - (int64_t)sess_plimits.max_lookback_s * 1000000;
 	if (from < oldest)
 		from = oldest;		/* lookback.max_s bounds a from */
+	ring = lookback_find(p->interface);
 	capture_sink_take_all(c->sink);
-	c->cut = lookback_cut_begin(lookback_find(p->interface), from,
-	    &c->rec->lb_covered, &c->rec->lb_gap_us);
+	c->cut = lookback_cut_begin(ring, from, &c->rec->lb_covered,
+	    &c->rec->lb_gap_us);
 	c->rec->lb_gap_us += from - c->rec->lb_requested; /* beyond max_s */
 	if (record_gap_s(c->rec) > 0) {
 		sess_stats.lookback_gaps++;
-		log_msg(lookback_find(p->interface) == NULL ? LOG_LVL_INFO :
-		    LOG_LVL_WARN, "capture %s: %.3f s of the past asked for "
-		    "are not covered: %s", c->rec->name, record_gap_s(c->rec),
-		    lookback_find(p->interface) == NULL ? "the interface has "
-		    "no lookback ring" : "the ring does not reach back so far");
+		log_msg(ring == NULL ? LOG_LVL_INFO : LOG_LVL_WARN, "capture %s: "
+		    "%.3f s of the past asked for are not covered: %s",
+		    c->rec->name, record_gap_s(c->rec), ring == NULL ?
+		    "the interface has no lookback ring" : "the ring does not "
+		    "reach back so far");
 	}
 	dynbuf_init(&c->pending, SESS_PENDING_MAX);
 	c->snaplen = p->snaplen;

@@ -57,15 +57,9 @@ run_daemon() {
 
 # run_tcpdump SENDERS SNAP FILTER -> "captured drops cpu_us"
 run_tcpdump() {
-	local pid cpu out snap=$2
+	local cpu out snap=$2
 	[ "$snap" = 0 ] && snap=262144
-	ip netns exec "$NS_A" tcpdump -i "$IF_A" -p -s "$snap" -w "$T_DIR/td.pcap" $3 2>"$T_DIR/td.err" &
-	pid=$!
-	sleep 1
-	blast "$1"
-	sleep 0.5
-	cpu=$(cpu_us "$pid")
-	kill -INT "$pid"; wait "$pid" 2>/dev/null
+	cpu=$(ref_cpu "$T_DIR/td.err" "blast $1" tcpdump -i "$IF_A" -p -s "$snap" -w "$T_DIR/td.pcap" $3)
 	out=$(cat "$T_DIR/td.err")
 	echo "$(sed -n 's/^\([0-9]*\) packets captured.*/\1/p' <<<"$out") $(sed -n 's/^\([0-9]*\) packets dropped by kernel.*/\1/p' <<<"$out") $cpu"
 }

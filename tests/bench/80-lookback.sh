@@ -46,16 +46,10 @@ run_ring() {
 
 # run_dumpcap RATE -> "packets drops cpu_us"
 run_dumpcap() {
-	local pid cpu out
+	local cpu out
 	rm -f "$T_DIR"/dc_*
-	ip netns exec "$NS_A" dumpcap -q -i "$IF_A" -s 256 -b filesize:65536 -b files:4 \
-	    -w "$T_DIR/dc.pcapng" 2>"$T_DIR/dc.err" &
-	pid=$!
-	sleep 1
-	send "$1"
-	sleep 0.5
-	cpu=$(cpu_us "$pid")
-	kill -INT "$pid"; wait "$pid" 2>/dev/null
+	cpu=$(ref_cpu "$T_DIR/dc.err" "send $1" dumpcap -q -i "$IF_A" -s 256 \
+	    -b filesize:65536 -b files:4 -w "$T_DIR/dc.pcapng")
 	out=$(cat "$T_DIR/dc.err")
 	echo "$(tr '\r' '\n' <<<"$out" | sed -n 's/.*Packets captured: \([0-9]*\).*/\1/p' | tail -1) $(sed -n 's|.*(pcap:\([0-9]*\)/.*|\1|p' <<<"$out" | tail -1) $cpu"
 }

@@ -40,6 +40,24 @@ json_row() {
 	jq -cn "${args[@]}" '$ARGS.named' >> "$f"
 }
 
+# ref_cpu ERR "LOAD ARGS" CMD...: a reference tool, CMD, run in NS_A with
+# its stderr in ERR; once it has settled the load runs (a function and its
+# arguments, split on spaces), then CMD is stopped with SIGINT so that it
+# prints its counts. Prints CMD's CPU time in microseconds.
+ref_cpu() {
+	local err=$1 load=$2 pid cpu
+	shift 2
+	ip netns exec "$NS_A" "$@" >/dev/null 2>"$err" &
+	pid=$!
+	sleep 1
+	$load
+	sleep 0.5
+	cpu=$(cpu_us "$pid")
+	kill -INT "$pid"
+	wait "$pid" 2>/dev/null
+	echo "$cpu"
+}
+
 # with_ring IFACE: with BENCH_RING=BYTES, every daemon started after this
 # keeps a lookback ring of that many bytes (snap length 256) on IFACE, so
 # a benchmark's figures can be compared with a ring running
