@@ -118,7 +118,11 @@ ok "$(awk -v g="$gap" 'BEGIN { exit !(g > 1 && g < 2.5) }'; echo $?)" "overflow:
 s=$(tshark -r "$(local_file over)" -Y 'udp.dstport == 7100' -T fields -e data.data 2>/dev/null | cut -c1-16 |
     while read -r h; do echo $((16#$h)); done)
 n=$(wc -l <<<"$s"); lo=$(sort -n <<<"$s" | head -1); hi=$(sort -n <<<"$s" | tail -1)
-is "$((hi - lo + 1)):$(sort -nu <<<"$s" | wc -l)" "$n:$n" "overflow: what the ring held is in the file once, contiguous ($n from $lo)"
+# At this rate a slow (sanitizer) build may lose a few in the kernel: each
+# datagram is in the file once, and any missing one is a kernel drop.
+kd=$(api GET /v1/interfaces | cut -d' ' -f2- | jq -r '.interfaces[] | select(.name == "lo") | .lookback.kernel_drops')
+is "$(sort -nu <<<"$s" | wc -l)" "$n" "overflow: each datagram the ring held is in the file once ($n from $lo)"
+ok "$([ $((hi - lo + 1 - n)) -le "${kd:-0}" ]; echo $?)" "overflow: none missing but what the kernel dropped ($((hi - lo + 1 - n)) missing, $kd dropped)"
 ok "$([ "$(api GET /v1/interfaces | cut -d' ' -f2- | jq -r '.interfaces[] | select(.name == "lo") | .lookback.evicted')" -gt 0 ]; echo $?)" "overflow: evictions counted"
 
 # Further back than the ring has run: answered, on record, counted.

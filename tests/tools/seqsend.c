@@ -9,6 +9,7 @@
  * 100, at least 16) is the payload length.
  */
 #include <arpa/inet.h>
+#include <errno.h>
 #include <netinet/in.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -92,8 +93,11 @@ main(int argc, char **argv)
 		}
 		put64(buf, seq);
 		put64(buf + 8, (uint64_t)now_us());
-		sendto(fd, buf, (size_t)size, 0, (struct sockaddr *)&dst,
-		    sizeof dst);
+		/* A number is used only once its datagram is sent. */
+		while (sendto(fd, buf, (size_t)size, 0, (struct sockaddr *)&dst,
+		    sizeof dst) == -1 && (errno == EINTR || errno == EAGAIN ||
+		    errno == ENOBUFS || errno == ECONNREFUSED))
+			;
 	}
 	close(fd);
 	return (0);
