@@ -43,6 +43,7 @@ usage(void)
 "             [--time-limit S] [--max-packets N] [--filter SPEC]...\n"
 "             [--bpf EXPR] [--file PATH] [--account NAME]...\n"
 "             [--lookback 120s|5m | --from 2026-12-01T10:00:00Z]\n"
+"             [--format pcapng|pcap]\n"
 "        SPEC: protocol=TCP|UDP|Any,local_ip=..,local_port=..,remote_ip=..,\n"
 "              remote_port=..  (values: single, list with ';', or range a-b)\n"
 "  list [--status STATUS] [--rule RULE]\n"
@@ -507,6 +508,7 @@ cmd_start(int argc, char **argv)
 		{ "account", required_argument, NULL, 'A' },
 		{ "lookback", required_argument, NULL, 'L' },
 		{ "from", required_argument, NULL, 'f' },
+		{ "format", required_argument, NULL, 256 },	/* long only */
 		{ NULL, 0, NULL, 0 }
 	};
 	json_t	*p, *filters, *r, *storage, *accounts;
@@ -562,6 +564,9 @@ cmd_start(int argc, char **argv)
 			break;
 		case 'f':
 			json_object_set_new(p, "from", json_string(optarg));
+			break;
+		case 256:
+			json_object_set_new(p, "format", json_string(optarg));
 			break;
 		default:
 			usage();
@@ -714,9 +719,25 @@ download_tmp(const char *out, char **tmp)
 	return (f);
 }
 
+/* Does the file at path begin as pcapng does (a section header)? */
+static int
+file_is_pcapng(const char *path)
+{
+	unsigned char	 b[4];
+	FILE		*f;
+	int		 yes;
+
+	if ((f = fopen(path, "rb")) == NULL)
+		return (0);
+	yes = fread(b, 1, 4, f) == 4 && b[0] == 0x0a && b[1] == 0x0d &&
+	    b[2] == 0x0d && b[3] == 0x0a;
+	fclose(f);
+	return (yes);
+}
+
 /*
  * download NAME [-o FILE|-] [--from ACCOUNT]: the file, or the stored
- * object.
+ * object; without -o, NAME.pcapng or NAME.pcap as the file is.
  */
 static int
 cmd_download(int argc, char **argv)
@@ -731,7 +752,7 @@ cmd_download(int argc, char **argv)
 	const char	*from = NULL, *saved_url, *saved_token, *name;
 	char		*path, *out = NULL, *tmp = NULL, *uri = NULL;
 	long		 st;
-	int		 ch, to_stdout;
+	int		 ch, to_stdout, named_by_format;
 
 	optind = 0;	/* GNU getopt: restart its scan */
 	while ((ch = getopt_long(argc, argv, "o:F:", opts, NULL)) != -1) {
@@ -745,8 +766,8 @@ cmd_download(int argc, char **argv)
 	if (optind != argc - 1)
 		usage();
 	name = check_name(argv[optind]);
-	if (out == NULL)
-		out = xasprintf("%s.pcap", name);
+	if ((named_by_format = out == NULL))
+		out = xstrdup(name);	/* the extension follows the file */
 	to_stdout = strcmp(out, "-") == 0;
 	f = to_stdout ? stdout : download_tmp(out, &tmp);
 	dynbuf_init(&err, 65536);
@@ -777,6 +798,12 @@ cmd_download(int argc, char **argv)
 	free(uri);
 	dynbuf_free(&err);
 	if (!to_stdout) {
+		if (named_by_format) {
+			path = xasprintf("%s.%s", out, file_is_pcapng(tmp) ?
+			    "pcapng" : "pcap");
+			free(out);
+			out = path;
+		}
 		if (rename(tmp, out) == -1)
 			die("%s: %s", out, strerror(errno));
 		if (!cli_json)

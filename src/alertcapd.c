@@ -127,10 +127,11 @@ conf_has_account(const char *name, void *arg)
 static struct ruleset *
 load_rules(const struct conf *c, char **cause)
 {
-	struct params_limits	lim = { c->def_time_limit_s,
-	    c->max_time_limit_s, c->def_max_bytes, c->max_max_bytes,
-	    c->lookback_max_s, conf_has_account, (void *)c };
+	struct params_limits	lim;
 
+	params_limits_conf(&lim, c);
+	lim.account_exists = conf_has_account;
+	lim.account_arg = (void *)c;
 	return (rules_load(c->rules_dir, strcmp(c->rules_dir, "./rules") == 0,
 	    &lim, cause));
 }

@@ -213,10 +213,12 @@ api_capture_file(struct evhttp_request *req, const char *name)
 	enum sess_result	 rc;
 	int64_t			 size;
 	json_t			*err;
+	const char		*path;
 	char			*cause = NULL, disp[160];
 	int			 fd, status;
 
-	if ((rc = session_open_file(name, &fd, &size, &cause)) != SESS_OK) {
+	if ((rc = session_open_file(name, &fd, &size, &path, &cause)) !=
+	    SESS_OK) {
 		status = cmd_fail(rc, cause, &err);
 		api_reply_json(req, status, err);
 		return;
@@ -227,8 +229,9 @@ api_capture_file(struct evhttp_request *req, const char *name)
 		api_error(req, 500, "InternalError", "cannot send the file");
 		return;
 	}
-	snprintf(disp, sizeof disp, "attachment; filename=\"%s.pcap\"", name);
-	evhttp_add_header(h, "Content-Type", PCAP_CONTENT_TYPE);
+	snprintf(disp, sizeof disp, "attachment; filename=\"%s.%s\"", name,
+	    pcapfmt_ext(pcapfile_format(path)));
+	evhttp_add_header(h, "Content-Type", pcapfile_content_type(path));
 	evhttp_add_header(h, "Content-Disposition", disp);
 	evhttp_send_reply(req, 200, "OK", buf);
 	evbuffer_free(buf);

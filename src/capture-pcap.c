@@ -44,7 +44,7 @@ struct capsink {
 	void			*arg;
 	int			 dead;
 	struct pcap_stat	 base;		/* stats at attach */
-	int64_t			 since;		/* us; attached at */
+	int64_t			 since;		/* ns; attached at */
 	TAILQ_ENTRY(capsink)	 entry;
 };
 
@@ -81,6 +81,7 @@ struct capsrc {
 	struct bpf_program	 replay_prog;	/* the source-wide filter */
 	int			 has_prog;
 	int			 linktype;
+	int64_t			 ts_unit;	/* of tv_usec, in ns: 1, 1000 */
 	struct event		*ev;
 	int			 in_dispatch;
 	int			 failed;
@@ -115,7 +116,7 @@ capsrc_packet(u_char *arg, const struct pcap_pkthdr *h, const u_char *data)
 	uint32_t	 caplen;
 	int64_t		 ts;
 
-	ts = (int64_t)h->ts.tv_sec * 1000000 + h->ts.tv_usec;
+	ts = (int64_t)h->ts.tv_sec * 1000000000 + h->ts.tv_usec * s->ts_unit;
 	TAILQ_FOREACH(k, &s->sinks, entry) {
 		/* Sinks with the same filter (an alert storm) run it once. */
 		if (k->filtered)
@@ -217,6 +218,8 @@ live_open(struct capsrc *s, enum capture_err *err, char **cause)
 	pcap_set_promisc(p, 0);
 	pcap_set_timeout(p, capture_poll_ms);
 	pcap_set_buffer_size(p, (int)capture_ring_bytes);
+	/* pcapng files keep nanoseconds; a kernel without says so. */
+	(void)pcap_set_tstamp_precision(p, PCAP_TSTAMP_PRECISION_NANO);
 	rc = pcap_activate(p);
 	if (rc < 0) {
 		*err = rc == PCAP_ERROR_NO_SUCH_DEVICE ? CAPTURE_NO_DEVICE :
@@ -238,6 +241,8 @@ live_open(struct capsrc *s, enum capture_err *err, char **cause)
 		return (-1);
 	}
 	s->p = p;
+	s->ts_unit = pcap_get_tstamp_precision(p) ==
+	    PCAP_TSTAMP_PRECISION_NANO ? 1 : 1000;
 	s->linktype = pcap_datalink(p);
 	s->ev = event_new(capture_base, fd, EV_READ | EV_PERSIST,
 	    capsrc_readable, s);
@@ -272,7 +277,7 @@ replay_file(struct capsrc *s, const char *name)
 	pcap_t			*f;
 	FILE			*fp;
 	int			 n = 0;
-	int64_t			 now = now_us(), first = -1, ts;
+	int64_t			 now = now_us() * 1000, first = -1, ts;
 	int			 fd;
 
 	fd = openat(s->dir_fd, name, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
@@ -281,7 +286,8 @@ replay_file(struct capsrc *s, const char *name)
 			close(fd);
 		return;
 	}
-	if ((f = pcap_fopen_offline(fp, ebuf)) == NULL) {
+	if ((f = pcap_fopen_offline_with_tstamp_precision(fp,
+	    PCAP_TSTAMP_PRECISION_NANO, ebuf)) == NULL) {
 		log_warn("capture on %s: replay %s: %s", s->ifname, name, ebuf);
 		fclose(fp);
 	} else if (pcap_datalink(f) != s->linktype) {
@@ -295,13 +301,14 @@ replay_file(struct capsrc *s, const char *name)
 			    h, data))
 				continue;
 			n++;
-			ts = (int64_t)h->ts.tv_sec * 1000000 + h->ts.tv_usec;
+			ts = (int64_t)h->ts.tv_sec * 1000000000 +
+			    h->ts.tv_usec;
 			if (first == -1)
 				first = ts;
 			ts = now + (ts > first ? ts - first : 0);
 			hh = *h;
-			hh.ts.tv_sec = (time_t)(ts / 1000000);
-			hh.ts.tv_usec = (suseconds_t)(ts % 1000000);
+			hh.ts.tv_sec = (time_t)(ts / 1000000000);
+			hh.ts.tv_usec = (suseconds_t)(ts % 1000000000);
 			capsrc_packet((u_char *)s, &hh, data);
 		}
 		pcap_close(f);
@@ -404,6 +411,7 @@ capsrc_open(const char *ifname, enum capture_err *err, char **cause)
 	struct capsrc		*s;
 
 	s = xcalloc(1, sizeof *s);
+	s->ts_unit = 1;	/* replays: read in nanoseconds */
 	s->ifname = xstrdup(ifname);
 	s->ops = &capsrc_types[SRC_LIVE];
 	LIST_FOREACH(r, &capture_replays, entry) {
@@ -643,7 +651,7 @@ capture_attach(const char *ifname, const char *expr, uint32_t snaplen,
 	k->snaplen = snaplen;
 	k->cbs = *cbs;
 	k->arg = arg;
-	k->since = now_us();
+	k->since = now_us() * 1000;
 	if (capsrc_stats(s, 1) == 0)
 		k->base = s->stats;
 	TAILQ_INSERT_TAIL(&s->sinks, k, entry);
@@ -654,15 +662,15 @@ capture_attach(const char *ifname, const char *expr, uint32_t snaplen,
 }
 
 int
-capture_sink_match(struct capsink *k, int64_t ts_us, uint32_t caplen,
+capture_sink_match(struct capsink *k, int64_t ts_ns, uint32_t caplen,
     uint32_t len, const unsigned char *data)
 {
 	struct pcap_pkthdr	h;
 
 	if (*k->expr == '\0')
 		return (1);
-	h.ts.tv_sec = (time_t)(ts_us / 1000000);
-	h.ts.tv_usec = (suseconds_t)(ts_us % 1000000);
+	h.ts.tv_sec = (time_t)(ts_ns / 1000000000);
+	h.ts.tv_usec = (suseconds_t)(ts_ns % 1000000000);
 	h.caplen = caplen;
 	h.len = len;
 	return (pcap_offline_filter(&k->prog, &h, data) != 0);
@@ -709,6 +717,7 @@ capture_get_stats(struct capsink *k, struct capture_stats *st, int fresh)
 	memset(st, 0, sizeof *st);
 	if (k->src->failed || capsrc_stats(k->src, fresh) == -1)
 		return;
+	st->received = (uint32_t)(k->src->stats.ps_recv - k->base.ps_recv);
 	st->kernel_drops = (uint32_t)(k->src->stats.ps_drop - k->base.ps_drop);
 	st->if_drops = (uint32_t)(k->src->stats.ps_ifdrop -
 	    k->base.ps_ifdrop);

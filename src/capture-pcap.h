@@ -20,7 +20,7 @@ struct capsink;
 
 struct capsink_cbs {
 	/* A packet that passed the sink's filter, cut to its snap length. */
-	void	(*packet)(void *arg, int64_t ts_us, uint32_t caplen,
+	void	(*packet)(void *arg, int64_t ts_ns, uint32_t caplen,
 		    uint32_t len, const unsigned char *data);
 	/* The interface failed; the sink gets no more packets. */
 	void	(*error)(void *arg, const char *message);
@@ -34,7 +34,8 @@ enum capture_err {
 };
 
 struct capture_stats {
-	uint64_t	kernel_drops;	/* since the sink attached */
+	uint64_t	received;	/* since the sink attached */
+	uint64_t	kernel_drops;
 	uint64_t	if_drops;
 };
 
@@ -72,7 +73,7 @@ void		 capture_detach(struct capsink *);
  * Does a packet from elsewhere (a lookback ring) pass the sink's own
  * filter, as the engine's packets do?
  */
-int		 capture_sink_match(struct capsink *, int64_t ts_us,
+int		 capture_sink_match(struct capsink *, int64_t ts_ns,
 		    uint32_t caplen, uint32_t len, const unsigned char *data);
 /*
  * The sink takes every packet the source reads from now on, even those

@@ -312,6 +312,15 @@ static const struct conf_opt captures_opts[] = {
 	  .children = replay_opts,
 	  .elem_size = sizeof(struct conf_replay)
 	},
+	{ .key = "format",
+	  .type = CT_STRING,
+	  .offset = O(captures_format),
+	  .def = "\"pcapng\"",
+	  .choices = "pcapng|pcap",
+	  .reload = 1,
+	  .help = "file format of a capture that names none: pcapng (the "
+	      "trigger, filter and drop counts inside) or classic pcap"
+	},
 	{ .key = "sha256",
 	  .type = CT_BOOL,
 	  .offset = O(hash_files),
@@ -579,7 +588,7 @@ static const struct conf_opt account_opts[] = {
 	{ .key = "path",
 	  .type = CT_STRING,
 	  .offset = A(path),
-	  .def = "\"alertcap/{node}/{yyyy}/{mm}/{dd}/{name}_{created}.pcap\"",
+	  .def = "\"alertcap/{node}/{yyyy}/{mm}/{dd}/{name}_{created}.{ext}\"",
 	  .help = "object name template"
 	},
 	{ .key = "block_size",

@@ -108,6 +108,7 @@ struct conf {
 	long long		 lookback_max_s;
 	struct conf_array	 lookbacks;	/* of struct conf_lookback */
 	int			 hash_files;
+	char			*captures_format;	/* pcapng|pcap */
 	long long		 def_time_limit_s;
 	long long		 def_max_bytes;
 	long long		 max_time_limit_s;

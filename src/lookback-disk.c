@@ -1,7 +1,8 @@
 /*
  * The disk tier of a lookback ring (lookback-disk.h). Each segment is a
- * pcapng file: a section header, one interface description (the ring's
- * link type and snap length, microsecond stamps), then enhanced packet
+ * pcapng file written by the capture files' writer (pcapfile.h): a
+ * section header, one interface description (the ring's interface, link
+ * type, filter and snap length, nanosecond stamps), then enhanced packet
  * blocks in the order the memory ring let them go. An in-memory index per
  * segment (a timestamp, offset and record number every 64 KiB) lets a cut
  * find its start without reading what comes before; at start-up the
@@ -23,18 +24,13 @@
 
 #include "log.h"
 #include "lookback-disk.h"
+#include "pcapfile.h"
 #include "util.h"
 #include "xmalloc.h"
 
-#define LBD_SHB_LEN	28
-#define LBD_IDB_LEN	20
-#define LBD_HDR_LEN	(LBD_SHB_LEN + LBD_IDB_LEN)
-#define LBD_EPB_LEN	32		/* an enhanced packet block, no data */
-#define LBD_BUF		(1024 * 1024)
-#define LBD_MAX_BLOCK	(LBD_EPB_LEN + 262144 + 4)
+#define LBD_EPB_LEN	PCAPNG_EPB_LEN(0)	/* a block, no data */
+#define LBD_BUF		(1024 * 1024)	/* > one whole 256 KiB packet */
 #define LBD_IDX_EVERY	65536
-#define LBD_EPB		6
-#define LBD_PAD4(n)	(((n) + 3) & ~(uint32_t)3)
 
 struct lbd_idx {
 	int64_t		ts;
@@ -44,6 +40,8 @@ struct lbd_idx {
 
 struct lbd_seg {
 	uint64_t	 segno;
+	uint64_t	 data_off;	/* where its packets begin */
+	int64_t		 ts_unit;	/* of its stamps, in ns */
 	uint64_t	 first_seq;
 	uint64_t	 nrec;
 	uint64_t	 bytes;		/* written, buffered included */
@@ -58,15 +56,12 @@ struct lbd_seg {
 struct lb_disk {
 	char		*dir;
 	int		 dirfd;
-	int		 linktype;
-	uint32_t	 snaplen;
+	struct pcapw_desc desc;		/* of every new segment */
 	uint64_t	 total;
 	uint64_t	 file_bytes;
 	struct lbd_seg	*segs;		/* oldest first; the last is open */
 	size_t		 nsegs;
-	int		 fd;		/* the open segment, or -1 */
-	unsigned char	*wbuf;
-	size_t		 wlen;
+	struct pcapw	*w;		/* the open segment, or NULL */
 	unsigned char	*rbuf;
 	uint64_t	 next_seq;
 	uint64_t	 next_segno;
@@ -76,80 +71,26 @@ struct lb_disk {
 };
 
 static void
-put32(unsigned char *p, uint32_t v)
-{
-	memcpy(p, &v, 4);
-}
-
-static uint32_t
-get32(const unsigned char *p)
-{
-	uint32_t	v;
-
-	memcpy(&v, p, 4);
-	return (v);
-}
-
-static void
 seg_name(char *buf, size_t size, uint64_t segno)
 {
 	snprintf(buf, size, "seg-%016" PRIu64 ".pcapng", segno);
 }
 
-/* Writes out the buffered blocks of the open segment. */
+/* A segment could not be written (errno): the tier takes no more. */
+static void
+lbd_fail(struct lb_disk *d)
+{
+	log_error("lookback: %s: writing a segment: %s; the disk tier takes "
+	    "no more", d->dir, strerror(errno));
+	d->failed = 1;
+}
+
+/* Writes out what the open segment's writer holds. */
 static void
 lbd_flush(struct lb_disk *d)
 {
-	size_t	off = 0;
-	ssize_t	n;
-
-	while (d->fd != -1 && off < d->wlen) {
-		if ((n = write(d->fd, d->wbuf + off, d->wlen - off)) <= 0) {
-			if (n == -1 && errno == EINTR)
-				continue;
-			if (!d->failed)
-				log_error("lookback: %s: writing a segment: "
-				    "%s; the disk tier takes no more", d->dir,
-				    strerror(errno));
-			d->failed = 1;
-			break;
-		}
-		off += (size_t)n;
-	}
-	d->wlen = 0;
-}
-
-static void
-lbd_add(struct lb_disk *d, const void *p, size_t n)
-{
-	if (d->wlen + n > LBD_BUF)
-		lbd_flush(d);
-	memcpy(d->wbuf + d->wlen, p, n);
-	d->wlen += n;
-}
-
-/* The section header and interface description every segment opens with. */
-static void
-lbd_header(struct lb_disk *d)
-{
-	unsigned char	shb[LBD_SHB_LEN] = { 0 }, idb[LBD_IDB_LEN] = { 0 };
-	uint16_t	v;
-
-	put32(shb, 0x0a0d0d0a);
-	put32(shb + 4, LBD_SHB_LEN);
-	put32(shb + 8, 0x1a2b3c4d);
-	v = 1;
-	memcpy(shb + 12, &v, 2);		/* version 1.0 */
-	memset(shb + 16, 0xff, 8);		/* section length unknown */
-	put32(shb + 24, LBD_SHB_LEN);
-	put32(idb, 1);
-	put32(idb + 4, LBD_IDB_LEN);
-	v = (uint16_t)d->linktype;
-	memcpy(idb + 8, &v, 2);
-	put32(idb + 12, d->snaplen == 0 ? 262144 : d->snaplen);
-	put32(idb + 16, LBD_IDB_LEN);
-	lbd_add(d, shb, sizeof shb);
-	lbd_add(d, idb, sizeof idb);
+	if (d->w != NULL && !d->failed && pcapw_flush(d->w) == -1)
+		lbd_fail(d);
 }
 
 /* Deletes the oldest segment, unless a cut reads it or it is the open one. */
@@ -164,7 +105,7 @@ lbd_drop_oldest(struct lb_disk *d)
 	seg_name(name, sizeof name, s->segno);
 	unlinkat(d->dirfd, name, 0);
 	d->bytes -= s->bytes;
-	d->covers_us = s->last_ts + 1;
+	d->covers_us = s->last_ts / 1000 + 1;
 	free(s->idx);
 	memmove(d->segs, d->segs + 1, (d->nsegs - 1) * sizeof *d->segs);
 	d->nsegs--;
@@ -176,32 +117,29 @@ static int
 lbd_rotate(struct lb_disk *d)
 {
 	struct lbd_seg	*s;
-	char		 name[64];
-	int		 fd;
+	char		 name[64], *cause = NULL;
 
 	lbd_flush(d);
-	if (d->fd != -1)
-		close(d->fd);
-	d->fd = -1;
+	if (d->w != NULL && pcapw_close(d->w, NULL) == -1 && !d->failed)
+		log_error("lookback: %s: closing a segment: %s", d->dir,
+		    strerror(errno));
+	d->w = NULL;
 	seg_name(name, sizeof name, d->next_segno);
-	fd = openat(d->dirfd, name, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW |
-	    O_CLOEXEC, 0640);
-	if (fd == -1) {
+	if ((d->w = pcapw_open(d->dirfd, name, &d->desc, &cause)) == NULL) {
 		if (!d->failed)
-			log_error("lookback: %s/%s: %s", d->dir, name,
-			    strerror(errno));
+			log_error("lookback: %s: %s", d->dir, cause);
+		free(cause);
 		d->failed = 1;
 		return (-1);
 	}
-	d->fd = fd;
 	d->segs = xrealloc(d->segs, (d->nsegs + 1) * sizeof *d->segs);
 	s = &d->segs[d->nsegs++];
 	memset(s, 0, sizeof *s);
 	s->segno = d->next_segno++;
 	s->first_seq = d->next_seq;
-	s->bytes = LBD_HDR_LEN;
-	d->bytes += LBD_HDR_LEN;
-	lbd_header(d);
+	s->data_off = s->bytes = d->w->bytes;
+	s->ts_unit = 1;
+	d->bytes += s->bytes;
 	return (0);
 }
 
@@ -234,32 +172,43 @@ void
 lb_disk_append(struct lb_disk *d, int64_t ts, uint32_t caplen, uint32_t len,
     const unsigned char *data)
 {
-	unsigned char	 h[28], zero[4] = { 0 };
-	uint64_t	 blen = LBD_EPB_LEN + LBD_PAD4(caplen);
+	uint64_t	 blen = PCAPNG_EPB_LEN(caplen);
 	struct lbd_seg	*s;
 
 	if (d->failed)
 		return;
-	if (d->fd == -1 || d->segs[d->nsegs - 1].bytes + blen > d->file_bytes)
+	if (d->w == NULL || d->segs[d->nsegs - 1].bytes + blen > d->file_bytes)
 		if (lbd_rotate(d) == -1)
 			return;
 	while (d->bytes + blen > d->total && lbd_drop_oldest(d) == 0)
 		;
 	s = &d->segs[d->nsegs - 1];
-	put32(h, LBD_EPB);
-	put32(h + 4, (uint32_t)blen);
-	put32(h + 8, 0);
-	put32(h + 12, (uint32_t)((uint64_t)ts >> 32));
-	put32(h + 16, (uint32_t)ts);
-	put32(h + 20, caplen);
-	put32(h + 24, len);
+	if (pcapw_write(d->w, ts, caplen, len, data) == -1) {
+		lbd_fail(d);
+		return;
+	}
 	lbd_count(s, ts, s->bytes, d->next_seq++, blen);
 	d->bytes += blen;
-	lbd_add(d, h, sizeof h);
-	lbd_add(d, data, caplen);
-	lbd_add(d, zero, LBD_PAD4(caplen) - caplen);
-	put32(h, (uint32_t)blen);
-	lbd_add(d, h, 4);
+}
+
+/* What adopting a segment learns from each of its blocks. */
+struct lbd_adopting {
+	struct lb_disk	*d;
+	struct lbd_seg	*s;
+};
+
+static int
+lbd_adopt_block(void *arg, const struct pcapng_block *b)
+{
+	struct lbd_adopting	*a = arg;
+
+	if (b->type == PCAPNG_IDB)
+		a->s->data_off = b->off + b->len;
+	else if (b->type == PCAPNG_EPB) {
+		a->s->ts_unit = b->ts_unit;
+		lbd_count(a->s, b->ts_ns, b->off, a->d->next_seq++, b->len);
+	}
+	return (0);
 }
 
 /*
@@ -269,19 +218,16 @@ lb_disk_append(struct lb_disk *d, int64_t ts, uint32_t caplen, uint32_t len,
 static int
 lbd_adopt(struct lb_disk *d, uint64_t segno)
 {
-	struct lbd_seg	 s;
-	struct stat	 st;
-	unsigned char	*b = d->rbuf;
-	char		 name[64];
-	uint64_t	 off = LBD_HDR_LEN, blen;
-	int64_t		 ts;
-	int		 fd;
+	struct lbd_seg		 s;
+	struct lbd_adopting	 a = { d, &s };
+	struct stat		 st;
+	char			 name[64];
+	int64_t			 end;
+	int			 fd;
 
 	seg_name(name, sizeof name, segno);
 	if ((fd = openat(d->dirfd, name, O_RDWR | O_NOFOLLOW | O_CLOEXEC)) ==
-	    -1 || fstat(fd, &st) == -1 || pread(fd, b, LBD_HDR_LEN, 0) !=
-	    LBD_HDR_LEN || get32(b) != 0x0a0d0d0a || get32(b + 8) !=
-	    0x1a2b3c4d) {
+	    -1 || fstat(fd, &st) == -1) {
 		if (fd != -1)
 			close(fd);
 		return (-1);
@@ -289,18 +235,16 @@ lbd_adopt(struct lb_disk *d, uint64_t segno)
 	memset(&s, 0, sizeof s);
 	s.segno = segno;
 	s.first_seq = d->next_seq;
-	s.bytes = LBD_HDR_LEN;
-	while (off + LBD_EPB_LEN <= (uint64_t)st.st_size &&
-	    pread(fd, b, LBD_EPB_LEN, (off_t)off) == LBD_EPB_LEN) {
-		blen = get32(b + 4);
-		if (get32(b) != LBD_EPB || blen < LBD_EPB_LEN ||
-		    blen > LBD_MAX_BLOCK || off + blen > (uint64_t)st.st_size)
-			break;
-		ts = (int64_t)((uint64_t)get32(b + 12) << 32 | get32(b + 16));
-		lbd_count(&s, ts, off, d->next_seq++, blen);
-		off += blen;
+	s.ts_unit = 1;
+	if ((end = pcapng_scan(fd, (uint64_t)st.st_size, lbd_adopt_block,
+	    &a)) == -1 || s.data_off == 0) {
+		close(fd);
+		free(s.idx);
+		d->next_seq = s.first_seq;
+		return (-1);
 	}
-	if (off < (uint64_t)st.st_size && ftruncate(fd, (off_t)off) == 0)
+	s.bytes = (uint64_t)end;
+	if (end < st.st_size && ftruncate(fd, (off_t)end) == 0)
 		log_warn("lookback: %s/%s: cut after its last whole packet",
 		    d->dir, name);
 	close(fd);
@@ -308,7 +252,7 @@ lbd_adopt(struct lb_disk *d, uint64_t segno)
 	d->segs[d->nsegs++] = s;
 	d->bytes += s.bytes;
 	if (d->nsegs == 1 || d->covers_us == 0)
-		d->covers_us = s.first_ts;
+		d->covers_us = s.first_ts / 1000;
 	return (0);
 }
 
@@ -346,7 +290,7 @@ lbd_list(struct lb_disk *d, size_t *n)
 }
 
 struct lb_disk *
-lb_disk_open(const char *dir, int linktype, uint32_t snaplen, uint64_t total,
+lb_disk_open(const char *dir, const struct pcapng_info *info, uint64_t total,
     uint64_t file_bytes, char **cause)
 {
 	struct lb_disk	*d;
@@ -358,19 +302,17 @@ lb_disk_open(const char *dir, int linktype, uint32_t snaplen, uint64_t total,
 	d = xcalloc(1, sizeof *d + strlen(dir) + 1);
 	d->dir = (char *)(d + 1);
 	memcpy(d->dir, dir, strlen(dir) + 1);
-	d->fd = -1;
 	if ((d->dirfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) ==
 	    -1) {
 		*cause = xasprintf("%s: %s", dir, strerror(errno));
 		free(d);
 		return (NULL);
 	}
-	d->linktype = linktype;
-	d->snaplen = snaplen;
+	d->desc.format = PCAPFMT_PCAPNG;
+	lb_disk_describe(d, info);
 	d->total = total;
 	d->file_bytes = file_bytes;
-	d->wbuf = xmalloc(2 * LBD_BUF + LBD_MAX_BLOCK);
-	d->rbuf = d->wbuf + LBD_BUF;
+	d->rbuf = xmalloc(LBD_BUF);
 	v = lbd_list(d, &n);
 	for (i = 0; i < n; i++) {
 		if (lbd_adopt(d, v[i]) == -1)
@@ -390,15 +332,36 @@ lb_disk_open(const char *dir, int linktype, uint32_t snaplen, uint64_t total,
 }
 
 void
+lb_disk_describe(struct lb_disk *d, const struct pcapng_info *info)
+{
+	struct pcapng_info	*mine = &d->desc.info;
+
+	free((char *)mine->if_name);
+	free((char *)mine->if_description);
+	free((char *)mine->if_filter);
+	mine->linktype = info->linktype;
+	mine->snaplen = info->snaplen;
+	mine->comment = NULL;
+	mine->if_name = info->if_name != NULL ? xstrdup(info->if_name) : NULL;
+	mine->if_description = info->if_description != NULL ?
+	    xstrdup(info->if_description) : NULL;
+	mine->if_filter = info->if_filter != NULL ? xstrdup(info->if_filter) :
+	    NULL;
+}
+
+void
 lb_disk_close(struct lb_disk *d)
 {
 	size_t	i;
 
 	lbd_flush(d);
-	if (d->fd != -1)
-		close(d->fd);
+	if (d->w != NULL)
+		pcapw_close(d->w, NULL);
 	close(d->dirfd);
-	free(d->wbuf);		/* and rbuf: one allocation */
+	free(d->rbuf);
+	free((char *)d->desc.info.if_name);
+	free((char *)d->desc.info.if_description);
+	free((char *)d->desc.info.if_filter);
 	for (i = 0; i < d->nsegs; i++)
 		free(d->segs[i].idx);
 	free(d->segs);
@@ -416,7 +379,7 @@ lb_disk_span(const struct lb_disk *d, int64_t *oldest, int64_t *newest,
     uint64_t *bytes)
 {
 	*oldest = d->covers_us;
-	*newest = d->nsegs > 0 ? d->segs[d->nsegs - 1].last_ts : 0;
+	*newest = d->nsegs > 0 ? d->segs[d->nsegs - 1].last_ts / 1000 : 0;
 	*bytes = d->bytes;
 }
 
@@ -433,9 +396,10 @@ lbd_seg(struct lb_disk *d, uint64_t segno)
 }
 
 int
-lb_disk_seek(struct lb_disk *d, int64_t from, struct lb_dpos *pos)
+lb_disk_seek(struct lb_disk *d, int64_t from_us, struct lb_dpos *pos)
 {
 	struct lbd_seg	*s;
+	int64_t		 from = from_us * 1000;
 	size_t		 i, j;
 
 	for (i = 0; i < d->nsegs; i++) {
@@ -443,7 +407,7 @@ lb_disk_seek(struct lb_disk *d, int64_t from, struct lb_dpos *pos)
 		if (s->nrec == 0 || s->last_ts < from)
 			continue;
 		pos->segno = s->segno;
-		pos->off = LBD_HDR_LEN;
+		pos->off = s->data_off;
 		pos->seq = s->first_seq;
 		for (j = 0; j < s->nidx && s->idx[j].ts < from; j++) {
 			pos->off = s->idx[j].off;
@@ -475,7 +439,7 @@ lbd_next_seg(struct lb_disk *d, struct lb_dpos *pos)
 	if ((s = lbd_seg(d, pos->segno + 1)) == NULL)
 		return (-1);
 	pos->segno = s->segno;
-	pos->off = LBD_HDR_LEN;
+	pos->off = s->data_off;
 	pos->seq = s->first_seq;
 	s->readers++;
 	return (0);
@@ -485,12 +449,14 @@ int
 lb_disk_read(struct lb_disk *d, struct lb_dpos *pos, uint64_t stop_seq,
     size_t budget, lb_disk_fn fn, void *arg)
 {
-	struct lbd_seg	*s;
-	char		 name[64];
-	size_t		 done = 0, have, at;
-	ssize_t		 n;
-	uint32_t	 blen;
-	int		 fd;
+	struct lbd_seg		*s;
+	const unsigned char	*b;
+	char			 name[64];
+	size_t			 done = 0, have, at;
+	ssize_t			 n;
+	int64_t			 ts;
+	uint32_t		 blen;
+	int			 fd;
 
 	while (pos->seq < stop_seq && done < budget) {
 		if ((s = lbd_seg(d, pos->segno)) == NULL)
@@ -511,20 +477,21 @@ lb_disk_read(struct lb_disk *d, struct lb_dpos *pos, uint64_t stop_seq,
 			have = LBD_BUF;
 		n = pread(fd, d->rbuf, have, (off_t)pos->off);
 		close(fd);
-		if (n < LBD_EPB_LEN)
+		if (n < (ssize_t)LBD_EPB_LEN)
 			return (-1);
 		for (at = 0; at + LBD_EPB_LEN <= (size_t)n &&
 		    pos->seq < stop_seq; at += blen) {
-			blen = get32(d->rbuf + at + 4);
+			blen = pcapng_get32(d->rbuf + at + 4);
 			if (blen < LBD_EPB_LEN || at + blen > (size_t)n)
 				break;
 			pos->off += blen;
 			pos->seq++;
 			done += blen;
-			if (fn(arg, (int64_t)((uint64_t)get32(d->rbuf + at + 12)
-			    << 32 | get32(d->rbuf + at + 16)), get32(d->rbuf +
-			    at + 20), get32(d->rbuf + at + 24), d->rbuf + at +
-			    28))
+			b = d->rbuf + at;
+			ts = (int64_t)((uint64_t)pcapng_get32(b + 12) << 32 |
+			    pcapng_get32(b + 16)) * s->ts_unit;
+			if (fn(arg, ts, pcapng_get32(b + 20), pcapng_get32(b +
+			    24), b + PCAPNG_EPB_HDR))
 				return (1);
 		}
 		if (at == 0)

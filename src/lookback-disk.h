@@ -11,6 +11,7 @@
 #include <stdint.h>
 
 struct lb_disk;
+struct pcapng_info;
 
 /* Where a reader stands: a segment, an offset in it, a record number. */
 struct lb_dpos {
@@ -19,17 +20,19 @@ struct lb_dpos {
 	uint64_t	seq;
 };
 
-typedef int (*lb_disk_fn)(void *arg, int64_t ts_us, uint32_t caplen,
+typedef int (*lb_disk_fn)(void *arg, int64_t ts_ns, uint32_t caplen,
     uint32_t len, const unsigned char *data);
 
 /*
- * Opens dir (made if missing) for a ring of linktype and snaplen, within
- * total bytes in segments of file_bytes; the segments already there (an
- * earlier run's) are adopted, their records numbered from 0. NULL with
- * *cause.
+ * Opens dir (made if missing) for a ring of the interface info says
+ * (copied), within total bytes in
+ * segments of file_bytes; the segments already there (an earlier run's)
+ * are adopted, their records numbered from 0. NULL with *cause.
  */
-struct lb_disk	*lb_disk_open(const char *dir, int linktype, uint32_t snaplen,
+struct lb_disk	*lb_disk_open(const char *dir, const struct pcapng_info *info,
 		    uint64_t total, uint64_t file_bytes, char **cause);
+/* What the segments begun from now on say of their interface. */
+void		 lb_disk_describe(struct lb_disk *, const struct pcapng_info *);
 void		 lb_disk_close(struct lb_disk *);
 /* The number the next record appended gets. */
 uint64_t	 lb_disk_next_seq(const struct lb_disk *);
@@ -37,7 +40,7 @@ uint64_t	 lb_disk_next_seq(const struct lb_disk *);
 void		 lb_disk_span(const struct lb_disk *, int64_t *oldest,
 		    int64_t *newest, uint64_t *bytes);
 /* Appends a record the memory ring let go; it gets the next number. */
-void		 lb_disk_append(struct lb_disk *, int64_t ts_us,
+void		 lb_disk_append(struct lb_disk *, int64_t ts_ns,
 		    uint32_t caplen, uint32_t len, const unsigned char *data);
 /*
  * Finds the first record stamped from_us or later: 0 with *pos, or -1

@@ -19,6 +19,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -30,6 +31,7 @@
 #include "lookback-disk.h"
 #include "log.h"
 #include "metrics.h"
+#include "pcapng.h"
 #include "util.h"
 #include "xmalloc.h"
 
@@ -39,7 +41,7 @@
 #define LB_MAX_CUTS	64
 
 struct lb_hdr {
-	int64_t		ts_us;
+	int64_t		ts_ns;
 	uint32_t	caplen;
 	uint32_t	len;
 };
@@ -126,9 +128,9 @@ lb_evict(struct lb_ring *r)
 		r->tail = 0;
 	}
 	n = LB_HDR + LB_ALIGN(lb_at(r, t)->caplen);
-	r->covers_us = lb_at(r, t)->ts_us + 1;
+	r->covers_us = lb_at(r, t)->ts_ns / 1000 + 1;
 	if (r->disk != NULL)	/* it goes on living on disk */
-		lb_disk_append(r->disk, lb_at(r, t)->ts_us, lb_at(r, t)->caplen,
+		lb_disk_append(r->disk, lb_at(r, t)->ts_ns, lb_at(r, t)->caplen,
 		    lb_at(r, t)->len, r->buf + t + LB_HDR);
 	r->tail = t + n;
 	r->used -= n;
@@ -137,7 +139,7 @@ lb_evict(struct lb_ring *r)
 	if (r->used == 0)
 		r->head = r->tail = 0;
 	else
-		r->oldest_us = lb_at(r, lb_skip_wrap(r, r->tail))->ts_us;
+		r->oldest_us = lb_at(r, lb_skip_wrap(r, r->tail))->ts_ns / 1000;
 	return (0);
 }
 
@@ -184,16 +186,16 @@ lb_packet(void *arg, int64_t ts, uint32_t caplen, uint32_t len,
 		r->dropped++;
 		return;
 	}
-	h.ts_us = ts;
+	h.ts_ns = ts;
 	h.caplen = caplen;
 	h.len = len;
 	memcpy(r->buf + at, &h, sizeof h);
 	memcpy(r->buf + at + LB_HDR, data, caplen);
 	if (r->used == 0)
-		r->oldest_us = ts;
+		r->oldest_us = ts / 1000;
 	r->head = at + n;
 	r->used += n;
-	r->newest_us = ts;
+	r->newest_us = ts / 1000;
 	r->next_seq++;
 }
 
@@ -243,10 +245,18 @@ static int
 lb_ring_disk(struct lb_ring *r, const struct conf_lookback *c,
     const char *root, int linktype, struct lb_ring *old, char **cause)
 {
-	int64_t		 oldest, newest;
-	uint64_t	 bytes;
-	char		*dir, *why = NULL;
+	struct pcapng_info	 info;
+	int64_t			 oldest, newest;
+	uint64_t		 bytes;
+	char			*dir, *why = NULL, descr[128];
 
+	snprintf(descr, sizeof descr, "lookback ring of %s", r->ifname);
+	memset(&info, 0, sizeof info);
+	info.linktype = linktype;
+	info.snaplen = r->snaplen;
+	info.if_name = r->ifname;
+	info.if_description = descr;
+	info.if_filter = r->bpf;
 	r->disk_bytes = (uint64_t)c->disk_bytes;
 	r->disk_file_bytes = (uint64_t)c->disk_file_bytes;
 	if (old != NULL && old->disk != NULL) {
@@ -257,6 +267,7 @@ lb_ring_disk(struct lb_ring *r, const struct conf_lookback *c,
 		    old->disk_file_bytes == r->disk_file_bytes) {
 			r->disk = old->disk;
 			old->disk = NULL;
+			lb_disk_describe(r->disk, &info);
 			r->first_seq = r->next_seq = lb_disk_next_seq(r->disk);
 			r->prev_end_us = old->prev_end_us;
 			r->restart_us = old->restart_us;
@@ -268,8 +279,8 @@ lb_ring_disk(struct lb_ring *r, const struct conf_lookback *c,
 	if (c->disk_bytes == 0)
 		return (0);
 	dir = xasprintf("%s/.lookback/%s", root, c->name);
-	r->disk = lb_disk_open(dir, linktype, r->snaplen, r->disk_bytes,
-	    r->disk_file_bytes, &why);
+	r->disk = lb_disk_open(dir, &info, r->disk_bytes, r->disk_file_bytes,
+	    &why);
 	free(dir);
 	if (r->disk == NULL) {
 		*cause = xasprintf("lookback.interfaces.%s.disk_bytes: %s",
@@ -376,7 +387,7 @@ lb_mem_seek(struct lb_ring *r, int64_t from_us, size_t *offp, uint64_t *seqp)
 	for (seq = r->first_seq; seq < r->next_seq; seq++) {
 		off = lb_skip_wrap(r, off);
 		h = lb_at(r, off);
-		if (h->ts_us >= from_us) {
+		if (h->ts_ns >= from_us * 1000) {
 			*offp = off;
 			*seqp = seq;
 			return (0);
@@ -433,7 +444,7 @@ lb_disk_packet(void *arg, int64_t ts, uint32_t caplen, uint32_t len,
 {
 	struct lb_disk_reader	*d = arg;
 
-	if (ts < d->from_us)
+	if (ts < d->from_us * 1000)
 		return (0);
 	return (d->fn(d->arg, ts, caplen, len, data));
 }
@@ -482,7 +493,7 @@ lookback_cut_next(struct lb_cut *k, size_t budget, lb_packet_fn fn, void *arg)
 	while (k->seq < k->end_seq && done < budget) {
 		k->off = lb_skip_wrap(r, k->off);
 		h = lb_at(r, k->off);
-		stop = fn(arg, h->ts_us, h->caplen, h->len, r->buf + k->off +
+		stop = fn(arg, h->ts_ns, h->caplen, h->len, r->buf + k->off +
 		    LB_HDR);
 		k->off += LB_HDR + LB_ALIGN(h->caplen);
 		done += LB_HDR + h->caplen;

@@ -28,7 +28,7 @@ struct lb_ring *lookback_find(const char *ifname);
  * One packet of a cut, as the ring holds it (cut to its snap length);
  * non-zero ends the cut there.
  */
-typedef int (*lb_packet_fn)(void *arg, int64_t ts_us, uint32_t caplen,
+typedef int (*lb_packet_fn)(void *arg, int64_t ts_ns, uint32_t caplen,
     uint32_t len, const unsigned char *data);
 
 /*

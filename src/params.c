@@ -7,13 +7,15 @@
 #include <pcap/pcap.h>
 
 #include "filter.h"
+#include "conf.h"
 #include "params.h"
+#include "pcapfile.h"
 #include "util.h"
 #include "xmalloc.h"
 
 static const char *params_keys[] = { "name", "target", "max_bytes_per_packet",
     "max_bytes_per_session", "time_limit_s", "max_packets", "filters", "bpf",
-    "storage", "lookback_s", "from", NULL };
+    "storage", "lookback_s", "from", "format", NULL };
 
 /* Fails if obj holds a key not in keys; prefix names obj in the message. */
 static int
@@ -124,6 +126,24 @@ parse_lookback(json_t *params, const struct params_limits *lim,
 	    p->from_us <= 0) {
 		*cause = xstrdup("from: must be an RFC 3339 time, as "
 		    "2026-12-01T10:00:00Z");
+		return (-1);
+	}
+	return (0);
+}
+
+/* format: the file's, or the node's captures.format. */
+static int
+parse_format(json_t *params, const struct params_limits *lim,
+    struct capture_params *p, char **cause)
+{
+	json_t	*v = json_object_get(params, "format");
+
+	p->format = lim->def_format;
+	if (v == NULL)
+		return (0);
+	if (!json_is_string(v) || pcapfmt_find(json_string_value(v),
+	    &p->format) == -1) {
+		*cause = xstrdup("format: must be one of " PCAPFMT_NAMES);
 		return (-1);
 	}
 	return (0);
@@ -315,7 +335,8 @@ params_parse(json_t *params, const char *name,
 	if (get_int(params, "max_packets", 0, INT64_MAX, 0, &n, cause) == -1)
 		goto fail;
 	p->max_packets = (uint64_t)n;
-	if (parse_filters(params, p, cause) == -1 ||
+	if (parse_format(params, lim, p, cause) == -1 ||
+	    parse_filters(params, p, cause) == -1 ||
 	    parse_storage(params, lim, p, cause) == -1)
 		goto fail;
 	return (0);
@@ -323,6 +344,15 @@ fail:
 	params_clear(p);
 	return (-1);
 }
+
+const struct params_limits params_embedded = {
+	.def_time_limit_s = 18000,
+	.max_time_limit_s = 18000,
+	.def_max_bytes = 1073741824,
+	.max_max_bytes = 4294967295LL,
+	.max_lookback_s = 3600,
+	.def_format = PCAPFMT_PCAPNG,
+};
 
 /* What a templated account name stands for while checking a rule. */
 static const char params_tmpl_account[] = "\001templated";
@@ -338,7 +368,7 @@ params_neutral(const char *key)
 		{ "protocol", "Any" }, { "local_ip", "127.0.0.1" },
 		{ "remote_ip", "127.0.0.1" }, { "local_port", "1" },
 		{ "remote_port", "1" }, { "bpf", "ip" }, { "file", "x.pcap" },
-		{ "from", "2026-01-01T00:00:00Z" },
+		{ "from", "2026-01-01T00:00:00Z" }, { "format", "pcapng" },
 		{ "accounts", params_tmpl_account },
 	};
 	size_t	i;
@@ -395,13 +425,23 @@ params_check_account(const char *name, void *arg)
 	    lim->account_exists(name, lim->account_arg));
 }
 
+void
+params_limits_conf(struct params_limits *l, const struct conf *c)
+{
+	l->def_time_limit_s = c->def_time_limit_s;
+	l->max_time_limit_s = c->max_time_limit_s;
+	l->def_max_bytes = c->def_max_bytes;
+	l->max_max_bytes = c->max_max_bytes;
+	l->max_lookback_s = c->lookback_max_s;
+	if (pcapfmt_find(c->captures_format, &l->def_format) == -1)
+		l->def_format = PCAPFMT_PCAPNG;	/* conf_check refused it */
+}
+
 int
 params_check_literal(json_t *params, const struct params_limits *lim,
     char **cause)
 {
-	static const struct params_limits defaults = { 18000, 18000,
-	    1073741824, 4294967295LL, 3600, NULL, NULL };
-	struct params_limits	 l = lim != NULL ? *lim : defaults;
+	struct params_limits	 l = lim != NULL ? *lim : params_embedded;
 	struct capture_params	 p;
 	json_t			*copy;
 	int			 rc;
@@ -445,6 +485,7 @@ params_to_json(const struct capture_params *p)
 	    json_array(),
 	    "bpf", p->bpf != NULL ? json_string(p->bpf) : json_null(),
 	    "storage", storage);
+	json_object_set_new(o, "format", json_string(pcapfmt_name(p->format)));
 	if (p->lookback_s != 0)
 		json_object_set_new(o, "lookback_s",
 		    json_integer((json_int_t)p->lookback_s));

@@ -9,6 +9,10 @@
 
 #include <jansson.h>
 
+#include "pcapfile.h"
+
+struct conf;
+
 /* What the node allows and gives by default. */
 struct params_limits {
 	long long	def_time_limit_s;
@@ -16,6 +20,7 @@ struct params_limits {
 	long long	def_max_bytes;
 	long long	max_max_bytes;
 	long long	max_lookback_s;	/* lookback.max_s */
+	enum pcapfmt	def_format;	/* captures.format */
 	/*
 	 * Does a storage account of this name exist (arg: account_arg)?
 	 * NULL: none does.
@@ -23,6 +28,9 @@ struct params_limits {
 	int		(*account_exists)(const char *, void *);
 	void		*account_arg;
 };
+
+/* The embedded defaults' limits (no storage accounts). */
+extern const struct params_limits params_embedded;
 
 struct capture_params {
 	char		*name;
@@ -40,6 +48,7 @@ struct capture_params {
 	int		 keep_file;	/* storage.file (default: true unless
 					   accounts are named) */
 	char		*file;		/* relative path, or NULL = default */
+	enum pcapfmt	 format;
 	json_t		*accounts;	/* storage.accounts, or NULL */
 };
 
@@ -62,6 +71,8 @@ int	 params_check_keys(json_t *params, char **cause);
  */
 int	 params_check_literal(json_t *params, const struct params_limits *lim,
 	    char **cause);
+/* The limits a configuration sets; the account check is left as it was. */
+void	 params_limits_conf(struct params_limits *, const struct conf *);
 /* Returns the parameters as the normalised JSON the record shows (new). */
 json_t	*params_to_json(const struct capture_params *);
 void	 params_clear(struct capture_params *);

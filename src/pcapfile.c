@@ -1,4 +1,4 @@
-/* The pcap writer and crash repair. */
+/* The capture file writer (pcapng or pcap) and crash repair. */
 #include "config.h"
 
 #include <errno.h>
@@ -15,6 +15,7 @@
 #include "xmalloc.h"
 
 #define PCAPW_BUFSIZE	(512 * 1024)	/* > one whole 256 KiB packet */
+#define PCAPW_MIN_ROOM	(64 * 1024)	/* a header leaves this for packets */
 #define PCAP_MAGIC	0xa1b2c3d4U
 
 struct pcap_hdr {
@@ -33,6 +34,61 @@ struct pcap_rec {
 	uint32_t	caplen;
 	uint32_t	len;
 };
+
+static const struct {
+	const char	*name;
+	const char	*ext;
+	const char	*content_type;
+} pcapfmts[] = {
+	[PCAPFMT_PCAPNG] = { "pcapng", "pcapng", "application/x-pcapng" },
+	[PCAPFMT_PCAP] = { "pcap", "pcap", "application/vnd.tcpdump.pcap" },
+};
+
+int
+pcapfmt_find(const char *name, enum pcapfmt *f)
+{
+	size_t	i;
+
+	for (i = 0; i < sizeof pcapfmts / sizeof pcapfmts[0]; i++)
+		if (strcmp(pcapfmts[i].name, name) == 0) {
+			*f = (enum pcapfmt)i;
+			return (0);
+		}
+	return (-1);
+}
+
+const char *
+pcapfmt_name(enum pcapfmt f)
+{
+	return (pcapfmts[f].name);
+}
+
+const char *
+pcapfmt_ext(enum pcapfmt f)
+{
+	return (pcapfmts[f].ext);
+}
+
+const char *
+pcapfmt_content_type(enum pcapfmt f)
+{
+	return (pcapfmts[f].content_type);
+}
+
+enum pcapfmt
+pcapfile_format(const char *path)
+{
+	size_t	n = strlen(path);
+
+	return (n > 7 && strcmp(path + n - 7, ".pcapng") == 0 ?
+	    PCAPFMT_PCAPNG : PCAPFMT_PCAP);
+}
+
+const char *
+pcapfile_content_type(const char *path)
+{
+	return (pcapfmt_content_type(pcapfile_format(path)));
+}
 
 int
 pcapfile_dir(int rootfd, const char *relpath, int create, const char **base,
@@ -139,65 +195,109 @@ pcapfile_unlink(int rootfd, const char *relpath, const char *suffix)
 	return (rc);
 }
 
+/*
+ * The bytes a new file starts with, in *hdr (new): a pcap file header, or
+ * a pcapng section header and interface description, the comment left
+ * out when it would not leave room for packets within d->limit.
+ */
+static size_t
+pcapw_header(const struct pcapw_desc *d, unsigned char **hdr)
+{
+	struct pcap_hdr		 h;
+	struct pcapng_info	 info = d->info;
+	struct dynbuf		 b;
+
+	if (d->format == PCAPFMT_PCAP) {
+		h.magic = PCAP_MAGIC;
+		h.major = 2;
+		h.minor = 4;
+		h.thiszone = 0;
+		h.sigfigs = 0;
+		h.snaplen = d->info.snaplen == 0 ? 262144 : d->info.snaplen;
+		h.linktype = (uint32_t)d->info.linktype;
+		*hdr = xmalloc(sizeof h);
+		memcpy(*hdr, &h, sizeof h);
+		return (sizeof h);
+	}
+	for (;;) {
+		dynbuf_init(&b, 4 * PCAPNG_MAX_BLOCK);
+		pcapng_header(&b, &info);
+		if (d->limit == 0 || info.comment == NULL || b.len +
+		    PCAPNG_ISB_LEN + PCAPW_MIN_ROOM <= d->limit)
+			break;
+		dynbuf_free(&b);
+		info.comment = NULL;
+	}
+	*hdr = (unsigned char *)b.buf;
+	return (b.len);
+}
+
 /* pcapw_open of relpath + suffix. */
 static struct pcapw *
 pcapw_open_suffix(int rootfd, const char *relpath, const char *suffix,
-    int linktype, uint32_t snaplen, int hash, char **cause)
+    const struct pcapw_desc *d, char **cause)
 {
 	struct pcapw	*w;
-	struct pcap_hdr	 h;
+	unsigned char	*hdr;
+	size_t		 n;
 	int		 fd;
 
-	if ((fd = pcapfile_open(rootfd, relpath, suffix, O_WRONLY | O_CREAT |
-	    O_EXCL, cause)) == -1)
+	n = pcapw_header(d, &hdr);
+	if (d->limit != 0 && n + (d->format == PCAPFMT_PCAPNG ?
+	    PCAPNG_ISB_LEN : 0) > d->limit) {
+		*cause = xasprintf("max_bytes_per_session: %llu bytes cannot "
+		    "hold the file's header (%zu bytes)",
+		    (unsigned long long)d->limit, n);
+		free(hdr);
 		return (NULL);
+	}
+	if ((fd = pcapfile_open(rootfd, relpath, suffix, O_WRONLY | O_CREAT |
+	    O_EXCL, cause)) == -1) {
+		free(hdr);
+		return (NULL);
+	}
 	w = xcalloc(1, sizeof *w);
 	w->fd = fd;
 	w->cap = PCAPW_BUFSIZE;
 	w->buf = xmalloc(w->cap);
-	if (hash) {
+	w->format = d->format;
+	w->trailer = d->format == PCAPFMT_PCAPNG ? PCAPNG_ISB_LEN : 0;
+	if (d->hash) {
 		w->md = EVP_MD_CTX_new();
 		EVP_DigestInit_ex(w->md, EVP_sha256(), NULL);
 	}
-	h.magic = PCAP_MAGIC;
-	h.major = 2;
-	h.minor = 4;
-	h.thiszone = 0;
-	h.sigfigs = 0;
-	h.snaplen = snaplen == 0 ? 262144 : snaplen;
-	h.linktype = (uint32_t)linktype;
 	/*
 	 * The header goes to disk at once: an idle capture then has nothing
 	 * to write, and the buffer holds whole records only.
 	 */
 	errno = 0;
-	if (write(fd, &h, sizeof h) != (ssize_t)sizeof h) {
+	if (write(fd, hdr, n) != (ssize_t)n) {
 		*cause = xasprintf("%s%s: %s", relpath, suffix, errno != 0 ?
 		    strerror(errno) : "short write");
+		free(hdr);
 		pcapw_close(w, NULL);
 		pcapfile_unlink(rootfd, relpath, suffix);
 		return (NULL);
 	}
 	if (w->md != NULL)
-		EVP_DigestUpdate(w->md, &h, sizeof h);
-	w->bytes = w->flushed = sizeof h;
+		EVP_DigestUpdate(w->md, hdr, n);
+	free(hdr);
+	w->bytes = w->flushed = n;
 	return (w);
 }
 
 struct pcapw *
-pcapw_open(int rootfd, const char *relpath, int linktype, uint32_t snaplen,
-    int hash, char **cause)
+pcapw_open(int rootfd, const char *relpath, const struct pcapw_desc *d,
+    char **cause)
 {
-	return (pcapw_open_suffix(rootfd, relpath, "", linktype, snaplen,
-	    hash, cause));
+	return (pcapw_open_suffix(rootfd, relpath, "", d, cause));
 }
 
 struct pcapw *
-pcapfile_create(int rootfd, const char *relpath, int linktype,
-    uint32_t snaplen, int hash, char **cause)
+pcapfile_create(int rootfd, const char *relpath, const struct pcapw_desc *d,
+    char **cause)
 {
-	return (pcapw_open_suffix(rootfd, relpath, PCAPFILE_PART, linktype,
-	    snaplen, hash, cause));
+	return (pcapw_open_suffix(rootfd, relpath, PCAPFILE_PART, d, cause));
 }
 
 int
@@ -274,12 +374,17 @@ static size_t
 pcapw_whole(const struct pcapw *w, size_t n, uint64_t *packets)
 {
 	struct pcap_rec	r;
+	uint32_t	blen;
 	size_t		off = 0, next;
 
 	*packets = 0;
 	while (off + sizeof r <= w->len) {
 		memcpy(&r, w->buf + off, sizeof r);
-		next = off + sizeof r + r.caplen;
+		if (w->format == PCAPFMT_PCAPNG) {
+			memcpy(&blen, w->buf + off + 4, 4);
+			next = off + blen;
+		} else
+			next = off + sizeof r + r.caplen;
 		if (next > n)
 			break;
 		off = next;
@@ -342,23 +447,48 @@ pcapw_flush(struct pcapw *w)
 }
 
 int
-pcapw_write(struct pcapw *w, int64_t ts_us, uint32_t caplen, uint32_t len,
+pcapw_write(struct pcapw *w, int64_t ts_ns, uint32_t caplen, uint32_t len,
     const unsigned char *data)
 {
-	struct pcap_rec	r;
+	struct pcap_rec	 r;
+	uint64_t	 n = pcapw_record_bytes(w, caplen);
+	unsigned char	*p;
+	uint32_t	 blen = (uint32_t)n;
 
-	if (w->failed || (w->len + sizeof r + caplen > w->cap &&
-	    pcapw_flush(w) == -1))
+	if (w->failed || (w->len + n > w->cap && pcapw_flush(w) == -1))
 		return (-1);
-	r.ts_sec = (uint32_t)(ts_us / 1000000);
-	r.ts_usec = (uint32_t)(ts_us % 1000000);
-	r.caplen = caplen;
-	r.len = len;
-	memcpy(w->buf + w->len, &r, sizeof r);
-	memcpy(w->buf + w->len + sizeof r, data, caplen);
-	w->len += sizeof r + caplen;
-	w->bytes += sizeof r + caplen;
+	p = w->buf + w->len;
+	if (w->format == PCAPFMT_PCAPNG) {
+		pcapng_epb_hdr(p, ts_ns, caplen, len);
+		memcpy(p + PCAPNG_EPB_HDR, data, caplen);
+		memset(p + PCAPNG_EPB_HDR + caplen, 0, n - 4 - PCAPNG_EPB_HDR -
+		    caplen);
+		memcpy(p + n - 4, &blen, 4);
+	} else {
+		r.ts_sec = (uint32_t)(ts_ns / 1000000000);
+		r.ts_usec = (uint32_t)(ts_ns % 1000000000 / 1000);
+		r.caplen = caplen;
+		r.len = len;
+		memcpy(p, &r, sizeof r);
+		memcpy(p + sizeof r, data, caplen);
+	}
+	w->len += n;
+	w->bytes += n;
 	w->packets++;
+	return (0);
+}
+
+int
+pcapw_end(struct pcapw *w, const struct pcapng_stats *st)
+{
+	if (w->trailer == 0 || w->failed)
+		return (0);
+	if (w->len + w->trailer > w->cap && pcapw_flush(w) == -1)
+		return (-1);
+	pcapng_isb(w->buf + w->len, st);
+	w->len += w->trailer;
+	w->bytes += w->trailer;
+	w->trailer = 0;
 	return (0);
 }
 
@@ -443,6 +573,17 @@ fail:
 	return (-1);
 }
 
+/* pcapng_scan's count of the packets a file keeps. */
+static int
+repair_count(void *arg, const struct pcapng_block *b)
+{
+	uint64_t	*packets = arg;
+
+	if (b->type == PCAPNG_EPB)
+		(*packets)++;
+	return (0);
+}
+
 int
 pcapfile_repair(int dirfd, const char *name, uint64_t *packets,
     uint64_t *bytes, char *sha256, char **cause)
@@ -451,6 +592,7 @@ pcapfile_repair(int dirfd, const char *name, uint64_t *packets,
 	struct pcap_rec	r;
 	struct stat	st;
 	uint64_t	off;
+	int64_t		ng;
 	int		fd;
 
 	fd = openat(dirfd, name, O_RDWR | O_NOFOLLOW | O_CLOEXEC);
@@ -462,6 +604,17 @@ pcapfile_repair(int dirfd, const char *name, uint64_t *packets,
 	}
 	*packets = 0;
 	off = sizeof h;
+	if (pread(fd, &h.magic, 4, 0) == 4 && h.magic == PCAPNG_SHB) {
+		if ((ng = pcapng_scan(fd, (uint64_t)st.st_size,
+		    repair_count, packets)) == -1) {
+			*cause = xasprintf("%s: no whole pcapng section "
+			    "header; nothing to keep", name);
+			close(fd);
+			return (-1);
+		}
+		off = (uint64_t)ng;
+		goto cut;
+	}
 	/* Only a header as pcapw_open writes it: version 2.4, a snaplen. */
 	if (pread(fd, &h, sizeof h, 0) != (ssize_t)sizeof h ||
 	    h.magic != PCAP_MAGIC || h.major != 2 || h.minor != 4 ||
@@ -481,6 +634,7 @@ pcapfile_repair(int dirfd, const char *name, uint64_t *packets,
 		off += sizeof r + r.caplen;
 		(*packets)++;
 	}
+cut:
 	if (off != (uint64_t)st.st_size && ftruncate(fd, (off_t)off) == -1) {
 		*cause = xasprintf("%s: truncate: %s", name, strerror(errno));
 		close(fd);

@@ -1,7 +1,8 @@
 /*
- * Capture files: a buffered pcap writer that hashes as it writes, and the
- * repair of a file cut short by a crash. Files are created exclusively
- * below a directory descriptor (captures.root), never through a symlink.
+ * Capture files: a buffered writer of pcapng (pcapng.h) or classic pcap
+ * that hashes as it writes, and the repair of a file cut short by a crash.
+ * Files are created exclusively below a directory descriptor
+ * (captures.root), never through a symlink.
  */
 #ifndef PCAPFILE_H
 #define PCAPFILE_H
@@ -11,10 +12,31 @@
 
 #include <openssl/evp.h>
 
+#include "pcapng.h"
+
 #define PCAP_GLOBAL_HDR	24
 #define PCAP_RECORD_HDR	16
-/* The media type of classic pcap files, as served and uploaded. */
-#define PCAP_CONTENT_TYPE	"application/vnd.tcpdump.pcap"
+
+/* The formats, by name (captures.format, a capture's format). */
+#define PCAPFMT_NAMES	"pcapng, pcap"
+enum pcapfmt {
+	PCAPFMT_PCAPNG,
+	PCAPFMT_PCAP,
+};
+
+/* What a new file is, and what a pcapng file says of itself. */
+struct pcapw_desc {
+	enum pcapfmt		format;
+	int			hash;	/* keep a SHA-256 of what is written */
+	/*
+	 * The most bytes the file may reach (0: no bound). pcapng keeps
+	 * room for its closing statistics block within it, and leaves the
+	 * section comment out when the header would not leave room for a
+	 * packet.
+	 */
+	uint64_t		limit;
+	struct pcapng_info	info;
+};
 
 struct pcapw {
 	int		 fd;
@@ -27,7 +49,38 @@ struct pcapw {
 	uint64_t	 flushed_packets;
 	int		 failed;	/* a write failed: the file is final */
 	EVP_MD_CTX	*md;		/* NULL: not hashing */
+	enum pcapfmt	 format;
+	uint32_t	 trailer;	/* bytes pcapw_close may still add */
 };
+
+/* Bytes a packet of caplen bytes takes in w's file. */
+static inline uint64_t
+pcapw_record_bytes(const struct pcapw *w, uint32_t caplen)
+{
+	return (w->format == PCAPFMT_PCAPNG ? PCAPNG_EPB_LEN(caplen) :
+	    PCAP_RECORD_HDR + (uint64_t)caplen);
+}
+
+/* Would a packet of caplen bytes keep w's file within limit, closed? */
+static inline int
+pcapw_fits(const struct pcapw *w, uint32_t caplen, uint64_t limit)
+{
+	return (w->bytes + pcapw_record_bytes(w, caplen) + w->trailer <=
+	    limit);
+}
+
+/* A format by its name: 0, or -1. */
+int		 pcapfmt_find(const char *name, enum pcapfmt *);
+const char	*pcapfmt_name(enum pcapfmt);
+/* The file name extension (without the dot) and the media type. */
+const char	*pcapfmt_ext(enum pcapfmt);
+const char	*pcapfmt_content_type(enum pcapfmt);
+/*
+ * A file's format by its name: .pcapng, or else classic pcap (a name
+ * given in storage.file may end as it likes), and its media type.
+ */
+enum pcapfmt	 pcapfile_format(const char *path);
+const char	*pcapfile_content_type(const char *path);
 
 /*
  * Opens relpath below rootfd for writing, creating missing directories
@@ -35,17 +88,23 @@ struct pcapw {
  * hash: keep a SHA-256 of what is written. On error returns NULL with
  * *cause (new).
  */
-struct pcapw	*pcapw_open(int rootfd, const char *relpath, int linktype,
-		    uint32_t snaplen, int hash, char **cause);
+struct pcapw	*pcapw_open(int rootfd, const char *relpath,
+		    const struct pcapw_desc *, char **cause);
 /*
  * Buffers one record; flushes when the buffer fills. -1 on write error.
  * A failed write (ENOSPC, EIO) leaves the file cut after its last whole
  * record, with bytes, packets and the hash counting only that; the writer
  * then takes nothing more.
  */
-int		 pcapw_write(struct pcapw *, int64_t ts_us, uint32_t caplen,
+int		 pcapw_write(struct pcapw *, int64_t ts_ns, uint32_t caplen,
 		    uint32_t len, const unsigned char *data);
 int		 pcapw_flush(struct pcapw *);
+/*
+ * Ends a pcapng file with its interface statistics block, in the room
+ * kept for it (nothing for pcap, or once ended). -1 on write error, as
+ * pcapw_flush.
+ */
+int		 pcapw_end(struct pcapw *, const struct pcapng_stats *);
 /*
  * Flushes (no fsync), closes, and gives the file's SHA-256 (hex, 65
  * bytes; "" when opened without hashing). -1 on an error not already
@@ -69,8 +128,8 @@ int		 pcapfile_dir(int rootfd, const char *relpath, int create,
 #define PCAPFILE_PART	".part"
 
 /* pcapw_open of relpath.part: a new capture's file. */
-struct pcapw	*pcapfile_create(int rootfd, const char *relpath, int linktype,
-		    uint32_t snaplen, int hash, char **cause);
+struct pcapw	*pcapfile_create(int rootfd, const char *relpath,
+		    const struct pcapw_desc *, char **cause);
 /*
  * Is relpath taken, finished or being written (1), or free (0)? Makes
  * its directories. -1 with *cause if they cannot be.
@@ -100,9 +159,9 @@ int		 pcapfile_recover(int rootfd, const char *relpath,
 		    char **cause);
 
 /*
- * Repairs a file left by a crash: truncates it after the last whole
- * record and counts records and bytes; computes its SHA-256. Creates a
- * valid empty file if it lacks even a header. -1 with *cause.
+ * Repairs a file left by a crash, pcapng or pcap: truncates it after the
+ * last whole block or record and counts packets and bytes; computes its
+ * SHA-256. -1 with *cause when not even a header reached the disk.
  */
 int		 pcapfile_repair(int dirfd, const char *name, uint64_t *packets,
 		    uint64_t *bytes, char *sha256, char **cause);

@@ -354,7 +354,8 @@ static int
 cap_finish(struct session *c)
 {
 	struct record		*r = c->rec;
-	struct capture_stats	 st;
+	struct capture_stats	 st = { 0, 0, 0 };
+	struct pcapng_stats	 fst;
 	char			*cause;
 
 	if (c->sink != NULL) {
@@ -374,8 +375,14 @@ cap_finish(struct session *c)
 	}
 	if (c->w == NULL)
 		return (0);
+	fst.start_ns = r->started_at * 1000;
+	fst.end_ns = now_us() * 1000;
+	fst.received = st.received;
+	fst.if_drops = r->if_drops;
+	fst.os_drops = r->kernel_drops;
 	/* A write that failed before was recorded where it failed. */
-	if (!c->w->failed && pcapw_flush(c->w) == -1)
+	if (!c->w->failed && (pcapw_end(c->w, &fst) == -1 ||
+	    pcapw_flush(c->w) == -1))
 		cap_file_failed(c, 0);
 	r->packets = c->w->packets;
 	r->bytes = c->w->bytes;
@@ -466,7 +473,7 @@ static int
 cap_write(struct session *c, int64_t ts, uint32_t caplen, uint32_t len,
     const unsigned char *data, enum stop_reason *why)
 {
-	if (c->w->bytes + PCAP_RECORD_HDR + caplen > c->max_bytes) {
+	if (!pcapw_fits(c->w, caplen, c->max_bytes)) {
 		*why = STOP_BYTES_EXCEEDED;
 		return (1);
 	}
@@ -811,13 +818,36 @@ cap_abandon(struct session *c)
 	cap_free(c);
 }
 
+/*
+ * What a pcapng file says of the capture in its section comment: a line
+ * to read, then the trigger and the parameters as the record has them.
+ */
+static char *
+cap_comment(const struct session *c)
+{
+	const struct record	*r = c->rec;
+	char			*trig, *params, *s, ts[40];
+
+	trig = json_dumps(r->trigger, JSON_COMPACT | JSON_SORT_KEYS);
+	params = json_dumps(r->params, JSON_COMPACT | JSON_SORT_KEYS);
+	s = xasprintf("alertcap capture %s on node %s, created %s\n"
+	    "trigger: %s\nparameters: %s", r->name, r->node,
+	    time_rfc3339(ts, sizeof ts, r->created_at), trig != NULL ? trig :
+	    "{}", params != NULL ? params : "{}");
+	free(trig);
+	free(params);
+	return (s);
+}
+
 /* Opens the file and attaches to the interface: NotStarted -> Running. */
 static enum sess_result
 cap_start(struct session *c, struct capture_params *p, char **cause)
 {
 	static const struct capsink_cbs cbs = { cap_packet, cap_capture_error };
 	enum capture_err	 err;
+	struct pcapw_desc	 desc;
 	struct timeval		 tv;
+	char			*comment, *descr;
 	int			 linktype;
 
 	c->sink = capture_attach(p->interface, p->expr, p->snaplen, &cbs, c,
@@ -829,8 +859,19 @@ cap_start(struct session *c, struct capture_params *p, char **cause)
 		cap_set_state(c, CAP_ERROR, STOP_NONE, *cause, NULL);
 		return (SESS_FAILED);
 	}
-	c->w = pcapfile_create(sess_rootfd, c->rec->file, linktype,
-	    p->snaplen, sess_hash_files, cause);
+	desc.format = p->format;
+	desc.hash = sess_hash_files;
+	desc.limit = p->max_bytes;
+	desc.info.linktype = linktype;
+	desc.info.snaplen = p->snaplen;
+	desc.info.comment = comment = cap_comment(c);
+	desc.info.if_name = p->interface;
+	descr = xasprintf("%s on node %s", p->interface, sess_node);
+	desc.info.if_description = descr;
+	desc.info.if_filter = p->expr;
+	c->w = pcapfile_create(sess_rootfd, c->rec->file, &desc, cause);
+	free(comment);
+	free(descr);
 	if (c->w == NULL) {
 		capture_detach(c->sink);
 		c->sink = NULL;
@@ -892,8 +933,9 @@ session_create(json_t *params, const char *name, json_t *trigger,
 	c = xcalloc(1, sizeof *c);
 	c->rec = record_new(p.name, sess_node, norm, trigger);
 	json_decref(norm);
-	c->rec->file = p.file != NULL ? xstrdup(p.file) : xasprintf("%s_%s.pcap",
-	    p.name, time_compact(ts, sizeof ts, c->rec->created_at));
+	c->rec->file = p.file != NULL ? xstrdup(p.file) : xasprintf("%s_%s.%s",
+	    p.name, time_compact(ts, sizeof ts, c->rec->created_at),
+	    pcapfmt_ext(p.format));
 	c->max_bytes = p.max_bytes;
 	c->max_packets = p.max_packets;
 	cap_decided(c);
@@ -1124,7 +1166,8 @@ session_list(const char *status, const char *rule)
 }
 
 enum sess_result
-session_open_file(const char *name, int *fd, int64_t *size, char **cause)
+session_open_file(const char *name, int *fd, int64_t *size,
+    const char **file, char **cause)
 {
 	struct session	*c;
 
@@ -1144,6 +1187,7 @@ session_open_file(const char *name, int *fd, int64_t *size, char **cause)
 	if ((*fd = pcapfile_open_final(sess_rootfd, c->rec->file, size,
 	    cause)) == -1)
 		return (SESS_NOT_FOUND);
+	*file = c->rec->file;
 	return (SESS_OK);
 }
 
@@ -1379,11 +1423,7 @@ session_init(struct event_base *base, const struct conf *conf, char **cause)
 void
 session_reconf(const struct conf *conf)
 {
-	sess_plimits.def_time_limit_s = conf->def_time_limit_s;
-	sess_plimits.max_time_limit_s = conf->max_time_limit_s;
-	sess_plimits.def_max_bytes = conf->def_max_bytes;
-	sess_plimits.max_max_bytes = conf->max_max_bytes;
-	sess_plimits.max_lookback_s = conf->lookback_max_s;
+	params_limits_conf(&sess_plimits, conf);
 	sess_plimits.account_exists = upload_account_exists;
 	sess_limits.max_concurrent = conf->max_concurrent;
 	sess_limits.max_total_bytes = (uint64_t)conf->max_total_bytes;

@@ -94,10 +94,11 @@ json_t	*session_get(const char *name);
 /* {"captures": [...]} (new), optionally only a status and/or a rule. */
 json_t	*session_list(const char *status, const char *rule);
 /*
- * Opens the finished file of a capture for reading: *fd (new) and *size.
+ * Opens the finished file of a capture for reading: *fd (new), *size and
+ * *file, its path below captures.root (borrowed from the record).
  */
 enum sess_result session_open_file(const char *name, int *fd, int64_t *size,
-	    char **cause);
+		    const char **file, char **cause);
 
 /*
  * Who hears of every transition (MQTT publishes them): fn gets the name

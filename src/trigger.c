@@ -232,13 +232,25 @@ free_name(const char *base)
 	return (xstrdup(base));
 }
 
+/* The trigger of a capture an alert starts: what its file says too. */
 static json_t *
 trigger_json(const struct rule *r, const struct alert *a, const char *key)
 {
-	return (json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s}",
+	json_t	*t;
+	char	 ts[40];
+
+	t = json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:o}",
 	    "kind", "alert", "rule", r->name, "source", a->source,
 	    "alert", a->name, "fingerprint", a->fingerprint,
-	    "format", a->format, "via", a->via, "dedup_key", key));
+	    "format", a->format, "via", a->via, "dedup_key", key,
+	    "labels", a->labels != NULL ? json_incref(a->labels) :
+	    json_object());
+	if (*a->severity != '\0')
+		json_object_set_new(t, "severity", json_string(a->severity));
+	if (a->starts_at != 0)
+		json_object_set_new(t, "starts_at", json_string(time_rfc3339(ts,
+		    sizeof ts, a->starts_at)));
+	return (t);
 }
 
 /*

@@ -15,6 +15,7 @@
 #include <openssl/evp.h>
 #include <openssl/hmac.h>
 
+#include "pcapfile.h"
 #include "upload-int.h"
 #include "util.h"
 
@@ -228,7 +229,7 @@ az_next(struct upjob *j, struct upreq *r, char **cause)
 		return (UP_STARTED);
 	}
 	if (j->nparts == 1) {
-		az_request(j, r, "PUT", NULL, 0, j->size, PCAP_CONTENT_TYPE,
+		az_request(j, r, "PUT", NULL, 0, j->size, pcapfile_content_type(j->path),
 		    "BlockBlob", NULL);
 		up_body_file(r, 0, j->size);
 		return (UP_STARTED);
@@ -258,7 +259,7 @@ az_next(struct upjob *j, struct upreq *r, char **cause)
 	}
 	dynbuf_addf(&xml, "</BlockList>");
 	az_request(j, r, "PUT", "comp=blocklist", 0, xml.len, "application/xml",
-	    NULL, PCAP_CONTENT_TYPE);
+	    NULL, pcapfile_content_type(j->path));
 	up_body_text(r, xml.buf);
 	dynbuf_free(&xml);
 	(void)cause;

@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "pcapfile.h"
 #include "upload-int.h"
 
 /* The one PUT of an http-put upload. */
@@ -24,7 +25,7 @@ http_next(struct upjob *j, struct upreq *r, char **cause)
 	}
 	up_request(r, "PUT", url);
 	free(url);
-	up_header(r, "Content-Type: %s", PCAP_CONTENT_TYPE);
+	up_header(r, "Content-Type: %s", pcapfile_content_type(j->path));
 	for (i = 0; i < a->headers.n; i++)
 		up_header(r, "%s", ((char **)a->headers.v)[i]);
 	up_body_file(r, 0, j->size);

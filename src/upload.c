@@ -22,6 +22,7 @@
 #include "compat.h"
 #include "log.h"
 #include "metrics.h"
+#include "pcapfile.h"
 #include "upload-int.h"
 #include "util.h"
 
@@ -703,6 +704,9 @@ up_render(const struct upjob *j, const char *tmpl)
 			dynbuf_addf(&d, "%02d", tm.tm_mday);
 		else if (strcmp(key, "hh") == 0)
 			dynbuf_addf(&d, "%02d", tm.tm_hour);
+		else if (strcmp(key, "ext") == 0)
+			dynbuf_addf(&d, "%s",
+			    pcapfmt_ext(pcapfile_format(j->path)));
 		else {
 			dynbuf_add(&d, p, 1);
 			continue;

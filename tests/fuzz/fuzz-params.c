@@ -17,8 +17,6 @@ int	LLVMFuzzerTestOneInput(const uint8_t *, size_t);
 int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-	static const struct params_limits lim = { 18000, 18000, 1073741824,
-	    4294967295LL, 3600, NULL, NULL };
 	struct capture_params	 p;
 	json_t			*j, *o;
 	char			*cause = NULL;
@@ -26,7 +24,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	j = json_loadb((const char *)data, size, JSON_REJECT_DUPLICATES, NULL);
 	if (j == NULL)
 		return (0);
-	if (params_parse(j, NULL, &lim, &p, &cause) == 0) {
+	if (params_parse(j, NULL, &params_embedded, &p, &cause) == 0) {
 		o = params_to_json(&p);
 		json_decref(o);
 		params_clear(&p);

@@ -37,7 +37,8 @@ is "$(field "${r#* }" .stop_reason)" ManualStop "stop: ManualStop"
 is "$(api POST /v1/captures/c1/stop | cut -d' ' -f1)" 409 "stop again: 409"
 code=$(acurl -s -o "$T_DIR/c1.pcap" -D "$T_DIR/h" -w '%{http_code}' "$URL/v1/captures/c1/file")
 is "$code" 200 "download: 200"
-like "$(cat "$T_DIR/h")" "application/vnd.tcpdump.pcap" "download: pcap content type"
+like "$(cat "$T_DIR/h")" "application/x-pcapng" "download: pcapng's content type (the default format)"
+like "$(cat "$T_DIR/h")" 'filename="c1.pcapng"' "download: the file name says pcapng"
 cmp -s "$T_DIR/c1.pcap" "$(local_file c1)"
 ok $? "download: the same bytes as the file"
 file=$(local_file c1)

@@ -47,9 +47,9 @@ send_ping 30 200
 sleep 1.2	# at least one flush reached the file
 kill -KILL "$DPID"
 wait_pid "$DPID" 10
-part=$(ls "$DDIR"/captures/k1_*.pcap.part 2>/dev/null)
+part=$(ls "$DDIR"/captures/k1_*.pcapng.part 2>/dev/null)
 ok "$([ -n "$part" ]; echo $?)" "kill -9: the file is left under its temporary name"
-# Cut the last record in half, as a crash mid-write could.
+# Cut the last block in half, as a crash mid-write could.
 size=$(stat -c %s "$part")
 truncate -s $((size - 100)) "$part"
 is "$(sqlite3 "$db" "select status from captures where name = 'k1'")" Running "kill -9: the record still says Running"

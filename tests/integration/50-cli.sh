@@ -36,7 +36,7 @@ $A download f1 -o "$T_DIR/f1.pcap" >/dev/null
 cmp -s "$T_DIR/f1.pcap" "$DDIR/captures/sub/f1.pcap"
 ok $? "download -o writes the same bytes"
 (cd "$T_DIR" && $A download demo >/dev/null)
-ok "$([ -s "$T_DIR/demo.pcap" ]; echo $?)" "download without -o writes NAME.pcap"
+ok "$([ -s "$T_DIR/demo.pcapng" ]; echo $?)" "download without -o writes NAME.pcapng (as the file is)"
 $A download nope -o "$T_DIR/nope.pcap" 2>/dev/null
 ok "$([ $? -ne 0 ] && [ ! -e "$T_DIR/nope.pcap" ]; echo $?)" "download of an unknown capture fails and leaves no file"
 is "$($A delete f1)" "f1: deleted (its file stays on the node)" "delete"
@@ -49,6 +49,11 @@ is "$($A --json list --status Stopped | jq '.captures | length')" 1 "list --stat
 
 # What a new user tripped on.
 is "$($A --json list --status stopped | jq '.captures | length')" 1 "list --status takes any case, as filter protocols do"
+$A start classic --interface lo --time-limit 1 --format pcap >/dev/null
+wait_status classic Stopped 5
+(cd "$T_DIR" && $A download classic >/dev/null)
+ok "$([ -s "$T_DIR/classic.pcap" ]; echo $?)" "start --format pcap: download writes NAME.pcap"
+is "$(capinfos -t "$T_DIR/classic.pcap" | sed -n 's/^File type: *//p')" "Wireshark/tcpdump/... - pcap" "and the file is classic pcap"
 $A start f2 -i lo --filter 'protocol=UDP,local_ip=127.0.0.1,127.0.0.2,remote_port=53-60' \
     --filter 'protocol=TCP,local_port=22' --max-bytes-per-packet 96 --max-bytes-per-session 100000 \
     --max-packets 1000 --bpf 'not port 1' --file sub/f2.pcap >/dev/null

@@ -16,8 +16,7 @@ one_account(const char *name, void *arg)
 	return (strcmp(name, "archive") == 0);
 }
 
-static const struct params_limits limits = { 18000, 18000, 1073741824,
-    4294967295LL, 3600, one_account, NULL };
+static struct params_limits limits;
 
 /* Parses text; returns the error (new) or NULL on success. */
 static char *
@@ -264,5 +263,7 @@ main(void)
 		cmocka_unit_test(test_secret_equal),
 	};
 
+	limits = params_embedded;
+	limits.account_exists = one_account;
 	return (cmocka_run_group_tests_name("params", tests, NULL, NULL));
 }

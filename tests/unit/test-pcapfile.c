@@ -1,4 +1,4 @@
-/* The pcap writer, path confinement and crash repair. */
+/* The capture file writer (pcap and pcapng), path confinement, repair. */
 #include "config.h"
 
 #include <fcntl.h>
@@ -43,6 +43,20 @@ pcap_count(const char *path)
 	return (n);
 }
 
+/* A description of a classic pcap file: Ethernet, snaplen, hashed. */
+static const struct pcapw_desc *
+pcap_desc(uint32_t snaplen)
+{
+	static struct pcapw_desc	d;
+
+	memset(&d, 0, sizeof d);
+	d.format = PCAPFMT_PCAP;
+	d.hash = 1;
+	d.info.linktype = DLT_EN10MB;
+	d.info.snaplen = snaplen;
+	return (&d);
+}
+
 static void
 test_write_and_hash(void **state)
 {
@@ -57,12 +71,12 @@ test_write_and_hash(void **state)
 
 	dir = unit_tmpdir();
 	rootfd = open_dir(dir);
-	w = pcapw_open(rootfd, "sub/dir/a.pcap", DLT_EN10MB, 128, 1, &cause);
+	w = pcapw_open(rootfd, "sub/dir/a.pcap", pcap_desc(128), &cause);
 	if (w == NULL)
 		fail_msg("%s", cause);
 	memset(pkt, 0xab, sizeof pkt);
 	for (i = 0; i < 10; i++)
-		assert_int_equal(pcapw_write(w, 1700000000000000LL + i, 60, 100,
+		assert_int_equal(pcapw_write(w, 1700000000000000000LL + i, 60, 100,
 		    pkt), 0);
 	assert_int_equal(w->bytes, 24 + 10 * (16 + 60));
 	assert_int_equal(pcapw_close(w, sha), 0);
@@ -76,7 +90,7 @@ test_write_and_hash(void **state)
 	hex_encode(md, mdlen, want);
 	assert_string_equal(sha, want);
 	/* Files are created exclusively. */
-	assert_null(pcapw_open(rootfd, "sub/dir/a.pcap", DLT_EN10MB, 0, 1,
+	assert_null(pcapw_open(rootfd, "sub/dir/a.pcap", pcap_desc(0),
 	    &cause));
 	free(cause);
 	close(rootfd);
@@ -94,18 +108,18 @@ test_symlink_escape(void **state)
 	link = xasprintf("%s/out", dir);
 	assert_int_equal(symlink("/tmp", link), 0);
 	rootfd = open_dir(dir);
-	assert_null(pcapw_open(rootfd, "out/x.pcap", DLT_EN10MB, 0, 1, &cause));
+	assert_null(pcapw_open(rootfd, "out/x.pcap", pcap_desc(0), &cause));
 	assert_non_null(strstr(cause, "symlink"));
 	free(cause);
 	cause = NULL;
-	assert_null(pcapw_open(rootfd, "../x.pcap", DLT_EN10MB, 0, 1, &cause));
+	assert_null(pcapw_open(rootfd, "../x.pcap", pcap_desc(0), &cause));
 	free(cause);
 	cause = NULL;
 	/* A symlink as the file itself is refused too. */
 	free(link);
 	link = xasprintf("%s/f.pcap", dir);
 	assert_int_equal(symlink("/tmp/alertcap-nowhere", link), 0);
-	assert_null(pcapw_open(rootfd, "f.pcap", DLT_EN10MB, 0, 1, &cause));
+	assert_null(pcapw_open(rootfd, "f.pcap", pcap_desc(0), &cause));
 	free(cause);
 	close(rootfd);
 	free(link);
@@ -124,11 +138,11 @@ test_repair(void **state)
 
 	dir = unit_tmpdir();
 	rootfd = open_dir(dir);
-	w = pcapw_open(rootfd, "c.pcap.part", DLT_EN10MB, 0, 1, &cause);
+	w = pcapw_open(rootfd, "c.pcap.part", pcap_desc(0), &cause);
 	assert_non_null(w);
 	memset(pkt, 1, sizeof pkt);
 	for (i = 0; i < 5; i++)
-		pcapw_write(w, 1000000, 200, 200, pkt);
+		pcapw_write(w, 1000000000, 200, 200, pkt);
 	pcapw_close(w, sha);
 	path = xasprintf("%s/c.pcap.part", dir);
 	/* Cut the last record in half, as a crash mid-write would. */
@@ -152,6 +166,148 @@ test_repair(void **state)
 	free(dir);
 }
 
+/* A pcapng file of the parts a capture's has, for the tests below. */
+static struct pcapw *
+ng_open(int rootfd, const char *relpath, uint64_t limit, const char *comment)
+{
+	struct pcapw_desc	 d;
+	char			*cause = NULL;
+	struct pcapw		*w;
+
+	memset(&d, 0, sizeof d);
+	d.format = PCAPFMT_PCAPNG;
+	d.hash = 1;
+	d.limit = limit;
+	d.info.linktype = DLT_EN10MB;
+	d.info.snaplen = 96;
+	d.info.comment = comment;
+	d.info.if_name = "veth0";
+	d.info.if_description = "veth0 on node n1";
+	d.info.if_filter = "udp port 53";
+	if ((w = pcapw_open(rootfd, relpath, &d, &cause)) == NULL)
+		fail_msg("%s", cause);
+	return (w);
+}
+
+/* Counts the blocks of each kind pcapng_scan hands over. */
+struct ng_count {
+	int	idb, epb, isb;
+	int64_t	first_ts;
+};
+
+static int
+ng_block(void *arg, const struct pcapng_block *b)
+{
+	struct ng_count	*n = arg;
+
+	if (b->type == PCAPNG_IDB)
+		n->idb++;
+	else if (b->type == PCAPNG_ISB)
+		n->isb++;
+	else if (b->type == PCAPNG_EPB && n->epb++ == 0)
+		n->first_ts = b->ts_ns;
+	return (0);
+}
+
+static void
+test_pcapng(void **state)
+{
+	struct pcapng_stats	 st = { 1, 2, 30, 4, 5 };
+	struct pcap_pkthdr	*h;
+	const u_char		*data;
+	struct ng_count		 n = { 0, 0, 0, 0 };
+	struct stat		 sb;
+	struct pcapw		*w;
+	unsigned char		 pkt[77];
+	char			*dir, *path, ebuf[PCAP_ERRBUF_SIZE], sha[65];
+	char			*cause = NULL;
+	pcap_t			*p;
+	uint64_t		 packets, bytes, rec;
+	int			 rootfd, fd, i;
+
+	dir = unit_tmpdir();
+	rootfd = open_dir(dir);
+	w = ng_open(rootfd, "a.pcapng", 0, "trigger: {\"rule\": \"r\"}");
+	memset(pkt, 0x5a, sizeof pkt);
+	for (i = 0; i < 3; i++)
+		assert_int_equal(pcapw_write(w, 1700000000123456789LL + i, 77,
+		    1500, pkt), 0);
+	/* Packets are padded to 4 bytes; the statistics block is kept. */
+	assert_int_equal((rec = pcapw_record_bytes(w, 77)), 28 + 80 + 4);
+	assert_int_equal(w->trailer, PCAPNG_ISB_LEN);
+	assert_int_equal(pcapw_end(w, &st), 0);
+	bytes = w->bytes;
+	assert_int_equal(pcapw_close(w, sha), 0);
+	path = xasprintf("%s/a.pcapng", dir);
+	assert_int_equal(stat(path, &sb), 0);
+	assert_int_equal((uint64_t)sb.st_size, bytes);
+	/* libpcap reads it back, to the nanosecond. */
+	p = pcap_open_offline_with_tstamp_precision(path,
+	    PCAP_TSTAMP_PRECISION_NANO, ebuf);
+	if (p == NULL)
+		fail_msg("%s", ebuf);
+	assert_int_equal(pcap_next_ex(p, &h, &data), 1);
+	assert_int_equal(h->ts.tv_sec, 1700000000);
+	assert_int_equal(h->ts.tv_usec, 123456789);
+	assert_int_equal(h->caplen, 77);
+	assert_int_equal(h->len, 1500);
+	pcap_close(p);
+	fd = open(path, O_RDONLY);
+	assert_int_equal(pcapng_scan(fd, (uint64_t)sb.st_size, ng_block, &n),
+	    sb.st_size);
+	close(fd);
+	assert_int_equal(n.idb, 1);
+	assert_int_equal(n.epb, 3);
+	assert_int_equal(n.isb, 1);
+	assert_true(n.first_ts == 1700000000123456789LL);
+
+	/* Cut short mid-block (a crash): back to its last whole block. */
+	assert_int_equal(truncate(path, sb.st_size - PCAPNG_ISB_LEN - 50), 0);
+	assert_int_equal(pcapfile_repair(rootfd, "a.pcapng", &packets, &bytes,
+	    sha, &cause), 0);
+	assert_int_equal(packets, 2);
+	assert_int_equal(bytes, (uint64_t)sb.st_size - PCAPNG_ISB_LEN - rec);
+	assert_int_equal(pcap_count(path), 2);
+	free(path);
+	free(dir);
+	close(rootfd);
+}
+
+/* The byte limit: the header and the closing block count within it. */
+static void
+test_pcapng_limit(void **state)
+{
+	struct pcapw_desc	 d;
+	struct pcapw		*w;
+	char			*dir, *cause = NULL, big[4000];
+	int			 rootfd;
+
+	dir = unit_tmpdir();
+	rootfd = open_dir(dir);
+	memset(big, 'x', sizeof big - 1);
+	big[sizeof big - 1] = '\0';
+	/* A comment that would leave too little room is left out. */
+	w = ng_open(rootfd, "small.pcapng", 65536 + 2048, big);
+	assert_true(w->bytes < 1024);
+	assert_true(pcapw_fits(w, 100, 65536 + 2048));
+	assert_false(pcapw_fits(w, 100, w->bytes + 132 + PCAPNG_ISB_LEN - 1));
+	assert_true(pcapw_fits(w, 100, w->bytes + 132 + PCAPNG_ISB_LEN));
+	pcapw_close(w, NULL);
+	w = ng_open(rootfd, "roomy.pcapng", 0, big);
+	assert_true(w->bytes > 4000);
+	pcapw_close(w, NULL);
+	/* A limit below the header itself is refused, naming the field. */
+	memset(&d, 0, sizeof d);
+	d.format = PCAPFMT_PCAPNG;
+	d.limit = 100;
+	d.info.linktype = DLT_EN10MB;
+	assert_null(pcapw_open(rootfd, "tiny.pcapng", &d, &cause));
+	assert_non_null(strstr(cause, "max_bytes_per_session"));
+	free(cause);
+	close(rootfd);
+	free(dir);
+}
+
 int
 main(void)
 {
@@ -159,6 +315,8 @@ main(void)
 		cmocka_unit_test(test_write_and_hash),
 		cmocka_unit_test(test_symlink_escape),
 		cmocka_unit_test(test_repair),
+		cmocka_unit_test(test_pcapng),
+		cmocka_unit_test(test_pcapng_limit),
 	};
 
 	return (cmocka_run_group_tests_name("pcapfile", tests, NULL, NULL));

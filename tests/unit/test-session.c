@@ -93,6 +93,8 @@ test_byte_and_packet_limits(void **state)
 static void
 test_filters_and_snaplen(void **state)
 {
+	uint64_t	ng;
+
 	assert_int_equal(harness_create("udp", "{\"target\": {\"interface\": "
 	    "\"rp0\"}, \"bpf\": \"udp\"}"), SESS_OK);
 	assert_int_equal(harness_create("web", "{\"target\": {\"interface\": "
@@ -100,17 +102,27 @@ test_filters_and_snaplen(void **state)
 	    "\"80\"}, {\"protocol\": \"TCP\", \"remote_port\": \"80\"}]}"),
 	    SESS_OK);
 	assert_int_equal(harness_create("cut", "{\"target\": {\"interface\": "
+	    "\"rp0\"}, \"max_bytes_per_packet\": 64, \"format\": \"pcap\"}"),
+	    SESS_OK);
+	assert_int_equal(harness_create("cutng", "{\"target\": {\"interface\": "
 	    "\"rp0\"}, \"max_bytes_per_packet\": 64}"), SESS_OK);
 	harness_traffic(10);
 	assert_true(harness_stop_capture("udp"));
 	assert_true(harness_stop_capture("web"));
 	assert_true(harness_stop_capture("cut"));
+	assert_true(harness_stop_capture("cutng"));
 	assert_int_equal(rec_int("udp", "packets"), 40);
 	assert_int_equal(rec_int("web", "packets"), 20);
 	assert_int_equal(rec_int("cut", "packets"), 90);
+	assert_int_equal(rec_int("cutng", "packets"), 90);
 	/* Every packet is longer than 64 bytes: each record holds 64. */
 	assert_int_equal(rec_int("cut", "bytes"), PCAP_GLOBAL_HDR +
 	    90 * (PCAP_RECORD_HDR + 64));
+	/* pcapng: its header, 90 blocks of 64 bytes, the statistics. */
+	ng = (uint64_t)rec_int("cutng", "bytes");
+	assert_true(ng > 90 * PCAPNG_EPB_LEN(64) + PCAPNG_ISB_LEN);
+	assert_int_equal((ng - 90 * PCAPNG_EPB_LEN(64) - PCAPNG_ISB_LEN) % 4,
+	    0);
 }
 
 static void
