@@ -60,6 +60,8 @@ struct capsrc_ops {
 	void		(*read)(struct capsrc *, int rounds);
 	/* Installs the source-wide filter; -1 if it cannot. */
 	int		(*setfilter)(struct capsrc *, struct bpf_program *);
+	/* Reads the counters into s->stats; -1 if it cannot. */
+	int		(*stats)(struct capsrc *);
 	void		(*close)(struct capsrc *);
 };
 
@@ -88,6 +90,7 @@ struct capsrc {
 	char			*kernel_expr;
 	struct event		*linger_ev;	/* closes it when idle */
 	struct pcap_stat	 stats;		/* cached, see capsrc_stats */
+	uint64_t		 replayed;	/* packets a replay delivered */
 	int64_t			 stats_at;	/* us; 0 = never read */
 	TAILQ_HEAD(, capsink)	 sinks;
 	LIST_ENTRY(capsrc)	 entry;
@@ -258,6 +261,12 @@ live_setfilter(struct capsrc *s, struct bpf_program *prog)
 	return (pcap_setfilter(s->p, prog));
 }
 
+static int
+live_stats(struct capsrc *s)
+{
+	return (pcap_stats(s->p, &s->stats));
+}
+
 static void
 live_close(struct capsrc *s)
 {
@@ -309,6 +318,7 @@ replay_file(struct capsrc *s, const char *name)
 			hh = *h;
 			hh.ts.tv_sec = (time_t)(ts / 1000000000);
 			hh.ts.tv_usec = (suseconds_t)(ts % 1000000000);
+			s->replayed++;	/* what the kernel would count */
 			capsrc_packet((u_char *)s, &hh, data);
 		}
 		pcap_close(f);
@@ -384,6 +394,15 @@ replay_setfilter(struct capsrc *s, struct bpf_program *prog)
 	return (0);
 }
 
+/* A replay takes every packet of its files and drops none. */
+static int
+replay_stats(struct capsrc *s)
+{
+	memset(&s->stats, 0, sizeof s->stats);
+	s->stats.ps_recv = (u_int)s->replayed;
+	return (0);
+}
+
 static void
 replay_close(struct capsrc *s)
 {
@@ -398,9 +417,9 @@ replay_close(struct capsrc *s)
 enum { SRC_LIVE, SRC_REPLAY };
 static const struct capsrc_ops capsrc_types[] = {
 	[SRC_LIVE] = { "live", live_open, live_read, live_setfilter,
-	    live_close },
+	    live_stats, live_close },
 	[SRC_REPLAY] = { "replay", replay_open, replay_read, replay_setfilter,
-	    replay_close },
+	    replay_stats, replay_close },
 };
 
 /* Opens the source of ifname: replayed if captures.replay names it. */
@@ -705,7 +724,7 @@ capsrc_stats(struct capsrc *s, int fresh)
 	now = now_us();
 	if (!fresh && s->stats_at != 0 && now - s->stats_at < 500000)
 		return (0);
-	if (pcap_stats(s->p, &s->stats) == -1)
+	if (s->ops->stats(s) == -1)
 		return (-1);
 	s->stats_at = now;
 	return (0);

@@ -376,7 +376,7 @@ cap_finish(struct session *c)
 	if (c->w == NULL)
 		return (0);
 	fst.start_ns = r->started_at * 1000;
-	fst.end_ns = now_us() * 1000;
+	fst.end_ns = (c->end_us != 0 ? c->end_us : now_us()) * 1000;
 	fst.received = st.received;
 	fst.if_drops = r->if_drops;
 	fst.os_drops = r->kernel_drops;
