@@ -49,7 +49,7 @@ usage(void)
 "  list [--status STATUS] [--rule RULE]\n"
 "  show NAME\n"
 "  stop NAME\n"
-"  delete NAME\n"
+"  delete [--file] NAME\n"
 "  download NAME [-o FILE] [--from ACCOUNT]   (--from: the uploaded object)\n"
 "  rules check [DIR]           check rule files offline (default ./rules)\n"
 "  rules list                  the rules the daemon has loaded\n"
@@ -643,13 +643,20 @@ cmd_list(int argc, char **argv)
 	return (0);
 }
 
-/* show, stop, delete: one name, one request. */
+/* show, stop, delete [--file]: one name, one request. */
 static int
 cmd_simple(const char *cmd, int argc, char **argv)
 {
 	json_t	*o;
 	char	*path;
+	int	 with_file = 0;
 
+	if (argc == 3 && strcmp(cmd, "delete") == 0 &&
+	    strcmp(argv[1], "--file") == 0) {
+		with_file = 1;
+		argv[1] = argv[2];
+		argc = 2;
+	}
 	if (argc != 2)
 		usage();
 	check_name(argv[1]);
@@ -657,15 +664,17 @@ cmd_simple(const char *cmd, int argc, char **argv)
 		path = xasprintf("/v1/captures/%s/stop", argv[1]);
 		o = call("POST", path, NULL, NULL);
 	} else {
-		path = xasprintf("/v1/captures/%s", argv[1]);
+		path = xasprintf("/v1/captures/%s%s", argv[1], with_file ?
+		    "?file=true" : "");
 		o = call(strcmp(cmd, "show") == 0 ? "GET" : "DELETE", path,
 		    NULL, NULL);
 	}
 	free(path);
 	if (strcmp(cmd, "delete") == 0) {
 		if (!cli_json)
-			printf("%s: deleted (its file stays on the node)\n",
-			    argv[1]);
+			printf("%s: deleted%s\n", argv[1], with_file ?
+			    ", and its file" : " (its file stays on the node, "
+			    "counted until retention deletes it)");
 	} else if (cli_json)
 		print_json(o);
 	else if (strcmp(cmd, "stop") == 0)

@@ -288,6 +288,10 @@ api_capture_cmd(struct evhttp_request *req, const struct api_args *a)
 		json_object_set_new(cmd, "status", api_json_str(v));
 	if ((v = evhttp_find_header(&q, "rule")) != NULL)
 		json_object_set_new(cmd, "rule", api_json_str(v));
+	if ((v = evhttp_find_header(&q, "file")) != NULL)
+		json_object_set_new(cmd, "file", strcmp(v, "true") == 0 ||
+		    strcmp(v, "1") == 0 ? json_true() : strcmp(v, "false") ==
+		    0 || strcmp(v, "0") == 0 ? json_false() : api_json_str(v));
 	evhttp_clear_headers(&q);
 	return (cmd);
 }
@@ -542,8 +546,8 @@ api_file(struct evhttp_request *req, const struct api_args *a)
 static void
 api_healthz(struct evhttp_request *req, const struct api_args *a)
 {
-	api_reply_json(req, 200, json_pack("{s:s, s:s}", "status", "ok",
-	    "node", api_node));
+	api_reply_json(req, 200, json_pack("{s:s, s:s, s:o}", "status", "ok",
+	    "node", api_node, "disk", session_budget()));
 }
 
 /* GET /v1/interfaces: this node's interfaces and their lookback rings. */

@@ -75,6 +75,7 @@ struct cmd_args {
 	json_t		*trigger;
 	const char	*status;
 	const char	*rule;
+	int		 with_file;	/* delete: the files too */
 };
 
 static int
@@ -138,7 +139,7 @@ cmd_delete(const struct cmd_args *a, json_t **body)
 	enum sess_result	 rc;
 	char			*cause = NULL;
 
-	rc = session_delete(a->name, &cause);
+	rc = session_delete(a->name, a->with_file, &cause);
 	return (rc == SESS_OK ? 204 : cmd_fail(rc, cause, body));
 }
 
@@ -176,12 +177,12 @@ cmd_op_error(const char *what)
 	return (e);
 }
 
-int
-cmd_run(const char *op, const char *name, json_t *params, json_t *trigger,
-    const char *status, const char *rule, json_t **body)
+/* Runs op with a (its name checked here). */
+static int
+cmd_dispatch(const char *op, const struct cmd_args *a, json_t **body)
 {
-	struct cmd_args	a = { name, params, trigger, status, rule };
-	size_t		i;
+	const char	*name = a->name;
+	size_t		 i;
 
 	*body = NULL;
 	for (i = 0; i < CMD_COUNT; i++)
@@ -196,14 +197,15 @@ cmd_run(const char *op, const char *name, json_t *params, json_t *trigger,
 		    "[A-Za-z0-9][A-Za-z0-9._-]{0,79}");
 		return (400);
 	}
-	return (cmd_table[i].fn(&a, body));
+	return (cmd_table[i].fn(a, body));
 }
 
 int
 cmd_run_json(json_t *cmd, json_t **body)
 {
+	struct cmd_args	 a;
 	const char	*op;
-	json_t		*cap;
+	json_t		*cap, *file;
 
 	if (!json_is_object(cmd) ||
 	    (op = json_string_value(json_object_get(cmd, "op"))) == NULL) {
@@ -216,9 +218,19 @@ cmd_run_json(json_t *cmd, json_t **body)
 		    "create");
 		return (400);
 	}
-	return (cmd_run(op, json_string_value(json_object_get(cmd, "name")),
-	    cap, json_object_get(cmd, "trigger"), json_string_value(json_object_get(cmd, "status")),
-	    json_string_value(json_object_get(cmd, "rule")), body));
+	file = json_object_get(cmd, "file");
+	if (file != NULL && !json_is_boolean(file)) {
+		*body = cmd_error("InvalidRequest", "file: must be true or "
+		    "false");
+		return (400);
+	}
+	a.name = json_string_value(json_object_get(cmd, "name"));
+	a.params = cap;
+	a.trigger = json_object_get(cmd, "trigger");
+	a.status = json_string_value(json_object_get(cmd, "status"));
+	a.rule = json_string_value(json_object_get(cmd, "rule"));
+	a.with_file = json_is_true(file);
+	return (cmd_dispatch(op, &a, body));
 }
 
 /* A stop answered once the capture's record leaves Running. */

@@ -29,19 +29,13 @@ struct cmd_wait	*cmd_wait_stop(const char *name, cmd_answer_fn, void *arg);
 void		 cmd_wait_cancel(struct cmd_wait *);
 
 /*
- * Runs op on capture name with params and trigger (borrowed, for create;
- * trigger NULL = manual) and, for
- * list, the optional filters. Returns the status and sets *body (new; NULL
- * for 204): a record, {"captures": [...]} or {"error": {code, message}};
- * or CMD_PENDING (body NULL) for a stop that is answered later.
- */
-int	 cmd_run(const char *op, const char *name, json_t *params,
-	    json_t *trigger, const char *status, const char *rule,
-	    json_t **body);
-/*
- * Runs a command object {"op", "name", "capture", "trigger", "status",
- * "rule"}
- * (borrowed), as MQTT carries them; same answer.
+ * Runs a command object (borrowed), as MQTT carries them and the API
+ * builds them: {"op", "name", "capture" (create: the parameters),
+ * "trigger" (create; none = manual), "status" and "rule" (list filters),
+ * "file" (delete: true deletes the files too)}. Returns the status and
+ * sets *body (new; NULL for 204): a record, {"captures": [...]} or
+ * {"error": {code, message}}; or CMD_PENDING (body NULL) for a stop that
+ * is answered later.
  */
 int	 cmd_run_json(json_t *cmd, json_t **body);
 /*

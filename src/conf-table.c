@@ -205,6 +205,30 @@ static const struct conf_opt http_opts[] = {
 	CONF_END
 };
 
+static const struct conf_opt retention_opts[] = {
+	{ .key = "max_age_s",
+	  .type = CT_INT,
+	  .offset = O(retention_max_age_s),
+	  .min = 0,
+	  .max = 315360000,
+	  .def = "0",
+	  .reload = 1,
+	  .help = "delete a finished capture's file this long after it "
+	      "stopped; 0 = keep files however old"
+	},
+	{ .key = "max_bytes",
+	  .type = CT_INT,
+	  .offset = O(retention_max_bytes),
+	  .min = 0,
+	  .max = 1125899906842624LL,
+	  .def = "17179869184",
+	  .reload = 1,
+	  .help = "bytes of finished captures' files kept on the node "
+	      "(forgotten captures' files included); 0 = no bound"
+	},
+	CONF_END
+};
+
 static const struct conf_opt defaults_opts[] = {
 	{ .key = "time_limit_s",
 	  .type = CT_INT,
@@ -282,10 +306,12 @@ static const struct conf_opt captures_opts[] = {
 	  .offset = O(max_total_bytes),
 	  .min = 1024,
 	  .max = 1125899906842624LL,
-	  .def = "10737418240",
+	  .def = "34359738368",
 	  .reload = 1,
 	  .help = "capture files kept plus the byte limits of running "
-	      "captures; more is 429"
+	      "captures; more is 429 (the default holds max_concurrent "
+	      "captures at the default byte limit beside retention.max_bytes "
+	      "of finished files)"
 	},
 	{ .key = "ring_bytes",
 	  .type = CT_INT,
@@ -328,6 +354,13 @@ static const struct conf_opt captures_opts[] = {
 	  .reload = 1,
 	  .help = "hash each file as it is written, for the record's sha256 "
 	      "(about half the CPU of a busy capture)"
+	},
+	{ .key = "retention",
+	  .type = CT_OBJECT,
+	  .help = "when finished captures' local files are deleted, oldest "
+	      "first (never a running capture's, never one with an upload "
+	      "pending)",
+	  .children = retention_opts
 	},
 	{ .key = "defaults",
 	  .type = CT_OBJECT,

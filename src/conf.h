@@ -102,6 +102,8 @@ struct conf {
 	char			*captures_root;
 	long long		 max_concurrent;
 	long long		 max_total_bytes;
+	long long		 retention_max_age_s;	/* 0: none */
+	long long		 retention_max_bytes;	/* 0: none */
 	long long		 ring_bytes;
 	long long		 ring_linger_s;
 	struct conf_array	 replays;	/* of struct conf_replay */

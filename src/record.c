@@ -102,6 +102,7 @@ record_free(struct record *r)
 	json_decref(r->uploads);
 	free(r->file);
 	free(r->file_uri);
+	free(r->file_deleted_why);
 	free(r);
 }
 
@@ -159,6 +160,29 @@ lookback_json(const struct record *r)
 	    "bytes", (json_int_t)r->lb_bytes));
 }
 
+/* Where the capture's local file stands: writing, local, deleted, none. */
+static json_t *
+file_state_json(const struct record *r)
+{
+	if (r->file_deleted_at != 0)
+		return (json_string("deleted"));
+	if (r->file_uri != NULL)
+		return (json_string("local"));
+	if (r->status == CAP_RUNNING)
+		return (json_string("writing"));
+	return (json_null());
+}
+
+void
+record_file_deleted(struct record *r, const char *why)
+{
+	free(r->file_uri);
+	r->file_uri = NULL;
+	free(r->file_deleted_why);
+	r->file_deleted_why = xstrdup(why);
+	r->file_deleted_at = now_us();
+}
+
 json_t *
 record_to_json(const struct record *r)
 {
@@ -188,6 +212,11 @@ record_to_json(const struct record *r)
 	    "uploads", r->uploads,
 	    "events", r->events);
 	json_object_set_new(life, "lookback", lookback_json(r));
+	json_object_set_new(life, "file_state", file_state_json(r));
+	json_object_set_new(life, "file_deleted", r->file_deleted_at == 0 ?
+	    json_null() : json_pack("{s:o, s:s}", "at",
+	    time_json(r->file_deleted_at), "reason", r->file_deleted_why != NULL ?
+	    r->file_deleted_why : ""));
 	json_object_update(o, life);
 	json_decref(life);
 	return (o);
@@ -230,9 +259,10 @@ record_from_json(json_t *o, char **cause)
 	static const char *lifecycle[] = { "node", "status", "stop_reason",
 	    "errors", "packets", "bytes", "kernel_drops", "if_drops", "sha256",
 	    "created_at", "started_at", "stopped_at", "trigger", "file",
-	    "uploads", "events", "local_file", "lookback", NULL };
+	    "uploads", "events", "local_file", "lookback", "file_state",
+	    "file_deleted", NULL };
 	struct record	*r;
-	json_t		*lb;
+	json_t		*lb, *fd;
 	const char	*name, *status, *s;
 	int		 i;
 
@@ -272,6 +302,12 @@ record_from_json(json_t *o, char **cause)
 	r->file_uri = s != NULL ? xstrdup(s) : NULL;
 	s = json_string_value(json_object_get(o, "local_file"));
 	r->file = s != NULL ? xstrdup(s) : NULL;
+	if ((fd = json_object_get(o, "file_deleted")) != NULL &&
+	    json_is_object(fd)) {
+		r->file_deleted_at = time_from(fd, "at");
+		s = json_string_value(json_object_get(fd, "reason"));
+		r->file_deleted_why = xstrdup(s != NULL ? s : "");
+	}
 	lb = json_object_get(o, "lookback");
 	if (json_is_object(lb)) {
 		r->has_lookback = 1;

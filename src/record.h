@@ -62,6 +62,8 @@ struct record {
 	uint64_t		 lb_bytes;
 	char			*file;		/* relative to captures.root */
 	char			*file_uri;	/* set once the file is final */
+	int64_t			 file_deleted_at;	/* us; 0: not deleted */
+	char			*file_deleted_why;
 };
 
 const char	*cap_status_name(enum cap_status);
@@ -78,6 +80,8 @@ struct record	*record_new(const char *name, const char *node, json_t *params,
 void		 record_free(struct record *);
 /* Appends an event {at, status, stop_reason?, message?}. */
 void		 record_event(struct record *, const char *message);
+/* The local file is gone (why: retention, uploaded...): says so. */
+void		 record_file_deleted(struct record *, const char *why);
 /* Appends an error {code, message}. */
 void		 record_error(struct record *, enum cap_error, const char *msg);
 /* The record as the API shows it (new). */

@@ -23,12 +23,26 @@
 #include "pcapfile.h"
 #include "session.h"
 #include "state.h"
+#include "retention.h"
 #include "upload.h"
 #include "util.h"
 #include "worker.h"
 #include "xmalloc.h"
 
 #define SESS_MAX_OBSERVERS	4
+
+/* Why a local capture file went, for /metrics. */
+enum file_gone {
+	FILE_GONE_AGE,		/* retention.max_age_s */
+	FILE_GONE_BYTES,	/* retention.max_bytes */
+	FILE_GONE_UPLOADED,	/* only accounts were asked for */
+	FILE_GONE_DELETED,	/* DELETE ...?file=true */
+	FILE_GONE_MAX
+};
+static const char *file_gone_names[FILE_GONE_MAX] = {
+	[FILE_GONE_AGE] = "max_age", [FILE_GONE_BYTES] = "max_bytes",
+	[FILE_GONE_UPLOADED] = "uploaded", [FILE_GONE_DELETED] = "deleted",
+};
 
 /* A live packet waiting in a session's pending buffer, then its bytes. */
 struct pcap_rec_pending {
@@ -63,6 +77,7 @@ struct session {
 	const char		*dedup_key;	/* the trigger's, or NULL */
 	int			 dirty;		/* record not stored yet */
 	int			 deleted;	/* its record is gone: store nothing */
+	int			 delete_file;	/* and its file goes too */
 	/* Stopped, its file being made durable off the loop: */
 	int			 syncing;
 	enum cap_status		 end_status;
@@ -81,6 +96,16 @@ static struct params_limits	 sess_plimits;
 static struct sess_limits	 sess_limits;
 static int			 sess_hash_files = 1;	/* captures.sha256 */
 static TAILQ_HEAD(, session)	 sess_all = TAILQ_HEAD_INITIALIZER(sess_all);
+static struct retention_limits	 sess_retention;
+
+/* Files of deleted captures, still on disk and counted (state.h). */
+struct orphan {
+	char		*path;
+	uint64_t	 bytes;
+	int64_t		 at;
+};
+static struct orphan		*sess_orphans;
+static size_t			 sess_norphans;
 
 static struct {
 	session_observer_fn	 fn;
@@ -100,6 +125,8 @@ static struct {
 	uint64_t	kernel_drops;
 	uint64_t	if_drops;
 	uint64_t	lookback_gaps;	/* pasts not all held */
+	uint64_t	files_deleted[FILE_GONE_MAX];
+	uint64_t	bytes_deleted[FILE_GONE_MAX];
 } sess_stats;
 
 static struct session *
@@ -253,6 +280,57 @@ entry_str(json_t *e, const char *key)
 	return (s != NULL ? s : "");
 }
 
+/* Counts a local file that went. */
+static void
+sess_file_gone(uint64_t bytes, enum file_gone why)
+{
+	sess_stats.files_deleted[why]++;
+	sess_stats.bytes_deleted[why] += bytes;
+}
+
+/* Off the loop: a file goes (freeing gigabytes of blocks takes a while). */
+static void
+sess_unlink_work(void *arg)
+{
+	if (pcapfile_remove(sess_rootfd, arg) == -1 && errno != ENOENT)
+		log_warn("deleting %s: %s", (char *)arg, strerror(errno));
+}
+
+static void
+sess_unlink_later(const char *relpath)
+{
+	worker_submit(sess_unlink_work, free, xstrdup(relpath));
+}
+
+/* Counts a forgotten capture's file, still on disk. */
+static void
+sess_orphan_add(const char *path, uint64_t bytes, int64_t at)
+{
+	sess_orphans = xrealloc(sess_orphans, (sess_norphans + 1) *
+	    sizeof *sess_orphans);
+	sess_orphans[sess_norphans].path = xstrdup(path);
+	sess_orphans[sess_norphans].bytes = bytes;
+	sess_orphans[sess_norphans++].at = at;
+}
+
+/* Stops counting a forgotten capture's file (it is gone). */
+static void
+sess_orphan_remove(const char *path)
+{
+	char	*cause = NULL;
+	size_t	 i;
+
+	for (i = 0; i < sess_norphans; i++)
+		if (strcmp(sess_orphans[i].path, path) == 0)
+			break;
+	if (i == sess_norphans)
+		return;
+	if (state_orphan_delete(path, &cause) == -1)
+		free(cause);	/* counted again at restart, if still there */
+	free(sess_orphans[i].path);
+	sess_orphans[i] = sess_orphans[--sess_norphans];
+}
+
 /* The uploader's news: the entry on record, and what follows from it. */
 static void
 cap_upload_news(const char *name, const char *account, json_t *entry,
@@ -287,8 +365,8 @@ cap_upload_news(const char *name, const char *account, json_t *entry,
 	/* Asked for accounts only: the file goes once all hold it. */
 	if (final && all && !c->keep_file && r->file_uri != NULL &&
 	    pcapfile_remove(sess_rootfd, r->file) == 0) {
-		free(r->file_uri);
-		r->file_uri = NULL;
+		sess_file_gone(r->bytes, FILE_GONE_UPLOADED);
+		record_file_deleted(r, "uploaded to every account asked for");
 		log_info("capture %s: uploaded everywhere; local file removed",
 		    name);
 	}
@@ -411,6 +489,33 @@ cap_commit_work(void *arg)
 		c->sync_err = xstrdup("commit failed");
 }
 
+/*
+ * A deleted capture, its file final: the file goes with it, or stays
+ * counted as a forgotten capture's. Frees c.
+ */
+static void
+cap_forgotten(struct session *c, int just_committed)
+{
+	struct record		*r = c->rec;
+	struct state_orphan	 o;
+	char			*cause = NULL;
+
+	if (r->file == NULL || (r->file_uri == NULL && !just_committed))
+		;	/* no file, or counted already (session_delete) */
+	else if (c->delete_file) {
+		sess_file_gone(r->bytes, FILE_GONE_DELETED);
+		sess_unlink_later(r->file);
+	} else if (just_committed) {	/* stopped by the delete */
+		o.path = r->file;
+		o.bytes = r->bytes;
+		o.at = c->end_us;
+		if (state_orphan_put(&o, &cause) == -1)
+			free(cause);	/* counted until the next start */
+		sess_orphan_add(o.path, o.bytes, o.at);
+	}
+	cap_free(c);
+}
+
 /* Back on the loop: the file is durable (or failed); now the record. */
 static void
 cap_committed(void *arg)
@@ -422,7 +527,7 @@ cap_committed(void *arg)
 	if (c->sync_err != NULL)
 		log_error("capture %s: %s", r->name, c->sync_err);
 	if (c->deleted) {	/* off the list, its record gone: done */
-		cap_free(c);
+		cap_forgotten(c, c->sync_err == NULL);
 		return;
 	}
 	if (c->sync_err != NULL) {
@@ -765,6 +870,7 @@ static void
 sess_usage(struct sess_usage *u)
 {
 	struct session	*c;
+	size_t		 i;
 
 	memset(u, 0, sizeof *u);
 	TAILQ_FOREACH(c, &sess_all, entry) {
@@ -775,6 +881,25 @@ sess_usage(struct sess_usage *u)
 		} else if (c->rec->file_uri != NULL)
 			u->kept_bytes += c->rec->bytes;
 	}
+	for (i = 0; i < sess_norphans; i++)
+		u->kept_bytes += sess_orphans[i].bytes;
+}
+
+json_t *
+session_budget(void)
+{
+	struct sess_usage	u;
+	uint64_t		used, max = sess_limits.max_total_bytes;
+
+	sess_usage(&u);
+	used = u.kept_bytes + u.reserved_bytes;
+	return (json_pack("{s:I, s:I, s:I, s:I, s:I, s:I}",
+	    "max_total_bytes", (json_int_t)max,
+	    "kept_bytes", (json_int_t)u.kept_bytes,
+	    "reserved_bytes", (json_int_t)u.reserved_bytes,
+	    "free_bytes", (json_int_t)(used < max ? max - used : 0),
+	    "running", (json_int_t)u.running,
+	    "max_concurrent", (json_int_t)sess_limits.max_concurrent));
 }
 
 /*
@@ -812,7 +937,7 @@ cap_abandon(struct session *c)
 		c->w = NULL;
 		pcapfile_discard(sess_rootfd, c->rec->file);
 	}
-	if (state_delete(c->rec->name, &cause) == -1)
+	if (state_delete(c->rec->name, NULL, &cause) == -1)
 		free(cause);
 	TAILQ_REMOVE(&sess_all, c, entry);
 	cap_free(c);
@@ -1048,26 +1173,39 @@ session_keep(const char *name, const char *msg)
 }
 
 enum sess_result
-session_delete(const char *name, char **cause)
+session_delete(const char *name, int with_file, char **cause)
 {
-	struct session	*c;
+	struct session		*c;
+	struct record		*r;
+	struct state_orphan	 o, *keep = NULL;
 
 	if ((c = cap_find(name)) == NULL) {
 		*cause = xasprintf("no capture named '%s'", name);
 		return (SESS_NOT_FOUND);
 	}
+	r = c->rec;
+	if (!with_file && r->file_uri != NULL && !c->syncing) {
+		o.path = r->file;
+		o.bytes = r->bytes;
+		o.at = r->stopped_at;
+		keep = &o;
+	}
 	/* Forget the record first: if the store fails, nothing was done. */
-	if (state_delete(name, cause) == -1)
+	if (state_delete(name, keep, cause) == -1)
 		return (SESS_UNAVAILABLE);
+	if (keep != NULL)
+		sess_orphan_add(o.path, o.bytes, o.at);
 	c->deleted = 1;
+	c->delete_file = with_file;
 	TAILQ_REMOVE(&sess_all, c, entry);
-	log_info("capture %s: deleted (its file stays)", name);
+	log_info("capture %s: deleted (%s)", name, with_file ? "and its file" :
+	    "its file stays, counted against captures.max_total_bytes");
 	cap_notify(name, NULL);
 	/* A running one is freed once its file is durable (maybe now). */
-	if (c->rec->status == CAP_RUNNING && !c->syncing)
+	if (r->status == CAP_RUNNING && !c->syncing)
 		cap_stop(c, CAP_STOPPED, STOP_MANUAL, "deleted");
 	else if (!c->syncing)
-		cap_free(c);
+		cap_forgotten(c, 0);
 	return (SESS_OK);
 }
 
@@ -1191,6 +1329,98 @@ session_open_file(const char *name, int *fd, int64_t *size,
 	return (SESS_OK);
 }
 
+/* Is an upload of c's file still to be done? Retention keeps it then. */
+static int
+cap_uploads_pending(const struct session *c)
+{
+	json_t	*e;
+	size_t	 i;
+
+	json_array_foreach(c->rec->uploads, i, e) {
+		if (upload_entry_state(e) == UPLOAD_PENDING ||
+		    upload_entry_state(e) == UPLOAD_UPLOADING)
+			return (1);
+	}
+	return (0);
+}
+
+/* The files retention weighs: finished captures' and forgotten ones'. */
+static struct held_file *
+sess_held(size_t *n)
+{
+	struct held_file	*v;
+	struct session		*c;
+	size_t			 i, max = sess_norphans;
+
+	TAILQ_FOREACH(c, &sess_all, entry)
+		max++;
+	v = xcalloc(max + 1, sizeof *v);
+	*n = 0;
+	TAILQ_FOREACH(c, &sess_all, entry) {
+		if ((c->rec->status != CAP_STOPPED &&
+		    c->rec->status != CAP_ERROR) || c->syncing ||
+		    c->rec->file_uri == NULL)
+			continue;
+		v[*n].name = c->rec->name;
+		v[*n].relpath = c->rec->file;
+		v[*n].bytes = c->rec->bytes;
+		v[*n].finished_us = c->rec->stopped_at;
+		v[(*n)++].pinned = cap_uploads_pending(c);
+	}
+	for (i = 0; i < sess_norphans; i++) {
+		v[*n].relpath = sess_orphans[i].path;
+		v[*n].bytes = sess_orphans[i].bytes;
+		v[(*n)++].finished_us = sess_orphans[i].at;
+	}
+	return (v);
+}
+
+/*
+ * Retention, on the housekeeping tick: deletes the files past the
+ * limits, oldest first, and says so in each record.
+ */
+static void
+cap_sweep(void)
+{
+	struct held_file	*v;
+	struct session		*c;
+	size_t			 n, i;
+	char			*msg;
+
+	if (sess_retention.max_age_us == 0 && sess_retention.max_bytes == 0)
+		return;
+	v = sess_held(&n);
+	if (retention_pick(v, n, &sess_retention, now_us()) == 0) {
+		free(v);
+		return;
+	}
+	for (i = 0; i < n; i++) {
+		if (v[i].why == RETAINED)
+			continue;
+		msg = v[i].why == RETENTION_AGE ?
+		    xasprintf("retention.max_age_s: stopped more than %lld s "
+		    "ago", (long long)(sess_retention.max_age_us / 1000000)) :
+		    xasprintf("retention.max_bytes: finished files over %"
+		    PRIu64 " bytes, the oldest go first",
+		    sess_retention.max_bytes);
+		log_info("%s %s: file %s deleted (%s)", v[i].name != NULL ?
+		    "capture" : "forgotten capture", v[i].name != NULL ?
+		    v[i].name : "", v[i].relpath, msg);
+		sess_file_gone(v[i].bytes, v[i].why == RETENTION_AGE ?
+		    FILE_GONE_AGE : FILE_GONE_BYTES);
+		sess_unlink_later(v[i].relpath);
+		if (v[i].name == NULL)
+			sess_orphan_remove(v[i].relpath);
+		else if ((c = cap_find(v[i].name)) != NULL) {
+			record_file_deleted(c->rec, msg);
+			record_event(c->rec, msg);
+			cap_publish(c, 0, NULL);
+		}
+		free(msg);
+	}
+	free(v);
+}
+
 void
 session_tick(void)
 {
@@ -1206,6 +1436,7 @@ session_tick(void)
 		if (c->dirty)
 			cap_put(c, NULL);
 	}
+	cap_sweep();
 }
 
 /* The traffic counters as /metrics shows them, see sess_traffic. */
@@ -1276,6 +1507,25 @@ metric_refused(struct metric_out *o, void *arg)
 }
 
 static void
+metric_files_deleted(struct metric_out *o, void *arg)
+{
+	const uint64_t	*v = arg;
+	int		 i;
+
+	for (i = 0; i < FILE_GONE_MAX; i++)
+		metric_u64(o, v[i], "reason", file_gone_names[i], (char *)NULL);
+}
+
+static void
+metric_files_held(struct metric_out *o, void *arg)
+{
+	struct sess_usage	u;
+
+	sess_usage(&u);
+	metric_u64(o, u.kept_bytes, (char *)NULL);
+}
+
+static void
 metric_interfaces(struct metric_out *o, void *arg)
 {
 	metric_u64(o, (uint64_t)capture_sources(), (char *)NULL);
@@ -1305,10 +1555,41 @@ static const struct metric sess_metrics[] = {
 	METRIC_VALUE("alertcap_lookback_gaps_total", COUNTER,
 	    "Captures that asked for more of the past than the ring held.",
 	    &sess_stats.lookback_gaps),
+	METRIC_READ("alertcap_capture_files_held_bytes", GAUGE,
+	    "Bytes of finished captures' local files, forgotten ones' too.",
+	    metric_files_held, NULL),
+	METRIC_READ("alertcap_capture_files_deleted_total", COUNTER,
+	    "Local capture files deleted, by reason.", metric_files_deleted,
+	    sess_stats.files_deleted),
+	METRIC_READ("alertcap_capture_files_deleted_bytes_total", COUNTER,
+	    "Bytes of local capture files deleted, by reason.",
+	    metric_files_deleted, sess_stats.bytes_deleted),
 	METRIC_READ("alertcap_capture_interfaces", GAUGE,
 	    "Interfaces with an open capture handle.", metric_interfaces, NULL),
 	METRIC_END
 };
+
+/* Counts a forgotten capture's file that is still there. */
+static void
+sess_orphan_loaded(const struct state_orphan *o, void *arg)
+{
+	struct stat	 st;
+	const char	*base;
+	char		*cause = NULL;
+	int		 dirfd, there = 0;
+
+	if ((dirfd = pcapfile_dir(sess_rootfd, o->path, 0, &base,
+	    &cause)) != -1) {
+		there = fstatat(dirfd, base, &st, AT_SYMLINK_NOFOLLOW) == 0;
+		close(dirfd);
+	}
+	free(cause);
+	cause = NULL;
+	if (there)
+		sess_orphan_add(o->path, o->bytes, o->at);
+	else if (state_orphan_delete(o->path, &cause) == -1)
+		free(cause);
+}
 
 /* Keeps each loaded record; recovery comes after all are loaded. */
 static void
@@ -1407,7 +1688,8 @@ session_init(struct event_base *base, const struct conf *conf, char **cause)
 	session_reconf(conf);
 	if (sess_open_root(conf->captures_root, cause) == -1)
 		return (-1);
-	if (state_load(sess_loaded, NULL, cause) == -1)
+	if (state_load(sess_loaded, NULL, cause) == -1 ||
+	    state_orphan_load(sess_orphan_loaded, NULL, cause) == -1)
 		return (-1);
 	TAILQ_FOREACH(c, &sess_all, entry) {
 		if (c->rec->status == CAP_RUNNING ||
@@ -1428,6 +1710,9 @@ session_reconf(const struct conf *conf)
 	sess_limits.max_concurrent = conf->max_concurrent;
 	sess_limits.max_total_bytes = (uint64_t)conf->max_total_bytes;
 	sess_hash_files = conf->hash_files;
+	sess_retention.max_age_us = (int64_t)conf->retention_max_age_s *
+	    1000000;
+	sess_retention.max_bytes = (uint64_t)conf->retention_max_bytes;
 }
 
 void
@@ -1443,6 +1728,10 @@ session_shutdown(void)
 		TAILQ_REMOVE(&sess_all, c, entry);
 		cap_free(c);
 	}
+	while (sess_norphans > 0)
+		free(sess_orphans[--sess_norphans].path);
+	free(sess_orphans);
+	sess_orphans = NULL;
 	if (sess_rootfd != -1)
 		close(sess_rootfd);
 	sess_rootfd = -1;

@@ -68,7 +68,15 @@ enum sess_result session_create(json_t *params, const char *name,
  */
 enum sess_result session_stop(const char *name, enum stop_reason,
 	    json_t **out, char **cause);
-enum sess_result session_delete(const char *name, char **cause);
+/*
+ * Forgets a capture (stopping it if it runs). Its file stays, counted
+ * against captures.max_total_bytes until retention deletes it, or, with
+ * with_file, goes too.
+ */
+enum sess_result session_delete(const char *name, int with_file,
+		    char **cause);
+/* The disk budget: {max_total_bytes, kept_bytes, reserved_bytes...}. */
+json_t		*session_budget(void);
 /*
  * Stops a running capture with why once delay_s have passed (its alert
  * resolved, the recovery is evidence too); msg goes to its events.

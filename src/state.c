@@ -19,6 +19,8 @@
 static sqlite3		*state_db;
 static sqlite3_stmt	*state_put_stmt;
 static sqlite3_stmt	*state_del_stmt;
+static sqlite3_stmt	*state_orphan_put_stmt;
+static sqlite3_stmt	*state_orphan_del_stmt;
 
 static const char state_schema[] =
     "CREATE TABLE IF NOT EXISTS captures ("
@@ -27,6 +29,11 @@ static const char state_schema[] =
     " rule TEXT,"
     " record TEXT NOT NULL);"
     "CREATE INDEX IF NOT EXISTS captures_status ON captures(status);"
+    /* Files of forgotten captures: still on disk, still counted. */
+    "CREATE TABLE IF NOT EXISTS orphans ("
+    " path TEXT PRIMARY KEY,"
+    " bytes INTEGER NOT NULL,"
+    " at INTEGER NOT NULL);"
     "PRAGMA user_version = 1;";
 
 static int
@@ -138,7 +145,12 @@ state_open(const char *path, int sync_full, char **cause)
 	    "(name, status, rule, record) VALUES (?, ?, ?, ?)", -1,
 	    &state_put_stmt, NULL) != SQLITE_OK ||
 	    sqlite3_prepare_v2(state_db, "DELETE FROM captures WHERE name = ?",
-	    -1, &state_del_stmt, NULL) != SQLITE_OK) {
+	    -1, &state_del_stmt, NULL) != SQLITE_OK ||
+	    sqlite3_prepare_v2(state_db, "INSERT OR REPLACE INTO orphans "
+	    "(path, bytes, at) VALUES (?, ?, ?)", -1, &state_orphan_put_stmt,
+	    NULL) != SQLITE_OK ||
+	    sqlite3_prepare_v2(state_db, "DELETE FROM orphans WHERE path = ?",
+	    -1, &state_orphan_del_stmt, NULL) != SQLITE_OK) {
 		*cause = xasprintf("%s", sqlite3_errmsg(state_db));
 		return (-1);
 	}
@@ -236,7 +248,10 @@ state_shutdown(void)
 {
 	sqlite3_finalize(state_put_stmt);
 	sqlite3_finalize(state_del_stmt);
+	sqlite3_finalize(state_orphan_put_stmt);
+	sqlite3_finalize(state_orphan_del_stmt);
 	state_put_stmt = state_del_stmt = NULL;
+	state_orphan_put_stmt = state_orphan_del_stmt = NULL;
 	if (state_db != NULL)
 		sqlite3_close(state_db);
 	state_db = NULL;
@@ -284,10 +299,69 @@ state_put(const struct record *r, char **cause)
 }
 
 int
-state_delete(const char *name, char **cause)
+state_delete(const char *name, const struct state_orphan *keep,
+    char **cause)
 {
+	if (keep == NULL) {
+		sqlite3_bind_text(state_del_stmt, 1, name, -1, SQLITE_STATIC);
+		return (state_step(state_del_stmt, cause));
+	}
+	/* The record goes and its file stays counted, or neither. */
+	if (state_exec("BEGIN IMMEDIATE;", cause) == -1)
+		return (-1);
 	sqlite3_bind_text(state_del_stmt, 1, name, -1, SQLITE_STATIC);
-	return (state_step(state_del_stmt, cause));
+	if (state_step(state_del_stmt, cause) == -1 ||
+	    state_orphan_put(keep, cause) == -1 ||
+	    state_exec("COMMIT;", cause) == -1) {
+		sqlite3_exec(state_db, "ROLLBACK;", NULL, NULL, NULL);
+		return (-1);
+	}
+	return (0);
+}
+
+int
+state_orphan_put(const struct state_orphan *o, char **cause)
+{
+	sqlite3_bind_text(state_orphan_put_stmt, 1, o->path, -1,
+	    SQLITE_STATIC);
+	sqlite3_bind_int64(state_orphan_put_stmt, 2, (sqlite3_int64)o->bytes);
+	sqlite3_bind_int64(state_orphan_put_stmt, 3, o->at);
+	return (state_step(state_orphan_put_stmt, cause));
+}
+
+int
+state_orphan_delete(const char *path, char **cause)
+{
+	sqlite3_bind_text(state_orphan_del_stmt, 1, path, -1, SQLITE_STATIC);
+	return (state_step(state_orphan_del_stmt, cause));
+}
+
+int
+state_orphan_load(void (*cb)(const struct state_orphan *, void *),
+    void *arg, char **cause)
+{
+	struct state_orphan	 o;
+	sqlite3_stmt		*stmt;
+	int			 rc;
+
+	if (sqlite3_prepare_v2(state_db, "SELECT path, bytes, at FROM orphans "
+	    "ORDER BY at", -1, &stmt, NULL) != SQLITE_OK) {
+		*cause = xasprintf("state store: %s", sqlite3_errmsg(state_db));
+		return (-1);
+	}
+	while ((rc = sqlite3_step(stmt)) == SQLITE_ROW) {
+		o.path = (const char *)sqlite3_column_text(stmt, 0);
+		o.bytes = (uint64_t)sqlite3_column_int64(stmt, 1);
+		o.at = sqlite3_column_int64(stmt, 2);
+		if (o.path != NULL)
+			cb(&o, arg);
+	}
+	sqlite3_finalize(stmt);
+	if (rc != SQLITE_DONE) {
+		*cause = xasprintf("state store: %s", sqlite3_errmsg(state_db));
+		return (-1);
+	}
+	return (0);
 }
 
 int

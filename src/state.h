@@ -6,6 +6,8 @@
 #ifndef STATE_H
 #define STATE_H
 
+#include <stdint.h>
+
 #include "record.h"
 
 /*
@@ -21,7 +23,24 @@ int	state_check(const char *path, char **cause);
 void	state_shutdown(void);
 /* Inserts or replaces the record. -1 with *cause if it was not stored. */
 int	state_put(const struct record *, char **cause);
-int	state_delete(const char *name, char **cause);
+/*
+ * The file of a capture whose record was deleted: it stays on disk and
+ * counted against the disk budget until retention or its owner removes it.
+ */
+struct state_orphan {
+	const char	*path;		/* below captures.root */
+	uint64_t	 bytes;
+	int64_t		 at;		/* us: when its capture finished */
+};
+
+/* Deletes the record; with keep, stores that file, in one transaction. */
+int	state_delete(const char *name, const struct state_orphan *keep,
+	    char **cause);
+int	state_orphan_put(const struct state_orphan *, char **cause);
+int	state_orphan_delete(const char *path, char **cause);
+/* Calls cb for every stored orphan file (borrowed for the call). */
+int	state_orphan_load(void (*cb)(const struct state_orphan *, void *),
+	    void *arg, char **cause);
 /* Calls cb for every stored record (borrowed; the callback may keep it). */
 int	state_load(void (*cb)(struct record *, void *), void *arg,
 	    char **cause);

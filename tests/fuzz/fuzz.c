@@ -172,14 +172,20 @@ fuzz_daemon(int api, int *port)
 void
 fuzz_daemon_reset(void)
 {
-	json_t		*list, *e, *gone;
+	json_t		*list, *e, *gone, *cmd;
 	size_t		 i;
 
-	if (cmd_run("list", NULL, NULL, NULL, NULL, NULL, &list) != 200)
+	cmd = json_pack("{s:s}", "op", "list");
+	if (cmd_run_json(cmd, &list) != 200) {
+		json_decref(cmd);
 		return;
+	}
+	json_decref(cmd);
 	json_array_foreach(json_object_get(list, "captures"), i, e) {
-		cmd_run("delete", json_string_value(json_object_get(e, "name")),
-		    NULL, NULL, NULL, NULL, &gone);
+		cmd = json_pack("{s:s, s:O, s:b}", "op", "delete", "name",
+		    json_object_get(e, "name"), "file", 1);
+		cmd_run_json(cmd, &gone);
+		json_decref(cmd);
 		json_decref(gone);
 	}
 	json_decref(list);

@@ -128,8 +128,9 @@ test_filters_and_snaplen(void **state)
 static void
 test_refusals(void **state)
 {
-	json_t	*out = NULL;
-	char	*cause = NULL;
+	json_t		*out = NULL, *budget;
+	char		*cause = NULL, *file;
+	json_int_t	 kept;
 
 	assert_int_equal(harness_create("r1", "{\"target\": {\"interface\": "
 	    "\"rp0\"}}"), SESS_OK);
@@ -148,8 +149,29 @@ test_refusals(void **state)
 	    SESS_CONFLICT);
 	free(cause);
 	cause = NULL;
-	assert_int_equal(session_delete("r1", &cause), SESS_OK);
+	/* Forgotten, its file still counts against the disk budget. */
+	file = harness_file("r1");
+	budget = session_budget();
+	kept = json_integer_value(json_object_get(budget, "kept_bytes"));
+	json_decref(budget);
+	assert_true(kept > 0);
+	assert_int_equal(session_delete("r1", 0, &cause), SESS_OK);
 	assert_null(harness_record("r1"));
+	assert_int_equal(access(file, F_OK), 0);
+	budget = session_budget();
+	assert_int_equal(json_integer_value(json_object_get(budget,
+	    "kept_bytes")), kept);
+	json_decref(budget);
+	free(file);
+	/* With its file: gone from the disk and from the budget. */
+	assert_int_equal(harness_create("r4", "{\"target\": {\"interface\": "
+	    "\"rp0\"}}"), SESS_OK);
+	assert_true(harness_stop_capture("r4"));
+	file = harness_file("r4");
+	assert_int_equal(session_delete("r4", 1, &cause), SESS_OK);
+	harness_run(200);	/* the worker unlinks it */
+	assert_int_equal(access(file, F_OK), -1);
+	free(file);
 	/* The refused ones left nothing behind. */
 	assert_null(harness_record("r2"));
 	assert_null(harness_record("r3"));
