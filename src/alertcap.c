@@ -43,7 +43,7 @@ usage(void)
 "             [--time-limit S] [--max-packets N] [--filter SPEC]...\n"
 "             [--bpf EXPR] [--file PATH] [--account NAME]...\n"
 "             [--lookback 120s|5m | --from 2026-12-01T10:00:00Z]\n"
-"             [--format pcapng|pcap]\n"
+"             [--format pcapng|pcap] [--files N [--file-size 100M]]\n"
 "        SPEC: protocol=TCP|UDP|Any,local_ip=..,local_port=..,remote_ip=..,\n"
 "              remote_port=..  (values: single, list with ';', or range a-b)\n"
 "  list [--status STATUS] [--rule RULE]\n"
@@ -51,6 +51,7 @@ usage(void)
 "  stop NAME\n"
 "  delete [--file] NAME\n"
 "  download NAME [-o FILE] [--from ACCOUNT]   (--from: the uploaded object)\n"
+"  download NAME --seq N [-o FILE] | --all [-o DIR]   (continuous captures)\n"
 "  rules check [DIR]           check rule files offline (default ./rules)\n"
 "  rules list                  the rules the daemon has loaded\n"
 "  rules test ALERT.json [--format F]   which rules match, what would start\n"
@@ -466,29 +467,54 @@ num_arg(const char *opt, const char *s)
 	return (v);
 }
 
+/* A unit a number may end with, and what it multiplies by. */
+struct unit {
+	char		unit;
+	long long	mul;
+};
+
+/* A number that may end with one of units (none: times 1). */
+static long long
+unit_arg(const char *opt, const char *s, const struct unit *units,
+    size_t nunits)
+{
+	size_t		 i, len = strlen(s);
+	char		*n;
+	long long	 v, mul = 0;
+
+	for (i = 0; len > 1 && i < nunits; i++)
+		if (s[len - 1] == units[i].unit)
+			mul = units[i].mul;
+	n = xstrdup(s);
+	if (mul != 0)
+		n[len - 1] = '\0';
+	else
+		mul = 1;
+	v = num_arg(opt, n);
+	free(n);
+	if (v > INT64_MAX / mul)
+		die("%s: '%s' is too large", opt, s);
+	return (v * mul);
+}
+
 /* "90", "90s", "5m", "2h": seconds. */
 static long long
 duration_arg(const char *opt, const char *s)
 {
-	static const struct {
-		char		unit;
-		long long	s;
-	} units[] = { { 's', 1 }, { 'm', 60 }, { 'h', 3600 } };
-	size_t		 i, len = strlen(s);
-	char		*n;
-	long long	 v, mul = 1;
+	static const struct unit	units[] = { { 's', 1 }, { 'm', 60 },
+	    { 'h', 3600 } };
 
-	for (i = 0; len > 1 && i < sizeof units / sizeof *units; i++)
-		if (s[len - 1] == units[i].unit)
-			mul = units[i].s;
-	n = xstrdup(s);
-	if (mul != 1 || (len > 1 && s[len - 1] == 's'))
-		n[len - 1] = '\0';
-	v = num_arg(opt, n);
-	free(n);
-	if (v > INT64_MAX / mul)
-		die("%s: '%s' is too long", opt, s);
-	return (v * mul);
+	return (unit_arg(opt, s, units, sizeof units / sizeof *units));
+}
+
+/* "4096", "64K", "100M", "4G": bytes (binary multiples). */
+static long long
+size_arg(const char *opt, const char *s)
+{
+	static const struct unit	units[] = { { 'K', 1024 },
+	    { 'M', 1048576 }, { 'G', 1073741824 } };
+
+	return (unit_arg(opt, s, units, sizeof units / sizeof *units));
 }
 
 /* start NAME -i IFACE [flags]: the flags become the capture parameters. */
@@ -509,13 +535,16 @@ cmd_start(int argc, char **argv)
 		{ "lookback", required_argument, NULL, 'L' },
 		{ "from", required_argument, NULL, 'f' },
 		{ "format", required_argument, NULL, 256 },	/* long only */
+		{ "files", required_argument, NULL, 257 },
+		{ "file-size", required_argument, NULL, 258 },
 		{ NULL, 0, NULL, 0 }
 	};
-	json_t	*p, *filters, *r, *storage, *accounts;
+	json_t	*p, *filters, *r, *storage, *accounts, *ring;
 	char	*path;
 	int	 ch;
 
 	p = json_object();
+	ring = json_object();
 	filters = json_array();
 	storage = json_object();
 	accounts = json_array();
@@ -568,6 +597,14 @@ cmd_start(int argc, char **argv)
 		case 256:
 			json_object_set_new(p, "format", json_string(optarg));
 			break;
+		case 257:
+			json_object_set_new(ring, "file_count", json_integer(
+			    num_arg("--files", optarg)));
+			break;
+		case 258:
+			json_object_set_new(ring, "file_size_bytes", json_integer(
+			    size_arg("--file-size", optarg)));
+			break;
 		default:
 			usage();
 		}
@@ -583,6 +620,9 @@ cmd_start(int argc, char **argv)
 	if (json_object_size(storage) > 0)
 		json_object_set(p, "storage", storage);
 	json_decref(storage);
+	if (json_object_size(ring) > 0)
+		json_object_set(p, "continuous", ring);
+	json_decref(ring);
 	path = xasprintf("/v1/captures/%s", check_name(argv[optind]));
 	r = call("PUT", path, p, NULL);
 	if (cli_json)
@@ -745,8 +785,82 @@ file_is_pcapng(const char *path)
 }
 
 /*
- * download NAME [-o FILE|-] [--from ACCOUNT]: the file, or the stored
- * object; without -o, NAME.pcapng or NAME.pcap as the file is.
+ * Fetches path (an API path, or "" with from: the object at the URI in
+ * cli_url) into out ("-": standard output); without named, out gets the
+ * extension the file's format has. Prints where it went; dies on error.
+ */
+static void
+download_one(const char *path, const char *out, int named,
+    const char *from)
+{
+	struct dynbuf	 err;
+	FILE		*f;
+	char		*tmp = NULL, *final;
+	long		 st;
+	int		 to_stdout = strcmp(out, "-") == 0;
+
+	f = to_stdout ? stdout : download_tmp(out, &tmp);
+	dynbuf_init(&err, 65536);
+	st = request("GET", path, NULL, &err, f);
+	if (fflush(f) != 0 || (!to_stdout && fclose(f) != 0))
+		die("%s: %s", to_stdout ? "standard output" : tmp,
+		    strerror(errno));
+	if (st != 200) {
+		if (tmp != NULL)
+			unlink(tmp);
+		die_http(st, &err, from);
+	}
+	dynbuf_free(&err);
+	if (to_stdout)
+		return;
+	final = named ? xstrdup(out) : xasprintf("%s.%s", out,
+	    file_is_pcapng(tmp) ? "pcapng" : "pcap");
+	if (rename(tmp, final) == -1)
+		die("%s: %s", final, strerror(errno));
+	if (!cli_json)
+		printf("%s\n", final);
+	free(final);
+	free(tmp);
+}
+
+/* download NAME --all [-o DIR]: every complete file of a ring, in DIR. */
+static void
+download_all(const char *name, const char *dir)
+{
+	json_t		*r, *e;
+	const char	*base;
+	char		*path, *out;
+	size_t		 i, n = 0;
+
+	path = xasprintf("/v1/captures/%s", name);
+	r = call("GET", path, NULL, NULL);
+	free(path);
+	if (!json_is_array(json_object_get(r, "files")))
+		die("%s: not a continuous capture; download it without --all",
+		    name);
+	if (mkdir(dir, 0750) == -1 && errno != EEXIST)
+		die("%s: %s", dir, strerror(errno));
+	json_array_foreach(json_object_get(r, "files"), i, e) {
+		if (strcmp(str(e, "state"), "Complete") != 0)
+			continue;
+		base = strrchr(str(e, "path"), '/');
+		base = base != NULL ? base + 1 : str(e, "path");
+		path = xasprintf("/v1/captures/%s/file?seq=%lld", name,
+		    (long long)json_integer_value(json_object_get(e, "seq")));
+		out = xasprintf("%s/%s", dir, base);
+		download_one(path, out, 1, NULL);
+		free(out);
+		free(path);
+		n++;
+	}
+	json_decref(r);
+	if (n == 0)
+		die("%s: no complete file to download (yet)", name);
+}
+
+/*
+ * download NAME [-o FILE|-] [--from ACCOUNT] [--seq N | --all]: the file,
+ * the stored object, one file of a continuous capture, or all of them.
  */
 static int
 cmd_download(int argc, char **argv)
@@ -754,14 +868,14 @@ cmd_download(int argc, char **argv)
 	static const struct option opts[] = {
 		{ "output", required_argument, NULL, 'o' },
 		{ "from", required_argument, NULL, 'F' },
+		{ "seq", required_argument, NULL, 'S' },
+		{ "all", no_argument, NULL, 'a' },
 		{ NULL, 0, NULL, 0 }
 	};
-	struct dynbuf	 err;
-	FILE		*f;
 	const char	*from = NULL, *saved_url, *saved_token, *name;
-	char		*path, *out = NULL, *tmp = NULL, *uri = NULL;
-	long		 st;
-	int		 ch, to_stdout, named_by_format;
+	char		*path, *out = NULL, *uri;
+	long long	 seq = 0;
+	int		 ch, all = 0;
 
 	optind = 0;	/* GNU getopt: restart its scan */
 	while ((ch = getopt_long(argc, argv, "o:F:", opts, NULL)) != -1) {
@@ -769,17 +883,21 @@ cmd_download(int argc, char **argv)
 			out = xstrdup(optarg);
 		else if (ch == 'F')
 			from = optarg;
+		else if (ch == 'S')
+			seq = num_arg("--seq", optarg);
+		else if (ch == 'a')
+			all = 1;
 		else
 			usage();
 	}
-	if (optind != argc - 1)
+	if (optind != argc - 1 || (all && (seq != 0 || from != NULL)))
 		usage();
 	name = check_name(argv[optind]);
-	if ((named_by_format = out == NULL))
-		out = xstrdup(name);	/* the extension follows the file */
-	to_stdout = strcmp(out, "-") == 0;
-	f = to_stdout ? stdout : download_tmp(out, &tmp);
-	dynbuf_init(&err, 65536);
+	if (all) {
+		download_all(name, out != NULL ? out : name);
+		free(out);
+		return (0);
+	}
 	if (from != NULL) {
 		/* The object itself, by its URI (it must be readable so). */
 		uri = upload_uri(name, from);
@@ -787,38 +905,23 @@ cmd_download(int argc, char **argv)
 		saved_token = cli_token;
 		cli_url = uri;
 		cli_token = NULL;	/* the API's token is not the store's */
-		path = xstrdup("");
-		st = request("GET", path, NULL, &err, f);
+		download_one("", out != NULL ? out : name, out != NULL, from);
 		cli_url = saved_url;
 		cli_token = saved_token;
-	} else {
-		path = xasprintf("/v1/captures/%s/file", name);
-		st = request("GET", path, NULL, &err, f);
+		free(uri);
+		free(out);
+		return (0);
+	}
+	path = seq != 0 ? xasprintf("/v1/captures/%s/file?seq=%lld", name,
+	    seq) : xasprintf("/v1/captures/%s/file", name);
+	if (out != NULL)
+		download_one(path, out, 1, NULL);
+	else {
+		out = seq != 0 ? xasprintf("%s_%06lld", name, seq) :
+		    xstrdup(name);
+		download_one(path, out, 0, NULL);
 	}
 	free(path);
-	if (fflush(f) != 0 || (!to_stdout && fclose(f) != 0))
-		die("%s: %s", to_stdout ? "standard output" : tmp,
-		    strerror(errno));
-	if (st != 200) {
-		if (tmp != NULL)
-			unlink(tmp);
-		die_http(st, &err, from != NULL ? from : NULL);
-	}
-	free(uri);
-	dynbuf_free(&err);
-	if (!to_stdout) {
-		if (named_by_format) {
-			path = xasprintf("%s.%s", out, file_is_pcapng(tmp) ?
-			    "pcapng" : "pcap");
-			free(out);
-			out = path;
-		}
-		if (rename(tmp, out) == -1)
-			die("%s: %s", out, strerror(errno));
-		if (!cli_json)
-			printf("%s\n", out);
-	}
-	free(tmp);
 	free(out);
 	return (0);
 }

@@ -209,16 +209,38 @@ static void
 api_capture_file(struct evhttp_request *req, const char *name)
 {
 	struct evkeyvalq	*h = evhttp_request_get_output_headers(req);
+	struct evkeyvalq	 q;
 	struct evbuffer		*buf;
 	enum sess_result	 rc;
 	int64_t			 size;
 	json_t			*err;
-	const char		*path;
-	char			*cause = NULL, disp[160];
+	const char		*path, *query, *v;
+	char			*cause = NULL, disp[200], *end;
+	unsigned long		 seq = 0;
 	int			 fd, status;
 
-	if ((rc = session_open_file(name, &fd, &size, &path, &cause)) !=
-	    SESS_OK) {
+	/* ?seq=N: one file of a continuous capture. */
+	query = evhttp_uri_get_query(evhttp_request_get_evhttp_uri(req));
+	TAILQ_INIT(&q);
+	if (query != NULL && evhttp_parse_query_str(query, &q) == -1) {
+		api_error(req, 400, "InvalidRequest", "query: malformed");
+		return;
+	}
+	if ((v = evhttp_find_header(&q, "seq")) != NULL) {
+		errno = 0;
+		seq = strtoul(v, &end, 10);
+		if (*v < '1' || *v > '9' || *end != '\0' || errno != 0 ||
+		    seq > UINT32_MAX) {
+			evhttp_clear_headers(&q);
+			api_error(req, 400, "InvalidRequest", "seq: must be a "
+			    "file number, 1 or more");
+			return;
+		}
+	}
+	evhttp_clear_headers(&q);
+
+	if ((rc = session_open_file(name, (uint32_t)seq, &fd, &size, &path,
+	    &cause)) != SESS_OK) {
 		status = cmd_fail(rc, cause, &err);
 		api_reply_json(req, status, err);
 		return;
@@ -229,8 +251,12 @@ api_capture_file(struct evhttp_request *req, const char *name)
 		api_error(req, 500, "InternalError", "cannot send the file");
 		return;
 	}
-	snprintf(disp, sizeof disp, "attachment; filename=\"%s.%s\"", name,
-	    pcapfmt_ext(pcapfile_format(path)));
+	if (seq != 0)
+		snprintf(disp, sizeof disp, "attachment; filename=\"%s_%06lu.%s"
+		    "\"", name, seq, pcapfmt_ext(pcapfile_format(path)));
+	else
+		snprintf(disp, sizeof disp, "attachment; filename=\"%s.%s\"",
+		    name, pcapfmt_ext(pcapfile_format(path)));
 	evhttp_add_header(h, "Content-Type", pcapfile_content_type(path));
 	evhttp_add_header(h, "Content-Disposition", disp);
 	evhttp_send_reply(req, 200, "OK", buf);

@@ -261,6 +261,16 @@ static const struct conf_opt maximums_opts[] = {
 	  .reload = 1,
 	  .help = "largest time limit a capture may ask for"
 	},
+	{ .key = "continuous_time_limit_s",
+	  .type = CT_INT,
+	  .offset = O(max_continuous_time_limit_s),
+	  .min = 1,
+	  .max = 31536000,
+	  .def = "604800",
+	  .reload = 1,
+	  .help = "largest time limit a continuous capture (a ring of files) "
+	      "may ask for"
+	},
 	{ .key = "max_bytes_per_session",
 	  .type = CT_INT,
 	  .offset = O(max_max_bytes),

@@ -102,6 +102,7 @@ struct conf {
 	char			*captures_root;
 	long long		 max_concurrent;
 	long long		 max_total_bytes;
+	long long		 max_continuous_time_limit_s;
 	long long		 retention_max_age_s;	/* 0: none */
 	long long		 retention_max_bytes;	/* 0: none */
 	long long		 ring_bytes;

@@ -15,7 +15,7 @@
 
 static const char *params_keys[] = { "name", "target", "max_bytes_per_packet",
     "max_bytes_per_session", "time_limit_s", "max_packets", "filters", "bpf",
-    "storage", "lookback_s", "from", "format", NULL };
+    "storage", "lookback_s", "from", "format", "continuous", NULL };
 
 /* Fails if obj holds a key not in keys; prefix names obj in the message. */
 static int
@@ -129,6 +129,42 @@ parse_lookback(json_t *params, const struct params_limits *lim,
 		return (-1);
 	}
 	return (0);
+}
+
+/*
+ * continuous: a ring of file_count files of file_size_bytes each
+ * (Network Watcher's defaults and bounds), instead of one file.
+ */
+static int
+parse_continuous(json_t *params, struct capture_params *p, char **cause)
+{
+	json_t		*v = json_object_get(params, "continuous");
+	long long	 n;
+	char		*why = NULL;
+
+	p->file_count = 0;
+	if (v == NULL || json_is_null(v))
+		return (0);
+	if (!json_is_object(v)) {
+		*cause = xstrdup("continuous: must be an object "
+		    "{file_count, file_size_bytes}");
+		return (-1);
+	}
+	if (check_keys(v, (const char *[]){ "file_count", "file_size_bytes",
+	    NULL }, "continuous.", cause) == -1)
+		return (-1);
+	if (get_int(v, "file_count", 1, PARAMS_MAX_FILES, 10, &n, &why) == 0) {
+		p->file_count = (uint32_t)n;
+		if (get_int(v, "file_size_bytes", 1024, PARAMS_MAX_FILE_BYTES,
+		    104857600, &n, &why) == 0) {
+			p->file_size = (uint64_t)n;
+			return (0);
+		}
+	}
+	*cause = xasprintf("continuous.%s", why);
+	free(why);
+	p->file_count = 0;
+	return (-1);
 }
 
 /* format: the file's, or the node's captures.format. */
@@ -324,11 +360,13 @@ params_parse(json_t *params, const char *name,
 	    lim->def_max_bytes, &n, cause) == -1)
 		goto fail;
 	p->max_bytes = (uint64_t)n;
-	if (parse_lookback(params, lim, p, cause) == -1)
+	if (parse_lookback(params, lim, p, cause) == -1 ||
+	    parse_continuous(params, p, cause) == -1)
 		goto fail;
 	/* A lookback with no live part is a snapshot of the past. */
 	if (get_int(params, "time_limit_s", p->lookback_s != 0 ||
-	    p->from_us != 0 ? 0 : 1, lim->max_time_limit_s,
+	    p->from_us != 0 ? 0 : 1, p->file_count != 0 ?
+	    lim->max_continuous_time_limit_s : lim->max_time_limit_s,
 	    lim->def_time_limit_s, &n, cause) == -1)
 		goto fail;
 	p->time_limit_s = (uint32_t)n;
@@ -348,6 +386,7 @@ fail:
 const struct params_limits params_embedded = {
 	.def_time_limit_s = 18000,
 	.max_time_limit_s = 18000,
+	.max_continuous_time_limit_s = 604800,
 	.def_max_bytes = 1073741824,
 	.max_max_bytes = 4294967295LL,
 	.max_lookback_s = 3600,
@@ -430,6 +469,7 @@ params_limits_conf(struct params_limits *l, const struct conf *c)
 {
 	l->def_time_limit_s = c->def_time_limit_s;
 	l->max_time_limit_s = c->max_time_limit_s;
+	l->max_continuous_time_limit_s = c->max_continuous_time_limit_s;
 	l->def_max_bytes = c->def_max_bytes;
 	l->max_max_bytes = c->max_max_bytes;
 	l->max_lookback_s = c->lookback_max_s;
@@ -486,6 +526,10 @@ params_to_json(const struct capture_params *p)
 	    "bpf", p->bpf != NULL ? json_string(p->bpf) : json_null(),
 	    "storage", storage);
 	json_object_set_new(o, "format", json_string(pcapfmt_name(p->format)));
+	if (p->file_count != 0)
+		json_object_set_new(o, "continuous", json_pack("{s:I, s:I}",
+		    "file_count", (json_int_t)p->file_count,
+		    "file_size_bytes", (json_int_t)p->file_size));
 	if (p->lookback_s != 0)
 		json_object_set_new(o, "lookback_s",
 		    json_integer((json_int_t)p->lookback_s));

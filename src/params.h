@@ -13,10 +13,15 @@
 
 struct conf;
 
+/* Network Watcher's bounds on a continuous capture's ring of files. */
+#define PARAMS_MAX_FILES	10000
+#define PARAMS_MAX_FILE_BYTES	4294967296LL
+
 /* What the node allows and gives by default. */
 struct params_limits {
 	long long	def_time_limit_s;
 	long long	max_time_limit_s;
+	long long	max_continuous_time_limit_s;
 	long long	def_max_bytes;
 	long long	max_max_bytes;
 	long long	max_lookback_s;	/* lookback.max_s */
@@ -49,6 +54,8 @@ struct capture_params {
 					   accounts are named) */
 	char		*file;		/* relative path, or NULL = default */
 	enum pcapfmt	 format;
+	uint32_t	 file_count;	/* continuous; 0: one file */
+	uint64_t	 file_size;	/* continuous: each file's bound */
 	json_t		*accounts;	/* storage.accounts, or NULL */
 };
 

@@ -103,6 +103,7 @@ record_free(struct record *r)
 	free(r->file);
 	free(r->file_uri);
 	free(r->file_deleted_why);
+	json_decref(r->files);
 	free(r);
 }
 
@@ -164,6 +165,20 @@ lookback_json(const struct record *r)
 static json_t *
 file_state_json(const struct record *r)
 {
+	const char	*st;
+	json_t		*e;
+	size_t		 i;
+
+	if (r->files != NULL) {		/* continuous: local while any is */
+		json_array_foreach(r->files, i, e) {
+			st = json_string_value(json_object_get(e, "state"));
+			if (st != NULL && strcmp(st, "Deleted") != 0)
+				return (json_string(r->status == CAP_RUNNING ?
+				    "writing" : "local"));
+		}
+		return (json_array_size(r->files) > 0 ?
+		    json_string("deleted") : json_null());
+	}
 	if (r->file_deleted_at != 0)
 		return (json_string("deleted"));
 	if (r->file_uri != NULL)
@@ -171,6 +186,24 @@ file_state_json(const struct record *r)
 	if (r->status == CAP_RUNNING)
 		return (json_string("writing"));
 	return (json_null());
+}
+
+uint64_t
+record_files_held(const struct record *r)
+{
+	const char	*st;
+	json_t		*e;
+	size_t		 i;
+	json_int_t	 count, complete = 0;
+
+	count = json_integer_value(json_object_get(json_object_get(r->params,
+	    "continuous"), "file_count"));
+	json_array_foreach(r->files, i, e) {
+		st = json_string_value(json_object_get(e, "state"));
+		if (st != NULL && strcmp(st, "Complete") == 0)
+			complete++;
+	}
+	return (complete > count ? (uint64_t)(complete - count) : 0);
 }
 
 void
@@ -213,6 +246,11 @@ record_to_json(const struct record *r)
 	    "events", r->events);
 	json_object_set_new(life, "lookback", lookback_json(r));
 	json_object_set_new(life, "file_state", file_state_json(r));
+	if (r->files != NULL) {
+		json_object_set(life, "files", r->files);
+		json_object_set_new(life, "files_held", json_integer(
+		    (json_int_t)record_files_held(r)));
+	}
 	json_object_set_new(life, "file_deleted", r->file_deleted_at == 0 ?
 	    json_null() : json_pack("{s:o, s:s}", "at",
 	    time_json(r->file_deleted_at), "reason", r->file_deleted_why != NULL ?
@@ -260,7 +298,7 @@ record_from_json(json_t *o, char **cause)
 	    "errors", "packets", "bytes", "kernel_drops", "if_drops", "sha256",
 	    "created_at", "started_at", "stopped_at", "trigger", "file",
 	    "uploads", "events", "local_file", "lookback", "file_state",
-	    "file_deleted", NULL };
+	    "file_deleted", "files", "files_held", NULL };
 	struct record	*r;
 	json_t		*lb, *fd;
 	const char	*name, *status, *s;
@@ -302,6 +340,8 @@ record_from_json(json_t *o, char **cause)
 	r->file_uri = s != NULL ? xstrdup(s) : NULL;
 	s = json_string_value(json_object_get(o, "local_file"));
 	r->file = s != NULL ? xstrdup(s) : NULL;
+	if (json_is_array(json_object_get(o, "files")))
+		r->files = json_deep_copy(json_object_get(o, "files"));
 	if ((fd = json_object_get(o, "file_deleted")) != NULL &&
 	    json_is_object(fd)) {
 		r->file_deleted_at = time_from(fd, "at");

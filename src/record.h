@@ -63,6 +63,7 @@ struct record {
 	char			*file;		/* relative to captures.root */
 	char			*file_uri;	/* set once the file is final */
 	int64_t			 file_deleted_at;	/* us; 0: not deleted */
+	json_t			*files;		/* continuous: the ring's files */
 	char			*file_deleted_why;
 };
 
@@ -80,6 +81,11 @@ struct record	*record_new(const char *name, const char *node, json_t *params,
 void		 record_free(struct record *);
 /* Appends an event {at, status, stop_reason?, message?}. */
 void		 record_event(struct record *, const char *message);
+/*
+ * A continuous capture's complete files past its file_count, kept until
+ * their uploads are done.
+ */
+uint64_t	 record_files_held(const struct record *);
 /* The local file is gone (why: retention, uploaded...): says so. */
 void		 record_file_deleted(struct record *, const char *why);
 /* Appends an error {code, message}. */

@@ -37,11 +37,13 @@ enum file_gone {
 	FILE_GONE_BYTES,	/* retention.max_bytes */
 	FILE_GONE_UPLOADED,	/* only accounts were asked for */
 	FILE_GONE_DELETED,	/* DELETE ...?file=true */
+	FILE_GONE_RING,		/* continuous.file_count: the oldest goes */
 	FILE_GONE_MAX
 };
 static const char *file_gone_names[FILE_GONE_MAX] = {
 	[FILE_GONE_AGE] = "max_age", [FILE_GONE_BYTES] = "max_bytes",
 	[FILE_GONE_UPLOADED] = "uploaded", [FILE_GONE_DELETED] = "deleted",
+	[FILE_GONE_RING] = "file_count",
 };
 
 /* A live packet waiting in a session's pending buffer, then its bytes. */
@@ -78,6 +80,19 @@ struct session {
 	int			 dirty;		/* record not stored yet */
 	int			 deleted;	/* its record is gone: store nothing */
 	int			 delete_file;	/* and its file goes too */
+	/* Continuous: a ring of files (file_count 0: one file). */
+	uint32_t		 file_count;
+	uint64_t		 file_size;
+	uint32_t		 seq;		/* the file being written */
+	char			*stem;		/* its path before _SEQ.ext */
+	uint64_t		 prev_packets;	/* in the ring's closed files */
+	uint64_t		 prev_bytes;
+	int64_t			 file_first_ns;	/* of the file being written */
+	int64_t			 file_last_ns;
+	int64_t			 file_start_us;
+	struct capture_stats	 file_base;	/* the sink's, at its start */
+	struct pcapw_desc	 desc;		/* of each new file */
+	char			*desc_str[4];	/* desc's strings, owned */
 	/* Stopped, its file being made durable off the loop: */
 	int			 syncing;
 	enum cap_status		 end_status;
@@ -144,6 +159,11 @@ cap_find(const char *name)
 static void
 cap_free(struct session *c)
 {
+	int	i;
+
+	for (i = 0; i < 4; i++)
+		free(c->desc_str[i]);
+	free(c->stem);
 	record_free(c->rec);
 	if (c->cut != NULL)
 		lookback_cut_free(c->cut);
@@ -156,6 +176,14 @@ cap_free(struct session *c)
 }
 
 static void	cap_submit_uploads(struct session *);
+static void	sess_usage(struct sess_usage *);
+static json_t	*ring_entry(const struct record *, uint32_t);
+static void	 ring_file_done(struct session *, json_t *);
+static uint64_t	 ring_local_bytes(const struct record *);
+static int	 ring_close(struct session *, const struct capture_stats *);
+static int	 ring_rotate(struct session *, enum stop_reason *);
+static int	 ring_is(json_t *, const char *);
+static void	 ring_trim(struct session *);
 static void	cap_cut_finish(struct session *, int);
 
 /*
@@ -174,6 +202,11 @@ cap_decided(struct session *c)
 	    json_object_get(st, "accounts") : NULL;
 	c->dedup_key = json_string_value(json_object_get(c->rec->trigger,
 	    "dedup_key"));
+	st = json_object_get(c->rec->params, "continuous");
+	c->file_count = (uint32_t)json_integer_value(json_object_get(st,
+	    "file_count"));
+	c->file_size = (uint64_t)json_integer_value(json_object_get(st,
+	    "file_size_bytes"));
 }
 
 /* Tells every observer of a capture's record (NULL: deleted). */
@@ -338,7 +371,8 @@ cap_upload_news(const char *name, const char *account, json_t *entry,
 {
 	struct session	*c;
 	struct record	*r;
-	json_t		*e;
+	json_t		*e, *list, *file = NULL;
+	uint32_t	 seq = (uint32_t)(uintptr_t)arg;	/* 0: one file */
 	char		*msg;
 	size_t		 i;
 	int		 all = 1;
@@ -346,17 +380,27 @@ cap_upload_news(const char *name, const char *account, json_t *entry,
 	if ((c = cap_find(name)) == NULL)
 		return;		/* deleted meanwhile */
 	r = c->rec;
-	json_array_foreach(r->uploads, i, e) {
+	if (seq != 0 && (file = ring_entry(r, seq)) == NULL)
+		return;
+	list = file != NULL ? json_object_get(file, "uploads") : r->uploads;
+	json_array_foreach(list, i, e) {
 		if (strcmp(entry_str(e, "account"), account) == 0) {
-			json_array_set(r->uploads, i, entry);
+			json_array_set(list, i, entry);
 			break;
 		}
 	}
 	if (final && upload_entry_state(entry) == UPLOAD_FAILED) {
-		msg = xasprintf("%s: %s", account, entry_str(entry,
-		    "last_error"));
+		msg = seq != 0 ? xasprintf("%s: file %u: %s", account, seq,
+		    entry_str(entry, "last_error")) : xasprintf("%s: %s",
+		    account, entry_str(entry, "last_error"));
 		record_error(r, ERR_STORAGE_FAILED, msg);
 		free(msg);
+	}
+	if (file != NULL) {	/* a ring's file: it may go now */
+		if (final)
+			ring_trim(c);
+		cap_publish(c, 0, NULL);
+		return;
 	}
 	json_array_foreach(r->uploads, i, e) {
 		if (upload_entry_state(e) != UPLOAD_UPLOADED)
@@ -373,19 +417,21 @@ cap_upload_news(const char *name, const char *account, json_t *entry,
 	cap_publish(c, 0, NULL);
 }
 
-/* Hands every unfinished upload of a finished capture to the uploader. */
+/*
+ * Hands the unfinished uploads of list (a capture's, or file seq's of a
+ * ring) of the file at relpath to the uploader.
+ */
 static void
-cap_submit_uploads(struct session *c)
+cap_submit_list(struct session *c, json_t *list, const char *relpath,
+    uint32_t seq)
 {
 	struct upload_spec	 spec;
 	json_t			*e;
 	char			*path;
 	size_t			 i;
 
-	if (c->rec->file_uri == NULL)
-		return;
-	path = xasprintf("%s/%s", sess_root, c->rec->file);
-	json_array_foreach(c->rec->uploads, i, e) {
+	path = xasprintf("%s/%s", sess_root, relpath);
+	json_array_foreach(list, i, e) {
 		if (upload_entry_state(e) != UPLOAD_PENDING &&
 		    upload_entry_state(e) != UPLOAD_UPLOADING)
 			continue;
@@ -394,10 +440,38 @@ cap_submit_uploads(struct session *c)
 		spec.path = path;
 		spec.node = sess_node;
 		spec.created_us = c->rec->created_at;
+		spec.seq = seq;
 		spec.entry = e;
-		upload_submit(&spec, cap_upload_news, NULL);
+		upload_submit(&spec, cap_upload_news, (void *)(uintptr_t)seq);
 	}
 	free(path);
+}
+
+/* A complete file of a ring: its unfinished uploads to the uploader. */
+static void
+cap_submit_file_uploads(struct session *c, json_t *file)
+{
+	if (ring_is(file, "Complete"))
+		cap_submit_list(c, json_object_get(file, "uploads"),
+		    json_string_value(json_object_get(file, "path")),
+		    (uint32_t)json_integer_value(json_object_get(file, "seq")));
+}
+
+/* Hands every unfinished upload of a finished capture to the uploader. */
+static void
+cap_submit_uploads(struct session *c)
+{
+	json_t	*e;
+	size_t	 i;
+
+	if (c->file_count != 0) {
+		json_array_foreach(c->rec->files, i, e)
+			cap_submit_file_uploads(c, e);
+		return;
+	}
+	if (c->rec->file_uri == NULL)
+		return;
+	cap_submit_list(c, c->rec->uploads, c->rec->file, 0);
 }
 
 /*
@@ -415,7 +489,7 @@ cap_file_failed(struct session *c, int stop)
 
 	msg = xasprintf("writing %s: %s; the file keeps the %" PRIu64
 	    " whole packets written before", c->rec->file, strerror(errno),
-	    c->w->packets);
+	    c->w != NULL ? c->w->packets : 0);
 	log_error("capture %s: %s", c->rec->name, msg);
 	record_error(c->rec, ERR_LOCAL_FILE_FAILED, msg);
 	free(msg);
@@ -453,6 +527,17 @@ cap_finish(struct session *c)
 	}
 	if (c->w == NULL)
 		return (0);
+	if (c->file_count != 0) {	/* the ring's last file */
+		(void)ring_close(c, &st);	/* a failure is recorded */
+		r->packets = c->prev_packets;
+		r->bytes = c->prev_bytes;
+		r->sha256[0] = '\0';
+		sess_stats.packets += r->packets;
+		sess_stats.bytes += r->bytes;
+		sess_stats.kernel_drops += r->kernel_drops;
+		sess_stats.if_drops += r->if_drops;
+		return (1);
+	}
 	fst.start_ns = r->started_at * 1000;
 	fst.end_ns = (c->end_us != 0 ? c->end_us : now_us()) * 1000;
 	fst.received = st.received;
@@ -522,6 +607,7 @@ cap_committed(void *arg)
 {
 	struct session	*c = arg;
 	struct record	*r = c->rec;
+	json_t		*e;
 
 	c->syncing = 0;
 	if (c->sync_err != NULL)
@@ -534,6 +620,9 @@ cap_committed(void *arg)
 		record_error(r, ERR_LOCAL_FILE_FAILED, c->sync_err);
 		free(c->sync_err);
 		c->sync_err = NULL;
+	} else if (c->file_count != 0) {
+		if ((e = ring_entry(r, c->seq)) != NULL)
+			ring_file_done(c, e);
 	} else {
 		r->file_uri = xasprintf("file://%s/%s", sess_root, r->file);
 		cap_add_uploads(c);
@@ -571,6 +660,310 @@ cap_stop(struct session *c, enum cap_status st, enum stop_reason why,
 }
 
 /*
+ * Continuous capture: a ring of files. The file being written is
+ * c->rec->file, so crash repair finds it as it finds a single capture's.
+ * Each closed file is made durable on the worker, listed in the record's
+ * files with its own uploads, and the oldest go once more than file_count
+ * are complete, unless an upload still needs one (it is held).
+ */
+
+/* The files[] entry numbered seq, or NULL. */
+static json_t *
+ring_entry(const struct record *r, uint32_t seq)
+{
+	json_t	*e;
+	size_t	 i;
+
+	json_array_foreach(r->files, i, e) {
+		if (json_integer_value(json_object_get(e, "seq")) == seq)
+			return (e);
+	}
+	return (NULL);
+}
+
+static int
+ring_is(json_t *e, const char *state)
+{
+	const char	*s = json_string_value(json_object_get(e, "state"));
+
+	return (s != NULL && strcmp(s, state) == 0);
+}
+
+/* 1 once every upload of a file is done (or none was asked for). */
+static int
+ring_uploads_final(json_t *e, int *all_uploaded)
+{
+	json_t	*u;
+	size_t	 i;
+	int	 final = 1;
+
+	*all_uploaded = json_array_size(json_object_get(e, "uploads")) > 0;
+	json_array_foreach(json_object_get(e, "uploads"), i, u) {
+		if (upload_entry_state(u) == UPLOAD_PENDING ||
+		    upload_entry_state(u) == UPLOAD_UPLOADING)
+			final = 0;
+		if (upload_entry_state(u) != UPLOAD_UPLOADED)
+			*all_uploaded = 0;
+	}
+	return (final);
+}
+
+/* Marks a file of the ring deleted: its entry stays, saying when, why. */
+static void
+ring_mark(json_t *e, const char *why)
+{
+	char	ts[40];
+
+	json_object_set_new(e, "state", json_string("Deleted"));
+	json_object_set_new(e, "uri", json_null());
+	json_object_set_new(e, "deleted_at", json_string(time_rfc3339(ts,
+	    sizeof ts, now_us())));
+	json_object_set_new(e, "deleted_reason", json_string(why));
+}
+
+/* A file of the ring leaves the disk. */
+static void
+ring_delete(json_t *e, enum file_gone gone, const char *why)
+{
+	sess_unlink_later(json_string_value(json_object_get(e, "path")));
+	sess_file_gone((uint64_t)json_integer_value(json_object_get(e,
+	    "bytes")), gone);
+	ring_mark(e, why);
+}
+
+/* Complete files of the ring, still on disk. */
+static size_t
+ring_complete(const struct record *r)
+{
+	json_t	*e;
+	size_t	 i, n = 0;
+
+	json_array_foreach(r->files, i, e) {
+		if (ring_is(e, "Complete"))
+			n++;
+	}
+	return (n);
+}
+
+/*
+ * Keeps the ring within file_count complete files, the oldest going
+ * first, but not one an upload still needs. Files asked for only in
+ * storage accounts go once every account holds them.
+ */
+static void
+ring_trim(struct session *c)
+{
+	json_t	*e;
+	size_t	 i, complete = ring_complete(c->rec);
+	int	 all;
+
+	json_array_foreach(c->rec->files, i, e) {
+		if (!ring_is(e, "Complete") || !ring_uploads_final(e, &all))
+			continue;
+		if (!c->keep_file && all) {
+			ring_delete(e, FILE_GONE_UPLOADED, "uploaded to every "
+			    "account asked for");
+			complete--;
+		} else if (complete > c->file_count) {
+			ring_delete(e, FILE_GONE_RING, "continuous.file_count: "
+			    "the oldest file goes");
+			complete--;
+		}
+	}
+}
+
+/* The bytes of a continuous capture's files still on disk. */
+static uint64_t
+ring_local_bytes(const struct record *r)
+{
+	json_t		*e;
+	size_t		 i;
+	uint64_t	 n = 0;
+
+	json_array_foreach(r->files, i, e) {
+		if (!ring_is(e, "Deleted"))
+			n += (uint64_t)json_integer_value(json_object_get(e,
+			    "bytes"));
+	}
+	return (n);
+}
+
+/* Opens the ring's next file, c->seq, and lists it. -1 with *cause. */
+static int
+ring_open(struct session *c, char **cause)
+{
+	json_t	*e;
+	char	*path;
+
+	path = xasprintf("%s_%06u.%s", c->stem, c->seq,
+	    pcapfmt_ext(c->desc.format));
+	c->desc.limit = c->file_size;
+	if ((c->w = pcapfile_create(sess_rootfd, path, &c->desc,
+	    cause)) == NULL) {
+		free(path);
+		return (-1);
+	}
+	free(c->rec->file);
+	c->rec->file = path;
+	c->file_start_us = now_us();
+	c->file_first_ns = c->file_last_ns = 0;
+	if (c->sink != NULL)
+		capture_get_stats(c->sink, &c->file_base, 1);
+	e = json_pack("{s:I, s:s, s:n, s:s, s:n, s:n, s:I, s:I, s:n, s:[]}",
+	    "seq", (json_int_t)c->seq, "path", path, "uri", "state", "Writing",
+	    "first_ts", "last_ts", "packets", (json_int_t)0, "bytes",
+	    (json_int_t)c->w->bytes, "sha256", "uploads");
+	json_array_append_new(c->rec->files, e);
+	return (0);
+}
+
+/*
+ * Closes the file being written with its statistics block (st: the
+ * counters since it opened) and lists what it holds. -1 if the close
+ * failed (recorded).
+ */
+static int
+ring_close(struct session *c, const struct capture_stats *st)
+{
+	struct pcapng_stats	 fst;
+	json_t			*e = ring_entry(c->rec, c->seq);
+	char			 sha[65], ts[40];
+	int			 rc = 0;
+
+	fst.start_ns = c->file_start_us * 1000;
+	fst.end_ns = now_us() * 1000;
+	fst.received = st->received - c->file_base.received;
+	fst.if_drops = st->if_drops - c->file_base.if_drops;
+	fst.os_drops = st->kernel_drops - c->file_base.kernel_drops;
+	if (!c->w->failed && (pcapw_end(c->w, &fst) == -1 ||
+	    pcapw_flush(c->w) == -1)) {
+		cap_file_failed(c, 0);
+		rc = -1;
+	}
+	c->prev_packets += c->w->packets;
+	c->prev_bytes += c->w->bytes;
+	json_object_set_new(e, "packets", json_integer((json_int_t)
+	    c->w->packets));
+	json_object_set_new(e, "bytes", json_integer((json_int_t)c->w->bytes));
+	if (pcapw_close(c->w, sha) == -1)
+		rc = -1;
+	c->w = NULL;
+	json_object_set_new(e, "sha256", *sha != '\0' ? json_string(sha) :
+	    json_null());
+	if (c->file_first_ns != 0) {
+		json_object_set_new(e, "first_ts", json_string(time_rfc3339(ts,
+		    sizeof ts, c->file_first_ns / 1000)));
+		json_object_set_new(e, "last_ts", json_string(time_rfc3339(ts,
+		    sizeof ts, c->file_last_ns / 1000)));
+	}
+	json_object_set_new(e, "state", json_string("Closing"));
+	return (rc);
+}
+
+/* A closed file of the ring, made durable on the worker. */
+struct ring_job {
+	char		*name;
+	uint32_t	 seq;
+	char		*path;
+	char		*err;
+};
+
+static void
+ring_commit_work(void *arg)
+{
+	struct ring_job	*j = arg;
+
+	if (pcapfile_commit(sess_rootfd, j->path, &j->err) == -1 &&
+	    j->err == NULL)
+		j->err = xstrdup("commit failed");
+}
+
+
+/* A file of the ring is complete: its entry, uploads, the ring's trim. */
+static void
+ring_file_done(struct session *c, json_t *e)
+{
+	json_t	*a, *ups;
+	char	*uri;
+	size_t	 i;
+
+	uri = xasprintf("file://%s/%s", sess_root, json_string_value(
+	    json_object_get(e, "path")));
+	json_object_set_new(e, "uri", json_string(uri));
+	free(uri);
+	json_object_set_new(e, "state", json_string("Complete"));
+	ups = json_object_get(e, "uploads");
+	if (json_array_size(ups) == 0)
+		json_array_foreach(c->accounts, i, a)
+			json_array_append_new(ups, upload_entry_new(
+			    json_string_value(a)));
+	cap_submit_file_uploads(c, e);
+	ring_trim(c);
+}
+
+static void
+ring_committed(void *arg)
+{
+	struct ring_job	*j = arg;
+	struct session	*c;
+	json_t		*e;
+
+	if ((c = cap_find(j->name)) != NULL && (e = ring_entry(c->rec,
+	    j->seq)) != NULL) {
+		if (j->err != NULL) {
+			log_error("capture %s: %s", j->name, j->err);
+			record_error(c->rec, ERR_LOCAL_FILE_FAILED, j->err);
+			json_object_set_new(e, "state", json_string("Failed"));
+		} else
+			ring_file_done(c, e);
+		cap_publish(c, 0, NULL);
+	}
+	free(j->name);
+	free(j->path);
+	free(j->err);
+	free(j);
+}
+
+/*
+ * The file being written is full: it closes, goes to the worker to be
+ * made durable, and the next opens. 0; 1 when the disk budget has no room
+ * for the next (*why); -2 when it cannot be made (recorded).
+ */
+static int
+ring_rotate(struct session *c, enum stop_reason *why)
+{
+	struct capture_stats	 st = { 0, 0, 0 };
+	struct sess_usage	 u;
+	struct ring_job		*j;
+	char			*cause = NULL;
+
+	if (c->sink != NULL)
+		capture_get_stats(c->sink, &st, 1);
+	if (ring_close(c, &st) == -1)
+		return (-2);
+	j = xcalloc(1, sizeof *j);
+	j->name = xstrdup(c->rec->name);
+	j->seq = c->seq++;
+	j->path = xstrdup(c->rec->file);
+	worker_submit(ring_commit_work, ring_committed, j);
+	sess_usage(&u);
+	if (u.kept_bytes + u.reserved_bytes > sess_limits.max_total_bytes) {
+		*why = STOP_BYTES_EXCEEDED;
+		record_event(c->rec, "captures.max_total_bytes: files held for "
+		    "their uploads leave no room for the next file");
+		return (1);
+	}
+	if (ring_open(c, &cause) == -1) {
+		log_error("capture %s: %s", c->rec->name, cause);
+		record_error(c->rec, ERR_LOCAL_FILE_FAILED, cause);
+		free(cause);
+		return (-2);
+	}
+	cap_publish(c, 0, NULL);
+	return (0);
+}
+
+/*
  * Writes one packet to the file, from the past or live. 0, or 1 when a
  * limit ends the capture (*why), or -1 when the write failed.
  */
@@ -578,13 +971,25 @@ static int
 cap_write(struct session *c, int64_t ts, uint32_t caplen, uint32_t len,
     const unsigned char *data, enum stop_reason *why)
 {
-	if (!pcapw_fits(c->w, caplen, c->max_bytes)) {
+	int	rc;
+
+	if (c->file_count != 0 && !pcapw_fits(c->w, caplen, c->file_size)) {
+		if (c->w->packets > 0 && (rc = ring_rotate(c, why)) != 0)
+			return (rc);
+		/* Larger than a whole file: what of it fits. */
+		while (caplen > 0 && !pcapw_fits(c->w, caplen, c->file_size))
+			caplen--;
+	} else if (!pcapw_fits(c->w, caplen, c->max_bytes)) {
 		*why = STOP_BYTES_EXCEEDED;
 		return (1);
 	}
 	if (pcapw_write(c->w, ts, caplen, len, data) == -1)
 		return (-1);
-	if (c->max_packets != 0 && c->w->packets >= c->max_packets) {
+	if (c->file_first_ns == 0)
+		c->file_first_ns = ts;
+	c->file_last_ns = ts;
+	if (c->max_packets != 0 && c->prev_packets + c->w->packets >=
+	    c->max_packets) {
 		*why = STOP_PACKETS_EXCEEDED;
 		return (1);
 	}
@@ -597,6 +1002,9 @@ cap_written(struct session *c, int rc, enum stop_reason why)
 {
 	if (rc == -1)
 		cap_file_failed(c, 1);
+	else if (rc == -2)	/* the ring's next file: recorded already */
+		cap_stop(c, CAP_ERROR, STOP_NONE, "the ring's next file could "
+		    "not be made");
 	else if (rc == 1)
 		cap_stop(c, CAP_STOPPED, why, NULL);
 }
@@ -648,7 +1056,7 @@ cap_past_packet(void *arg, int64_t ts, uint32_t caplen, uint32_t len,
 		caplen = c->snaplen;
 	if ((rc = cap_write(c, ts, caplen, len, data, &why)) == 0) {
 		c->rec->lb_packets++;
-		c->rec->lb_bytes += PCAP_RECORD_HDR + caplen;
+		c->rec->lb_bytes += pcapw_record_bytes(c->w, caplen);
 		return (0);
 	}
 	c->cut_why = why;
@@ -866,6 +1274,23 @@ session_admit(const struct sess_usage *u, const struct sess_limits *l,
 	return (SESS_OK);
 }
 
+/*
+ * What a running capture counts against captures.max_total_bytes: its
+ * byte limit; a ring, its files' bound, or more while files wait for
+ * their uploads.
+ */
+static uint64_t
+cap_reserve(const struct session *c)
+{
+	uint64_t	ring, held;
+
+	if (c->file_count == 0)
+		return (c->max_bytes);
+	ring = (uint64_t)c->file_count * c->file_size;
+	held = ring_local_bytes(c->rec) + c->file_size;
+	return (held > ring ? held : ring);
+}
+
 static void
 sess_usage(struct sess_usage *u)
 {
@@ -877,8 +1302,10 @@ sess_usage(struct sess_usage *u)
 		if (c->rec->status == CAP_RUNNING ||
 		    c->rec->status == CAP_NOT_STARTED) {
 			u->running++;
-			u->reserved_bytes += c->max_bytes;
-		} else if (c->rec->file_uri != NULL)
+			u->reserved_bytes += cap_reserve(c);
+		} else if (c->file_count != 0)
+			u->kept_bytes += ring_local_bytes(c->rec);
+		else if (c->rec->file_uri != NULL)
 			u->kept_bytes += c->rec->bytes;
 	}
 	for (i = 0; i < sess_norphans; i++)
@@ -970,9 +1397,8 @@ cap_start(struct session *c, struct capture_params *p, char **cause)
 {
 	static const struct capsink_cbs cbs = { cap_packet, cap_capture_error };
 	enum capture_err	 err;
-	struct pcapw_desc	 desc;
+	struct pcapw_desc	*desc;
 	struct timeval		 tv;
-	char			*comment, *descr;
 	int			 linktype;
 
 	c->sink = capture_attach(p->interface, p->expr, p->snaplen, &cbs, c,
@@ -984,19 +1410,22 @@ cap_start(struct session *c, struct capture_params *p, char **cause)
 		cap_set_state(c, CAP_ERROR, STOP_NONE, *cause, NULL);
 		return (SESS_FAILED);
 	}
-	desc.format = p->format;
-	desc.hash = sess_hash_files;
-	desc.limit = p->max_bytes;
-	desc.info.linktype = linktype;
-	desc.info.snaplen = p->snaplen;
-	desc.info.comment = comment = cap_comment(c);
-	desc.info.if_name = p->interface;
-	descr = xasprintf("%s on node %s", p->interface, sess_node);
-	desc.info.if_description = descr;
-	desc.info.if_filter = p->expr;
-	c->w = pcapfile_create(sess_rootfd, c->rec->file, &desc, cause);
-	free(comment);
-	free(descr);
+	desc = &c->desc;
+	desc->format = p->format;
+	desc->hash = sess_hash_files;
+	desc->limit = p->max_bytes;
+	desc->info.linktype = linktype;
+	desc->info.snaplen = p->snaplen;
+	desc->info.comment = c->desc_str[0] = cap_comment(c);
+	desc->info.if_name = c->desc_str[1] = xstrdup(p->interface);
+	desc->info.if_description = c->desc_str[2] = xasprintf("%s on node %s",
+	    p->interface, sess_node);
+	desc->info.if_filter = c->desc_str[3] = xstrdup(p->expr);
+	if (c->file_count != 0) {
+		if (ring_open(c, cause) == -1)
+			c->w = NULL;
+	} else
+		c->w = pcapfile_create(sess_rootfd, c->rec->file, desc, cause);
 	if (c->w == NULL) {
 		capture_detach(c->sink);
 		c->sink = NULL;
@@ -1029,7 +1458,7 @@ session_create(json_t *params, const char *name, json_t *trigger,
 	struct session		*c;
 	enum sess_result	 rc;
 	json_t			*norm;
-	char			 ts[32];
+	char			 ts[32], *dot;
 
 	if (params_parse(params, name, &sess_plimits, &p, cause) == -1) {
 		sess_stats.refused_invalid++;
@@ -1049,7 +1478,9 @@ session_create(json_t *params, const char *name, json_t *trigger,
 		return (SESS_CONFLICT);
 	}
 	sess_usage(&u);
-	if (session_admit(&u, &sess_limits, p.max_bytes, cause) != SESS_OK) {
+	if (session_admit(&u, &sess_limits, p.file_count != 0 ?
+	    (uint64_t)p.file_count * p.file_size : p.max_bytes, cause) !=
+	    SESS_OK) {
 		sess_stats.refused_limited++;
 		params_clear(&p);
 		return (SESS_LIMITED);
@@ -1064,6 +1495,17 @@ session_create(json_t *params, const char *name, json_t *trigger,
 	c->max_bytes = p.max_bytes;
 	c->max_packets = p.max_packets;
 	cap_decided(c);
+	if (c->file_count != 0) {	/* NAME_CREATED_000001.EXT ... */
+		c->stem = xstrdup(c->rec->file);
+		if ((dot = strrchr(c->stem, '.')) != NULL &&
+		    strchr(dot, '/') == NULL)
+			*dot = '\0';
+		c->seq = 1;
+		free(c->rec->file);
+		c->rec->file = xasprintf("%s_%06u.%s", c->stem, c->seq,
+		    pcapfmt_ext(p.format));
+		c->rec->files = json_array();
+	}
 	if ((rc = cap_check_file(c->rec->file, cause)) != SESS_OK) {
 		if (rc == SESS_CONFLICT)
 			sess_stats.refused_conflict++;
@@ -1217,8 +1659,8 @@ cap_refresh(struct session *c)
 
 	if (c->rec->status != CAP_RUNNING || c->w == NULL)
 		return;
-	c->rec->packets = c->w->packets;
-	c->rec->bytes = c->w->bytes;
+	c->rec->packets = c->prev_packets + c->w->packets;
+	c->rec->bytes = c->prev_bytes + c->w->bytes;
 	capture_get_stats(c->sink, &st, 0);
 	c->rec->kernel_drops = st.kernel_drops;
 	c->rec->if_drops = st.if_drops;
@@ -1304,14 +1746,46 @@ session_list(const char *status, const char *rule)
 }
 
 enum sess_result
-session_open_file(const char *name, int *fd, int64_t *size,
+session_open_file(const char *name, uint32_t seq, int *fd, int64_t *size,
     const char **file, char **cause)
 {
 	struct session	*c;
+	json_t		*e;
 
 	if ((c = cap_find(name)) == NULL) {
 		*cause = xasprintf("no capture named '%s'", name);
 		return (SESS_NOT_FOUND);
+	}
+	if (c->file_count == 0 && seq != 0) {
+		*cause = xasprintf("seq: capture '%s' is not continuous; it "
+		    "has one file", name);
+		return (SESS_INVALID);
+	}
+	if (c->file_count != 0) {
+		if (seq == 0) {
+			*cause = xasprintf("seq: capture '%s' is continuous; "
+			    "ask for one of its files (1..%u)", name,
+			    c->rec->status == CAP_RUNNING ? c->seq :
+			    (uint32_t)json_array_size(c->rec->files));
+			return (SESS_INVALID);
+		}
+		if ((e = ring_entry(c->rec, seq)) == NULL) {
+			*cause = xasprintf("seq: capture '%s' has no file %u",
+			    name, seq);
+			return (SESS_NOT_FOUND);
+		}
+		if (!ring_is(e, "Complete")) {
+			*cause = xasprintf("file %u of capture '%s' is %s",
+			    seq, name, ring_is(e, "Deleted") ? "deleted" :
+			    "not complete yet");
+			return (ring_is(e, "Deleted") ? SESS_NOT_FOUND :
+			    SESS_CONFLICT);
+		}
+		*file = json_string_value(json_object_get(e, "path"));
+		if ((*fd = pcapfile_open_final(sess_rootfd, *file, size,
+		    cause)) == -1)
+			return (SESS_NOT_FOUND);
+		return (SESS_OK);
 	}
 	if (c->rec->status == CAP_RUNNING) {
 		*cause = xasprintf("capture '%s' is running; its file is "
@@ -1344,6 +1818,26 @@ cap_uploads_pending(const struct session *c)
 	return (0);
 }
 
+/* A finished ring's files on disk, as retention weighs them. */
+static void
+ring_held(struct session *c, struct held_file *v, size_t *n)
+{
+	json_t	*e;
+	size_t	 i;
+	int	 all;
+
+	json_array_foreach(c->rec->files, i, e) {
+		if (!ring_is(e, "Complete"))
+			continue;
+		v[*n].name = c->rec->name;
+		v[*n].relpath = json_string_value(json_object_get(e, "path"));
+		v[*n].bytes = (uint64_t)json_integer_value(json_object_get(e,
+		    "bytes"));
+		v[*n].finished_us = c->rec->stopped_at;
+		v[(*n)++].pinned = !ring_uploads_final(e, &all);
+	}
+}
+
 /* The files retention weighs: finished captures' and forgotten ones'. */
 static struct held_file *
 sess_held(size_t *n)
@@ -1353,13 +1847,18 @@ sess_held(size_t *n)
 	size_t			 i, max = sess_norphans;
 
 	TAILQ_FOREACH(c, &sess_all, entry)
-		max++;
+		max += 1 + json_array_size(c->rec->files);
 	v = xcalloc(max + 1, sizeof *v);
 	*n = 0;
 	TAILQ_FOREACH(c, &sess_all, entry) {
 		if ((c->rec->status != CAP_STOPPED &&
-		    c->rec->status != CAP_ERROR) || c->syncing ||
-		    c->rec->file_uri == NULL)
+		    c->rec->status != CAP_ERROR) || c->syncing)
+			continue;
+		if (c->file_count != 0) {
+			ring_held(c, v, n);
+			continue;
+		}
+		if (c->rec->file_uri == NULL)
 			continue;
 		v[*n].name = c->rec->name;
 		v[*n].relpath = c->rec->file;
@@ -1373,6 +1872,21 @@ sess_held(size_t *n)
 		v[(*n)++].finished_us = sess_orphans[i].at;
 	}
 	return (v);
+}
+
+/* Marks the ring's file at relpath deleted (retention unlinks it). */
+static void
+ring_retire(struct record *r, const char *relpath, const char *why)
+{
+	const char	*path;
+	json_t		*e;
+	size_t		 i;
+
+	json_array_foreach(r->files, i, e) {
+		path = json_string_value(json_object_get(e, "path"));
+		if (path != NULL && strcmp(path, relpath) == 0)
+			ring_mark(e, why);
+	}
 }
 
 /*
@@ -1412,7 +1926,10 @@ cap_sweep(void)
 		if (v[i].name == NULL)
 			sess_orphan_remove(v[i].relpath);
 		else if ((c = cap_find(v[i].name)) != NULL) {
-			record_file_deleted(c->rec, msg);
+			if (c->file_count == 0)
+				record_file_deleted(c->rec, msg);
+			else
+				ring_retire(c->rec, v[i].relpath, msg);
 			record_event(c->rec, msg);
 			cap_publish(c, 0, NULL);
 		}
@@ -1526,6 +2043,19 @@ metric_files_held(struct metric_out *o, void *arg)
 }
 
 static void
+metric_ring_held(struct metric_out *o, void *arg)
+{
+	struct session	*c;
+	uint64_t	 n = 0;
+
+	TAILQ_FOREACH(c, &sess_all, entry) {
+		if (c->file_count != 0)
+			n += record_files_held(c->rec);
+	}
+	metric_u64(o, n, (char *)NULL);
+}
+
+static void
 metric_interfaces(struct metric_out *o, void *arg)
 {
 	metric_u64(o, (uint64_t)capture_sources(), (char *)NULL);
@@ -1558,6 +2088,9 @@ static const struct metric sess_metrics[] = {
 	METRIC_READ("alertcap_capture_files_held_bytes", GAUGE,
 	    "Bytes of finished captures' local files, forgotten ones' too.",
 	    metric_files_held, NULL),
+	METRIC_READ("alertcap_continuous_files_held", GAUGE,
+	    "Continuous captures' files kept past file_count for their "
+	    "uploads.", metric_ring_held, NULL),
 	METRIC_READ("alertcap_capture_files_deleted_total", COUNTER,
 	    "Local capture files deleted, by reason.", metric_files_deleted,
 	    sess_stats.files_deleted),
@@ -1603,6 +2136,61 @@ sess_loaded(struct record *r, void *arg)
 	TAILQ_INSERT_TAIL(&sess_all, c, entry);
 }
 
+/*
+ * The files of a ring that was being written when the daemon died: each
+ * one not yet complete is repaired and made final (or was, if the commit
+ * got that far), then listed, uploaded and trimmed as a closed one is.
+ */
+static void
+ring_recover(struct session *c)
+{
+	struct record	*r = c->rec;
+	struct stat	 st;
+	json_t		*e;
+	const char	*path;
+	char		*cause = NULL, sha[65];
+	uint64_t	 packets, bytes;
+	size_t		 i;
+	int64_t		 size;
+	int		 fd;
+
+	r->packets = r->bytes = 0;
+	json_array_foreach(r->files, i, e) {
+		path = json_string_value(json_object_get(e, "path"));
+		if (path != NULL && (ring_is(e, "Writing") ||
+		    ring_is(e, "Closing"))) {
+			if (pcapfile_recover(sess_rootfd, path, &packets,
+			    &bytes, sha, &cause) == 0) {
+				json_object_set_new(e, "packets", json_integer(
+				    (json_int_t)packets));
+				json_object_set_new(e, "bytes", json_integer(
+				    (json_int_t)bytes));
+				json_object_set_new(e, "sha256",
+				    json_string(sha));
+				ring_file_done(c, e);
+			} else if ((fd = pcapfile_open_final(sess_rootfd, path,
+			    &size, &cause)) != -1 && fstat(fd, &st) == 0) {
+				close(fd);	/* committed; its record was not */
+				free(cause);
+				cause = NULL;
+				ring_file_done(c, e);
+			} else {
+				log_error("capture %s: recovering %s: %s",
+				    r->name, path, cause);
+				record_error(r, ERR_LOCAL_FILE_FAILED, cause);
+				json_object_set_new(e, "state",
+				    json_string("Failed"));
+			}
+			free(cause);
+			cause = NULL;
+		}
+		r->packets += (uint64_t)json_integer_value(json_object_get(e,
+		    "packets"));
+		r->bytes += (uint64_t)json_integer_value(json_object_get(e,
+		    "bytes"));
+	}
+}
+
 /* A capture that was running when the daemon died: repair and finish. */
 static void
 cap_recover(struct session *c)
@@ -1614,6 +2202,12 @@ cap_recover(struct session *c)
 		record_error(r, ERR_AGENT_STOPPED, "the daemon stopped before "
 		    "the capture started");
 		cap_set_state(c, CAP_ERROR, STOP_NONE, "found at restart", NULL);
+		return;
+	}
+	if (c->file_count != 0) {
+		ring_recover(c);
+		cap_set_state(c, CAP_STOPPED, STOP_INTERRUPTED,
+		    "the daemon was not running; found at restart", NULL);
 		return;
 	}
 	if (pcapfile_recover(sess_rootfd, r->file, &r->packets, &r->bytes,

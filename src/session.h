@@ -102,11 +102,12 @@ json_t	*session_get(const char *name);
 /* {"captures": [...]} (new), optionally only a status and/or a rule. */
 json_t	*session_list(const char *status, const char *rule);
 /*
- * Opens the finished file of a capture for reading: *fd (new), *size and
+ * Opens the finished file of a capture for reading, or of a continuous
+ * capture the complete file seq (0 for others): *fd (new), *size and
  * *file, its path below captures.root (borrowed from the record).
  */
-enum sess_result session_open_file(const char *name, int *fd, int64_t *size,
-		    const char **file, char **cause);
+enum sess_result session_open_file(const char *name, uint32_t seq, int *fd,
+		    int64_t *size, const char **file, char **cause);
 
 /*
  * Who hears of every transition (MQTT publishes them): fn gets the name

@@ -89,6 +89,7 @@ struct upjob {
 	char			*object;	/* object name from the template */
 	char			*node;
 	int64_t			 created_us;
+	uint32_t		 seq;		/* a ring's file, or 0 */
 	int			 creating;	/* making a missing container */
 	uint64_t		 size;
 	json_t			*entry;		/* owned copy */

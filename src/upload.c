@@ -666,6 +666,30 @@ up_parts_reset(struct upjob *j)
 	memset(j->parts, UP_PART_TODO, j->nparts);
 }
 
+/*
+ * A continuous capture's files each need their own name: a template
+ * without {seq} gets _SEQ before the extension of its last component
+ * (or at the end), as the files on the node are named.
+ */
+static void
+up_insert_seq(struct dynbuf *d, uint32_t seq)
+{
+	char	*name, *slash, *dot, *q;
+
+	name = dynbuf_take(d);
+	dynbuf_init(d, 4096);
+	slash = strrchr(name, '/');
+	dot = strrchr(slash != NULL ? slash : name, '.');
+	q = strchr(slash != NULL ? slash : name, '?');
+	if (dot == NULL || (q != NULL && q < dot))
+		dot = q;
+	if (dot == NULL)
+		dynbuf_addf(d, "%s_%06u", name, seq);
+	else
+		dynbuf_addf(d, "%.*s_%06u%s", (int)(dot - name), name, seq, dot);
+	free(name);
+}
+
 /* Renders a template of the account (object name, URL). */
 char *
 up_render(const struct upjob *j, const char *tmpl)
@@ -707,12 +731,17 @@ up_render(const struct upjob *j, const char *tmpl)
 		else if (strcmp(key, "ext") == 0)
 			dynbuf_addf(&d, "%s",
 			    pcapfmt_ext(pcapfile_format(j->path)));
+		else if (strcmp(key, "seq") == 0)
+			dynbuf_addf(&d, "%06u", j->seq);
 		else {
 			dynbuf_add(&d, p, 1);
 			continue;
 		}
 		p = e;
 	}
+	if (j->seq != 0 && strstr(tmpl, "{seq}") == NULL &&
+	    strstr(tmpl, "{path}") == NULL)
+		up_insert_seq(&d, j->seq);
 	return (dynbuf_take(&d));
 }
 
@@ -750,6 +779,7 @@ upload_submit(const struct upload_spec *s, upload_cb cb, void *arg)
 	}
 	j->node = xstrdup(s->node);
 	j->created_us = s->created_us;
+	j->seq = s->seq;
 	j->object = up_render(j, j->acct->conf->path);
 	if ((j->fd = open(j->path, O_RDONLY | O_CLOEXEC)) == -1 ||
 	    fstat(j->fd, &st) == -1) {

@@ -29,6 +29,7 @@ struct upload_spec {
 	const char	*path;		/* absolute path of the local file */
 	const char	*node;
 	int64_t		 created_us;
+	uint32_t	 seq;		/* a continuous capture's file; 0 */
 	json_t		*entry;		/* the uploads[] entry (borrowed) */
 };
 

@@ -39,7 +39,7 @@ ok $? "download -o writes the same bytes"
 ok "$([ -s "$T_DIR/demo.pcapng" ]; echo $?)" "download without -o writes NAME.pcapng (as the file is)"
 $A download nope -o "$T_DIR/nope.pcap" 2>/dev/null
 ok "$([ $? -ne 0 ] && [ ! -e "$T_DIR/nope.pcap" ]; echo $?)" "download of an unknown capture fails and leaves no file"
-is "$($A delete f1)" "f1: deleted (its file stays on the node)" "delete"
+is "$($A delete f1)" "f1: deleted (its file stays on the node, counted until retention deletes it)" "delete"
 ok "$([ -f "$DDIR/captures/sub/f1.pcap" ]; echo $?)" "the file stays"
 out=$($A start bad -i lo --filter 'protocol=ICMP' 2>&1)
 like "$out" "400 InvalidRequest: filters[0].protocol: must be TCP, UDP or Any" "bad filter: the server's message"
