@@ -378,8 +378,13 @@ void
 lb_disk_span(const struct lb_disk *d, int64_t *oldest, int64_t *newest,
     uint64_t *bytes)
 {
+	size_t	i;
+
 	*oldest = d->covers_us;
-	*newest = d->nsegs > 0 ? d->segs[d->nsegs - 1].last_ts / 1000 : 0;
+	*newest = 0;	/* the newest segment may hold no packet yet */
+	for (i = d->nsegs; i > 0 && *newest == 0; i--)
+		*newest = d->segs[i - 1].nrec > 0 ? d->segs[i - 1].last_ts /
+		    1000 : 0;
 	*bytes = d->bytes;
 }
 

@@ -183,6 +183,7 @@ static uint64_t	 ring_local_bytes(const struct record *);
 static int	 ring_close(struct session *, const struct capture_stats *);
 static int	 ring_rotate(struct session *, enum stop_reason *);
 static int	 ring_is(json_t *, const char *);
+static void	 ring_delete(json_t *, enum file_gone, const char *);
 static void	 ring_trim(struct session *);
 static void	cap_cut_finish(struct session *, int);
 
@@ -575,6 +576,39 @@ cap_commit_work(void *arg)
 }
 
 /*
+ * A deleted ring: its files on disk go with it, or stay counted as a
+ * forgotten capture's, each (the last one once its commit is done).
+ */
+static void
+ring_forget(struct session *c, int just_committed)
+{
+	struct state_orphan	 o;
+	json_t			*e;
+	size_t			 i;
+	char			*cause = NULL;
+
+	json_array_foreach(c->rec->files, i, e) {
+		if (!ring_is(e, "Complete") && !(just_committed &&
+		    ring_is(e, "Closing") && (uint32_t)json_integer_value(
+		    json_object_get(e, "seq")) == c->seq))
+			continue;
+		if (c->delete_file) {
+			ring_delete(e, FILE_GONE_DELETED, "deleted");
+			continue;
+		}
+		o.path = json_string_value(json_object_get(e, "path"));
+		o.bytes = (uint64_t)json_integer_value(json_object_get(e,
+		    "bytes"));
+		o.at = c->rec->stopped_at != 0 ? c->rec->stopped_at : now_us();
+		if (state_orphan_put(&o, &cause) == -1) {
+			free(cause);	/* counted until the next start */
+			cause = NULL;
+		}
+		sess_orphan_add(o.path, o.bytes, o.at);
+	}
+}
+
+/*
  * A deleted capture, its file final: the file goes with it, or stays
  * counted as a forgotten capture's. Frees c.
  */
@@ -585,6 +619,11 @@ cap_forgotten(struct session *c, int just_committed)
 	struct state_orphan	 o;
 	char			*cause = NULL;
 
+	if (c->file_count != 0) {
+		ring_forget(c, just_committed);
+		cap_free(c);
+		return;
+	}
 	if (r->file == NULL || (r->file_uri == NULL && !just_committed))
 		;	/* no file, or counted already (session_delete) */
 	else if (c->delete_file) {
@@ -1626,7 +1665,8 @@ session_delete(const char *name, int with_file, char **cause)
 		return (SESS_NOT_FOUND);
 	}
 	r = c->rec;
-	if (!with_file && r->file_uri != NULL && !c->syncing) {
+	if (!with_file && c->file_count == 0 && r->file_uri != NULL &&
+	    !c->syncing) {
 		o.path = r->file;
 		o.bytes = r->bytes;
 		o.at = r->stopped_at;

@@ -125,6 +125,17 @@ is "$(field "$rh" .files_held)" "$((nh - 2))" "the record counts them as held"
 like "$(acurl -s "$URL/metrics")" "alertcap_continuous_files_held $((nh - 2))" "/metrics too"
 is "$(ls "$DDIR"/captures/held_*.pcapng | wc -l)" "$nh" "they are on the disk"
 
+# DELETE: a ring's files stay counted; with ?file=true they go.
+kept=$(curl -s "$URL/healthz" | jq .disk.kept_bytes)
+ringbytes=$(field "$(record cc)" '[.files[] | select(.state == "Complete") | .bytes] | add')
+is "$(api DELETE /v1/captures/cc | cut -d' ' -f1)" 204 "DELETE a finished ring: 204"
+is "$(curl -s "$URL/healthz" | jq .disk.kept_bytes)" "$kept" "its files still count against the budget"
+is "$(ls "$DDIR"/captures/cc_*.pcapng | wc -l)" 3 "and stay on the disk"
+is "$(api DELETE '/v1/captures/held?file=true' | cut -d' ' -f1)" 204 "DELETE ?file=true of a ring: 204"
+for _ in $(seq 20); do ls "$DDIR"/captures/held_*.pcapng >/dev/null 2>&1 || break; sleep 0.1; done
+ok "$(ls "$DDIR"/captures/held_*.pcapng >/dev/null 2>&1; [ $? -ne 0 ]; echo $?)" "every file of the ring is gone"
+is "$(curl -s "$URL/healthz" | jq .disk.kept_bytes)" "$ringbytes" "what is counted is the forgotten ring's files"
+
 # kill -9 mid-ring: every file readable and listed after the restart.
 api PUT /v1/captures/k9 '{"target": {"interface": "lo"}, "bpf": "icmp",
     "continuous": {"file_count": 50, "file_size_bytes": 8192}}' >/dev/null
