@@ -459,10 +459,8 @@ pcapw_write(struct pcapw *w, int64_t ts_ns, uint32_t caplen, uint32_t len,
 		return (-1);
 	p = w->buf + w->len;
 	if (w->format == PCAPFMT_PCAPNG) {
-		pcapng_epb_hdr(p, ts_ns, caplen, len);
+		pcapng_epb_hdr(p, ts_ns, caplen, len);	/* padding zeroed */
 		memcpy(p + PCAPNG_EPB_HDR, data, caplen);
-		memset(p + PCAPNG_EPB_HDR + caplen, 0, n - 4 - PCAPNG_EPB_HDR -
-		    caplen);
 		memcpy(p + n - 4, &blen, 4);
 	} else {
 		r.ts_sec = (uint32_t)(ts_ns / 1000000000);

@@ -142,18 +142,6 @@ pcapng_header(struct dynbuf *b, const struct pcapng_info *in)
 	end_block(b, start);
 }
 
-void
-pcapng_epb_hdr(unsigned char *p, int64_t ts_ns, uint32_t caplen,
-    uint32_t len)
-{
-	put32(p, PCAPNG_EPB);
-	put32(p + 4, (uint32_t)PCAPNG_EPB_LEN(caplen));
-	put32(p + 8, 0);		/* interface 0 */
-	put_ts(p + 12, (uint64_t)ts_ns);
-	put32(p + 20, caplen);
-	put32(p + 24, len);
-}
-
 /* One 8-byte option of a statistics block. */
 static unsigned char *
 isb_opt(unsigned char *p, uint16_t code, uint64_t v, int is_ts)

@@ -59,9 +59,27 @@ struct pcapng_stats {
 
 /* Appends a section header block and an interface description block. */
 void	pcapng_header(struct dynbuf *, const struct pcapng_info *);
-/* Writes the 28 bytes before an enhanced packet block's data. */
-void	pcapng_epb_hdr(unsigned char *, int64_t ts_ns, uint32_t caplen,
-	    uint32_t len);
+/*
+ * Writes the 28 bytes before an enhanced packet block's data, and zeroes
+ * the word its data's padding ends in (so no byte of the block is left
+ * unset). Inline: it is in every packet's path.
+ */
+static inline void
+pcapng_epb_hdr(unsigned char *p, int64_t ts_ns, uint32_t caplen,
+    uint32_t len)
+{
+	uint32_t	h[7], zero = 0;
+
+	h[0] = PCAPNG_EPB;
+	h[1] = (uint32_t)PCAPNG_EPB_LEN(caplen);
+	h[2] = 0;			/* interface 0 */
+	h[3] = (uint32_t)((uint64_t)ts_ns >> 32);
+	h[4] = (uint32_t)ts_ns;
+	h[5] = caplen;
+	h[6] = len;
+	__builtin_memcpy(p, h, sizeof h);
+	__builtin_memcpy(p + PCAPNG_EPB_HDR + (caplen & ~3U), &zero, 4);
+}
 /* Writes an interface statistics block, PCAPNG_ISB_LEN bytes. */
 void	pcapng_isb(unsigned char *, const struct pcapng_stats *);
 

@@ -4,7 +4,9 @@
 # a filter, snap length 128 and whole packets. alertcapd (its defaults)
 # and `tcpdump -w` with the same filter and snap length run alternately on
 # the same traffic; so does a second alertcapd with captures.sha256 off
-# (alertcapd-nohash), to show what hashing each file costs. Figures:
+# (alertcapd-nohash), to show what hashing each file costs, and that one
+# writing classic pcap (alertcapd-pcap), against which its pcapng writer
+# is measured (both unhashed: the hash would hide the writers). Figures:
 # packets captured of those sent, kernel drops, and CPU per captured
 # packet of the capturing process.
 . "$(dirname "$0")/lib.sh"
@@ -13,6 +15,8 @@ need_cmd ip tcpreplay tcpdump jq
 make_netns || exit 1
 with_ring "$IF_A"
 ROUNDS=${ROUNDS:-30000}
+# BENCH_TOOLS: a subset to run (e.g. the two writers, many times over).
+TOOLS=${BENCH_TOOLS:-alertcapd alertcapd-nohash alertcapd-pcap tcpdump}
 SENT=$T_DIR/sent.pcap
 "$PKTGEN" "$SENT" "$MAC_B" 02:00:00:00:00:01 "$ROUNDS" 600
 PER=$(( ROUNDS * 9 ))
@@ -40,12 +44,15 @@ run_alertcap() {
 run_alertcap_nohash() {
 	URL=$NH_URL DPID=$NH_PID DDIR=$NH_DIR run_daemon "$@"
 }
+run_alertcap_pcap() {
+	URL=$NH_URL DPID=$NH_PID DDIR=$NH_DIR FORMAT=pcap run_daemon "$@"
+}
 run_daemon() {
 	local body cpu0 cpu1 r
-	body="{\"target\": {\"interface\": \"$IF_A\"}, \"max_bytes_per_packet\": $2, \"max_bytes_per_session\": 4294967295"
+	body="{\"target\": {\"interface\": \"$IF_A\"}, \"max_bytes_per_packet\": $2, \"max_bytes_per_session\": 4294967295, \"format\": \"${FORMAT:-pcapng}\""
 	[ -n "$3" ] && body="$body, \"bpf\": \"$3\""
-	api DELETE /v1/captures/b >/dev/null
-	rm -f "$DDIR"/captures/b_*
+	api DELETE '/v1/captures/b?file=true' >/dev/null
+	gone "$DDIR/captures/b_*"	# unlinked by the daemon: not in the next run
 	api PUT /v1/captures/b "$body}" >/dev/null
 	cpu0=$(cpu_us "$DPID")
 	blast "$1"
@@ -69,12 +76,13 @@ for senders in 1 2; do
 	for snap in 128 0; do
 		for filter in "" "udp or tcp port 80"; do
 			declare -A cpp=()
-			for tool in alertcapd alertcapd-nohash tcpdump; do cpp[$tool]=""; done
+			for tool in alertcapd alertcapd-nohash alertcapd-pcap tcpdump; do cpp[$tool]=""; done
 			for rep in $(seq "$REPS"); do
-				for tool in alertcapd alertcapd-nohash tcpdump; do
+				for tool in $TOOLS; do
 					case $tool in
 					alertcapd) read -r cap drops cpu < <(run_alertcap "$senders" "$snap" "$filter") ;;
 					alertcapd-nohash) read -r cap drops cpu < <(run_alertcap_nohash "$senders" "$snap" "$filter") ;;
+					alertcapd-pcap) read -r cap drops cpu < <(run_alertcap_pcap "$senders" "$snap" "$filter") ;;
 					tcpdump) read -r cap drops cpu < <(run_tcpdump "$senders" "$snap" "$filter") ;;
 					esac
 					us=$(awk -v c="$cpu" -v p="$cap" 'BEGIN {printf "%.3f", p ? c / p : 0}')
@@ -87,10 +95,12 @@ for senders in 1 2; do
 				done
 			done
 			a=$(median ${cpp[alertcapd]}); n=$(median ${cpp[alertcapd-nohash]}); t=$(median ${cpp[tcpdump]})
-			printf '  -> median CPU per packet: alertcapd %s us, tcpdump %s us, ratio %s; without sha256 %s us, ratio %s\n' \
-			    "$a" "$t" "$(ratio "$a" "$t")" "$n" "$(ratio "$n" "$t")"
+			c=$(median ${cpp[alertcapd-pcap]})
+			printf '  -> median CPU per packet: alertcapd %s us, tcpdump %s us, ratio %s; without sha256 %s us, ratio %s; pcapng / pcap writer %s\n' \
+			    "$a" "$t" "$(ratio "$a" "$t")" "$n" "$(ratio "$n" "$t")" "$(ratio "$n" "$c")"
 			json_row "$JSON" bench=capture-load-summary senders="$senders" snap="$snap" filter="${filter:-none}" \
-			    alertcapd_us="$a" tcpdump_us="$t" ratio="$(ratio "$a" "$t")" nohash_us="$n" nohash_ratio="$(ratio "$n" "$t")"
+			    alertcapd_us="$a" tcpdump_us="$t" ratio="$(ratio "$a" "$t")" nohash_us="$n" nohash_ratio="$(ratio "$n" "$t")" \
+			    pcap_us="$c" pcapng_over_pcap="$(ratio "$n" "$c")"
 		done
 	done
 done

@@ -39,9 +39,9 @@ run_alertcap() {	# N -> "cpu_us exact bytes"
 		bytes=$((bytes + $(record "s$i" | jq .bytes)))
 		want=$(pcap_count "$SENT" "${FILTERS[$i]}")
 		[ "$got" = "$want" ] && exact=$((exact + 1))
-		api DELETE "/v1/captures/s$i" >/dev/null
+		api DELETE "/v1/captures/s$i?file=true" >/dev/null
 	done
-	rm -f "$DDIR"/captures/s*_*.pcap
+	gone "$DDIR/captures/s*_*"
 	echo "$((cpu1 - cpu0)) $exact $bytes"
 }
 

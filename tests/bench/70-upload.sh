@@ -76,7 +76,7 @@ run_alertcap() {
 	cp "$(local_file "$name")" "$T_DIR/ref.pcap"
 	echo "$(awk -v a="$t0" -v b="$t1" 'BEGIN {printf "%.3f", b - a}') $(record "$name" | jq .bytes)" \
 	    "$(sed -n "s/.*upload $name -> .* bytes in \\([0-9.]*\\) s.*/\\1/p" "$DDIR/daemon.log")"
-	api DELETE "/v1/captures/$name" >/dev/null
+	api DELETE "/v1/captures/$name?file=true" >/dev/null
 }
 
 # run_curl ACCOUNT N -> seconds for `curl -T` of the last capture's file

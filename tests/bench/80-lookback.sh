@@ -105,7 +105,7 @@ for i in $(seq "$CUTS"); do
 	printf '%-4s %10s %10s %12s %10s\n' "$i" "$ms" "$(jq -r .lookback.packets <<<"$r")" "$bytes" "$mibs"
 	json_row "$JSON" bench=lookback-cut cut="$i" answer_ms="$ms" packets="$(jq -r .lookback.packets <<<"$r")" \
 	    past_bytes="$bytes" mib_per_s="$mibs"
-	[ "$i" -lt "$CUTS" ] && { f=$(local_file "cut$i"); api DELETE "/v1/captures/cut$i" >/dev/null; rm -f "$f"; }
+	[ "$i" -lt "$CUTS" ] && api DELETE "/v1/captures/cut$i?file=true" >/dev/null
 done
 p99=$(printf '%s\n' "${lat[@]}" | sort -n | awk '{a[NR] = $1} END {i = int(NR * 0.99 + 0.999); if (i > NR) i = NR; print a[i]}')
 f=$(local_file "cut$CUTS")

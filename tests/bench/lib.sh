@@ -19,6 +19,14 @@ cpu_us() {
 	cat /proc/"$1"/task/*/schedstat 2>/dev/null | awk '{ns += $1} END {printf "%d\n", ns / 1000}'
 }
 
+# gone 'GLOB': waits (up to 10 s) until nothing matches the glob.
+gone() {
+	for _ in $(seq 200); do
+		compgen -G "$1" >/dev/null || return 0
+		sleep 0.05
+	done
+}
+
 # smaps_kb PID FIELD: a field of /proc/PID/smaps_rollup (Pss,
 # Private_Dirty...) in KiB: the process's own memory, not shared pages.
 smaps_kb() { awk -v f="$2:" '$1 == f {print $2}' "/proc/$1/smaps_rollup"; }

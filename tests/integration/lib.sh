@@ -23,6 +23,29 @@ export ALERTCAP_TOKEN=$TOKEN
 export CURL_HOME=$T_DIR
 printf 'max-time = 120\nconnect-timeout = 10\n' > "$T_DIR/.curlrc"
 
+# t_readable FILE: capinfos, editcap, tshark and tcpdump all read it
+# (tcpdump not in a user namespace: it cannot drop privileges there).
+t_readable() {
+	capinfos "$1" >/dev/null 2>&1 &&
+	    editcap "$1" "$T_DIR/.edited" >/dev/null 2>&1 &&
+	    tshark -r "$1" >/dev/null 2>&1 || return 1
+	grep -q '^ *0 *0 *4294967295' /proc/self/uid_map || return 0
+	tcpdump -nn -r "$1" >/dev/null 2>&1
+}
+
+# files_read: every capture file the test's daemons left, in either format
+# and the lookback segments too, opens in every reader.
+files_read() {
+	local f n=0 bad=()
+	while IFS= read -r -d '' f; do
+		n=$((n + 1))
+		t_readable "$f" || bad+=("${f#"$T_DIR"/}")
+	done < <(find "$T_DIR" -path '*/captures/*' -type f \( -name '*.pcapng' \
+	    -o -name '*.pcap' \) -print0 2>/dev/null)
+	[ "$n" -gt 0 ] || return 0
+	is "${bad[*]}" "" "every capture file left ($n) opens in capinfos, editcap, tshark and tcpdump"
+}
+
 t_cleanup() {
 	local rc=$? pid ns reports
 	for pid in "${T_PIDS[@]}"; do
@@ -37,6 +60,7 @@ t_cleanup() {
 	if [ "$T_SKIPPED" -eq 0 ]; then
 		# A script that stops short fails, though every test so far passed.
 		[ "$T_DONE" -eq 1 ] || ok 1 "the script ran to its end (it exited $rc)"
+		files_read
 		reports=$(cat "$T_DIR"/*/daemon.log "$T_DIR"/*/log 2>/dev/null |
 		    grep -E 'AddressSanitizer|LeakSanitizer|runtime error:' | head -5)
 		is "$reports" "" "daemon logs hold no sanitizer report"
