@@ -104,6 +104,7 @@ record_free(struct record *r)
 	free(r->file_uri);
 	free(r->file_deleted_why);
 	json_decref(r->files);
+	free(r->expression);
 	free(r);
 }
 
@@ -246,6 +247,8 @@ record_to_json(const struct record *r)
 	    "events", r->events);
 	json_object_set_new(life, "lookback", lookback_json(r));
 	json_object_set_new(life, "file_state", file_state_json(r));
+	json_object_set_new(life, "expression", r->expression != NULL ?
+	    json_string(r->expression) : json_null());
 	if (r->files != NULL) {
 		json_object_set(life, "files", r->files);
 		json_object_set_new(life, "files_held", json_integer(
@@ -298,7 +301,7 @@ record_from_json(json_t *o, char **cause)
 	    "errors", "packets", "bytes", "kernel_drops", "if_drops", "sha256",
 	    "created_at", "started_at", "stopped_at", "trigger", "file",
 	    "uploads", "events", "local_file", "lookback", "file_state",
-	    "file_deleted", "files", "files_held", NULL };
+	    "file_deleted", "files", "files_held", "expression", NULL };
 	struct record	*r;
 	json_t		*lb, *fd;
 	const char	*name, *status, *s;
@@ -340,6 +343,8 @@ record_from_json(json_t *o, char **cause)
 	r->file_uri = s != NULL ? xstrdup(s) : NULL;
 	s = json_string_value(json_object_get(o, "local_file"));
 	r->file = s != NULL ? xstrdup(s) : NULL;
+	s = json_string_value(json_object_get(o, "expression"));
+	r->expression = s != NULL ? xstrdup(s) : NULL;
 	if (json_is_array(json_object_get(o, "files")))
 		r->files = json_deep_copy(json_object_get(o, "files"));
 	if ((fd = json_object_get(o, "file_deleted")) != NULL &&

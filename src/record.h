@@ -64,6 +64,7 @@ struct record {
 	char			*file_uri;	/* set once the file is final */
 	int64_t			 file_deleted_at;	/* us; 0: not deleted */
 	json_t			*files;		/* continuous: the ring's files */
+	char			*expression;	/* the filter as compiled */
 	char			*file_deleted_why;
 };
 

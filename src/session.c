@@ -1460,6 +1460,8 @@ cap_start(struct session *c, struct capture_params *p, char **cause)
 	desc->info.if_description = c->desc_str[2] = xasprintf("%s on node %s",
 	    p->interface, sess_node);
 	desc->info.if_filter = c->desc_str[3] = xstrdup(p->expr);
+	free(c->rec->expression);
+	c->rec->expression = xstrdup(p->expr);
 	if (c->file_count != 0) {
 		if (ring_open(c, cause) == -1)
 			c->w = NULL;

@@ -77,8 +77,9 @@ is "$(jq -S -c --argjson r "$rec" 'with_entries(.value = $r[.key])' <<<"$params"
 is "$(tshark -r "$f" -c 1 -T fields -e frame.interface_name 2>/dev/null)" lo "if_name: lo"
 is "$(tshark -r "$f" -c 1 -T fields -e frame.interface_description 2>/dev/null)" "lo on node ff" "if_description"
 filter=$(sed -n 's/^ *Filter string = //p' <<<"$info")
-like "$filter" "icmp" "if_filter holds the bpf"
-like "$filter" "127.0.0.1" "and the filters, compiled together ($filter)"
+is "$filter" "$(field "$rec" .expression)" "if_filter is the record's expression, as compiled"
+like "$filter" "icmp" "it holds the bpf"
+like "$filter" "127.0.0.1" "and the filters, ANDed ($filter)"
 like "$info" "File timestamp precision:  nanoseconds (9)" "if_tsresol: nanoseconds"
 if [ -z "$T_REPLAY" ]; then
 	# The kernel's stamps, whole: not all of them whole microseconds.
