@@ -44,6 +44,7 @@ usage(void)
 "             [--bpf EXPR] [--file PATH] [--account NAME]...\n"
 "             [--lookback 120s|5m | --from 2026-12-01T10:00:00Z]\n"
 "             [--format pcapng|pcap] [--files N [--file-size 100M]]\n"
+"             [--netns NAME | --pid PID | --container ID]  (-i: default eth0)\n"
 "        SPEC: protocol=TCP|UDP|Any,local_ip=..,local_port=..,remote_ip=..,\n"
 "              remote_port=..  (values: single, list with ';', or range a-b)\n"
 "  list [--status STATUS] [--rule RULE]\n"
@@ -57,6 +58,7 @@ usage(void)
 "  rules test ALERT.json [--format F]   which rules match, what would start\n"
 "  alert send ALERT.json [--format F]   post an alert as a webhook would\n"
 "  nodes                       the nodes the broker knows, and their status\n"
+"  interfaces [--netns NAME | --pid PID | --container ID]\n"
 "environment: ALERTCAP_URL (default %s), ALERTCAP_TOKEN, ALERTCAP_TOKEN_FILE\n"
 "  (with neither, a daemon on this host is sent the token it made in\n"
 "  ./var/api.token or " LOCALSTATEDIR "/lib/alertcap/api.token, if readable)\n",
@@ -517,6 +519,18 @@ size_arg(const char *opt, const char *s)
 	return (unit_arg(opt, s, units, sizeof units / sizeof *units));
 }
 
+/* Appends key=value (escaped) to the query of the path in d. */
+static void
+query_add(struct dynbuf *d, const char *key, const char *value)
+{
+	char	*esc;
+
+	esc = curl_easy_escape(NULL, value, 0);
+	dynbuf_addf(d, "%c%s=%s", strchr(d->buf, '?') != NULL ? '&' : '?',
+	    key, esc);
+	curl_free(esc);
+}
+
 /* start NAME -i IFACE [flags]: the flags become the capture parameters. */
 static int
 cmd_start(int argc, char **argv)
@@ -537,14 +551,18 @@ cmd_start(int argc, char **argv)
 		{ "format", required_argument, NULL, 256 },	/* long only */
 		{ "files", required_argument, NULL, 257 },
 		{ "file-size", required_argument, NULL, 258 },
+		{ "netns", required_argument, NULL, 259 },
+		{ "pid", required_argument, NULL, 260 },
+		{ "container", required_argument, NULL, 261 },
 		{ NULL, 0, NULL, 0 }
 	};
-	json_t	*p, *filters, *r, *storage, *accounts, *ring;
+	json_t	*p, *filters, *r, *storage, *accounts, *ring, *target;
 	char	*path;
 	int	 ch;
 
 	p = json_object();
 	ring = json_object();
+	target = json_object();
 	filters = json_array();
 	storage = json_object();
 	accounts = json_array();
@@ -553,8 +571,8 @@ cmd_start(int argc, char **argv)
 	    NULL)) != -1) {
 		switch (ch) {
 		case 'i':
-			json_object_set_new(p, "target", json_pack("{s:s}",
-			    "interface", optarg));
+			json_object_set_new(target, "interface",
+			    json_string(optarg));
 			break;
 		case 's':
 			json_object_set_new(p, "max_bytes_per_packet",
@@ -605,6 +623,14 @@ cmd_start(int argc, char **argv)
 			json_object_set_new(ring, "file_size_bytes", json_integer(
 			    size_arg("--file-size", optarg)));
 			break;
+		case 259:
+		case 260:
+		case 261:
+			json_object_set_new(target, ch == 259 ? "netns" :
+			    ch == 260 ? "pid" : "container", ch == 260 ?
+			    json_integer(num_arg("--pid", optarg)) :
+			    json_string(optarg));
+			break;
 		default:
 			usage();
 		}
@@ -623,6 +649,9 @@ cmd_start(int argc, char **argv)
 	if (json_object_size(ring) > 0)
 		json_object_set(p, "continuous", ring);
 	json_decref(ring);
+	if (json_object_size(target) > 0)
+		json_object_set(p, "target", target);
+	json_decref(target);
 	path = xasprintf("/v1/captures/%s", check_name(argv[optind]));
 	r = call("PUT", path, p, NULL);
 	if (cli_json)
@@ -647,7 +676,6 @@ cmd_list(int argc, char **argv)
 	struct dynbuf	 path;
 	json_t		*o, *r;
 	size_t		 i;
-	char		*esc;
 	int		 ch;
 
 	dynbuf_init(&path, 4096);
@@ -656,10 +684,7 @@ cmd_list(int argc, char **argv)
 	while ((ch = getopt_long(argc, argv, "s:r:", opts, NULL)) != -1) {
 		if (ch != 's' && ch != 'r')
 			usage();
-		esc = curl_easy_escape(NULL, optarg, 0);
-		dynbuf_addf(&path, "%c%s=%s", strchr(path.buf, '?') ? '&' : '?',
-		    ch == 's' ? "status" : "rule", esc);
-		curl_free(esc);
+		query_add(&path, ch == 's' ? "status" : "rule", optarg);
 	}
 	o = call("GET", path.buf, NULL, NULL);
 	dynbuf_free(&path);
@@ -1070,6 +1095,66 @@ cmd_nodes(void)
 	return (0);
 }
 
+/*
+ * interfaces [--netns N | --pid P | --container C]: the node's
+ * interfaces, or a namespace's, with their addresses or lookback rings.
+ */
+static int
+cmd_interfaces(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "netns", required_argument, NULL, 'n' },
+		{ "pid", required_argument, NULL, 'p' },
+		{ "container", required_argument, NULL, 'c' },
+		{ NULL, 0, NULL, 0 }
+	};
+	struct dynbuf	 path;
+	json_t		*o, *e, *a, *x;
+	size_t		 i, j;
+	char		 idx[24];
+	int		 ch;
+
+	dynbuf_init(&path, 4096);
+	dynbuf_addf(&path, "/v1/interfaces");
+	optind = 0;	/* GNU getopt: restart its scan */
+	while ((ch = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+		if (ch != 'n' && ch != 'p' && ch != 'c')
+			usage();
+		query_add(&path, ch == 'n' ? "netns" : ch == 'p' ? "pid" :
+		    "container", optarg);
+	}
+	if (optind != argc)
+		usage();
+	o = call("GET", path.buf, NULL, NULL);
+	dynbuf_free(&path);
+	if (cli_json) {
+		print_json(o);
+		json_decref(o);
+		return (0);
+	}
+	printf("%-16s %-5s %-4s %s\n", "INTERFACE", "INDEX", "UP",
+	    "ADDRESSES / LOOKBACK");
+	json_array_foreach(json_object_get(o, "interfaces"), i, e) {
+		if (json_is_integer(json_object_get(e, "index")))
+			snprintf(idx, sizeof idx, "%" JSON_INTEGER_FORMAT,
+			    json_integer_value(json_object_get(e, "index")));
+		else
+			snprintf(idx, sizeof idx, "-");
+		printf("%-16s %-5s %-4s", str(e, "name"), idx, json_is_true(
+		    json_object_get(e, "up")) ? "yes" : "no");
+		a = json_object_get(e, "addresses");
+		json_array_foreach(a, j, x)
+			printf(" %s", json_string_value(x));
+		if (json_is_object(json_object_get(e, "lookback")))
+			printf(" ring of %" JSON_INTEGER_FORMAT " bytes",
+			    json_integer_value(json_object_get(json_object_get(
+			    e, "lookback"), "memory_bytes")));
+		printf("\n");
+	}
+	json_decref(o);
+	return (0);
+}
+
 /* Does the API URL name this host (127.0.0.0/8, ::1, localhost)? */
 static int
 cli_url_loopback(const char *url)
@@ -1151,6 +1236,7 @@ static const struct {
 	{ "download", 1, cmd_download },
 	{ "rules", 1, cmd_rules },
 	{ "nodes", 1, cmd_nodes_args },
+	{ "interfaces", 1, cmd_interfaces },
 	{ "alert", 2, cmd_alert },
 };
 

@@ -33,6 +33,7 @@
 #include "log.h"
 #include "lookback.h"
 #include "metrics.h"
+#include "netns.h"
 #include "pcapfile.h"
 #include "rule.h"
 #include "session.h"
@@ -576,11 +577,51 @@ api_healthz(struct evhttp_request *req, const struct api_args *a)
 	    "node", api_node, "disk", session_budget()));
 }
 
-/* GET /v1/interfaces: this node's interfaces and their lookback rings. */
+/*
+ * GET /v1/interfaces: this node's interfaces and their lookback rings;
+ * with ?netns=, ?pid= or ?container=, that namespace's interfaces.
+ */
 static void
 api_interfaces(struct evhttp_request *req, const struct api_args *a)
 {
-	api_reply_json(req, 200, lookback_interfaces());
+	struct evkeyvalq	 q;
+	struct nstarget		 t;
+	const char		*query, *netns, *pid, *ctr;
+	json_t			*out;
+	char			*cause = NULL, *end;
+	long long		 n = 0;
+
+	query = evhttp_uri_get_query(evhttp_request_get_evhttp_uri(req));
+	TAILQ_INIT(&q);
+	if (query == NULL || evhttp_parse_query_str(query, &q) == -1) {
+		evhttp_clear_headers(&q);
+		api_reply_json(req, 200, lookback_interfaces());
+		return;
+	}
+	netns = evhttp_find_header(&q, "netns");
+	pid = evhttp_find_header(&q, "pid");
+	ctr = evhttp_find_header(&q, "container");
+	if (netns == NULL && pid == NULL && ctr == NULL) {
+		evhttp_clear_headers(&q);
+		api_reply_json(req, 200, lookback_interfaces());
+		return;
+	}
+	if (pid != NULL && ((n = strtoll(pid, &end, 10)) < 1 || *end != '\0'))
+		cause = xstrdup("pid: must be a process id");
+	else if ((netns != NULL) + (pid != NULL) + (ctr != NULL) > 1)
+		cause = xstrdup("query: name one of netns, pid and container");
+	else if (netns_resolve(netns, n, ctr, &t, &cause) == 0) {
+		out = netns_interfaces(&t, &cause);
+		netns_clear(&t);
+		if (out != NULL) {
+			evhttp_clear_headers(&q);
+			api_reply_json(req, 200, out);
+			return;
+		}
+	}
+	evhttp_clear_headers(&q);
+	api_error(req, 400, "InvalidRequest", "%s", cause);
+	free(cause);
 }
 
 static void

@@ -20,6 +20,7 @@
 #include <pcap/pcap.h>
 
 #include "capture-pcap.h"
+#include "netns.h"
 #include "compat.h"
 #include "filter.h"
 #include "log.h"
@@ -74,6 +75,9 @@ struct capture_replay {
 
 struct capsrc {
 	char			*ifname;
+	int			 in_ns;		/* inside ns, not the daemon's */
+	unsigned int		 ifindex;	/* 0: any, or replayed */
+	struct nstarget		 ns;
 	const struct capsrc_ops	*ops;
 	pcap_t			*p;
 	/* Replay sources: */
@@ -185,31 +189,64 @@ capsrc_readable(evutil_socket_t fd, short events, void *arg)
 	capsrc_read(arg, 1);
 }
 
+/* The source of ifname in namespace ns (NULL: the daemon's own). */
 static struct capsrc *
-capsrc_find(const char *ifname)
+capsrc_find(const struct nstarget *ns, const char *ifname)
 {
 	struct capsrc	*s;
 
 	LIST_FOREACH(s, &capture_srcs, entry) {
-		if (strcmp(s->ifname, ifname) == 0 && !s->failed)
+		if (strcmp(s->ifname, ifname) != 0 || s->failed ||
+		    s->in_ns != (ns != NULL))
+			continue;
+		if (ns == NULL || (s->ns.ino == ns->ino && s->ns.dev ==
+		    ns->dev))
 			return (s);
 	}
 	return (NULL);
 }
 
-/* Opens a handle with a large ring on the interface. */
+static int	live_open_here(struct capsrc *, enum capture_err *, char **);
+
+/*
+ * Opens a handle with a large ring on the interface, inside the source's
+ * namespace if it has one: the socket stays bound to it when the thread
+ * comes back.
+ */
 static int
 live_open(struct capsrc *s, enum capture_err *err, char **cause)
+{
+	char	*why = NULL;
+	int	 back, rc;
+
+	if (!s->in_ns)
+		return (live_open_here(s, err, cause));
+	if ((back = netns_enter(&s->ns, &why)) == -1) {
+		*err = CAPTURE_FAILED;
+		*cause = xasprintf("target: %s", why);
+		free(why);
+		return (-1);
+	}
+	rc = live_open_here(s, err, cause);
+	netns_leave(back);
+	return (rc);
+}
+
+/* live_open in the thread's namespace. */
+static int
+live_open_here(struct capsrc *s, enum capture_err *err, char **cause)
 {
 	char	 ebuf[PCAP_ERRBUF_SIZE];
 	pcap_t	*p;
 	int	 rc, fd;
 
 	/* Told apart before libpcap, which says "permission denied" first. */
-	if (strcmp(s->ifname, "any") != 0 && if_nametoindex(s->ifname) == 0) {
+	if (strcmp(s->ifname, "any") != 0 &&
+	    (s->ifindex = if_nametoindex(s->ifname)) == 0) {
 		*err = CAPTURE_NO_DEVICE;
-		*cause = xasprintf("target.interface: %s: no such interface",
-		    s->ifname);
+		*cause = xasprintf("target.interface: %s: no such interface%s%s",
+		    s->ifname, s->in_ns ? " in namespace " : "", s->in_ns ?
+		    s->ns.path : "");
 		return (-1);
 	}
 	if ((p = pcap_create(s->ifname, ebuf)) == NULL) {
@@ -249,8 +286,9 @@ live_open(struct capsrc *s, enum capture_err *err, char **cause)
 	s->linktype = pcap_datalink(p);
 	s->ev = event_new(capture_base, fd, EV_READ | EV_PERSIST,
 	    capsrc_readable, s);
-	log_info("capture: opened %s (link type %s, ring %lld bytes)",
-	    s->ifname, pcap_datalink_val_to_name(s->linktype),
+	log_info("capture: opened %s%s%s (link type %s, ring %lld bytes)",
+	    s->ifname, s->in_ns ? " in namespace " : "", s->in_ns ?
+	    s->ns.path : "", pcap_datalink_val_to_name(s->linktype),
 	    capture_ring_bytes);
 	return (0);
 }
@@ -261,10 +299,22 @@ live_setfilter(struct capsrc *s, struct bpf_program *prog)
 	return (pcap_setfilter(s->p, prog));
 }
 
+/* libpcap reads /proc/net/dev for them: the thread's namespace's. */
 static int
 live_stats(struct capsrc *s)
 {
-	return (pcap_stats(s->p, &s->stats));
+	char	*why = NULL;
+	int	 back, rc;
+
+	if (!s->in_ns)
+		return (pcap_stats(s->p, &s->stats));
+	if ((back = netns_enter(&s->ns, &why)) == -1) {
+		free(why);
+		return (-1);
+	}
+	rc = pcap_stats(s->p, &s->stats);
+	netns_leave(back);
+	return (rc);
 }
 
 static void
@@ -422,9 +472,13 @@ static const struct capsrc_ops capsrc_types[] = {
 	    replay_stats, replay_close },
 };
 
-/* Opens the source of ifname: replayed if captures.replay names it. */
+/*
+ * Opens the source of ifname (in ns, or the daemon's namespace): replayed
+ * if captures.replay names it.
+ */
 static struct capsrc *
-capsrc_open(const char *ifname, enum capture_err *err, char **cause)
+capsrc_open(const struct nstarget *ns, const char *ifname,
+    enum capture_err *err, char **cause)
 {
 	struct capture_replay	*r;
 	struct capsrc		*s;
@@ -433,13 +487,18 @@ capsrc_open(const char *ifname, enum capture_err *err, char **cause)
 	s->ts_unit = 1;	/* replays: read in nanoseconds */
 	s->ifname = xstrdup(ifname);
 	s->ops = &capsrc_types[SRC_LIVE];
+	if (ns != NULL) {
+		s->in_ns = 1;
+		netns_copy(&s->ns, ns);
+	}
 	LIST_FOREACH(r, &capture_replays, entry) {
-		if (strcmp(r->ifname, ifname) == 0) {
+		if (ns == NULL && strcmp(r->ifname, ifname) == 0) {
 			s->ops = &capsrc_types[SRC_REPLAY];
 			s->replay_dir = r->dir;
 		}
 	}
 	if (s->ops->open(s, err, cause) == -1) {
+		netns_clear(&s->ns);
 		free(s->ifname);
 		free(s);
 		return (NULL);
@@ -460,6 +519,7 @@ capsrc_close(struct capsrc *s)
 	event_free(s->ev);
 	s->ops->close(s);
 	free(s->kernel_expr);
+	netns_clear(&s->ns);
 	free(s->ifname);
 	free(s);
 }
@@ -640,16 +700,16 @@ capture_shutdown(void)
 }
 
 struct capsink *
-capture_attach(const char *ifname, const char *expr, uint32_t snaplen,
-    const struct capsink_cbs *cbs, void *arg, int *linktype,
-    enum capture_err *err, char **cause)
+capture_attach(const struct nstarget *ns, const char *ifname,
+    const char *expr, uint32_t snaplen, const struct capsink_cbs *cbs,
+    void *arg, int *linktype, enum capture_err *err, char **cause)
 {
 	struct capsrc	*s;
 	struct capsink	*k;
 	int		 opened = 0;
 
-	if ((s = capsrc_find(ifname)) == NULL) {
-		if ((s = capsrc_open(ifname, err, cause)) == NULL)
+	if ((s = capsrc_find(ns, ifname)) == NULL) {
+		if ((s = capsrc_open(ns, ifname, err, cause)) == NULL)
 			return (NULL);
 		opened = 1;
 	} else if (s->linger_ev != NULL)
@@ -693,6 +753,12 @@ capture_sink_match(struct capsink *k, int64_t ts_ns, uint32_t caplen,
 	h.caplen = caplen;
 	h.len = len;
 	return (pcap_offline_filter(&k->prog, &h, data) != 0);
+}
+
+unsigned int
+capture_ifindex(const struct capsink *k)
+{
+	return (k->src->ifindex);
 }
 
 void
@@ -747,8 +813,13 @@ capture_poll(void)
 {
 	struct capsrc	*s;
 
-	LIST_FOREACH(s, &capture_srcs, entry)
+	LIST_FOREACH(s, &capture_srcs, entry) {
 		capsrc_read(s, CAPTURE_DRAIN_ROUNDS);
+		/* Our socket keeps a deleted namespace alive: let it go. */
+		if (s->in_ns && !s->failed && !netns_alive(&s->ns))
+			capsrc_fail(s, "the network namespace is gone (its "
+			    "name, process or container went away)");
+	}
 }
 
 int

@@ -54,15 +54,20 @@ void	capture_shutdown(void);
  */
 void	capture_add_replay(const char *ifname, const char *dir);
 
+struct nstarget;
+
 /*
- * Attaches a sink to ifname with a tcpdump expression ("" = all) and a
- * snap length (0 = whole packet). Sets *linktype. Returns the sink
- * (owned by the engine until capture_detach), or NULL with *err and
+ * Attaches a sink to ifname, in network namespace ns (NULL: the daemon's
+ * own; netns.h), with a tcpdump expression ("" = all) and a snap length
+ * (0 = whole packet). One source (and kernel ring) serves every sink on
+ * the same interface of the same namespace. Sets *linktype. Returns the
+ * sink (owned by the engine until capture_detach), or NULL with *err and
  * *cause (new).
  */
-struct capsink	*capture_attach(const char *ifname, const char *expr,
-		    uint32_t snaplen, const struct capsink_cbs *, void *arg,
-		    int *linktype, enum capture_err *err, char **cause);
+struct capsink	*capture_attach(const struct nstarget *ns, const char *ifname,
+		    const char *expr, uint32_t snaplen,
+		    const struct capsink_cbs *, void *arg, int *linktype,
+		    enum capture_err *err, char **cause);
 /*
  * Detaches a sink, first delivering what the ring already holds. Safe
  * inside the sink's own callbacks: the sink is freed later, and no
@@ -86,6 +91,8 @@ void		 capture_get_stats(struct capsink *, struct capture_stats *,
 		    int fresh);
 /* Reads every source's ring now (bounded); the housekeeping tick calls it. */
 void		 capture_poll(void);
+/* The sink's interface index in its namespace; 0 for any or a replay. */
+unsigned int	 capture_ifindex(const struct capsink *);
 /* Number of open interface handles (for metrics and tests). */
 int		 capture_sources(void);
 

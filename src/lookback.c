@@ -333,7 +333,7 @@ lb_ring_new(const struct conf_lookback *c, const char *root, char **cause)
 		    "cannot allocate %zu bytes", c->name, r->size);
 		goto fail;
 	}
-	r->sink = capture_attach(r->ifname, r->bpf, r->snaplen, &cbs, r,
+	r->sink = capture_attach(NULL, r->ifname, r->bpf, r->snaplen, &cbs, r,
 	    &linktype, &err, &why);
 	if (r->sink == NULL) {
 		*cause = xasprintf("lookback.interfaces.%s: %s", c->name, why);

@@ -1,6 +1,7 @@
 /* Parsing and checking capture parameters. */
 #include "config.h"
 
+#include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -13,6 +14,9 @@
 #include "util.h"
 #include "xmalloc.h"
 
+static const char *target_keys[] = { "interface", "node", "netns", "pid",
+    "container", NULL };
+static const char *storage_keys[] = { "file", "accounts", NULL };
 static const char *params_keys[] = { "name", "target", "max_bytes_per_packet",
     "max_bytes_per_session", "time_limit_s", "max_packets", "filters", "bpf",
     "storage", "lookback_s", "from", "format", "continuous", NULL };
@@ -61,11 +65,70 @@ get_int(json_t *obj, const char *key, long long min, long long max,
 	return (0);
 }
 
-/* target: the interface (required) and an optional node. */
+/* A copy of v if it is a string of 1..max bytes, else NULL. */
+static char *
+string_of(json_t *v, size_t max)
+{
+	const char	*s = json_string_value(v);
+
+	if (s == NULL || *s == '\0' || strlen(s) > max)
+		return (NULL);
+	return (xstrdup(s));
+}
+
+/*
+ * target.netns, target.pid, target.container: at most one, each a string
+ * (pid also a number, or the decimal string a template makes).
+ */
+static int
+parse_namespace(json_t *t, struct capture_params *p, char **cause)
+{
+	json_t		*ns = json_object_get(t, "netns");
+	json_t		*pid = json_object_get(t, "pid");
+	json_t		*ctr = json_object_get(t, "container");
+	const char	*s;
+	char		*end;
+
+	if ((ns != NULL) + (pid != NULL) + (ctr != NULL) > 1) {
+		*cause = xstrdup("target: name one of netns, pid and container");
+		return (-1);
+	}
+	if (ns != NULL && (p->netns = string_of(ns, 255)) == NULL) {
+		*cause = xstrdup("target.netns: must be a name under /run/netns "
+		    "or a path");
+		return (-1);
+	}
+	if (ctr != NULL && (p->container = string_of(ctr, 4096)) == NULL) {
+		*cause = xstrdup("target.container: must be a container id or a "
+		    "cgroup path");
+		return (-1);
+	}
+	if (pid != NULL) {
+		if (json_is_integer(pid))
+			p->pid = json_integer_value(pid);
+		else if ((s = json_string_value(pid)) != NULL && *s != '\0') {
+			errno = 0;
+			p->pid = strtoll(s, &end, 10);
+			if (*end != '\0' || errno != 0)
+				p->pid = 0;
+		}
+		if (p->pid < 1 || p->pid > 4194304) {
+			*cause = xstrdup("target.pid: must be a process id, "
+			    "1..4194304");
+			p->pid = 0;
+			return (-1);
+		}
+	}
+	return (0);
+}
+
+/*
+ * target: the interface (required, but eth0 inside a namespace), an
+ * optional node, and the namespace to capture in.
+ */
 static int
 parse_target(json_t *params, struct capture_params *p, char **cause)
 {
-	static const char	*keys[] = { "interface", "node", NULL };
 	json_t			*t, *v;
 	const char		*s;
 
@@ -75,19 +138,28 @@ parse_target(json_t *params, struct capture_params *p, char **cause)
 		    "target: must be an object");
 		return (-1);
 	}
-	if (check_keys(t, keys, "target.", cause) == -1)
+	if (check_keys(t, target_keys, "target.", cause) == -1 ||
+	    parse_namespace(t, p, cause) == -1)
 		return (-1);
 	v = json_object_get(t, "interface");
+	if (v == NULL && (p->netns != NULL || p->pid != 0 ||
+	    p->container != NULL))
+		v = json_string("eth0");	/* a container's usual one */
+	else
+		json_incref(v);
 	if (v == NULL || (s = json_string_value(v)) == NULL || *s == '\0') {
+		json_decref(v);
 		*cause = xstrdup("target.interface: required, a string");
 		return (-1);
 	}
 	if (strlen(s) >= 64 || strchr(s, '/') != NULL) {
 		*cause = xasprintf("target.interface: '%.64s' is not an "
 		    "interface name", s);
+		json_decref(v);
 		return (-1);
 	}
 	p->interface = xstrdup(s);
+	json_decref(v);
 	if ((v = json_object_get(t, "node")) != NULL && !json_is_null(v)) {
 		if ((s = json_string_value(v)) == NULL || !name_valid(s)) {
 			*cause = xstrdup("target.node: must be a node name");
@@ -190,7 +262,6 @@ static int
 parse_storage(json_t *params, const struct params_limits *lim,
     struct capture_params *p, char **cause)
 {
-	static const char	*keys[] = { "file", "accounts", NULL };
 	json_t			*st, *f, *a;
 
 	p->keep_file = 1;
@@ -201,7 +272,7 @@ parse_storage(json_t *params, const struct params_limits *lim,
 		*cause = xstrdup("storage: must be an object");
 		return (-1);
 	}
-	if (check_keys(st, keys, "storage.", cause) == -1)
+	if (check_keys(st, storage_keys, "storage.", cause) == -1)
 		return (-1);
 	a = json_object_get(st, "accounts");
 	if (a != NULL && !json_is_null(a)) {
@@ -304,12 +375,10 @@ params_check_keys(json_t *params, char **cause)
 	if (check_keys(params, params_keys, "", cause) == -1)
 		return (-1);
 	if (json_is_object(sub = json_object_get(params, "target")) &&
-	    check_keys(sub, (const char *[]){ "interface", "node", NULL },
-	    "target.", cause) == -1)
+	    check_keys(sub, target_keys, "target.", cause) == -1)
 		return (-1);
 	if (json_is_object(sub = json_object_get(params, "storage")) &&
-	    check_keys(sub, (const char *[]){ "file", "accounts", NULL },
-	    "storage.", cause) == -1)
+	    check_keys(sub, storage_keys, "storage.", cause) == -1)
 		return (-1);
 	return (0);
 }
@@ -408,6 +477,7 @@ params_neutral(const char *key)
 		{ "remote_ip", "127.0.0.1" }, { "local_port", "1" },
 		{ "remote_port", "1" }, { "bpf", "ip" }, { "file", "x.pcap" },
 		{ "from", "2026-01-01T00:00:00Z" }, { "format", "pcapng" },
+		{ "pid", "1" }, { "container", "0123456789ab" },
 		{ "accounts", params_tmpl_account },
 	};
 	size_t	i;
@@ -506,6 +576,13 @@ params_to_json(const struct capture_params *p)
 	target = json_pack("{s:s}", "interface", p->interface);
 	if (p->node != NULL)
 		json_object_set_new(target, "node", json_string(p->node));
+	if (p->netns != NULL)
+		json_object_set_new(target, "netns", json_string(p->netns));
+	if (p->pid != 0)
+		json_object_set_new(target, "pid", json_integer(p->pid));
+	if (p->container != NULL)
+		json_object_set_new(target, "container",
+		    json_string(p->container));
 	storage = json_object();
 	if (p->file != NULL)
 		json_object_set_new(storage, "file", json_string(p->file));
@@ -545,6 +622,8 @@ params_clear(struct capture_params *p)
 	free(p->name);
 	free(p->interface);
 	free(p->node);
+	free(p->netns);
+	free(p->container);
 	json_decref(p->filters);
 	free(p->bpf);
 	free(p->expr);

@@ -41,6 +41,9 @@ struct capture_params {
 	char		*name;
 	char		*interface;
 	char		*node;		/* target.node, or NULL */
+	char		*netns;		/* target.netns, or NULL */
+	long long	 pid;		/* target.pid, or 0 */
+	char		*container;	/* target.container, or NULL */
 	uint32_t	 snaplen;	/* max_bytes_per_packet; 0 = whole */
 	uint64_t	 max_bytes;	/* max_bytes_per_session */
 	uint32_t	 time_limit_s;	/* of the live part; 0 with a lookback */

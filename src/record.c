@@ -105,6 +105,7 @@ record_free(struct record *r)
 	free(r->file_deleted_why);
 	json_decref(r->files);
 	free(r->expression);
+	json_decref(r->resolved);
 	free(r);
 }
 
@@ -249,6 +250,8 @@ record_to_json(const struct record *r)
 	json_object_set_new(life, "file_state", file_state_json(r));
 	json_object_set_new(life, "expression", r->expression != NULL ?
 	    json_string(r->expression) : json_null());
+	json_object_set_new(life, "resolved", r->resolved != NULL ?
+	    json_incref(r->resolved) : json_null());
 	if (r->files != NULL) {
 		json_object_set(life, "files", r->files);
 		json_object_set_new(life, "files_held", json_integer(
@@ -301,7 +304,8 @@ record_from_json(json_t *o, char **cause)
 	    "errors", "packets", "bytes", "kernel_drops", "if_drops", "sha256",
 	    "created_at", "started_at", "stopped_at", "trigger", "file",
 	    "uploads", "events", "local_file", "lookback", "file_state",
-	    "file_deleted", "files", "files_held", "expression", NULL };
+	    "file_deleted", "files", "files_held", "expression", "resolved",
+	    NULL };
 	struct record	*r;
 	json_t		*lb, *fd;
 	const char	*name, *status, *s;
@@ -343,6 +347,8 @@ record_from_json(json_t *o, char **cause)
 	r->file_uri = s != NULL ? xstrdup(s) : NULL;
 	s = json_string_value(json_object_get(o, "local_file"));
 	r->file = s != NULL ? xstrdup(s) : NULL;
+	if (json_is_object(json_object_get(o, "resolved")))
+		r->resolved = json_deep_copy(json_object_get(o, "resolved"));
 	s = json_string_value(json_object_get(o, "expression"));
 	r->expression = s != NULL ? xstrdup(s) : NULL;
 	if (json_is_array(json_object_get(o, "files")))

@@ -65,6 +65,7 @@ struct record {
 	int64_t			 file_deleted_at;	/* us; 0: not deleted */
 	json_t			*files;		/* continuous: the ring's files */
 	char			*expression;	/* the filter as compiled */
+	json_t			*resolved;	/* what the target came to */
 	char			*file_deleted_why;
 };
 

@@ -23,6 +23,7 @@
 #include "pcapfile.h"
 #include "session.h"
 #include "state.h"
+#include "netns.h"
 #include "retention.h"
 #include "upload.h"
 #include "util.h"
@@ -1430,9 +1431,13 @@ cap_comment(const struct session *c)
 	return (s);
 }
 
-/* Opens the file and attaches to the interface: NotStarted -> Running. */
+/*
+ * Opens the file and attaches to the interface (in namespace ns, or NULL:
+ * the daemon's): NotStarted -> Running.
+ */
 static enum sess_result
-cap_start(struct session *c, struct capture_params *p, char **cause)
+cap_start(struct session *c, struct capture_params *p,
+    const struct nstarget *ns, char **cause)
 {
 	static const struct capsink_cbs cbs = { cap_packet, cap_capture_error };
 	enum capture_err	 err;
@@ -1440,8 +1445,8 @@ cap_start(struct session *c, struct capture_params *p, char **cause)
 	struct timeval		 tv;
 	int			 linktype;
 
-	c->sink = capture_attach(p->interface, p->expr, p->snaplen, &cbs, c,
-	    &linktype, &err, cause);
+	c->sink = capture_attach(ns, p->interface, p->expr, p->snaplen, &cbs,
+	    c, &linktype, &err, cause);
 	if (c->sink == NULL) {
 		if (err == CAPTURE_NO_DEVICE || err == CAPTURE_BAD_FILTER)
 			return (SESS_INVALID);
@@ -1449,6 +1454,8 @@ cap_start(struct session *c, struct capture_params *p, char **cause)
 		cap_set_state(c, CAP_ERROR, STOP_NONE, *cause, NULL);
 		return (SESS_FAILED);
 	}
+	json_object_set_new(c->rec->resolved = ns != NULL ? netns_json(ns) :
+	    json_object(), "ifindex", json_integer(capture_ifindex(c->sink)));
 	desc = &c->desc;
 	desc->format = p->format;
 	desc->hash = sess_hash_files;
@@ -1498,8 +1505,10 @@ session_create(json_t *params, const char *name, json_t *trigger,
 	struct sess_usage	 u;
 	struct session		*c;
 	enum sess_result	 rc;
+	struct nstarget		 ns;
 	json_t			*norm;
 	char			 ts[32], *dot;
+	int			 has_ns;
 
 	if (params_parse(params, name, &sess_plimits, &p, cause) == -1) {
 		sess_stats.refused_invalid++;
@@ -1512,6 +1521,7 @@ session_create(json_t *params, const char *name, json_t *trigger,
 		params_clear(&p);
 		return (SESS_INVALID);
 	}
+
 	if (cap_find(p.name) != NULL) {
 		*cause = xasprintf("name: a capture named '%s' exists", p.name);
 		sess_stats.refused_conflict++;
@@ -1564,7 +1574,15 @@ session_create(json_t *params, const char *name, json_t *trigger,
 		params_clear(&p);
 		return (SESS_UNAVAILABLE);
 	}
-	rc = cap_start(c, &p, cause);
+	/* The namespace, as late as can be: it may go at any time. */
+	memset(&ns, 0, sizeof ns);
+	has_ns = p.netns != NULL || p.pid != 0 || p.container != NULL;
+	if (has_ns && netns_resolve(p.netns, p.pid, p.container, &ns,
+	    cause) == -1)
+		rc = SESS_INVALID;
+	else
+		rc = cap_start(c, &p, has_ns ? &ns : NULL, cause);
+	netns_clear(&ns);
 	params_clear(&p);
 	if (rc == SESS_INVALID) {
 		sess_stats.refused_invalid++;

@@ -15,6 +15,7 @@ T_FAILED=0
 T_DIR=$(mktemp -d /tmp/alertcap-test.XXXXXX)
 T_PIDS=()
 T_NETNS=()
+T_AT_EXIT=()	# functions the clean-up calls, after the processes end
 # Every daemon a test starts finds this token in its default token file
 # (api.token beside state.path); the CLI and acurl send it.
 TOKEN=test-$(od -An -N12 -tx1 /dev/urandom | tr -d ' \n')
@@ -47,12 +48,15 @@ files_read() {
 }
 
 t_cleanup() {
-	local rc=$? pid ns reports
+	local rc=$? pid ns reports fn
 	for pid in "${T_PIDS[@]}"; do
 		kill -TERM "$pid" 2>/dev/null
 	done
 	for pid in "${T_PIDS[@]}"; do
 		wait_pid "$pid" 5
+	done
+	for fn in "${T_AT_EXIT[@]}"; do
+		"$fn"
 	done
 	for ns in "${T_NETNS[@]}"; do
 		ip netns del "$ns" 2>/dev/null
@@ -269,6 +273,15 @@ api() {
 	local code
 	code=$(in_ns "${API_NS:-}" curl "${args[@]}" "$URL$path")
 	echo "$code $(cat "$T_DIR/body")"
+}
+
+# refused BODY WANT WHAT: PUT /v1/captures/bad BODY is a 400 whose answer
+# holds WANT (the field at fault and why).
+refused() {
+	local r
+	r=$(api PUT /v1/captures/bad "$1")
+	is "$(cut -d' ' -f1 <<<"$r")" 400 "$3: 400"
+	like "$r" "$2" "$3: names the field"
 }
 
 # field JSON-TEXT JQ-FILTER
