@@ -11,7 +11,7 @@ mkdir -p "$T_DIR/t"
 echo "{\"rules\": {\"dir\": \"$srcdir/rules\"}}" > "$T_DIR/t/c.json"
 out=$("$ALERTCAPD" -t -c "$T_DIR/t/c.json" 2>&1)
 ok $? "alertcapd -t accepts rules/"
-like "$out" "5 rules" "all five shipped rules load"
+like "$out" "6 rules" "all six shipped rules load"
 "$ALERTCAP" rules check "$srcdir/rules" >/dev/null 2>&1
 ok $? "alertcap rules check accepts rules/"
 
