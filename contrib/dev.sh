@@ -15,7 +15,7 @@ cd "$top"
 # Build and test dependencies, by Debian package name.
 PACKAGES=(build-essential autoconf automake pkg-config
 	libevent-dev libcurl4-openssl-dev libjansson-dev libpcap-dev libssl-dev
-	libmosquitto-dev libsqlite3-dev libcmocka-dev
+	libmosquitto-dev libsqlite3-dev libmnl-dev libcmocka-dev
 	iproute2 tcpdump tcpreplay tshark curl jq sqlite3 openssl iputils-ping coreutils
 	python3
 	strace prometheus

@@ -365,6 +365,16 @@ static const struct conf_opt captures_opts[] = {
 	  .help = "hash each file as it is written, for the record's sha256 "
 	      "(about half the CPU of a busy capture)"
 	},
+	{ .key = "context_max_sockets",
+	  .type = CT_INT,
+	  .offset = O(context_max_sockets),
+	  .min = 0,
+	  .max = 1000000,
+	  .def = "256",
+	  .reload = 1,
+	  .help = "TCP and UDP sockets each in a capture's context snapshot "
+	      "(\"context\": true), the busiest first"
+	},
 	{ .key = "retention",
 	  .type = CT_OBJECT,
 	  .help = "when finished captures' local files are deleted, oldest "

@@ -104,6 +104,7 @@ struct conf {
 	long long		 max_total_bytes;
 	long long		 max_continuous_time_limit_s;
 	long long		 retention_max_age_s;	/* 0: none */
+	long long		 context_max_sockets;
 	long long		 retention_max_bytes;	/* 0: none */
 	long long		 ring_bytes;
 	long long		 ring_linger_s;

@@ -535,7 +535,7 @@ lb_ring_json(const struct lb_ring *r)
 	int64_t			 oldest, newest;
 	uint64_t		 bytes = 0;
 
-	capture_get_stats(r->sink, &st, 0);
+	capture_get_stats(r->sink, &st, 1);	/* as they are now */
 	if (r->disk != NULL)
 		lb_disk_span(r->disk, &oldest, &newest, &bytes);
 	j = json_pack("{s:I, s:I, s:I, s:s, s:o, s:o, s:I, s:I, s:I}",

@@ -19,7 +19,8 @@ static const char *target_keys[] = { "interface", "node", "netns", "pid",
 static const char *storage_keys[] = { "file", "accounts", NULL };
 static const char *params_keys[] = { "name", "target", "max_bytes_per_packet",
     "max_bytes_per_session", "time_limit_s", "max_packets", "filters", "bpf",
-    "storage", "lookback_s", "from", "format", "continuous", NULL };
+    "storage", "lookback_s", "from", "format", "continuous", "context",
+    NULL };
 
 /* Fails if obj holds a key not in keys; prefix names obj in the message. */
 static int
@@ -442,6 +443,12 @@ params_parse(json_t *params, const char *name,
 	if (get_int(params, "max_packets", 0, INT64_MAX, 0, &n, cause) == -1)
 		goto fail;
 	p->max_packets = (uint64_t)n;
+	v = json_object_get(params, "context");
+	if (v != NULL && !json_is_boolean(v) && !json_is_null(v)) {
+		*cause = xstrdup("context: must be true or false");
+		goto fail;
+	}
+	p->context = json_is_true(v);
 	if (parse_format(params, lim, p, cause) == -1 ||
 	    parse_filters(params, p, cause) == -1 ||
 	    parse_storage(params, lim, p, cause) == -1)
@@ -603,6 +610,7 @@ params_to_json(const struct capture_params *p)
 	    "bpf", p->bpf != NULL ? json_string(p->bpf) : json_null(),
 	    "storage", storage);
 	json_object_set_new(o, "format", json_string(pcapfmt_name(p->format)));
+	json_object_set_new(o, "context", json_boolean(p->context));
 	if (p->file_count != 0)
 		json_object_set_new(o, "continuous", json_pack("{s:I, s:I}",
 		    "file_count", (json_int_t)p->file_count,

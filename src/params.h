@@ -57,6 +57,7 @@ struct capture_params {
 					   accounts are named) */
 	char		*file;		/* relative path, or NULL = default */
 	enum pcapfmt	 format;
+	int		 context;	/* snapshot the namespace at start, stop */
 	uint32_t	 file_count;	/* continuous; 0: one file */
 	uint64_t	 file_size;	/* continuous: each file's bound */
 	json_t		*accounts;	/* storage.accounts, or NULL */

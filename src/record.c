@@ -106,6 +106,7 @@ record_free(struct record *r)
 	json_decref(r->files);
 	free(r->expression);
 	json_decref(r->resolved);
+	json_decref(r->snapshots);
 	free(r);
 }
 
@@ -252,6 +253,8 @@ record_to_json(const struct record *r)
 	    json_string(r->expression) : json_null());
 	json_object_set_new(life, "resolved", r->resolved != NULL ?
 	    json_incref(r->resolved) : json_null());
+	json_object_set_new(life, "snapshots", r->snapshots != NULL ?
+	    json_incref(r->snapshots) : json_null());
 	if (r->files != NULL) {
 		json_object_set(life, "files", r->files);
 		json_object_set_new(life, "files_held", json_integer(
@@ -305,7 +308,7 @@ record_from_json(json_t *o, char **cause)
 	    "created_at", "started_at", "stopped_at", "trigger", "file",
 	    "uploads", "events", "local_file", "lookback", "file_state",
 	    "file_deleted", "files", "files_held", "expression", "resolved",
-	    NULL };
+	    "snapshots", NULL };
 	struct record	*r;
 	json_t		*lb, *fd;
 	const char	*name, *status, *s;
@@ -347,6 +350,8 @@ record_from_json(json_t *o, char **cause)
 	r->file_uri = s != NULL ? xstrdup(s) : NULL;
 	s = json_string_value(json_object_get(o, "local_file"));
 	r->file = s != NULL ? xstrdup(s) : NULL;
+	if (json_is_object(json_object_get(o, "snapshots")))
+		r->snapshots = json_deep_copy(json_object_get(o, "snapshots"));
 	if (json_is_object(json_object_get(o, "resolved")))
 		r->resolved = json_deep_copy(json_object_get(o, "resolved"));
 	s = json_string_value(json_object_get(o, "expression"));

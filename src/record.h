@@ -66,6 +66,7 @@ struct record {
 	json_t			*files;		/* continuous: the ring's files */
 	char			*expression;	/* the filter as compiled */
 	json_t			*resolved;	/* what the target came to */
+	json_t			*snapshots;	/* its context file, summaries */
 	char			*file_deleted_why;
 };
 

@@ -23,6 +23,7 @@
 #include "pcapfile.h"
 #include "session.h"
 #include "state.h"
+#include "context.h"
 #include "netns.h"
 #include "retention.h"
 #include "upload.h"
@@ -94,6 +95,11 @@ struct session {
 	struct capture_stats	 file_base;	/* the sink's, at its start */
 	struct pcapw_desc	 desc;		/* of each new file */
 	char			*desc_str[4];	/* desc's strings, owned */
+	/* Where it captures, and its context snapshots (context.h). */
+	int			 has_ns;
+	struct nstarget		 ns;
+	int			 context;
+	json_t			*ctx_start;	/* the start snapshot, taken */
 	/* Stopped, its file being made durable off the loop: */
 	int			 syncing;
 	enum cap_status		 end_status;
@@ -111,6 +117,7 @@ static char			*sess_node;
 static struct params_limits	 sess_plimits;
 static struct sess_limits	 sess_limits;
 static int			 sess_hash_files = 1;	/* captures.sha256 */
+static size_t			 sess_ctx_sockets = 256;	/* context_max_sockets */
 static TAILQ_HEAD(, session)	 sess_all = TAILQ_HEAD_INITIALIZER(sess_all);
 static struct retention_limits	 sess_retention;
 
@@ -165,6 +172,8 @@ cap_free(struct session *c)
 	for (i = 0; i < 4; i++)
 		free(c->desc_str[i]);
 	free(c->stem);
+	netns_clear(&c->ns);
+	json_decref(c->ctx_start);
 	record_free(c->rec);
 	if (c->cut != NULL)
 		lookback_cut_free(c->cut);
@@ -184,6 +193,7 @@ static uint64_t	 ring_local_bytes(const struct record *);
 static int	 ring_close(struct session *, const struct capture_stats *);
 static int	 ring_rotate(struct session *, enum stop_reason *);
 static int	 ring_is(json_t *, const char *);
+static void	 cap_context(struct session *, int);
 static void	 ring_delete(json_t *, enum file_gone, const char *);
 static void	 ring_trim(struct session *);
 static void	cap_cut_finish(struct session *, int);
@@ -685,6 +695,7 @@ cap_stop(struct session *c, enum cap_status st, enum stop_reason why,
 		return;
 	cap_cut_finish(c, 1);	/* a capture with a past keeps all of it */
 	c->end_us = now_us();
+	cap_context(c, 1);
 	if (!cap_finish(c)) {
 		if (c->deleted)
 			cap_free(c);
@@ -1432,6 +1443,132 @@ cap_comment(const struct session *c)
 }
 
 /*
+ * The host's context beside a capture: a snapshot of its namespace at
+ * start and at stop, taken and written on the worker (a busy host's
+ * sockets take a while to dump) to NAME_CREATED.context.json beside the
+ * file; the record's snapshots says where and how much each held.
+ */
+struct ctx_job {
+	char		*name;
+	int		 stop;
+	int		 has_ns;
+	struct nstarget	 ns;
+	char		*path;		/* the context file, below the root */
+	json_t		*start;		/* at stop: the start's, owned */
+	json_t		*snap;		/* the worker's */
+	char		*err;
+};
+
+/* Writes o to relpath below the root, whole or not at all. */
+static int
+ctx_write(const char *relpath, json_t *o, char **cause)
+{
+	const char	*base;
+	char		*tmp;
+	int		 dirfd, fd, rc = -1;
+
+	if ((dirfd = pcapfile_dir(sess_rootfd, relpath, 1, &base,
+	    cause)) == -1)
+		return (-1);
+	tmp = xasprintf("%s.part", base);
+	if ((fd = openat(dirfd, tmp, O_WRONLY | O_CREAT | O_TRUNC |
+	    O_NOFOLLOW | O_CLOEXEC, 0640)) == -1 || json_dumpfd(o, fd,
+	    JSON_INDENT(1) | JSON_SORT_KEYS) == -1 || fsync(fd) == -1 ||
+	    renameat(dirfd, tmp, dirfd, base) == -1)
+		*cause = xasprintf("%s: %s", relpath, strerror(errno));
+	else
+		rc = 0;
+	if (fd != -1)
+		close(fd);
+	if (rc == -1)
+		unlinkat(dirfd, tmp, 0);
+	free(tmp);
+	close(dirfd);
+	return (rc);
+}
+
+static void
+ctx_work(void *arg)
+{
+	struct ctx_job	*j = arg;
+	json_t		*o;
+	char		*why = NULL;
+
+	j->snap = context_snapshot(j->has_ns ? &j->ns : NULL,
+	    sess_ctx_sockets, &j->err);
+	o = json_pack("{s:s}", "capture", j->name);
+	if (j->start != NULL)
+		json_object_set(o, "start", j->start);
+	json_object_set_new(o, j->stop ? "stop" : "start", j->snap != NULL ?
+	    json_incref(j->snap) : json_pack("{s:s}", "error", j->err));
+	if (ctx_write(j->path, o, &why) == -1 && j->err == NULL)
+		j->err = why;
+	else
+		free(why);
+	json_decref(o);
+}
+
+static void
+ctx_done(void *arg)
+{
+	struct ctx_job	*j = arg;
+	struct session	*c;
+	json_t		*snaps;
+	char		*uri;
+
+	if ((c = cap_find(j->name)) != NULL) {
+		if (c->rec->snapshots == NULL) {
+			uri = xasprintf("file://%s/%s", sess_root, j->path);
+			c->rec->snapshots = json_pack("{s:s, s:s}", "file", uri,
+			    "path", j->path);
+			free(uri);
+		}
+		snaps = c->rec->snapshots;
+		json_object_set_new(snaps, j->stop ? "stop" : "start",
+		    j->snap != NULL ? context_summary(j->snap) :
+		    json_pack("{s:s}", "error", j->err));
+		if (j->err != NULL)
+			log_warn("capture %s: context at %s: %s", j->name,
+			    j->stop ? "stop" : "start", j->err);
+		if (!j->stop && j->snap != NULL) {
+			json_decref(c->ctx_start);
+			c->ctx_start = json_incref(j->snap);
+		}
+		cap_publish(c, 0, NULL);
+	}
+	json_decref(j->snap);
+	json_decref(j->start);
+	netns_clear(&j->ns);
+	free(j->name);
+	free(j->path);
+	free(j->err);
+	free(j);
+}
+
+/* Queues c's context snapshot at its start or its stop. */
+static void
+cap_context(struct session *c, int stop)
+{
+	struct ctx_job	*j;
+	const char	*f = c->stem != NULL ? c->stem : c->rec->file;
+	const char	*dot = strrchr(f, '.');
+
+	if (!c->context || f == NULL)
+		return;
+	j = xcalloc(1, sizeof *j);
+	j->name = xstrdup(c->rec->name);
+	j->stop = stop;
+	if ((j->has_ns = c->has_ns))
+		netns_copy(&j->ns, &c->ns);
+	if (c->stem != NULL || dot == NULL || strchr(dot, '/') != NULL)
+		dot = f + strlen(f);
+	j->path = xasprintf("%.*s.context.json", (int)(dot - f), f);
+	if (stop && c->ctx_start != NULL)
+		j->start = json_incref(c->ctx_start);
+	worker_submit(ctx_work, ctx_done, j);
+}
+
+/*
  * Opens the file and attaches to the interface (in namespace ns, or NULL:
  * the daemon's): NotStarted -> Running.
  */
@@ -1483,6 +1620,12 @@ cap_start(struct session *c, struct capture_params *p,
 	}
 	if (p->lookback_s != 0 || p->from_us != 0)
 		cap_cut_begin(c, p);
+	if (ns != NULL) {
+		c->has_ns = 1;
+		netns_copy(&c->ns, ns);
+	}
+	c->context = p->context;
+	cap_context(c, 0);
 	if (cap_set_state(c, CAP_RUNNING, STOP_NONE, NULL, cause) == -1)
 		return (SESS_UNAVAILABLE);
 	/* The limit counts from started_at, not the loop's cached time. */
@@ -2364,6 +2507,7 @@ session_reconf(const struct conf *conf)
 	sess_limits.max_concurrent = conf->max_concurrent;
 	sess_limits.max_total_bytes = (uint64_t)conf->max_total_bytes;
 	sess_hash_files = conf->hash_files;
+	sess_ctx_sockets = (size_t)conf->context_max_sockets;
 	sess_retention.max_age_us = (int64_t)conf->retention_max_age_s *
 	    1000000;
 	sess_retention.max_bytes = (uint64_t)conf->retention_max_bytes;

@@ -352,6 +352,9 @@ fire(const struct rule *r, const struct alert *a, const struct tmpl_ctx *ctx,
 		free(key);
 		return (m);
 	}
+	/* An alert's capture records its context, unless the rule says not. */
+	if (json_object_get(params, "context") == NULL)
+		json_object_set_new(params, "context", json_true());
 	target = json_string_value(json_object_get(json_object_get(params,
 	    "target"), "node"));
 	if (target != NULL && strcmp(target, trig_node) != 0) {

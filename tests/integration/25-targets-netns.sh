@@ -105,6 +105,31 @@ is "$(field "$(api GET "/v1/interfaces?container=${CY:0:16}" | cut -d' ' -f2-)" 
 like "$(cd "$DDIR" && "$ALERTCAP" -u "$URL" interfaces --pid "$PX")" "10.78.1.2" "alertcap interfaces --pid"
 is "$(api GET '/v1/interfaces?pid=x' | cut -d' ' -f1)" 400 "?pid=x: 400"
 
+# The namespace's context at start and stop: links, addresses, sockets.
+ip netns exec "$NX" python3 -c '
+import socket, time
+s = socket.socket(); s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+s.bind(("10.78.1.2", 7777)); s.listen()
+c = socket.create_connection(("10.78.1.2", 7777)); a, _ = s.accept()
+c.send(b"x" * 3000); time.sleep(30)' &
+T_PIDS+=("$!")
+sleep 0.5
+is "$(api PUT /v1/captures/ctx "{\"target\": {\"netns\": \"$NX\"}, \"context\": true, \"time_limit_s\": 60}" | cut -d' ' -f1)" 201 "a capture with context"
+sleep 0.5
+api POST /v1/captures/ctx/stop >/dev/null
+for _ in $(seq 50); do [ "$(field "$(record ctx)" .snapshots.stop.links)" != null ] && break; sleep 0.1; done
+rc=$(record ctx)
+cf=$(field "$rc" .snapshots.path)
+cj=$DDIR/captures/$cf
+ok "$([ -s "$cj" ] && [[ $cf == ctx_*.context.json ]]; echo $?)" "the context file sits beside the capture ($cf)"
+is "$(jq -r '[.start.links[].name] | sort | join(",")' "$cj")" "eth0,lo" "start: the namespace's links"
+is "$(jq -r '[.start.addresses[] | select(.address == "10.78.1.2")] | length' "$cj")" 1 "and its address"
+is "$(jq -r '[.start.tcp[] | select(.local == "10.78.1.2:7777" and .state == "ESTABLISHED")] | length' "$cj")" 1 "and the TCP connection the test opened, ESTABLISHED"
+is "$(jq -r '[.start.tcp[] | select(.state == "LISTEN")][0].local' "$cj")" 10.78.1.2:7777 "and its listener"
+ok "$(jq -e '.stop.links | length > 0' "$cj" >/dev/null; echo $?)" "a snapshot at stop too"
+is "$(field "$rc" .snapshots.start.tcp)" "$(jq '.start.tcp | length' "$cj")" "the record counts what each snapshot holds"
+ok "$(jq -e '.start.links[] | select(.name == "eth0") | .stats.rx_packets >= 0' "$cj" >/dev/null; echo $?)" "links carry their counters"
+
 # A container-labelled alert captures inside that container.
 alert() {	# alert CONTAINER-ID POD
 	api POST /v1/alerts/alertmanager "{\"version\": \"4\", \"status\": \"firing\", \"alerts\": [{\"status\": \"firing\",
@@ -118,6 +143,7 @@ sleep 0.3
 api POST /v1/captures/ctr-web-1/stop >/dev/null
 is "$(icmp ctr-web-1)" 10 "the alert's capture holds the container's traffic"
 is "$(field "$(record ctr-web-1)" .resolved.container)" "$CY" "in the container the label named"
+is "$(field "$(record ctr-web-1)" .context)" true "an alert's capture records its context by default"
 r=$(alert "not-a-container" web-2)
 like "$r" "target.container: must be a container id" "a bad label: the outcome says why"
 is "$(api GET /v1/captures/ctr-web-2 | cut -d' ' -f1)" 404 "and nothing started"

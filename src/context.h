@@ -1,0 +1,27 @@
+/*
+ * The host's context beside a capture: a snapshot of a network namespace
+ * read over netlink (libmnl) — links with their counters, addresses,
+ * routes, neighbours (rtnetlink), and TCP and UDP sockets (inet_diag),
+ * the busiest first. Taken on the worker thread, which enters the
+ * namespace for it: a dump of a busy host's sockets must not hold the loop.
+ */
+#ifndef CONTEXT_H
+#define CONTEXT_H
+
+#include <stddef.h>
+
+#include <jansson.h>
+
+struct nstarget;
+
+/*
+ * {at, links, addresses, routes, neighbours, tcp, udp} of ns (NULL: the
+ * calling thread's namespace), at most max_sockets of each protocol (the
+ * most bytes first). New, or NULL with *cause.
+ */
+json_t	*context_snapshot(const struct nstarget *ns, size_t max_sockets,
+	    char **cause);
+/* How many of each a snapshot holds: {links, addresses, ...} (new). */
+json_t	*context_summary(json_t *snapshot);
+
+#endif
