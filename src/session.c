@@ -32,6 +32,8 @@
 #include "xmalloc.h"
 
 #define SESS_MAX_OBSERVERS	4
+/* The uploader's tag for a capture's context file (not a ring's seq). */
+#define CAP_CONTEXT_TAG		((void *)(uintptr_t)UINT32_MAX)
 
 /* Why a local capture file went, for /metrics. */
 enum file_gone {
@@ -385,6 +387,7 @@ cap_upload_news(const char *name, const char *account, json_t *entry,
 	struct record	*r;
 	json_t		*e, *list, *file = NULL;
 	uint32_t	 seq = (uint32_t)(uintptr_t)arg;	/* 0: one file */
+	int		 ctx = arg == CAP_CONTEXT_TAG;
 	char		*msg;
 	size_t		 i;
 	int		 all = 1;
@@ -392,9 +395,10 @@ cap_upload_news(const char *name, const char *account, json_t *entry,
 	if ((c = cap_find(name)) == NULL)
 		return;		/* deleted meanwhile */
 	r = c->rec;
-	if (seq != 0 && (file = ring_entry(r, seq)) == NULL)
+	if (!ctx && seq != 0 && (file = ring_entry(r, seq)) == NULL)
 		return;
-	list = file != NULL ? json_object_get(file, "uploads") : r->uploads;
+	list = ctx ? json_object_get(r->snapshots, "uploads") : file != NULL ?
+	    json_object_get(file, "uploads") : r->uploads;
 	json_array_foreach(list, i, e) {
 		if (strcmp(entry_str(e, "account"), account) == 0) {
 			json_array_set(list, i, entry);
@@ -407,6 +411,10 @@ cap_upload_news(const char *name, const char *account, json_t *entry,
 		    account, entry_str(entry, "last_error"));
 		record_error(r, ERR_STORAGE_FAILED, msg);
 		free(msg);
+	}
+	if (ctx) {	/* the context file: nothing follows */
+		cap_publish(c, 0, NULL);
+		return;
 	}
 	if (file != NULL) {	/* a ring's file: it may go now */
 		if (final)
@@ -435,7 +443,7 @@ cap_upload_news(const char *name, const char *account, json_t *entry,
  */
 static void
 cap_submit_list(struct session *c, json_t *list, const char *relpath,
-    uint32_t seq)
+    uint32_t seq, void *tag)
 {
 	struct upload_spec	 spec;
 	json_t			*e;
@@ -454,7 +462,7 @@ cap_submit_list(struct session *c, json_t *list, const char *relpath,
 		spec.created_us = c->rec->created_at;
 		spec.seq = seq;
 		spec.entry = e;
-		upload_submit(&spec, cap_upload_news, (void *)(uintptr_t)seq);
+		upload_submit(&spec, cap_upload_news, tag);
 	}
 	free(path);
 }
@@ -466,16 +474,22 @@ cap_submit_file_uploads(struct session *c, json_t *file)
 	if (ring_is(file, "Complete"))
 		cap_submit_list(c, json_object_get(file, "uploads"),
 		    json_string_value(json_object_get(file, "path")),
-		    (uint32_t)json_integer_value(json_object_get(file, "seq")));
+		    (uint32_t)json_integer_value(json_object_get(file, "seq")),
+		    (void *)(uintptr_t)json_integer_value(json_object_get(file,
+		    "seq")));
 }
 
 /* Hands every unfinished upload of a finished capture to the uploader. */
 static void
 cap_submit_uploads(struct session *c)
 {
-	json_t	*e;
+	json_t	*e, *snaps = c->rec->snapshots;
 	size_t	 i;
 
+	if (json_array_size(json_object_get(snaps, "uploads")) > 0)
+		cap_submit_list(c, json_object_get(snaps, "uploads"),
+		    json_string_value(json_object_get(snaps, "path")), 0,
+		    CAP_CONTEXT_TAG);
 	if (c->file_count != 0) {
 		json_array_foreach(c->rec->files, i, e)
 			cap_submit_file_uploads(c, e);
@@ -483,7 +497,7 @@ cap_submit_uploads(struct session *c)
 	}
 	if (c->rec->file_uri == NULL)
 		return;
-	cap_submit_list(c, c->rec->uploads, c->rec->file, 0);
+	cap_submit_list(c, c->rec->uploads, c->rec->file, 0, NULL);
 }
 
 /*
@@ -1513,8 +1527,9 @@ ctx_done(void *arg)
 {
 	struct ctx_job	*j = arg;
 	struct session	*c;
-	json_t		*snaps;
+	json_t		*snaps, *ups, *a;
 	char		*uri;
+	size_t		 i;
 
 	if ((c = cap_find(j->name)) != NULL) {
 		if (c->rec->snapshots == NULL) {
@@ -1533,6 +1548,14 @@ ctx_done(void *arg)
 		if (!j->stop && j->snap != NULL) {
 			json_decref(c->ctx_start);
 			c->ctx_start = json_incref(j->snap);
+		}
+		if (j->stop && c->accounts != NULL) {	/* with the capture */
+			ups = json_array();
+			json_array_foreach(c->accounts, i, a)
+				json_array_append_new(ups, upload_entry_new(
+				    json_string_value(a)));
+			json_object_set_new(snaps, "uploads", ups);
+			cap_submit_list(c, ups, j->path, 0, CAP_CONTEXT_TAG);
 		}
 		cap_publish(c, 0, NULL);
 	}

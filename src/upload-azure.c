@@ -229,7 +229,7 @@ az_next(struct upjob *j, struct upreq *r, char **cause)
 		return (UP_STARTED);
 	}
 	if (j->nparts == 1) {
-		az_request(j, r, "PUT", NULL, 0, j->size, pcapfile_content_type(j->path),
+		az_request(j, r, "PUT", NULL, 0, j->size, up_content_type(j->path),
 		    "BlockBlob", NULL);
 		up_body_file(r, 0, j->size);
 		return (UP_STARTED);
@@ -259,7 +259,7 @@ az_next(struct upjob *j, struct upreq *r, char **cause)
 	}
 	dynbuf_addf(&xml, "</BlockList>");
 	az_request(j, r, "PUT", "comp=blocklist", 0, xml.len, "application/xml",
-	    NULL, pcapfile_content_type(j->path));
+	    NULL, up_content_type(j->path));
 	up_body_text(r, xml.buf);
 	dynbuf_free(&xml);
 	(void)cause;

@@ -25,7 +25,7 @@ http_next(struct upjob *j, struct upreq *r, char **cause)
 	}
 	up_request(r, "PUT", url);
 	free(url);
-	up_header(r, "Content-Type: %s", pcapfile_content_type(j->path));
+	up_header(r, "Content-Type: %s", up_content_type(j->path));
 	for (i = 0; i < a->headers.n; i++)
 		up_header(r, "%s", ((char **)a->headers.v)[i]);
 	up_body_file(r, 0, j->size);

@@ -112,6 +112,8 @@ struct upjob {
 };
 
 /* Helpers for backends (upload.c). */
+/* The media type of the file at path (a capture's, or JSON). */
+const char	*up_content_type(const char *path);
 void	 up_request(struct upreq *, const char *method, const char *url);
 void	 up_header(struct upreq *, const char *fmt, ...)
 	    __attribute__((format(printf, 2, 3)));

@@ -116,7 +116,7 @@ s3_next(struct upjob *j, struct upreq *r, char **cause)
 		if (j->busy > 0)
 			return (UP_WAIT);
 		s3_request(j, r, "PUT", NULL);
-		up_header(r, "Content-Type: %s", pcapfile_content_type(j->path));
+		up_header(r, "Content-Type: %s", up_content_type(j->path));
 		up_body_file(r, 0, j->size);
 		return (UP_STARTED);
 	}
@@ -125,7 +125,7 @@ s3_next(struct upjob *j, struct upreq *r, char **cause)
 		if (j->busy > 0)
 			return (UP_WAIT);
 		s3_request(j, r, "POST", "uploads");
-		up_header(r, "Content-Type: %s", pcapfile_content_type(j->path));
+		up_header(r, "Content-Type: %s", up_content_type(j->path));
 		return (UP_STARTED);
 	}
 	etags = s3_etags(j);

@@ -690,6 +690,27 @@ up_insert_seq(struct dynbuf *d, uint32_t seq)
 	free(name);
 }
 
+/* The extension {ext} stands for: a capture file's, or a context file's. */
+static const char *
+up_file_ext(const char *path)
+{
+	size_t	n = strlen(path);
+
+	if (n > 13 && strcmp(path + n - 13, ".context.json") == 0)
+		return ("context.json");
+	return (pcapfmt_ext(pcapfile_format(path)));
+}
+
+const char *
+up_content_type(const char *path)
+{
+	size_t	n = strlen(path);
+
+	if (n > 5 && strcmp(path + n - 5, ".json") == 0)
+		return ("application/json");
+	return (pcapfile_content_type(path));
+}
+
 /* Renders a template of the account (object name, URL). */
 char *
 up_render(const struct upjob *j, const char *tmpl)
@@ -729,8 +750,7 @@ up_render(const struct upjob *j, const char *tmpl)
 		else if (strcmp(key, "hh") == 0)
 			dynbuf_addf(&d, "%02d", tm.tm_hour);
 		else if (strcmp(key, "ext") == 0)
-			dynbuf_addf(&d, "%s",
-			    pcapfmt_ext(pcapfile_format(j->path)));
+			dynbuf_addf(&d, "%s", up_file_ext(j->path));
 		else if (strcmp(key, "seq") == 0)
 			dynbuf_addf(&d, "%06u", j->seq);
 		else {

@@ -74,6 +74,12 @@ like "$m" 'alertcap_capture_files_deleted_total{reason="max_bytes"} 2' "/metrics
 like "$m" "alertcap_capture_files_held_bytes $(( $(bytes a3) + $(bytes pinned) ))" "/metrics: the bytes held"
 
 # DELETE forgets the record; the file stays, counted, across a restart.
+# (Retention off first: live's file, once finished, would push a3 out.)
+jq '.captures.retention.max_bytes = 0' "$cfg" > "$cfg.new" && mv "$cfg.new" "$cfg"
+n0=$(grep -c reloading "$DDIR/daemon.log")
+kill -HUP "$DPID"
+for _ in $(seq 50); do [ "$(grep -c reloading "$DDIR/daemon.log")" -gt "$n0" ] && break; sleep 0.05; done
+sleep 0.2
 api POST /v1/captures/live/stop >/dev/null
 wait_status live Stopped 10
 fl=$(local_file live)

@@ -181,6 +181,23 @@ is "$(curl -s "$(uri huge3 s3)" | sha)" "$(sha < "$(local_file huge3)")" "s3: th
 sleep 0.3
 is "$(ss -Htnp "( dport = :$AZ_PORT or dport = :$S3_PORT )" | grep -c "pid=$DPID,")" 0 "queue drained: no connection to the storage servers stays open"
 
+# The context file goes with the capture, to each account.
+api PUT /v1/captures/ctx '{"target": {"interface": "lo"}, "bpf": "icmp", "context": true,
+    "storage": {"file": true, "accounts": ["archive", "s3"]}}' >/dev/null
+send_ping 5 100 0.01
+sleep 0.3
+api POST /v1/captures/ctx/stop >/dev/null
+for _ in $(seq 200); do
+	[ "$(record ctx | jq '[.snapshots.uploads // [] | .[] | select(.state == "Uploaded")] | length')" = 2 ] && break
+	sleep 0.1
+done
+rc=$(record ctx)
+cfile=$DDIR/captures/$(field "$rc" .snapshots.path)
+is "$(field "$rc" '[.snapshots.uploads[].state] | join(",")')" "Uploaded,Uploaded" "context: its file is uploaded to both accounts"
+is "$(az_get "$(field "$rc" '.snapshots.uploads[] | select(.account == "archive") | .uri')" | sha)" "$(sha < "$cfile")" "context: in Azurite, byte for byte"
+is "$(curl -s "$(field "$rc" '.snapshots.uploads[] | select(.account == "s3") | .uri')" | sha)" "$(sha < "$cfile")" "context: in s3rver, byte for byte"
+like "$(field "$rc" '.snapshots.uploads[0].uri')" ".context.json" "context: named as the file is"
+like "$(az_get "$(field "$rc" '.snapshots.uploads[] | select(.account == "archive") | .uri')" -D - -o /dev/null | tr -d '\r' | grep -i '^content-type:')" "application/json" "context: uploaded as JSON"
 # A kept-alive connection the server dropped: libcurl sends the request
 # again on a new one, rewinding the body (one upload at a time, so the
 # second reuses the first one's connection).
