@@ -551,8 +551,13 @@ cap_finish(struct session *c)
 		event_free(c->later_ev);
 		c->later_ev = NULL;
 	}
-	if (c->w == NULL)
+	if (c->w == NULL) {
+		if (c->file_count != 0) {	/* ended between two files */
+			r->packets = c->prev_packets;
+			r->bytes = c->prev_bytes;
+		}
 		return (0);
+	}
 	if (c->file_count != 0) {	/* the ring's last file */
 		(void)ring_close(c, &st);	/* a failure is recorded */
 		r->packets = c->prev_packets;
