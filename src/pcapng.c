@@ -74,7 +74,8 @@ add_opt(struct dynbuf *b, uint16_t code, const void *prefix, size_t plen,
 	put16(h, code);
 	put16(h + 2, (uint16_t)(plen + n));
 	dynbuf_add(b, h, 4);
-	dynbuf_add(b, prefix, plen);
+	if (plen > 0)
+		dynbuf_add(b, prefix, plen);
 	dynbuf_add(b, v, n);
 	dynbuf_add(b, zero, PCAPNG_PAD4(plen + n) - (plen + n));
 }

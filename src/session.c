@@ -1579,10 +1579,11 @@ cap_context(struct session *c, int stop)
 {
 	struct ctx_job	*j;
 	const char	*f = c->stem != NULL ? c->stem : c->rec->file;
-	const char	*dot = strrchr(f, '.');
+	const char	*dot;
 
 	if (!c->context || f == NULL)
 		return;
+	dot = strrchr(f, '.');
 	j = xcalloc(1, sizeof *j);
 	j->name = xstrdup(c->rec->name);
 	j->stop = stop;

@@ -94,6 +94,8 @@ dynbuf_add(struct dynbuf *d, const void *p, size_t n)
 
 	if (n > d->max || d->len > d->max - n)
 		return (-1);
+	if (n == 0 && d->buf != NULL)
+		return (0);	/* p may be NULL then */
 	want = d->len + n + 1;
 	if (want > d->cap) {
 		d->cap = d->cap == 0 ? 64 : d->cap;
@@ -101,7 +103,8 @@ dynbuf_add(struct dynbuf *d, const void *p, size_t n)
 			d->cap *= 2;
 		d->buf = xrealloc(d->buf, d->cap);
 	}
-	memcpy(d->buf + d->len, p, n);
+	if (n > 0)
+		memcpy(d->buf + d->len, p, n);
 	d->len += n;
 	d->buf[d->len] = '\0';
 	return (0);
