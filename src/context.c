@@ -125,7 +125,7 @@ link_cb(const struct nlmsghdr *nlh, void *arg)
 	    "lowerlayerdown", "testing", "dormant", "up" };
 	struct ctx_dump			*d = arg;
 	const struct ifinfomsg		*ifm = mnl_nlmsg_get_payload(nlh);
-	const struct rtnl_link_stats64	*st;
+	struct rtnl_link_stats64	 st;
 	struct attrs			 t = { { NULL }, IFLA_MAX };
 	json_t				*o;
 	uint8_t				 os;
@@ -142,18 +142,20 @@ link_cb(const struct nlmsghdr *nlh, void *arg)
 		json_object_set_new(o, "mtu", json_integer(
 		    mnl_attr_get_u32(t.tb[IFLA_MTU])));
 	if (t.tb[IFLA_STATS64] != NULL && mnl_attr_get_payload_len(
-	    t.tb[IFLA_STATS64]) >= sizeof *st) {
-		st = mnl_attr_get_payload(t.tb[IFLA_STATS64]);
+	    t.tb[IFLA_STATS64]) >= sizeof st) {
+		/* Attributes are 4-aligned, the counters 8: copy them out. */
+		memcpy(&st, mnl_attr_get_payload(t.tb[IFLA_STATS64]),
+		    sizeof st);
 		json_object_set_new(o, "stats", json_pack("{s:I, s:I, s:I, "
 		    "s:I, s:I, s:I, s:I, s:I}",
-		    "rx_packets", (json_int_t)st->rx_packets,
-		    "rx_bytes", (json_int_t)st->rx_bytes,
-		    "rx_errors", (json_int_t)st->rx_errors,
-		    "rx_dropped", (json_int_t)st->rx_dropped,
-		    "tx_packets", (json_int_t)st->tx_packets,
-		    "tx_bytes", (json_int_t)st->tx_bytes,
-		    "tx_errors", (json_int_t)st->tx_errors,
-		    "tx_dropped", (json_int_t)st->tx_dropped));
+		    "rx_packets", (json_int_t)st.rx_packets,
+		    "rx_bytes", (json_int_t)st.rx_bytes,
+		    "rx_errors", (json_int_t)st.rx_errors,
+		    "rx_dropped", (json_int_t)st.rx_dropped,
+		    "tx_packets", (json_int_t)st.tx_packets,
+		    "tx_bytes", (json_int_t)st.tx_bytes,
+		    "tx_errors", (json_int_t)st.tx_errors,
+		    "tx_dropped", (json_int_t)st.tx_dropped));
 	}
 	json_array_append_new(d->out, o);
 	return (MNL_CB_OK);
@@ -257,7 +259,7 @@ sock_cb(const struct nlmsghdr *nlh, void *arg)
 {
 	struct ctx_dump			*d = arg;
 	const struct inet_diag_msg	*m = mnl_nlmsg_get_payload(nlh);
-	const struct tcp_info		*ti;
+	struct tcp_info			 ti;
 	struct attrs			 t = { { NULL }, INET_DIAG_MAX };
 	json_t				*o;
 	json_int_t			 busy;
@@ -274,18 +276,23 @@ sock_cb(const struct nlmsghdr *nlh, void *arg)
 		    m->idiag_state)));
 		if (t.tb[INET_DIAG_INFO] != NULL && mnl_attr_get_payload_len(
 		    t.tb[INET_DIAG_INFO]) >= offsetof(struct tcp_info,
-		    tcpi_bytes_received) + sizeof ti->tcpi_bytes_received) {
-			ti = mnl_attr_get_payload(t.tb[INET_DIAG_INFO]);
+		    tcpi_bytes_received) + sizeof ti.tcpi_bytes_received) {
+			/* 4-aligned in the message, with 8-byte fields. */
+			memset(&ti, 0, sizeof ti);
+			memcpy(&ti, mnl_attr_get_payload(t.tb[INET_DIAG_INFO]),
+			    mnl_attr_get_payload_len(t.tb[INET_DIAG_INFO]) <
+			    sizeof ti ? mnl_attr_get_payload_len(
+			    t.tb[INET_DIAG_INFO]) : sizeof ti);
 			json_object_set_new(o, "retransmits", json_integer(
-			    ti->tcpi_total_retrans));
+			    ti.tcpi_total_retrans));
 			json_object_set_new(o, "rtt_us", json_integer(
-			    ti->tcpi_rtt));
+			    ti.tcpi_rtt));
 			json_object_set_new(o, "bytes_acked", json_integer(
-			    (json_int_t)ti->tcpi_bytes_acked));
+			    (json_int_t)ti.tcpi_bytes_acked));
 			json_object_set_new(o, "bytes_received", json_integer(
-			    (json_int_t)ti->tcpi_bytes_received));
-			busy += (json_int_t)(ti->tcpi_bytes_acked +
-			    ti->tcpi_bytes_received);
+			    (json_int_t)ti.tcpi_bytes_received));
+			busy += (json_int_t)(ti.tcpi_bytes_acked +
+			    ti.tcpi_bytes_received);
 		}
 	}
 	json_object_set_new(o, "_busy", json_integer(busy));

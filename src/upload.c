@@ -41,6 +41,8 @@ static long long		 up_concurrency;
 static int			 up_running;
 static TAILQ_HEAD(, upjob)	 up_queue = TAILQ_HEAD_INITIALIZER(up_queue);
 static TAILQ_HEAD(, upjob)	 up_active = TAILQ_HEAD_INITIALIZER(up_active);
+/* Backing off until their next attempt (so shut-down finds them too). */
+static TAILQ_HEAD(, upjob)	 up_waiting = TAILQ_HEAD_INITIALIZER(up_waiting);
 
 static struct {
 	uint64_t	submitted;
@@ -273,6 +275,7 @@ job_retry_now(evutil_socket_t fd, short events, void *arg)
 {
 	struct upjob	*j = arg;
 
+	TAILQ_REMOVE(&up_waiting, j, entry_q);
 	TAILQ_INSERT_HEAD(&up_queue, j, entry_q);
 	up_kick();
 }
@@ -302,6 +305,7 @@ job_retry(struct upjob *j, const char *cause)
 	    cause, delay);
 	if (j->retry_ev == NULL)
 		j->retry_ev = evtimer_new(up_base, job_retry_now, j);
+	TAILQ_INSERT_TAIL(&up_waiting, j, entry_q);
 	evtimer_add(j->retry_ev, &tv);
 	up_kick();
 }
@@ -1055,6 +1059,10 @@ upload_shutdown(void)
 	}
 	while ((j = TAILQ_FIRST(&up_queue)) != NULL) {
 		TAILQ_REMOVE(&up_queue, j, entry_q);
+		job_free(j);
+	}
+	while ((j = TAILQ_FIRST(&up_waiting)) != NULL) {
+		TAILQ_REMOVE(&up_waiting, j, entry_q);
 		job_free(j);
 	}
 	if (up_multi != NULL)
