@@ -29,10 +29,9 @@
 
 #define CTX_BUF		32768
 
-/* What a dump's callback fills: the array, and the namespace's links. */
+/* What a dump's callback fills, and (sockets) which protocol it is. */
 struct ctx_dump {
 	json_t	*out;
-	int	 family;	/* inet_diag: of the request */
 	int	 proto;
 };
 
@@ -361,7 +360,6 @@ sockets(int proto, size_t max, char **cause)
 		req->sdiag_protocol = (uint8_t)proto;
 		req->idiag_states = ~0U;
 		req->idiag_ext = 1 << (INET_DIAG_INFO - 1);
-		d.family = fam[i];
 		if (nl_dump(nl, nlh, sock_cb, &d) == -1)
 			break;
 	}

@@ -31,8 +31,8 @@ struct pcapw_desc {
 	/*
 	 * The most bytes the file may reach (0: no bound). pcapng keeps
 	 * room for its closing statistics block within it, and leaves the
-	 * section comment out when the header would not leave room for a
-	 * packet.
+	 * section comment out when the header would leave less than 64 KiB
+	 * of it for packets.
 	 */
 	uint64_t		limit;
 	struct pcapng_info	info;

@@ -192,21 +192,30 @@ file_state_json(const struct record *r)
 }
 
 uint64_t
-record_files_held(const struct record *r)
+record_files_complete(const struct record *r)
 {
 	const char	*st;
 	json_t		*e;
-	size_t		 i;
-	json_int_t	 count, complete = 0;
+	size_t		 i, n = 0;
 
-	count = json_integer_value(json_object_get(json_object_get(r->params,
-	    "continuous"), "file_count"));
 	json_array_foreach(r->files, i, e) {
 		st = json_string_value(json_object_get(e, "state"));
 		if (st != NULL && strcmp(st, "Complete") == 0)
-			complete++;
+			n++;
 	}
-	return (complete > count ? (uint64_t)(complete - count) : 0);
+	return (n);
+}
+
+uint64_t
+record_files_held(const struct record *r)
+{
+	json_int_t	count;
+	size_t		complete = record_files_complete(r);
+
+	count = json_integer_value(json_object_get(json_object_get(r->params,
+	    "continuous"), "file_count"));
+	return ((json_int_t)complete > count ? (uint64_t)((json_int_t)complete -
+	    count) : 0);
 }
 
 void

@@ -89,6 +89,8 @@ void		 record_event(struct record *, const char *message);
  * their uploads are done.
  */
 uint64_t	 record_files_held(const struct record *);
+/* A continuous capture's files complete and still on disk. */
+size_t		 record_files_complete(const struct record *);
 /* The local file is gone (why: retention, uploaded...): says so. */
 void		 record_file_deleted(struct record *, const char *why);
 /* Appends an error {code, message}. */

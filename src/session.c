@@ -801,20 +801,6 @@ ring_delete(json_t *e, enum file_gone gone, const char *why)
 	ring_mark(e, why);
 }
 
-/* Complete files of the ring, still on disk. */
-static size_t
-ring_complete(const struct record *r)
-{
-	json_t	*e;
-	size_t	 i, n = 0;
-
-	json_array_foreach(r->files, i, e) {
-		if (ring_is(e, "Complete"))
-			n++;
-	}
-	return (n);
-}
-
 /*
  * Keeps the ring within file_count complete files, the oldest going
  * first, but not one an upload still needs. Files asked for only in
@@ -824,7 +810,7 @@ static void
 ring_trim(struct session *c)
 {
 	json_t	*e;
-	size_t	 i, complete = ring_complete(c->rec);
+	size_t	 i, complete = record_files_complete(c->rec);
 	int	 all;
 
 	json_array_foreach(c->rec->files, i, e) {
@@ -1620,8 +1606,9 @@ cap_start(struct session *c, struct capture_params *p,
 		cap_set_state(c, CAP_ERROR, STOP_NONE, *cause, NULL);
 		return (SESS_FAILED);
 	}
-	json_object_set_new(c->rec->resolved = ns != NULL ? netns_json(ns) :
-	    json_object(), "ifindex", json_integer(capture_ifindex(c->sink)));
+	c->rec->resolved = ns != NULL ? netns_json(ns) : json_object();
+	json_object_set_new(c->rec->resolved, "ifindex",
+	    json_integer(capture_ifindex(c->sink)));
 	desc = &c->desc;
 	desc->format = p->format;
 	desc->hash = sess_hash_files;
