@@ -450,3 +450,97 @@ context_summary(json_t *s)
 	    "tcp", (json_int_t)json_array_size(json_object_get(s, "tcp")),
 	    "udp", (json_int_t)json_array_size(json_object_get(s, "udp"))));
 }
+
+/* Appends a link and its addresses ("eth0 up 10.0.0.1/24") to b. */
+static int
+note_link(struct dynbuf *b, json_t *link, json_t *addrs, int first)
+{
+	json_t		*a;
+	json_int_t	 index = json_integer_value(json_object_get(link,
+			    "index"));
+	size_t		 i;
+	int		 rc;
+
+	rc = dynbuf_addf(b, "%s%s %s", first ? "" : ", ",
+	    json_string_value(json_object_get(link, "name")),
+	    json_is_true(json_object_get(link, "up")) ? "up" : "down");
+	json_array_foreach(addrs, i, a)
+		if (rc == 0 && json_integer_value(json_object_get(a,
+		    "index")) == index && json_is_string(json_object_get(a,
+		    "address")))
+			rc = dynbuf_addf(b, " %s/%d", json_string_value(
+			    json_object_get(a, "address")), (int)
+			    json_integer_value(json_object_get(a,
+			    "prefixlen")));
+	return (rc);
+}
+
+/* Appends a TCP socket ("a:1 > b:2 ESTABLISHED, rtt 0.1 ms, ...") to b. */
+static int
+note_tcp(struct dynbuf *b, json_t *s, int first)
+{
+	json_t	*rtt = json_object_get(s, "rtt_us");
+	char	 r[40] = "";
+	int	 rc;
+
+	if (json_integer_value(rtt) > 0)	/* µs as ms, to the µs */
+		snprintf(r, sizeof r, ", rtt %lld.%03lld ms",
+		    json_integer_value(rtt) / 1000,
+		    json_integer_value(rtt) % 1000);
+	rc = dynbuf_addf(b, "%s%s > %s %s%s, %lld retransmits, queues "
+	    "%lld/%lld", first ? "" : "; ",
+	    json_string_value(json_object_get(s, "local")),
+	    json_string_value(json_object_get(s, "remote")),
+	    json_string_value(json_object_get(s, "state")), r,
+	    (long long)json_integer_value(json_object_get(s, "retransmits")),
+	    (long long)json_integer_value(json_object_get(s, "recv_q")),
+	    (long long)json_integer_value(json_object_get(s, "send_q")));
+	return (rc);
+}
+
+/*
+ * The note a capture file's comment ends with: a summary of the start
+ * snapshot in lines that fit max bytes, the links with their addresses
+ * and the busiest TCP sockets as far as they go.
+ */
+char *
+context_note(json_t *s, const char *err, const char *file, size_t max)
+{
+	struct dynbuf	 b;
+	json_t		*links, *addrs, *tcp, *e;
+	size_t		 i, mark;
+
+	dynbuf_init(&b, max);
+	if (s == NULL) {
+		dynbuf_addf(&b, "context at start: not taken (%s); %s holds "
+		    "the stop's", err != NULL ? err : "unknown", file);
+		return (dynbuf_take(&b));
+	}
+	links = json_object_get(s, "links");
+	addrs = json_object_get(s, "addresses");
+	tcp = json_object_get(s, "tcp");
+	if (dynbuf_addf(&b, "context at start: %zu links, %zu addresses, "
+	    "%zu routes, %zu neighbours, %zu TCP and %zu UDP sockets (%s "
+	    "holds them, and the stop's)", json_array_size(links),
+	    json_array_size(addrs), json_array_size(json_object_get(s,
+	    "routes")), json_array_size(json_object_get(s, "neighbours")),
+	    json_array_size(tcp), json_array_size(json_object_get(s, "udp")),
+	    file) == -1)
+		return (dynbuf_take(&b));
+	/* Each line as far as it fits; a line without an item goes. */
+	mark = b.len;
+	if (dynbuf_addf(&b, "\nlinks: ") == 0)
+		json_array_foreach(links, i, e)
+			if (note_link(&b, e, addrs, i == 0) == -1)
+				break;
+	if (b.len <= mark + strlen("\nlinks: "))
+		b.buf[b.len = mark] = '\0';
+	mark = b.len;
+	if (dynbuf_addf(&b, "\nbusiest TCP: ") == 0)
+		json_array_foreach(tcp, i, e)
+			if (i == 3 || note_tcp(&b, e, i == 0) == -1)
+				break;
+	if (b.len <= mark + strlen("\nbusiest TCP: "))
+		b.buf[b.len = mark] = '\0';
+	return (dynbuf_take(&b));
+}

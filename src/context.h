@@ -23,5 +23,12 @@ json_t	*context_snapshot(const struct nstarget *ns, size_t max_sockets,
 	    char **cause);
 /* How many of each a snapshot holds: {links, addresses, ...} (new). */
 json_t	*context_summary(json_t *snapshot);
+/*
+ * A summary of a start snapshot (or, NULL, of why there is none: err) in
+ * at most max bytes of text, for a capture file's comment; file names the
+ * context file that holds it whole. New.
+ */
+char	*context_note(json_t *snapshot, const char *err, const char *file,
+	    size_t max);
 
 #endif

@@ -195,18 +195,31 @@ pcapfile_unlink(int rootfd, const char *relpath, const char *suffix)
 	return (rc);
 }
 
+/* A held header: what it will say, the strings its own. */
+struct pcapw_hold {
+	struct pcapw_desc	 d;
+	char			*str[5];	/* d's strings */
+	uint64_t		 reserve;	/* bytes counted for it */
+};
+
+#define PCAPW_HOLD_MAX	(8 * 1024 * 1024) /* packets kept while held */
+
 /*
  * The bytes a new file starts with, in *hdr (new): a pcap file header, or
- * a pcapng section header and interface description, the comment left
- * out when it would not leave room for packets within d->limit.
+ * a pcapng section header and interface description, the comment (ended
+ * with note, if any) left out when it would not leave room for packets
+ * within d->limit; *kept says whether it is in.
  */
 static size_t
-pcapw_header(const struct pcapw_desc *d, unsigned char **hdr)
+pcapw_header(const struct pcapw_desc *d, const char *note,
+    unsigned char **hdr, int *kept)
 {
 	struct pcap_hdr		 h;
 	struct pcapng_info	 info = d->info;
 	struct dynbuf		 b;
+	char			*comment = NULL;
 
+	*kept = 0;
 	if (d->format == PCAPFMT_PCAP) {
 		h.magic = PCAP_MAGIC;
 		h.major = 2;
@@ -219,6 +232,9 @@ pcapw_header(const struct pcapw_desc *d, unsigned char **hdr)
 		memcpy(*hdr, &h, sizeof h);
 		return (sizeof h);
 	}
+	if (info.comment != NULL && note != NULL)
+		info.comment = comment = xasprintf("%s\n%.*s", info.comment,
+		    PCAPW_NOTE_MAX, note);
 	for (;;) {
 		dynbuf_init(&b, 4 * PCAPNG_MAX_BLOCK);
 		pcapng_header(&b, &info);
@@ -228,8 +244,81 @@ pcapw_header(const struct pcapw_desc *d, unsigned char **hdr)
 		dynbuf_free(&b);
 		info.comment = NULL;
 	}
+	*kept = info.comment != NULL;
+	free(comment);
 	*hdr = (unsigned char *)b.buf;
 	return (b.len);
+}
+
+/*
+ * Holds d's header back if it asks to and its comment, with the longest
+ * note, fits: the bytes counted for it until pcapw_release(), or 0.
+ */
+static uint64_t
+pcapw_hold(struct pcapw *w, const struct pcapw_desc *d)
+{
+	struct pcapw_hold	*h;
+	unsigned char		*hdr;
+	char			*longest;
+	const char		**s[5];
+	size_t			 n, i;
+	int			 kept;
+
+	if (d->hold_note == NULL || d->format != PCAPFMT_PCAPNG ||
+	    d->info.comment == NULL)
+		return (0);
+	longest = xmalloc(PCAPW_NOTE_MAX + 1);
+	memset(longest, 'x', PCAPW_NOTE_MAX);
+	longest[PCAPW_NOTE_MAX] = '\0';
+	n = pcapw_header(d, longest, &hdr, &kept);
+	free(longest);
+	free(hdr);
+	if (!kept)
+		return (0);
+	h = w->hold = xcalloc(1, sizeof *h);
+	h->d = *d;
+	s[0] = &h->d.info.comment;
+	s[1] = &h->d.info.if_name;
+	s[2] = &h->d.info.if_description;
+	s[3] = &h->d.info.if_filter;
+	s[4] = &h->d.hold_note;
+	for (i = 0; i < 5; i++)
+		if (*s[i] != NULL)
+			*s[i] = h->str[i] = xstrdup(*s[i]);
+	return (h->reserve = n);
+}
+
+/* Frees a hold, written or not. */
+static void
+pcapw_hold_free(struct pcapw *w)
+{
+	size_t	i;
+
+	if (w->hold == NULL)
+		return;
+	for (i = 0; i < 5; i++)
+		free(w->hold->str[i]);
+	free(w->hold);
+	w->hold = NULL;
+}
+
+/* Writes n bytes at the file's end; -1 with errno (0: a short write). */
+static int
+pcapw_write_all(int fd, const unsigned char *p, size_t n)
+{
+	ssize_t	r;
+
+	while (n > 0) {
+		errno = 0;
+		if ((r = write(fd, p, n)) <= 0) {
+			if (r == -1 && errno == EINTR)
+				continue;
+			return (-1);
+		}
+		p += r;
+		n -= (size_t)r;
+	}
+	return (0);
 }
 
 /* pcapw_open of relpath + suffix. */
@@ -240,9 +329,9 @@ pcapw_open_suffix(int rootfd, const char *relpath, const char *suffix,
 	struct pcapw	*w;
 	unsigned char	*hdr;
 	size_t		 n;
-	int		 fd;
+	int		 fd, kept;
 
-	n = pcapw_header(d, &hdr);
+	n = pcapw_header(d, NULL, &hdr, &kept);
 	if (d->limit != 0 && n + (d->format == PCAPFMT_PCAPNG ?
 	    PCAPNG_ISB_LEN : 0) > d->limit) {
 		*cause = xasprintf("max_bytes_per_session: %llu bytes cannot "
@@ -266,12 +355,15 @@ pcapw_open_suffix(int rootfd, const char *relpath, const char *suffix,
 		w->md = EVP_MD_CTX_new();
 		EVP_DigestInit_ex(w->md, EVP_sha256(), NULL);
 	}
+	if ((w->bytes = pcapw_hold(w, d)) != 0) {
+		free(hdr);
+		return (w);
+	}
 	/*
 	 * The header goes to disk at once: an idle capture then has nothing
 	 * to write, and the buffer holds whole records only.
 	 */
-	errno = 0;
-	if (write(fd, hdr, n) != (ssize_t)n) {
+	if (pcapw_write_all(fd, hdr, n) == -1) {
 		*cause = xasprintf("%s%s: %s", relpath, suffix, errno != 0 ?
 		    strerror(errno) : "short write");
 		free(hdr);
@@ -284,6 +376,38 @@ pcapw_open_suffix(int rootfd, const char *relpath, const char *suffix,
 	free(hdr);
 	w->bytes = w->flushed = n;
 	return (w);
+}
+
+int
+pcapw_release(struct pcapw *w, const char *note)
+{
+	struct pcapw_hold	*h = w->hold;
+	unsigned char		*hdr;
+	size_t			 n;
+	int			 kept, saved;
+
+	if (h == NULL)
+		return (0);
+	n = pcapw_header(&h->d, note != NULL ? note : h->d.hold_note, &hdr,
+	    &kept);
+	/* Shorter than the longest note's, so within what was counted. */
+	w->bytes = w->bytes - h->reserve + n;
+	pcapw_hold_free(w);
+	if (pcapw_write_all(w->fd, hdr, n) == -1) {
+		/* Nothing to keep without a header: an empty file, final. */
+		saved = errno != 0 ? errno : ENOSPC;
+		free(hdr);
+		(void)ftruncate(w->fd, 0);
+		w->bytes = w->packets = w->len = 0;
+		w->failed = 1;
+		errno = saved;
+		return (-1);
+	}
+	if (w->md != NULL)
+		EVP_DigestUpdate(w->md, hdr, n);
+	free(hdr);
+	w->flushed = n;
+	return (0);
 }
 
 struct pcapw *
@@ -428,6 +552,8 @@ pcapw_flush(struct pcapw *w)
 		errno = EIO;
 		return (-1);
 	}
+	if (w->hold != NULL && pcapw_release(w, NULL) == -1)
+		return (-1);
 	while (off < w->len) {
 		n = write(w->fd, w->buf + off, w->len - off);
 		if (n == -1) {
@@ -455,8 +581,16 @@ pcapw_write(struct pcapw *w, int64_t ts_ns, uint32_t caplen, uint32_t len,
 	unsigned char	*p;
 	uint32_t	 blen = (uint32_t)n;
 
-	if (w->failed || (w->len + n > w->cap && pcapw_flush(w) == -1))
+	if (w->failed)
 		return (-1);
+	if (w->len + n > w->cap) {
+		/* Held, the buffer grows a while; then the header goes. */
+		if (w->hold != NULL && w->cap < PCAPW_HOLD_MAX) {
+			w->cap *= 2;
+			w->buf = xrealloc(w->buf, w->cap);
+		} else if (pcapw_flush(w) == -1)
+			return (-1);
+	}
 	p = w->buf + w->len;
 	if (w->format == PCAPFMT_PCAPNG) {
 		pcapng_epb_hdr(p, ts_ns, caplen, len);	/* padding zeroed */
@@ -508,6 +642,7 @@ pcapw_close(struct pcapw *w, char *sha256)
 		EVP_MD_CTX_free(w->md);
 	} else if (sha256 != NULL)
 		sha256[0] = '\0';
+	pcapw_hold_free(w);
 	free(w->buf);
 	free(w);
 	return (rc);

@@ -36,7 +36,19 @@ struct pcapw_desc {
 	 */
 	uint64_t		limit;
 	struct pcapng_info	info;
+	/*
+	 * Non-NULL (pcapng with a comment only): the header waits, with the
+	 * packets in memory, for pcapw_release() to end the comment with a
+	 * note that is not known yet (a capture's context at its start);
+	 * this ends it instead if a flush must write the header first.
+	 */
+	const char		*hold_note;
 };
+
+/* The longest note pcapw_release() adds to a held header's comment. */
+#define PCAPW_NOTE_MAX	2048
+
+struct pcapw_hold;
 
 struct pcapw {
 	int		 fd;
@@ -51,6 +63,7 @@ struct pcapw {
 	EVP_MD_CTX	*md;		/* NULL: not hashing */
 	enum pcapfmt	 format;
 	uint32_t	 trailer;	/* bytes pcapw_close may still add */
+	struct pcapw_hold *hold;	/* the header not written yet */
 };
 
 /* Bytes a packet of caplen bytes takes in w's file. */
@@ -98,7 +111,19 @@ struct pcapw	*pcapw_open(int rootfd, const char *relpath,
  */
 int		 pcapw_write(struct pcapw *, int64_t ts_ns, uint32_t caplen,
 		    uint32_t len, const unsigned char *data);
+/* Writes what is buffered, the held header first. -1 on write error. */
 int		 pcapw_flush(struct pcapw *);
+/*
+ * Writes a held header, its comment ended with note (at most
+ * PCAPW_NOTE_MAX bytes of it; NULL: the hold_note), and keeps on with
+ * the packets buffered. 0 at once if nothing is held; -1 as pcapw_flush.
+ */
+int		 pcapw_release(struct pcapw *, const char *note);
+static inline int
+pcapw_held(const struct pcapw *w)
+{
+	return (w->hold != NULL);
+}
 /*
  * Ends a pcapng file with its interface statistics block, in the room
  * kept for it (nothing for pcap, or once ended). -1 on write error, as

@@ -32,6 +32,8 @@
 #include "xmalloc.h"
 
 #define SESS_MAX_OBSERVERS	4
+/* How long a file's header may wait for the start's context. */
+#define SESS_HOLD_US		(2 * 1000000)
 /* The uploader's tag for a capture's context file (not a ring's seq). */
 #define CAP_CONTEXT_TAG		((void *)(uintptr_t)UINT32_MAX)
 
@@ -96,12 +98,13 @@ struct session {
 	int64_t			 file_start_us;
 	struct capture_stats	 file_base;	/* the sink's, at its start */
 	struct pcapw_desc	 desc;		/* of each new file */
-	char			*desc_str[4];	/* desc's strings, owned */
+	char			*desc_str[5];	/* desc's strings, owned */
 	/* Where it captures, and its context snapshots (context.h). */
 	int			 has_ns;
 	struct nstarget		 ns;
 	int			 context;
 	json_t			*ctx_start;	/* the start snapshot, taken */
+	int64_t			 hold_until_us;	/* a header waits for it */
 	/* Stopped, its file being made durable off the loop: */
 	int			 syncing;
 	enum cap_status		 end_status;
@@ -171,7 +174,7 @@ cap_free(struct session *c)
 {
 	int	i;
 
-	for (i = 0; i < 4; i++)
+	for (i = 0; i < 5; i++)
 		free(c->desc_str[i]);
 	free(c->stem);
 	netns_clear(&c->ns);
@@ -1513,6 +1516,30 @@ ctx_work(void *arg)
 	json_decref(o);
 }
 
+/*
+ * The start snapshot in the file's section comment: the header held for
+ * it is written now, and a ring's later files say the same.
+ */
+static void
+cap_context_note(struct session *c, const struct ctx_job *j)
+{
+	char	*note, *comment;
+
+	if (c->desc.hold_note == NULL)
+		return;
+	note = context_note(j->snap, j->err, j->path, PCAPW_NOTE_MAX);
+	if (c->w != NULL && c->rec->status == CAP_RUNNING &&
+	    pcapw_release(c->w, note) == -1)
+		cap_file_failed(c, 1);
+	comment = xasprintf("%s\n%s", c->desc_str[0], note);
+	free(c->desc_str[0]);
+	c->desc.info.comment = c->desc_str[0] = comment;
+	c->desc.hold_note = NULL;
+	free(c->desc_str[4]);
+	c->desc_str[4] = NULL;
+	free(note);
+}
+
 static void
 ctx_done(void *arg)
 {
@@ -1540,6 +1567,8 @@ ctx_done(void *arg)
 			json_decref(c->ctx_start);
 			c->ctx_start = json_incref(j->snap);
 		}
+		if (!j->stop)
+			cap_context_note(c, j);
 		if (j->stop && c->accounts != NULL) {	/* with the capture */
 			ups = json_array();
 			json_array_foreach(c->accounts, i, a)
@@ -1559,25 +1588,32 @@ ctx_done(void *arg)
 	free(j);
 }
 
+/* Where c's context goes, below the root: its file's name (new). */
+static char *
+cap_context_path(const struct session *c)
+{
+	const char	*f = c->stem != NULL ? c->stem : c->rec->file;
+	const char	*dot = strrchr(f, '.');
+
+	if (c->stem != NULL || dot == NULL || strchr(dot, '/') != NULL)
+		dot = f + strlen(f);
+	return (xasprintf("%.*s.context.json", (int)(dot - f), f));
+}
+
 /* Queues c's context snapshot at its start or its stop. */
 static void
 cap_context(struct session *c, int stop)
 {
 	struct ctx_job	*j;
-	const char	*f = c->stem != NULL ? c->stem : c->rec->file;
-	const char	*dot;
 
-	if (!c->context || f == NULL)
+	if (!c->context || (c->stem == NULL && c->rec->file == NULL))
 		return;
-	dot = strrchr(f, '.');
 	j = xcalloc(1, sizeof *j);
 	j->name = xstrdup(c->rec->name);
 	j->stop = stop;
 	if ((j->has_ns = c->has_ns))
 		netns_copy(&j->ns, &c->ns);
-	if (c->stem != NULL || dot == NULL || strchr(dot, '/') != NULL)
-		dot = f + strlen(f);
-	j->path = xasprintf("%.*s.context.json", (int)(dot - f), f);
+	j->path = cap_context_path(c);
 	if (stop && c->ctx_start != NULL)
 		j->start = json_incref(c->ctx_start);
 	worker_submit(ctx_work, ctx_done, j);
@@ -1595,6 +1631,7 @@ cap_start(struct session *c, struct capture_params *p,
 	enum capture_err	 err;
 	struct pcapw_desc	*desc;
 	struct timeval		 tv;
+	char			*ctx;
 	int			 linktype;
 
 	c->sink = capture_attach(ns, p->interface, p->expr, p->snaplen, &cbs,
@@ -1622,6 +1659,15 @@ cap_start(struct session *c, struct capture_params *p,
 	desc->info.if_filter = c->desc_str[3] = xstrdup(p->expr);
 	free(c->rec->expression);
 	c->rec->expression = xstrdup(p->expr);
+	if ((c->context = p->context) && (c->stem != NULL || c->rec->file !=
+	    NULL)) {
+		/* The file's header waits a while for the start's context. */
+		ctx = cap_context_path(c);
+		desc->hold_note = c->desc_str[4] = xasprintf("context: %s "
+		    "holds the snapshots at start and stop", ctx);
+		c->hold_until_us = now_us() + SESS_HOLD_US;
+		free(ctx);
+	}
 	if (c->file_count != 0) {
 		if (ring_open(c, cause) == -1)
 			c->w = NULL;
@@ -1640,7 +1686,6 @@ cap_start(struct session *c, struct capture_params *p,
 		c->has_ns = 1;
 		netns_copy(&c->ns, ns);
 	}
-	c->context = p->context;
 	cap_context(c, 0);
 	if (cap_set_state(c, CAP_RUNNING, STOP_NONE, NULL, cause) == -1)
 		return (SESS_UNAVAILABLE);
@@ -2165,7 +2210,8 @@ session_tick(void)
 	capture_poll();
 	TAILQ_FOREACH_SAFE(c, &sess_all, entry, c1) {
 		if (c->rec->status == CAP_RUNNING && c->w != NULL) {
-			if (pcapw_flush(c->w) == -1)
+			if ((!pcapw_held(c->w) || now_us() >=
+			    c->hold_until_us) && pcapw_flush(c->w) == -1)
 				cap_file_failed(c, 1);
 			cap_refresh(c);
 		}

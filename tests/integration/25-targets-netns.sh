@@ -129,6 +129,13 @@ is "$(jq -r '[.start.tcp[] | select(.state == "LISTEN")][0].local' "$cj")" 10.78
 ok "$(jq -e '.stop.links | length > 0' "$cj" >/dev/null; echo $?)" "a snapshot at stop too"
 is "$(field "$rc" .snapshots.start.tcp)" "$(jq '.start.tcp | length' "$cj")" "the record counts what each snapshot holds"
 ok "$(jq -e '.start.links[] | select(.name == "eth0") | .stats.rx_packets >= 0' "$cj" >/dev/null; echo $?)" "links carry their counters"
+# And the file's section comment sums the start's context up.
+comment=$(capinfos -k "$(local_file ctx)" | sed -n '/^Capture comment/,$p')
+like "$comment" "context at start: 2 links, " "the section comment sums the start's context up"
+like "$comment" "($cf holds them, and the stop's)" "and names the context file"
+like "$comment" "eth0 up 10.78.1.2/24" "with the links and their addresses"
+like "$comment" "busiest TCP: 10.78.1.2:7777 > 10.78.1.2:" "and the busiest TCP connection"
+like "$comment" " ESTABLISHED, rtt " "with its state and round trip"
 
 # A container-labelled alert captures inside that container.
 alert() {	# alert CONTAINER-ID POD

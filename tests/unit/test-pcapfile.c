@@ -308,6 +308,108 @@ test_pcapng_limit(void **state)
 	free(dir);
 }
 
+/* A whole file read into memory (new), its size in *n. */
+static unsigned char *
+slurp(const char *path, size_t *n)
+{
+	struct stat	 sb;
+	unsigned char	*buf;
+	FILE		*f;
+
+	assert_int_equal(stat(path, &sb), 0);
+	buf = xmalloc((size_t)sb.st_size + 1);
+	assert_non_null(f = fopen(path, "rb"));
+	*n = fread(buf, 1, (size_t)sb.st_size, f);
+	fclose(f);
+	assert_int_equal(*n, (size_t)sb.st_size);
+	return (buf);
+}
+
+/*
+ * A held header: packets wait in memory (past the usual buffer) until
+ * the note comes, then the file is whole, its comment ends with the
+ * note, and its size and hash are what the writer counted.
+ */
+static void
+test_pcapng_hold(void **state)
+{
+	struct pcapw_desc	 d;
+	struct pcapw		*w;
+	struct stat		 sb;
+	unsigned char		 pkt[200], md[32], *file;
+	char			*dir, *path, *cause = NULL, sha[65], want[65];
+	unsigned int		 mdlen;
+	uint64_t		 counted;
+	size_t			 n;
+	int			 rootfd, i;
+
+	dir = unit_tmpdir();
+	rootfd = open_dir(dir);
+	memset(&d, 0, sizeof d);
+	d.format = PCAPFMT_PCAPNG;
+	d.hash = 1;
+	d.limit = 4 * 1024 * 1024;
+	d.info.linktype = DLT_EN10MB;
+	d.info.comment = "alertcap capture h";
+	d.hold_note = "context: h.context.json";
+	assert_non_null(w = pcapw_open(rootfd, "h.pcapng", &d, &cause));
+	assert_true(pcapw_held(w));
+	memset(pkt, 0x11, sizeof pkt);
+	for (i = 0; i < 6000; i++)	/* 1.3 MiB: more than one buffer */
+		assert_int_equal(pcapw_write(w, 1700000000000000000LL + i, 200,
+		    200, pkt), 0);
+	path = xasprintf("%s/h.pcapng", dir);
+	assert_int_equal(stat(path, &sb), 0);
+	assert_int_equal(sb.st_size, 0);
+	/* Counted with room for the longest note, within the limit. */
+	counted = w->bytes;
+	assert_int_equal(pcapw_release(w, "context at start: 2 links"), 0);
+	assert_false(pcapw_held(w));
+	assert_true(w->bytes < counted);
+	assert_true(counted - w->bytes > PCAPW_NOTE_MAX - 100);
+	assert_int_equal(pcapw_end(w, &(struct pcapng_stats){ 1, 2, 3, 0, 0 }),
+	    0);
+	counted = w->bytes;
+	assert_int_equal(pcapw_close(w, sha), 0);
+	file = slurp(path, &n);
+	assert_int_equal(n, counted);
+	EVP_Digest(file, n, md, &mdlen, EVP_sha256(), NULL);
+	hex_encode(md, mdlen, want);
+	assert_string_equal(sha, want);
+	file[n] = '\0';
+	assert_non_null(memmem(file, n, "alertcap capture h\ncontext at start:"
+	    " 2 links", 37));
+	assert_null(memmem(file, n, "h.context.json", 14));
+	free(file);
+	assert_int_equal(pcap_count(path), 6000);
+	free(path);
+
+	/* A flush cannot wait: the header goes with the hold's own note. */
+	assert_non_null(w = pcapw_open(rootfd, "f.pcapng", &d, &cause));
+	assert_int_equal(pcapw_write(w, 1, 200, 200, pkt), 0);
+	assert_int_equal(pcapw_flush(w), 0);
+	assert_false(pcapw_held(w));
+	assert_int_equal(pcapw_release(w, "too late"), 0);
+	counted = w->bytes;
+	assert_int_equal(pcapw_close(w, NULL), 0);
+	path = xasprintf("%s/f.pcapng", dir);
+	file = slurp(path, &n);
+	assert_int_equal(n, counted);
+	assert_non_null(memmem(file, n, "context: h.context.json", 23));
+	assert_null(memmem(file, n, "too late", 8));
+	free(file);
+	assert_int_equal(pcap_count(path), 1);
+	free(path);
+
+	/* Classic pcap has no comment to hold for. */
+	d.format = PCAPFMT_PCAP;
+	assert_non_null(w = pcapw_open(rootfd, "c.pcap", &d, &cause));
+	assert_false(pcapw_held(w));
+	pcapw_close(w, NULL);
+	close(rootfd);
+	free(dir);
+}
+
 int
 main(void)
 {
@@ -317,6 +419,7 @@ main(void)
 		cmocka_unit_test(test_repair),
 		cmocka_unit_test(test_pcapng),
 		cmocka_unit_test(test_pcapng_limit),
+		cmocka_unit_test(test_pcapng_hold),
 	};
 
 	return (cmocka_run_group_tests_name("pcapfile", tests, NULL, NULL));
