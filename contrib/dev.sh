@@ -17,7 +17,7 @@ PACKAGES=(build-essential autoconf automake pkg-config
 	libevent-dev libcurl4-openssl-dev libjansson-dev libpcap-dev libssl-dev
 	libmosquitto-dev libsqlite3-dev libmnl-dev libcmocka-dev
 	iproute2 tcpdump tcpreplay tshark curl jq sqlite3 openssl iputils-ping coreutils
-	python3
+	python3 chromium chromium-driver python3-selenium
 	strace prometheus
 	man-db mosquitto mosquitto-clients)
 # And what only the benchmarks use.

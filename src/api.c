@@ -38,6 +38,7 @@
 #include "rule.h"
 #include "session.h"
 #include "torture.h"
+#include "ui.h"
 #include "trigger.h"
 #include "upload.h"
 #include "util.h"
@@ -116,6 +117,32 @@ api_json_str(const char *s)
 }
 
 /*
+ * Tags a GET's answer with an ETag of its bytes; answers 304 (and 1) when
+ * If-None-Match holds it: a page polling a list costs no body.
+ */
+static int
+api_not_modified(struct evhttp_request *req, const char *text)
+{
+	const char	*inm;
+	uint64_t	 h = 0xcbf29ce484222325ULL;	/* FNV-1a */
+	char		 tag[24];
+
+	for (; *text != '\0'; text++) {
+		h ^= (unsigned char)*text;
+		h *= 0x100000001b3ULL;
+	}
+	snprintf(tag, sizeof tag, "\"%016llx\"", (unsigned long long)h);
+	evhttp_add_header(evhttp_request_get_output_headers(req), "ETag",
+	    tag);
+	inm = evhttp_find_header(evhttp_request_get_input_headers(req),
+	    "If-None-Match");
+	if (inm == NULL || strstr(inm, tag) == NULL)
+		return (0);
+	evhttp_send_reply(req, 304, "Not Modified", NULL);
+	return (1);
+}
+
+/*
  * Sends a JSON body (stolen) with status. A body that could not be made
  * (NULL: memory ran out) or encoded is a 500 with a plain body, logged.
  */
@@ -140,6 +167,12 @@ api_reply_json(struct evhttp_request *req, int status, json_t *body)
 		evhttp_add_header(evhttp_request_get_output_headers(req),
 		    "Content-Type", "text/plain");
 	} else {
+		if (status == 200 && evhttp_request_get_command(req) ==
+		    EVHTTP_REQ_GET && api_not_modified(req, text)) {
+			free(text);
+			evbuffer_free(buf);
+			return;
+		}
 		evbuffer_add(buf, text, strlen(text));
 		evbuffer_add(buf, "\n", 1);
 		free(text);
@@ -867,6 +900,7 @@ api_route(struct evhttp_request *req, void *arg)
 {
 	const struct evhttp_uri	*uri = evhttp_request_get_evhttp_uri(req);
 	const struct api_route	*route;
+	const struct ui_file	*ui;
 	struct api_path		 path;
 	struct api_args		 a;
 	const char		*raw;
@@ -877,6 +911,19 @@ api_route(struct evhttp_request *req, void *arg)
 	torture_request();
 	if (!api_conn_admit(req) || !api_headers_ok(req))
 		return;
+	if (raw != NULL && (ui = ui_find(raw)) != NULL) {
+		/* The console's files: for anyone, the API asks the token. */
+		if (evhttp_request_get_command(req) == EVHTTP_REQ_GET ||
+		    evhttp_request_get_command(req) == EVHTTP_REQ_HEAD)
+			ui_serve(req, ui);
+		else {
+			evhttp_add_header(evhttp_request_get_output_headers(
+			    req), "Allow", "GET, HEAD");
+			api_error(req, 405, "MethodNotAllowed", "method not "
+			    "allowed here; use GET");
+		}
+		return;
+	}
 	api_path_split(raw != NULL && *raw != '\0' ? raw : "/", &path);
 	if (path.nul) {
 		api_error(req, 400, "InvalidRequest", "path: holds a NUL byte "

@@ -114,4 +114,7 @@ like "$out" "NAME" "CLI over HTTPS with --cacert"
 curl -s -o /dev/null --cacert ca.pem "https://127.0.0.1:$mtlsport/healthz"
 ok "$([ $? -ne 0 ]; echo $?)" "client-certificate listener refuses a client without one"
 is "$(curl -s -o /dev/null -w '%{http_code}' --cacert ca.pem --cert cli.pem --key cli.key "https://127.0.0.1:$mtlsport/healthz")" 200 "client certificate signed by the CA: 200"
+# The web console is served unchanged over TLS and mutual TLS.
+is "$(curl -s -w '%{http_code} %{content_type}' -o "$T_DIR/page" --cacert ca.pem "https://127.0.0.1:$tlsport/")" "200 text/html; charset=utf-8" "the console over TLS"
+like "$(curl -s --cacert ca.pem --cert cli.pem --key cli.key "https://127.0.0.1:$mtlsport/ui/app.js")" "sessionStorage" "and its script over mutual TLS"
 done_testing

@@ -9,30 +9,7 @@
 need_capture
 need_cmd mosquitto mosquitto_pub mosquitto_sub jq curl openssl promtool
 
-BPORT=$(free_port)
-mkdir -p "$T_DIR/broker"
-# mosquitto drops root for its own user: let it keep its store and read
-# the certificates made below.
-chmod 755 "$T_DIR"
-chmod 777 "$T_DIR/broker"
-cat > "$T_DIR/broker/m.conf" <<CONF
-listener $BPORT 127.0.0.1
-allow_anonymous true
-persistence true
-persistence_location $T_DIR/broker/
-set_tcp_nodelay true
-max_queued_messages 10000
-CONF
-start_broker() {
-	mosquitto -c "$T_DIR/broker/m.conf" >>"$T_DIR/broker/log" 2>&1 &
-	BPID=$!
-	T_PIDS+=("$BPID")
-	for _ in $(seq 50); do
-		mosquitto_pub -p "$BPORT" -t ping -m x 2>/dev/null && return 0
-		sleep 0.1
-	done
-	return 1
-}
+broker_conf
 start_broker || skip_all "mosquitto did not start"
 
 RULES=$T_DIR/rules

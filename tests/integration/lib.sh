@@ -199,6 +199,33 @@ free_port() {
 	done
 }
 
+# broker_conf: a mosquitto configuration on a free port (BPORT) in
+# $T_DIR/broker/m.conf, persistent; start_broker (re)starts it (BPID).
+broker_conf() {
+	BPORT=$(free_port)
+	mkdir -p "$T_DIR/broker"
+	chmod 755 "$T_DIR"
+	chmod 777 "$T_DIR/broker"
+	cat > "$T_DIR/broker/m.conf" <<CONF
+listener $BPORT 127.0.0.1
+allow_anonymous true
+persistence true
+persistence_location $T_DIR/broker/
+set_tcp_nodelay true
+max_queued_messages 10000
+CONF
+}
+start_broker() {
+	mosquitto -c "$T_DIR/broker/m.conf" >>"$T_DIR/broker/log" 2>&1 &
+	BPID=$!
+	T_PIDS+=("$BPID")
+	for _ in $(seq 50); do
+		mosquitto_pub -p "$BPORT" -t ping -m x 2>/dev/null && return 0
+		sleep 0.1
+	done
+	return 1
+}
+
 # start_daemon NAME [NETNS] [EXTRA-JSON-MEMBERS]: writes a config in
 # $T_DIR/NAME, starts alertcapd there, waits for /healthz. Sets URL, DPID.
 start_daemon() {
