@@ -581,6 +581,7 @@ function viewCapture(name) {
     };
     const running = r.status === "Running";
     const files = r.files || [];
+    const wasOpen = body.querySelector("details.record") !== null && body.querySelector("details.record").open;
     body.replaceChildren(
       h("h1", {}, r.name, " ", statusCell(r)),
       h("div", { class: "toolbar" },
@@ -614,7 +615,7 @@ function viewCapture(name) {
       uploadsTable(r.uploads) || h("p", { class: "muted" }, "No storage account was named."),
       r.snapshots ? [h("h2", {}, "Context"), facts([["File", r.snapshots.file], ["At start", JSON.stringify(r.snapshots.start)],
         ["At stop", JSON.stringify(r.snapshots.stop)]]), uploadsTable(r.snapshots.uploads)] : null,
-      h("details", {}, h("summary", {}, "The record as JSON"), h("pre", { class: "json" }, JSON.stringify(r, null, 2))));
+      h("details", { class: "record", open: wasOpen }, h("summary", {}, "The record as JSON"), h("pre", { class: "json" }, JSON.stringify(r, null, 2))));
   }
 
   async function refresh() {

@@ -14,7 +14,8 @@ import time
 import urllib.request
 
 from selenium import webdriver
-from selenium.common.exceptions import TimeoutException, WebDriverException
+from selenium.common.exceptions import (StaleElementReferenceException,
+                                        TimeoutException, WebDriverException)
 from selenium.webdriver.chrome.service import Service
 from selenium.webdriver.common.by import By
 from selenium.webdriver.support import expected_conditions as EC
@@ -86,6 +87,17 @@ def text_of(d, css):
         return ""
 
 
+def click(d, css):
+    """Clicks css, found afresh while a poll redraws the list under it."""
+    for _ in range(50):
+        try:
+            d.find_element(By.CSS_SELECTOR, css).click()
+            return
+        except StaleElementReferenceException:
+            time.sleep(0.1)
+    d.find_element(By.CSS_SELECTOR, css).click()
+
+
 def fact(d, key):
     return text_of(d, '[data-fact="%s"]' % key)
 
@@ -128,6 +140,10 @@ def main():
     d, downloads = browser()
     try:
         run(d, downloads)
+        check(True, "the browser session ran to its end")
+    except Exception as e:  # counted, with what stopped it
+        check(False, "the browser session ran to its end",
+              "%s: %s" % (type(e).__name__, str(e).splitlines()[0]))
     finally:
         logs = d.get_log("browser")
         with open(os.path.join(OUT, "browser.log"), "w") as f:
@@ -216,15 +232,15 @@ def run(d, downloads):
     wait(d, lambda _: "Running" in fact(d, "Status"), "long1 running")
     d.get(URL + "/#/captures")
     wait(d, status_is(d, "long1", "Running"), "long1 in the list")
-    d.find_element(By.CSS_SELECTOR, row(d, "long1") + " input").click()
+    click(d, row(d, "long1") + " input")
     shot(d, "captures")
-    d.find_element(By.ID, "action-stop").click()
+    click(d, "#action-stop")
     r = wait(d, status_is(d, "long1", "Stopped", "ManualStop"),
              "long1 stopped")
     check(r is not None, "Stop from the list: Stopped, ManualStop")
 
     # Delete through the confirmation.
-    d.find_element(By.ID, "action-delete").click()
+    click(d, "#action-delete")
     dlg = wait(d, EC.visibility_of_element_located((By.ID, "confirm")),
                "the confirmation")
     msg = text_of(d, "#confirm-text")
@@ -235,7 +251,7 @@ def run(d, downloads):
     time.sleep(0.5)
     check(d.find_elements(By.CSS_SELECTOR, row(d, "long1")),
           "Cancel keeps the capture")
-    d.find_element(By.ID, "action-delete").click()
+    click(d, "#action-delete")
     wait(d, EC.visibility_of_element_located((By.ID, "confirm")),
          "the confirmation again")
     d.find_element(By.ID, "confirm-ok").click()
@@ -252,8 +268,8 @@ def run(d, downloads):
     # Download: the bytes the API serves.
     wait(d, EC.presence_of_element_located(
         (By.CSS_SELECTOR, row(d, "web1") + " input")), "web1 in the list")
-    d.find_element(By.CSS_SELECTOR, row(d, "web1") + " input").click()
-    d.find_element(By.ID, "action-download").click()
+    click(d, row(d, "web1") + " input")
+    click(d, "#action-download")
     want = api("GET", "/v1/captures/web1/file")
     got, deadline = None, time.time() + WAIT
     while time.time() < deadline:
@@ -343,7 +359,7 @@ def run(d, downloads):
     far = json.loads(api("GET", "/v1/nodes/%s/captures/far1" % OTHER))
     check(far["node"] == OTHER and far["status"] == "Running",
           "and %s's API has it" % OTHER, json.dumps(far)[:200])
-    d.find_element(By.ID, "detail-stop").click()
+    click(d, "#detail-stop")
     wait(d, lambda _: "Stopped" in fact(d, "Status"), "far1 stopped")
     check("ManualStop" in fact(d, "Stop reason"),
           "Stop on the other node, from its detail")
