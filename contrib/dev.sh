@@ -7,6 +7,9 @@
 #   contrib/dev.sh test [--sanitizers]  build, then run the whole suite
 #   contrib/dev.sh bench                build, then run the benchmarks
 #                                       (as root; docs/performance.md)
+#   contrib/dev.sh package [--test]     build the Debian package (lintian
+#                                       clean); --test installs and runs
+#                                       it in a fresh Debian 12 chroot
 #   contrib/dev.sh deps | build [--sanitizers]
 set -euo pipefail
 top=$(cd "$(dirname "$0")/.." && pwd)
@@ -20,6 +23,8 @@ PACKAGES=(build-essential autoconf automake pkg-config
 	python3 chromium chromium-driver python3-selenium
 	strace prometheus
 	man-db mosquitto mosquitto-clients)
+# What building and checking the Debian package uses.
+PACKAGE_PACKAGES=(debhelper dpkg-dev lintian debootstrap)
 # And what only the benchmarks use.
 BENCH_PACKAGES=(wrk util-linux)
 
@@ -69,6 +74,28 @@ build() {
 	BUILD=$top/$dir
 }
 
+# The Debian package, from the tarball `make dist` makes (so it holds
+# only what is distributed) with contrib/debian/ as its debian/; lintian
+# must find no error. Sets DEB.
+package() {
+	local out=$top/build-deb src
+	rm -rf "$out" "$BUILD"/alertcap-*.tar.gz
+	mkdir -p "$out"
+	make -s -C "$BUILD" dist >/dev/null
+	tar -C "$out" -xzf "$BUILD"/alertcap-*.tar.gz
+	src=$(echo "$out"/alertcap-*/)
+	cp -r "$src/contrib/debian" "$src/debian"
+	if ! (cd "$src" && dpkg-buildpackage -b -us -uc) >"$out/build.log" 2>&1
+	then
+		tail -40 "$out/build.log"
+		echo "dpkg-buildpackage failed: $out/build.log"
+		return 1
+	fi
+	DEB=$(echo "$out"/alertcap_*.deb)
+	echo "built $DEB"
+	lintian --fail-on error --info "$DEB"
+}
+
 case "${1:-}" in
 deps)
 	deps ;;
@@ -77,6 +104,17 @@ build)
 run)
 	deps; build
 	exec "$BUILD/alertcapd" -f ;;
+package)
+	deps "${PACKAGE_PACKAGES[@]}"; build; package || exit 1
+	[ "${2:-}" = --test ] || exit 0
+	# Installed in a fresh chroot and run: TAP, then the count.
+	out=$(builddir=$BUILD srcdir=$top bash tests/package/chroot-install.sh \
+	    "$DEB" 2>&1)
+	echo "$out"
+	pass=$(grep -c '^ok ' <<<"$out")
+	fail=$(grep -c '^not ok ' <<<"$out")
+	echo "${pass} passed, ${fail} failed"
+	[ "$fail" -eq 0 ] && [ "$pass" -gt 0 ] ;;
 bench)
 	deps "${BENCH_PACKAGES[@]}"; npm_deps; build
 	exec make -s -C "$BUILD" bench ;;

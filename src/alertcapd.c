@@ -22,6 +22,7 @@
 #include "core.h"
 #include "input-mqtt.h"
 #include "log.h"
+#include "notify.h"
 #include "lookback.h"
 #include "params.h"
 #include "rule.h"
@@ -70,8 +71,10 @@ usage(FILE *f, int status)
 static int
 check_all(const struct conf *c, char **cause)
 {
-	if (state_check(c->state_path, cause) == -1 ||
+	if (capture_permitted(c->replays.n > 0, cause) == -1 ||
+	    state_check(c->state_path, cause) == -1 ||
 	    upload_check(c, cause) == -1 ||
+	    notify_check(c, cause) == -1 ||
 	    session_check(c, cause) == -1 ||
 	    api_check(c, cause) == -1 ||
 	    mqtt_check(c, cause) == -1)
@@ -103,6 +106,20 @@ libevent_log(int severity, const char *msg)
 		log_debug("libevent: %s", msg);
 }
 
+/* Is a notify endpoint of this name in the configuration (arg)? */
+static int
+conf_has_notify(const char *name, void *arg)
+{
+	const struct conf	*c = arg;
+	size_t			 i;
+
+	for (i = 0; i < c->notifies.n; i++)
+		if (strcmp(((const struct conf_notify *)c->notifies.v)[i].name,
+		    name) == 0)
+			return (1);
+	return (0);
+}
+
 /* Is a storage account of this name in the configuration (arg)? */
 static int
 conf_has_account(const char *name, void *arg)
@@ -132,6 +149,8 @@ load_rules(const struct conf *c, char **cause)
 	params_limits_conf(&lim, c);
 	lim.account_exists = conf_has_account;
 	lim.account_arg = (void *)c;
+	lim.notify_exists = conf_has_notify;
+	lim.notify_arg = (void *)c;
 	return (rules_load(c->rules_dir, strcmp(c->rules_dir, "./rules") == 0,
 	    &lim, cause));
 }
@@ -289,6 +308,8 @@ main(int argc, char **argv)
 	if ((base = event_base_new()) == NULL)
 		fatal("event_base_new failed");
 
+	if (capture_permitted(conf->replays.n > 0, &cause) == -1)
+		fatal("%s", cause);
 	if (core_start(base, conf, rules, &cause) == -1)
 		fatal("%s", cause);
 	if (api_init(base, conf, &cause) == -1)

@@ -1104,8 +1104,9 @@ api_token_create(const char *path, char **cause)
 	}
 	close(fd);
 	hex[strlen(hex) - 1] = '\0';
-	log_info("auth: made an API token in %s (no auth.api_tokens_file): "
-	    "%s; clients send it as 'Authorization: Bearer'", path, hex);
+	log_info("auth: made an API token in %s (mode 0600; no "
+	    "auth.api_tokens_file); clients send it as 'Authorization: "
+	    "Bearer'", path);
 	explicit_bzero(hex, sizeof hex);
 	return (0);
 }

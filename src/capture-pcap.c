@@ -6,9 +6,11 @@
 #include "config.h"
 
 #include <sys/inotify.h>
+#include <sys/socket.h>
 
 #include <dirent.h>
 #include <errno.h>
+#include <linux/if_ether.h>
 #include <fcntl.h>
 #include <net/if.h>
 #include <stdlib.h>
@@ -648,6 +650,30 @@ capture_reap(evutil_socket_t fd, short events, void *arg)
 		} else if (changed && !s->failed)
 			capsrc_refilter(s);
 	}
+}
+
+int
+capture_permitted(int replaying, char **cause)
+{
+	int	fd;
+
+	if ((fd = socket(AF_PACKET, SOCK_RAW | SOCK_CLOEXEC,
+	    htons(ETH_P_ALL))) != -1) {
+		close(fd);
+		return (0);
+	}
+	if (errno != EPERM && errno != EACCES)
+		return (0);	/* not a permission: each capture will say */
+	if (replaying) {
+		log_warn("capture: no capture sockets (%s); only replayed "
+		    "interfaces can be captured", strerror(errno));
+		return (0);
+	}
+	*cause = xasprintf("capture: cannot open a capture socket (%s): "
+	    "alertcapd needs CAP_NET_RAW and CAP_NET_ADMIN; run it from its "
+	    "systemd unit (AmbientCapabilities), as root, or after setcap "
+	    "cap_net_raw,cap_net_admin=ep on the program", strerror(errno));
+	return (-1);
 }
 
 void

@@ -53,6 +53,12 @@ void	capture_shutdown(void);
  * then, and removed (captures.replay).
  */
 void	capture_add_replay(const char *ifname, const char *dir);
+/*
+ * May this process open capture sockets (CAP_NET_RAW)? 0, or -1 with
+ * *cause saying how to grant it. replaying: interfaces are replayed
+ * (captures.replay), so a refusal is only a warning.
+ */
+int	capture_permitted(int replaying, char **cause);
 
 struct nstarget;
 

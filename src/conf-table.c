@@ -560,6 +560,62 @@ static const struct conf_opt mqtt_opts[] = {
 	CONF_END
 };
 
+#define N(f)	offsetof(struct conf_notify, f)
+static const struct conf_opt notify_opts[] = {
+	{ .key = "type",
+	  .type = CT_STRING,
+	  .offset = N(type),
+	  .choices = "webhook|grafana-annotation",
+	  .help = "webhook: the record as JSON with a text line (Slack, "
+	      "Teams); grafana-annotation: an annotation through Grafana's "
+	      "HTTP API"
+	},
+	{ .key = "url",
+	  .type = CT_STRING,
+	  .offset = N(url),
+	  .help = "webhook: where to POST; grafana-annotation: Grafana's "
+	      "base URL"
+	},
+	{ .key = "events",
+	  .type = CT_STRLIST,
+	  .offset = N(events),
+	  .def = "[\"Stopped\", \"Uploaded\", \"Failed\"]",
+	  .help = "which of Started, Stopped, Uploaded, Failed are sent"
+	},
+	{ .key = "headers",
+	  .type = CT_STRLIST,
+	  .offset = N(headers),
+	  .help = "extra request headers, \"Name: value\""
+	},
+	{ .key = "hmac_secret_file",
+	  .type = CT_STRING,
+	  .offset = N(hmac_secret_file),
+	  .help = "webhook: file holding a secret; each body is signed "
+	      "with HMAC-SHA256 in signature_header"
+	},
+	{ .key = "signature_header",
+	  .type = CT_STRING,
+	  .offset = N(signature_header),
+	  .def = "\"X-Alertcap-Signature\"",
+	  .help = "webhook: the header of the signature, \"sha256=HEX\""
+	},
+	{ .key = "token_file",
+	  .type = CT_STRING,
+	  .offset = N(token_file),
+	  .help = "grafana-annotation: file holding a service account token"
+	},
+	{ .key = "max_age_s",
+	  .type = CT_INT,
+	  .offset = N(max_age_s),
+	  .def = "86400",
+	  .min = 1,
+	  .max = 2592000,
+	  .help = "retry a notification with backoff for this long, then "
+	      "give it up as Failed"
+	},
+	CONF_END
+};
+
 #define A(f)	offsetof(struct conf_account, f)
 static const struct conf_opt account_opts[] = {
 	{ .key = "type",
@@ -818,6 +874,14 @@ const struct conf_opt conf_table[] = {
 	  .help = "storage accounts captures upload to, by name",
 	  .children = account_opts,
 	  .elem_size = sizeof(struct conf_account)
+	},
+	{ .key = "notify",
+	  .type = CT_MAP,
+	  .offset = O(notifies),
+	  .help = "endpoints told when captures start, stop, upload or "
+	      "fail, by name",
+	  .children = notify_opts,
+	  .elem_size = sizeof(struct conf_notify)
 	},
 	{ .key = "lookback",
 	  .type = CT_OBJECT,

@@ -280,6 +280,39 @@ conf_check_account(struct conf_ctx *ctx, struct conf_account *a)
 		conf_error(ctx, path, "needs url");
 }
 
+/* A notify endpoint: a URL, known events, the type's credentials. */
+static void
+conf_check_notify(struct conf_ctx *ctx, struct conf_notify *n)
+{
+	static const char	*events[] = { "Started", "Stopped", "Uploaded",
+				    "Failed", NULL };
+	char			 path[128];
+	const char		*e;
+	size_t			 i, k;
+
+	snprintf(path, sizeof path, "notify.%.64s", n->name);
+	if (n->type == NULL)
+		conf_error(ctx, path, "type is required (webhook or "
+		    "grafana-annotation)");
+	if (n->url == NULL || (strncmp(n->url, "http://", 7) != 0 &&
+	    strncmp(n->url, "https://", 8) != 0))
+		conf_error(ctx, path, "needs url, http:// or https://");
+	if (n->type != NULL && strcmp(n->type, "grafana-annotation") == 0 &&
+	    n->token_file == NULL)
+		conf_error(ctx, path, "grafana-annotation needs token_file");
+	for (i = 0; i < n->events.n; i++) {
+		e = ((char **)n->events.v)[i];
+		for (k = 0; events[k] != NULL && strcmp(events[k], e) != 0; k++)
+			;
+		if (events[k] == NULL) {
+			snprintf(path, sizeof path, "notify.%.64s.events[%zu]",
+			    n->name, i);
+			conf_error(ctx, path, "'%s' is not Started, Stopped, "
+			    "Uploaded or Failed", e);
+		}
+	}
+}
+
 /* A ring's interface exists here (or is replayed, or is "any"). */
 static void
 conf_check_lookback(struct conf_ctx *ctx, const struct conf *c,
@@ -355,6 +388,8 @@ conf_check(struct conf_ctx *ctx, struct conf *c)
 	for (i = 0; i < c->accounts.n; i++)
 		conf_check_account(ctx, (struct conf_account *)c->accounts.v +
 		    i);
+	for (i = 0; i < c->notifies.n; i++)
+		conf_check_notify(ctx, (struct conf_notify *)c->notifies.v + i);
 	if (c->mqtt_has_tls && c->mqtt_ca_file == NULL)
 		conf_error(ctx, "mqtt.tls", "needs ca_file");
 	if ((c->mqtt_cert_file == NULL) != (c->mqtt_key_file == NULL))

@@ -86,6 +86,19 @@ struct conf_account {
 	long long		 max_age_s;
 };
 
+/* A notification endpoint (notify), by name. */
+struct conf_notify {
+	char			*name;		/* first: CT_MAP sets it */
+	char			*type;		/* webhook | grafana-annotation */
+	char			*url;
+	struct conf_array	 events;	/* of char * */
+	struct conf_array	 headers;	/* of char *, "Name: value" */
+	char			*hmac_secret_file;
+	char			*signature_header;
+	char			*token_file;	/* grafana-annotation */
+	long long		 max_age_s;
+};
+
 struct conf {
 	char			*node;
 	struct conf_array	 listen;	/* of struct conf_listen */
@@ -137,6 +150,7 @@ struct conf {
 	struct conf_array	 mqtt_subs;	/* of struct conf_mqtt_sub */
 
 	struct conf_array	 accounts;	/* of struct conf_account */
+	struct conf_array	 notifies;	/* of struct conf_notify */
 	long long		 upload_concurrency;
 
 	char			*state_path;

@@ -8,6 +8,7 @@
 #include "conf.h"
 #include "core.h"
 #include "log.h"
+#include "notify.h"
 #include "lookback.h"
 #include "rule.h"
 #include "session.h"
@@ -26,6 +27,7 @@ enum core_stage {
 	CORE_LOOKBACK,
 	CORE_WORKER,
 	CORE_UPLOAD,
+	CORE_NOTIFY,
 	CORE_SESSION,
 	CORE_TRIGGER,
 };
@@ -65,6 +67,9 @@ core_start(struct event_base *base, const struct conf *conf,
 	if (upload_init(base, conf, cause) == -1)
 		goto fail;
 	core_stage = CORE_UPLOAD;
+	if (notify_init(base, conf, cause) == -1)
+		goto fail;
+	core_stage = CORE_NOTIFY;
 	if (session_init(base, conf, cause) == -1)
 		goto fail;
 	core_stage = CORE_SESSION;
@@ -86,6 +91,9 @@ core_stop(void)
 		/* FALLTHROUGH */
 	case CORE_SESSION:
 		session_shutdown();
+		/* FALLTHROUGH */
+	case CORE_NOTIFY:
+		notify_shutdown();
 		/* FALLTHROUGH */
 	case CORE_UPLOAD:
 		upload_shutdown();

@@ -20,7 +20,7 @@ static const char *storage_keys[] = { "file", "accounts", NULL };
 static const char *params_keys[] = { "name", "target", "max_bytes_per_packet",
     "max_bytes_per_session", "time_limit_s", "max_packets", "filters", "bpf",
     "storage", "lookback_s", "from", "format", "continuous", "context",
-    NULL };
+    "notify", NULL };
 
 /* Fails if obj holds a key not in keys; prefix names obj in the message. */
 static int
@@ -258,6 +258,40 @@ parse_format(json_t *params, const struct params_limits *lim,
 	return (0);
 }
 
+/*
+ * An array (field) of at most 16 names of things (what) this node has:
+ * *out (new; NULL when there are none), or -1 with *cause.
+ */
+static int
+parse_names(json_t *a, const char *field, const char *what,
+    int (*exists)(const char *, void *), void *arg, json_t **out,
+    char **cause)
+{
+	json_t		*e;
+	const char	*n;
+	size_t		 i;
+
+	*out = NULL;
+	if (a == NULL || json_is_null(a))
+		return (0);
+	if (!json_is_array(a) || json_array_size(a) > 16) {
+		*cause = xasprintf("%s: must be an array of at most 16 %s "
+		    "names", field, what);
+		return (-1);
+	}
+	json_array_foreach(a, i, e) {
+		n = json_string_value(e);
+		if (n == NULL || exists == NULL || !exists(n, arg)) {
+			*cause = xasprintf("%s[%zu]: no %s named '%s' on this "
+			    "node", field, i, what, n != NULL ? n : "?");
+			return (-1);
+		}
+	}
+	if (json_array_size(a) > 0)
+		*out = json_incref(a);
+	return (0);
+}
+
 /* storage: accounts that exist on this node, and where the file goes. */
 static int
 parse_storage(json_t *params, const struct params_limits *lim,
@@ -276,29 +310,9 @@ parse_storage(json_t *params, const struct params_limits *lim,
 	if (check_keys(st, storage_keys, "storage.", cause) == -1)
 		return (-1);
 	a = json_object_get(st, "accounts");
-	if (a != NULL && !json_is_null(a)) {
-		json_t		*e;
-		size_t		 i;
-
-		if (!json_is_array(a) || json_array_size(a) > 16) {
-			*cause = xstrdup("storage.accounts: must be an array "
-			    "of at most 16 account names");
-			return (-1);
-		}
-		json_array_foreach(a, i, e) {
-			const char *n = json_string_value(e);
-
-			if (n == NULL || lim->account_exists == NULL ||
-			    !lim->account_exists(n, lim->account_arg)) {
-				*cause = xasprintf("storage.accounts[%zu]: no "
-				    "storage account named '%s' on this node",
-				    i, n != NULL ? n : "?");
-				return (-1);
-			}
-		}
-		if (json_array_size(a) > 0)
-			p->accounts = json_incref(a);
-	}
+	if (parse_names(a, "storage.accounts", "storage account",
+	    lim->account_exists, lim->account_arg, &p->accounts, cause) == -1)
+		return (-1);
 	f = json_object_get(st, "file");
 	if (f == NULL || json_is_null(f)) {
 		/* Kept when nothing else keeps it. */
@@ -451,8 +465,15 @@ params_parse(json_t *params, const char *name,
 	p->context = json_is_true(v);
 	if (parse_format(params, lim, p, cause) == -1 ||
 	    parse_filters(params, p, cause) == -1 ||
-	    parse_storage(params, lim, p, cause) == -1)
+	    parse_storage(params, lim, p, cause) == -1 ||
+	    parse_names(json_object_get(params, "notify"), "notify",
+	    "notify endpoint", lim->notify_exists, lim->notify_arg,
+	    &p->notify, cause) == -1)
 		goto fail;
+	/* notify: [] is "none", not "every endpoint". */
+	if (p->notify == NULL && json_is_array(json_object_get(params,
+	    "notify")))
+		p->notify = json_array();
 	return (0);
 fail:
 	params_clear(p);
@@ -541,6 +562,16 @@ params_check_account(const char *name, void *arg)
 	    lim->account_exists(name, lim->account_arg));
 }
 
+/* Notify endpoints while checking a rule: the node's, if it says. */
+static int
+params_check_notify(const char *name, void *arg)
+{
+	const struct params_limits	*lim = arg;
+
+	return (lim == NULL || lim->notify_exists == NULL ||
+	    lim->notify_exists(name, lim->notify_arg));
+}
+
 void
 params_limits_conf(struct params_limits *l, const struct conf *c)
 {
@@ -565,6 +596,8 @@ params_check_literal(json_t *params, const struct params_limits *lim,
 
 	l.account_exists = params_check_account;
 	l.account_arg = (void *)lim;
+	l.notify_exists = params_check_notify;
+	l.notify_arg = (void *)lim;
 	copy = json_deep_copy(params);
 	params_untemplate(copy, "");
 	rc = params_parse(copy, NULL, &l, &p, cause);
@@ -621,6 +654,8 @@ params_to_json(const struct capture_params *p)
 	if (p->from_us != 0)
 		json_object_set_new(o, "from", json_string(time_rfc3339(ts,
 		    sizeof ts, p->from_us)));
+	if (p->notify != NULL)
+		json_object_set_new(o, "notify", json_incref(p->notify));
 	return (o);
 }
 
@@ -637,5 +672,6 @@ params_clear(struct capture_params *p)
 	free(p->expr);
 	free(p->file);
 	json_decref(p->accounts);
+	json_decref(p->notify);
 	memset(p, 0, sizeof *p);
 }

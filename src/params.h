@@ -32,6 +32,9 @@ struct params_limits {
 	 */
 	int		(*account_exists)(const char *, void *);
 	void		*account_arg;
+	/* Is there a notify endpoint of this name? NULL: none is. */
+	int		(*notify_exists)(const char *, void *);
+	void		*notify_arg;
 };
 
 /* The embedded defaults' limits (no storage accounts). */
@@ -61,6 +64,7 @@ struct capture_params {
 	uint32_t	 file_count;	/* continuous; 0: one file */
 	uint64_t	 file_size;	/* continuous: each file's bound */
 	json_t		*accounts;	/* storage.accounts, or NULL */
+	json_t		*notify;	/* endpoints named, [] none, NULL all */
 };
 
 /*

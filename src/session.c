@@ -25,6 +25,7 @@
 #include "state.h"
 #include "context.h"
 #include "netns.h"
+#include "notify.h"
 #include "retention.h"
 #include "upload.h"
 #include "util.h"
@@ -2566,6 +2567,7 @@ session_reconf(const struct conf *conf)
 {
 	params_limits_conf(&sess_plimits, conf);
 	sess_plimits.account_exists = upload_account_exists;
+	sess_plimits.notify_exists = notify_endpoint_exists;
 	sess_limits.max_concurrent = conf->max_concurrent;
 	sess_limits.max_total_bytes = (uint64_t)conf->max_total_bytes;
 	sess_hash_files = conf->hash_files;

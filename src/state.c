@@ -21,6 +21,7 @@ static sqlite3_stmt	*state_put_stmt;
 static sqlite3_stmt	*state_del_stmt;
 static sqlite3_stmt	*state_orphan_put_stmt;
 static sqlite3_stmt	*state_orphan_del_stmt;
+static sqlite3_stmt	*state_notice_put_stmt;
 
 static const char state_schema[] =
     "CREATE TABLE IF NOT EXISTS captures ("
@@ -34,6 +35,19 @@ static const char state_schema[] =
     " path TEXT PRIMARY KEY,"
     " bytes INTEGER NOT NULL,"
     " at INTEGER NOT NULL);"
+    /* Notifications, kept until sent or given up, and then as made. */
+    "CREATE TABLE IF NOT EXISTS notices ("
+    " id TEXT PRIMARY KEY,"
+    " endpoint TEXT NOT NULL,"
+    " event TEXT NOT NULL,"
+    " capture TEXT NOT NULL,"
+    " body TEXT NOT NULL,"
+    " state TEXT NOT NULL,"
+    " attempts INTEGER NOT NULL,"
+    " at INTEGER NOT NULL);"
+    "CREATE TABLE IF NOT EXISTS meta ("
+    " key TEXT PRIMARY KEY,"
+    " value TEXT NOT NULL);"
     "PRAGMA user_version = 1;";
 
 static int
@@ -63,7 +77,12 @@ state_create_private(const char *path, char **cause)
 
 	if ((fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW,
 	    0600)) == -1) {
-		*cause = xasprintf("%s: %s", path, strerror(errno));
+		/* The caller names the path: say what is wrong with it. */
+		*cause = errno == EACCES || errno == ENOENT || errno == EROFS ?
+		    xasprintf("%s; the state directory must exist and be "
+		    "writable by the daemon's user (uid %ld); the systemd "
+		    "unit's StateDirectory makes it", strerror(errno),
+		    (long)geteuid()) : xasprintf("%s", strerror(errno));
 		return (-1);
 	}
 	if (fstat(fd, &st) == 0 && (st.st_mode & 077) != 0) {
@@ -146,6 +165,10 @@ state_open(const char *path, int sync_full, char **cause)
 	    &state_put_stmt, NULL) != SQLITE_OK ||
 	    sqlite3_prepare_v2(state_db, "DELETE FROM captures WHERE name = ?",
 	    -1, &state_del_stmt, NULL) != SQLITE_OK ||
+	    sqlite3_prepare_v2(state_db, "INSERT OR REPLACE INTO notices "
+	    "(id, endpoint, event, capture, body, state, attempts, at) VALUES "
+	    "(?, ?, ?, ?, ?, ?, ?, ?)", -1, &state_notice_put_stmt, NULL) !=
+	    SQLITE_OK ||
 	    sqlite3_prepare_v2(state_db, "INSERT OR REPLACE INTO orphans "
 	    "(path, bytes, at) VALUES (?, ?, ?)", -1, &state_orphan_put_stmt,
 	    NULL) != SQLITE_OK ||
@@ -212,6 +235,34 @@ state_init(const char *path, int sync_full, int move_corrupt, char **cause)
 	return (-1);
 }
 
+/*
+ * Can this process make path's directory (start makes the missing ones)
+ * and files in it? 0, or -1 with *cause naming the directory at fault.
+ */
+static int
+state_dir_writable(const char *path, char **cause)
+{
+	const char	*slash;
+	char		*dir = xstrdup(path), *up;
+	int		 rc;
+
+	do {		/* the nearest directory that exists */
+		slash = strrchr(dir, '/');
+		up = slash == NULL ? xstrdup(".") : slash == dir ?
+		    xstrdup("/") : xstrndup(dir, (size_t)(slash - dir));
+		free(dir);
+		dir = up;
+	} while (access(dir, F_OK) == -1 && errno == ENOENT &&
+	    strcmp(dir, "/") != 0 && strcmp(dir, ".") != 0);
+	if ((rc = access(dir, W_OK | X_OK)) == -1)
+		*cause = xasprintf("state.path: %s: cannot make it in %s "
+		    "(%s): the daemon's user (uid %ld) must be able to write "
+		    "there; the systemd unit's StateDirectory sees to it", path,
+		    dir, strerror(errno), (long)geteuid());
+	free(dir);
+	return (rc);
+}
+
 int
 state_check(const char *path, char **cause)
 {
@@ -219,8 +270,15 @@ state_check(const char *path, char **cause)
 	char	*c = NULL;
 	int	 rc = 0;
 
-	if (access(path, F_OK) == -1)
-		return (0);	/* made at start */
+	if (access(path, F_OK) == -1) {
+		/* Made at start, in a directory the daemon must write. */
+		if (errno == ENOENT && state_dir_writable(path, cause) == 0)
+			return (0);
+		if (*cause == NULL)
+			*cause = xasprintf("state.path: %s: %s", path,
+			    strerror(errno));
+		return (-1);
+	}
 	if (sqlite3_open_v2(path, &db, SQLITE_OPEN_READONLY, NULL) !=
 	    SQLITE_OK) {
 		*cause = xasprintf("state.path: %s: %s", path, db != NULL ?
@@ -250,6 +308,8 @@ state_shutdown(void)
 	sqlite3_finalize(state_del_stmt);
 	sqlite3_finalize(state_orphan_put_stmt);
 	sqlite3_finalize(state_orphan_del_stmt);
+	sqlite3_finalize(state_notice_put_stmt);
+	state_notice_put_stmt = NULL;
 	state_put_stmt = state_del_stmt = NULL;
 	state_orphan_put_stmt = state_orphan_del_stmt = NULL;
 	if (state_db != NULL)
@@ -361,6 +421,95 @@ state_orphan_load(void (*cb)(const struct state_orphan *, void *),
 		*cause = xasprintf("state store: %s", sqlite3_errmsg(state_db));
 		return (-1);
 	}
+	return (0);
+}
+
+int
+state_notice_put(const struct state_notice *n, char **cause)
+{
+	sqlite3_stmt	*st = state_notice_put_stmt;
+
+	sqlite3_bind_text(st, 1, n->id, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 2, n->endpoint, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 3, n->event, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 4, n->capture, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 5, n->body, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 6, n->state, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 7, n->attempts);
+	sqlite3_bind_int64(st, 8, n->at);
+	return (state_step(st, cause));
+}
+
+int
+state_notice_load(void (*cb)(const struct state_notice *, void *),
+    void *arg, char **cause)
+{
+	struct state_notice	 n;
+	sqlite3_stmt		*stmt;
+	int			 rc, i;
+	const char		**col[] = { &n.id, &n.endpoint, &n.event,
+				    &n.capture, &n.body, &n.state };
+
+	if (sqlite3_prepare_v2(state_db, "SELECT id, endpoint, event, "
+	    "capture, body, state, attempts, at FROM notices ORDER BY at", -1,
+	    &stmt, NULL) != SQLITE_OK) {
+		*cause = xasprintf("state store: %s", sqlite3_errmsg(state_db));
+		return (-1);
+	}
+	while ((rc = sqlite3_step(stmt)) == SQLITE_ROW) {
+		for (i = 0; i < 6; i++)
+			if ((*col[i] = (const char *)sqlite3_column_text(stmt,
+			    i)) == NULL)
+				break;
+		n.attempts = sqlite3_column_int64(stmt, 6);
+		n.at = sqlite3_column_int64(stmt, 7);
+		if (i == 6)
+			cb(&n, arg);
+	}
+	sqlite3_finalize(stmt);
+	if (rc != SQLITE_DONE) {
+		*cause = xasprintf("state store: %s", sqlite3_errmsg(state_db));
+		return (-1);
+	}
+	return (0);
+}
+
+int
+state_meta_get(const char *key, char **value)
+{
+	sqlite3_stmt	*stmt;
+	const char	*v;
+
+	*value = NULL;
+	if (sqlite3_prepare_v2(state_db, "SELECT value FROM meta WHERE key "
+	    "= ?", -1, &stmt, NULL) != SQLITE_OK)
+		return (-1);
+	sqlite3_bind_text(stmt, 1, key, -1, SQLITE_STATIC);
+	if (sqlite3_step(stmt) == SQLITE_ROW && (v = (const char *)
+	    sqlite3_column_text(stmt, 0)) != NULL)
+		*value = xstrdup(v);
+	sqlite3_finalize(stmt);
+	return (0);
+}
+
+int
+state_meta_put(const char *key, const char *value, char **cause)
+{
+	sqlite3_stmt	*stmt;
+
+	if (sqlite3_prepare_v2(state_db, "INSERT OR REPLACE INTO meta (key, "
+	    "value) VALUES (?, ?)", -1, &stmt, NULL) != SQLITE_OK) {
+		*cause = xasprintf("state store: %s", sqlite3_errmsg(state_db));
+		return (-1);
+	}
+	sqlite3_bind_text(stmt, 1, key, -1, SQLITE_STATIC);
+	sqlite3_bind_text(stmt, 2, value, -1, SQLITE_STATIC);
+	if (sqlite3_step(stmt) != SQLITE_DONE) {
+		*cause = xasprintf("state store: %s", sqlite3_errmsg(state_db));
+		sqlite3_finalize(stmt);
+		return (-1);
+	}
+	sqlite3_finalize(stmt);
 	return (0);
 }
 

@@ -39,6 +39,23 @@ int	state_delete(const char *name, const struct state_orphan *keep,
 int	state_orphan_put(const struct state_orphan *, char **cause);
 int	state_orphan_delete(const char *path, char **cause);
 /* Calls cb for every stored orphan file (borrowed for the call). */
+/* A notification (notify.c), kept until sent or given up, then as made. */
+struct state_notice {
+	const char	*id;		/* unique: capture, endpoint, event */
+	const char	*endpoint;
+	const char	*event;
+	const char	*capture;
+	const char	*body;		/* what is sent */
+	const char	*state;		/* Pending, Sent or Failed */
+	long long	 attempts;
+	int64_t		 at;		/* us: when it was made */
+};
+int	state_notice_put(const struct state_notice *, char **cause);
+int	state_notice_load(void (*cb)(const struct state_notice *, void *),
+	    void *arg, char **cause);
+/* A value of the store's own (*value new, or NULL if none); -1 on error. */
+int	state_meta_get(const char *key, char **value);
+int	state_meta_put(const char *key, const char *value, char **cause);
 int	state_orphan_load(void (*cb)(const struct state_orphan *, void *),
 	    void *arg, char **cause);
 /* Calls cb for every stored record (borrowed; the callback may keep it). */

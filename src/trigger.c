@@ -236,7 +236,7 @@ free_name(const char *base)
 static json_t *
 trigger_json(const struct rule *r, const struct alert *a, const char *key)
 {
-	json_t	*t;
+	json_t	*t, *dash, *panel;
 	char	 ts[40];
 
 	t = json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:o}",
@@ -250,6 +250,12 @@ trigger_json(const struct rule *r, const struct alert *a, const char *key)
 	if (a->starts_at != 0)
 		json_object_set_new(t, "starts_at", json_string(time_rfc3339(ts,
 		    sizeof ts, a->starts_at)));
+	/* Grafana names the panel that alerted: its annotation goes there. */
+	dash = json_object_get(a->annotations, "__dashboardUid__");
+	panel = json_object_get(a->annotations, "__panelId__");
+	if (json_is_string(dash) && json_is_string(panel))
+		json_object_set_new(t, "panel", json_pack("{s:O, s:O}",
+		    "dashboard_uid", dash, "panel_id", panel));
 	return (t);
 }
 

@@ -1,8 +1,8 @@
 /*
- * The upload engine: libcurl's multi interface driven by libevent socket
- * and timer events (after curl's hiperfifo example), a queue with a cap on
- * uploads at once, retries with backoff and jitter up to the account's
- * max_age_s, and the per-job state machine the backends step through.
+ * The upload engine: libcurl's multi interface in the loop (curlev.c), a
+ * queue with a cap on uploads at once, retries with backoff and jitter up
+ * to the account's max_age_s, and the per-job state machine the backends
+ * step through.
  */
 #include "config.h"
 
@@ -20,6 +20,7 @@
 #include <event2/event.h>
 
 #include "compat.h"
+#include "curlev.h"
 #include "log.h"
 #include "metrics.h"
 #include "pcapfile.h"
@@ -31,9 +32,7 @@
 #define UP_BUFFER		(256L * 1024)	/* curl reads the file in these */
 
 static struct event_base	*up_base;
-static CURLM			*up_multi;
-static int		 up_multi_used;	/* has carried a request since made */
-static struct event		*up_timer;
+static struct curlev		*up_cv;		/* NULL: no account */
 static struct event		*up_kick_ev;
 static struct upaccount		*up_accounts;
 static size_t			 up_naccounts;
@@ -197,7 +196,7 @@ job_cancel(struct upjob *j)
 	for (i = 0; i < j->nreqs; i++) {
 		r = &j->reqs[i];
 		if (r->busy) {
-			curl_multi_remove_handle(up_multi, r->easy);
+			curlev_remove(up_cv, r->easy);
 			r->busy = 0;
 			j->busy--;
 		}
@@ -368,8 +367,7 @@ job_step(struct upjob *j)
 		up_stats.requests++;
 		r->busy = 1;
 		j->busy++;
-		up_multi_used = 1;
-		curl_multi_add_handle(up_multi, r->easy);
+		curlev_add(up_cv, r->easy);
 	}
 	if (st == UP_COMMITTED && j->busy == 0)
 		job_finish(j, 1, NULL);
@@ -832,124 +830,14 @@ upload_submit(const struct upload_spec *s, upload_cb cb, void *arg)
 }
 
 /* curl's socket events, as libevent events. */
-struct upsock {
-	struct event		*ev;
-	TAILQ_ENTRY(upsock)	 entry;
-};
-static TAILQ_HEAD(, upsock)	up_socks = TAILQ_HEAD_INITIALIZER(up_socks);
-static int			up_closing;	/* in curl_multi_cleanup */
-
+/* A transfer of the engine's ended: the request it carried is answered. */
 static void
-upsock_free(struct upsock *us)
-{
-	TAILQ_REMOVE(&up_socks, us, entry);
-	event_free(us->ev);
-	free(us);
-}
-
-static void
-check_multi_info(void)
+up_transfer_done(CURL *easy, CURLcode rc, void *arg)
 {
 	struct upreq	*r;
-	CURLMsg		*msg;
-	int		 left;
 
-	while ((msg = curl_multi_info_read(up_multi, &left)) != NULL) {
-		if (msg->msg != CURLMSG_DONE)
-			continue;
-		curl_easy_getinfo(msg->easy_handle, CURLINFO_PRIVATE, &r);
-		curl_multi_remove_handle(up_multi, msg->easy_handle);
-		job_response(r, msg->data.result);
-	}
-}
-
-static void
-up_event(evutil_socket_t fd, short kind, void *arg)
-{
-	int	action = 0, running;
-
-	if (kind & EV_READ)
-		action |= CURL_CSELECT_IN;
-	if (kind & EV_WRITE)
-		action |= CURL_CSELECT_OUT;
-	curl_multi_socket_action(up_multi, fd, action, &running);
-	/* New requests may start in here; curl's timer callback keeps
-	 * the timer right. */
-	check_multi_info();
-}
-
-static void
-up_timeout(evutil_socket_t fd, short kind, void *arg)
-{
-	int	running;
-
-	curl_multi_socket_action(up_multi, CURL_SOCKET_TIMEOUT, 0, &running);
-	check_multi_info();
-}
-
-/* libcurl's socket callback: watch, rewatch or forget a socket in the loop. */
-static int
-up_sock_cb(CURL *e, curl_socket_t s, int what, void *cbp, void *sockp)
-{
-	struct upsock	*us = sockp;
-	short		 kind;
-
-	if (what == CURL_POLL_REMOVE) {
-		if (us != NULL)
-			upsock_free(us);
-		if (!up_closing)
-			curl_multi_assign(up_multi, s, NULL);
-		return (0);
-	}
-	kind = (short)(((what & CURL_POLL_IN) ? EV_READ : 0) |
-	    ((what & CURL_POLL_OUT) ? EV_WRITE : 0) | EV_PERSIST);
-	if (us == NULL) {
-		us = xcalloc(1, sizeof *us);
-		TAILQ_INSERT_TAIL(&up_socks, us, entry);
-		curl_multi_assign(up_multi, s, us);
-	} else
-		event_free(us->ev);
-	us->ev = event_new(up_base, s, kind, up_event, NULL);
-	event_add(us->ev, NULL);
-	return (0);
-}
-
-static int
-up_timer_cb(CURLM *m, long timeout_ms, void *arg)
-{
-	struct timeval	tv;
-
-	if (timeout_ms < 0) {
-		evtimer_del(up_timer);
-		return (0);
-	}
-	tv.tv_sec = timeout_ms / 1000;
-	tv.tv_usec = (timeout_ms % 1000) * 1000;
-	evtimer_add(up_timer, &tv);
-	return (0);
-}
-
-static void
-up_multi_new(void)
-{
-	up_multi_used = 0;
-	up_multi = curl_multi_init();
-	curl_multi_setopt(up_multi, CURLMOPT_SOCKETFUNCTION, up_sock_cb);
-	curl_multi_setopt(up_multi, CURLMOPT_TIMERFUNCTION, up_timer_cb);
-}
-
-/* Closes the multi handle and what it holds: connections, their events. */
-static void
-up_multi_free(void)
-{
-	struct upsock	*us;
-
-	up_closing = 1;
-	curl_multi_cleanup(up_multi);
-	up_closing = 0;
-	up_multi = NULL;
-	while ((us = TAILQ_FIRST(&up_socks)) != NULL)
-		upsock_free(us);
+	curl_easy_getinfo(easy, CURLINFO_PRIVATE, &r);
+	job_response(r, rc);
 }
 
 /*
@@ -959,12 +847,10 @@ up_multi_free(void)
 static void
 up_drop_idle(void)
 {
-	if (up_multi == NULL || up_running > 0 || !TAILQ_EMPTY(&up_queue) ||
-	    !up_multi_used)
+	if (up_cv == NULL || up_running > 0 || !TAILQ_EMPTY(&up_queue))
 		return;
 	log_debug("uploads: queue drained; closing idle connections");
-	up_multi_free();
-	up_multi_new();
+	curlev_drop_idle(up_cv);
 }
 
 static const struct upload_ops *
@@ -1038,8 +924,7 @@ upload_init(struct event_base *base, const struct conf *conf, char **cause)
 	if (up_naccounts == 0)
 		return (0);	/* libcurl and its TLS stay untouched (2.4 MiB) */
 	curl_global_init(CURL_GLOBAL_DEFAULT);
-	up_multi_new();
-	up_timer = evtimer_new(base, up_timeout, NULL);
+	up_cv = curlev_new(base, up_transfer_done, NULL);
 	log_info("uploads: %zu storage account(s), %lld at once",
 	    up_naccounts, up_concurrency);
 	return (0);
@@ -1065,13 +950,11 @@ upload_shutdown(void)
 		TAILQ_REMOVE(&up_waiting, j, entry_q);
 		job_free(j);
 	}
-	if (up_multi != NULL)
-		up_multi_free();
-	if (up_timer != NULL)
-		event_free(up_timer);
+	curlev_free(up_cv);
+	up_cv = NULL;
 	if (up_kick_ev != NULL)
 		event_free(up_kick_ev);
-	up_timer = up_kick_ev = NULL;
+	up_kick_ev = NULL;
 	for (i = 0; i < up_naccounts; i++) {
 		if (up_accounts[i].secret != NULL)
 			explicit_bzero(up_accounts[i].secret,
