@@ -299,7 +299,11 @@ main(int argc, char **argv)
 		return (0);
 	}
 	log_init(verbose ? LOG_LVL_DEBUG : level_from_name(conf->log_level),
-	    !foreground);
+	    strcmp(conf->log_target, "syslog") == 0 ||
+	    (strcmp(conf->log_target, "auto") == 0 && !foreground));
+	log_set_format(strcmp(conf->log_format, "json") == 0 ? LOG_FMT_JSON :
+	    strcmp(conf->log_format, "logfmt") == 0 ? LOG_FMT_LOGFMT :
+	    LOG_FMT_TEXT);
 	if (!foreground && daemon(1, 0) == -1)
 		fatal("daemon: %s", strerror(errno));
 	signal(SIGPIPE, SIG_IGN);

@@ -821,6 +821,23 @@ static const struct conf_opt log_opts[] = {
 	  .choices = "error|warn|info|debug",
 	  .help = "least severe level logged"
 	},
+	{ .key = "target",
+	  .type = CT_STRING,
+	  .offset = O(log_target),
+	  .def = "\"auto\"",
+	  .choices = "auto|stderr|syslog",
+	  .help = "where lines go: stderr (with -f; under systemd the "
+	      "journal), syslog (the daemon facility; journald reads it "
+	      "too), or auto: stderr in the foreground, else syslog"
+	},
+	{ .key = "format",
+	  .type = CT_STRING,
+	  .offset = O(log_format),
+	  .def = "\"text\"",
+	  .choices = "text|json|logfmt",
+	  .help = "text for people; json ({\"ts\", \"level\", \"msg\"}) or "
+	      "logfmt (ts= level= msg=) lines for log pipelines"
+	},
 	CONF_END
 };
 

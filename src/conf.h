@@ -158,6 +158,8 @@ struct conf {
 	char			*state_on_corrupt;
 
 	char			*log_level;
+	char			*log_target;	/* auto | stderr | syslog */
+	char			*log_format;	/* text | json | logfmt */
 
 	char			*file;		/* where it came from */
 };

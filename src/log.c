@@ -1,4 +1,7 @@
-/* Logging to stderr (with timestamps) or syslog. */
+/*
+ * Logging to stderr (with timestamps) or syslog, as text people read or
+ * as structured lines (JSON, or logfmt's key=value) machines parse.
+ */
 #include "config.h"
 
 #include <stdarg.h>
@@ -14,9 +17,16 @@
 
 static enum log_level	 log_level = LOG_LVL_INFO;
 static int		 log_syslog;
+static enum log_format	 log_format = LOG_FMT_TEXT;
 static const char	*log_names[] = { "error", "warn", "info", "debug" };
 
 #define LOG_MAX_LINE	4096	/* longer lines are cut, with "..." */
+
+void
+log_set_format(enum log_format f)
+{
+	log_format = f;
+}
 
 void
 log_init(enum log_level level, int use_syslog)
@@ -37,6 +47,45 @@ enum log_level
 log_get_level(void)
 {
 	return (log_level);
+}
+
+/*
+ * msg (escaped already: no control characters) quoted for a JSON string
+ * or a logfmt value: backslashes and quotes escaped, into out.
+ */
+static void
+log_quote(const char *msg, char *out, size_t size)
+{
+	size_t	o = 0;
+
+	for (; *msg != '\0' && o + 3 < size; msg++) {
+		if (*msg == '"' || *msg == '\\')
+			out[o++] = '\\';
+		out[o++] = *msg;
+	}
+	out[o] = '\0';
+}
+
+/* One structured line, {"ts", "level", "msg"} or ts= level= msg=. */
+static void
+log_structured(enum log_level level, const char *ts, const char *msg,
+    int cut)
+{
+	static const int prio[] = { LOG_ERR, LOG_WARNING, LOG_INFO, LOG_DEBUG };
+	char		 q[LOG_MAX_LINE * 8 + 8], line[sizeof q + 128];
+
+	log_quote(msg, q, sizeof q);
+	if (log_format == LOG_FMT_JSON)
+		snprintf(line, sizeof line, "{\"ts\":\"%s\",\"level\":\"%s\","
+		    "\"msg\":\"%s%s\"}", ts, log_names[level], q, cut ? "..." :
+		    "");
+	else
+		snprintf(line, sizeof line, "ts=%s level=%s msg=\"%s%s\"", ts,
+		    log_names[level], q, cut ? "..." : "");
+	if (log_syslog)
+		syslog(prio[level], "%s", line);
+	else
+		fprintf(stderr, "%s\n", line);
 }
 
 /*
@@ -68,15 +117,21 @@ log_line(enum log_level level, const char *line, size_t len)
 		}
 	}
 	buf[o] = '\0';
-	if (log_syslog) {
+	if (log_syslog && log_format == LOG_FMT_TEXT) {
 		syslog(prio[level], "%s%s", buf, i < len ? "..." : "");
 		return;
 	}
 	gettimeofday(&tv, NULL);
 	gmtime_r(&tv.tv_sec, &tm);
 	strftime(ts, sizeof ts, "%Y-%m-%dT%H:%M:%S", &tm);
-	fprintf(stderr, "%s.%03ldZ %s: %s%s\n", ts, (long)tv.tv_usec / 1000,
-	    log_names[level], buf, i < len ? "..." : "");
+	snprintf(ts + strlen(ts), sizeof ts - strlen(ts), ".%03ldZ",
+	    (long)tv.tv_usec / 1000);
+	if (log_format == LOG_FMT_TEXT) {
+		fprintf(stderr, "%s %s: %s%s\n", ts, log_names[level], buf,
+		    i < len ? "..." : "");
+		return;
+	}
+	log_structured(level, ts, buf, i < len);
 }
 
 /* A message of several lines (a list of errors) is logged line by line. */

@@ -11,7 +11,15 @@ enum log_level {
 	LOG_LVL_DEBUG,
 };
 
+/* How lines look (log.format). */
+enum log_format {
+	LOG_FMT_TEXT,	/* "TIME level: message" */
+	LOG_FMT_JSON,	/* {"ts", "level", "msg"} */
+	LOG_FMT_LOGFMT,	/* ts=... level=... msg="..." */
+};
+
 void	log_init(enum log_level, int use_syslog);
+void	log_set_format(enum log_format);
 void	log_set_level(enum log_level);
 enum log_level log_get_level(void);
 void	log_msg(enum log_level, const char *, ...)
