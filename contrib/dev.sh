@@ -7,6 +7,8 @@
 #   contrib/dev.sh test [--sanitizers]  build, then run the whole suite
 #   contrib/dev.sh bench                build, then run the benchmarks
 #                                       (as root; docs/performance.md)
+#   contrib/dev.sh distcheck            make distcheck: the tarball builds,
+#                                       passes the suite, installs cleanly
 #   contrib/dev.sh package [--test]     build the Debian package (lintian
 #                                       clean); --test installs and runs
 #                                       it in a fresh Debian 12 chroot
@@ -104,6 +106,19 @@ build)
 run)
 	deps; build
 	exec "$BUILD/alertcapd" -f ;;
+distcheck)
+	# The tarball builds, passes its suite and installs cleanly: the count
+	# of that suite, and one failure more if distcheck failed otherwise.
+	deps; npm_deps; build
+	rc=0
+	make -s -C "$BUILD" distcheck >"$BUILD/distcheck.log" 2>&1 || rc=$?
+	grep -E '^(FAIL|ERROR):' "$BUILD/distcheck.log" | sed 's/^/  /' || true
+	pass=$(sed -n 's/^# PASS: *//p' "$BUILD/distcheck.log" | tail -1)
+	fail=$(( $(sed -n 's/^# FAIL: *//p' "$BUILD/distcheck.log" | tail -1) + 0 ))
+	[ "$rc" -eq 0 ] || { tail -15 "$BUILD/distcheck.log"; [ "$fail" -gt 0 ] ||
+	    fail=1; }
+	echo "${pass:-0} passed, ${fail} failed (make distcheck)"
+	[ "$rc" -eq 0 ] ;;
 package)
 	deps "${PACKAGE_PACKAGES[@]}"; build; package || exit 1
 	[ "${2:-}" = --test ] || exit 0
