@@ -22,6 +22,8 @@
 #include "core.h"
 #include "input-mqtt.h"
 #include "log.h"
+#include "ready.h"
+#include "upload.h"
 #include "notify.h"
 #include "lookback.h"
 #include "params.h"
@@ -52,10 +54,13 @@ static const struct api_fleet	 mqtt_fleet = {
 static void __attribute__((noreturn))
 usage(FILE *f, int status)
 {
-	fprintf(f, "usage: alertcapd [-ftvO] [-c file]\n"
+	fprintf(f, "usage: alertcapd [-ftvO] [--online] [-c file]\n"
 	    "  -c file  configuration (default: %s if it exists, else the "
 	    "embedded default)\n"
 	    "  -t       check the configuration and exit\n"
+	    "  --online with -t: also reach the broker, write to each "
+	    "storage account,\n"
+	    "           ask each notify endpoint (GET /readyz's checks)\n"
 	    "  -f       stay in the foreground, log to stderr\n"
 	    "  -v       log debug messages\n"
 	    "  -O       print the configuration option reference\n"
@@ -80,6 +85,53 @@ check_all(const struct conf *c, char **cause)
 	    mqtt_check(c, cause) == -1)
 		return (-1);
 	return (0);
+}
+
+/* -t --online's report, printed; the loop ends with it. */
+static void
+online_report(int ok, json_t *report, void *arg)
+{
+	int	*result = arg;
+	json_t	*c;
+	size_t	 i;
+
+	json_array_foreach(json_object_get(report, "checks"), i, c)
+		printf("%-4s %s: %s\n", json_is_true(json_object_get(c, "ok")) ?
+		    "ok" : "FAIL", json_string_value(json_object_get(c,
+		    "check")), json_string_value(json_object_get(c,
+		    "reason")));
+	*result = ok ? 0 : -1;
+	event_base_loopbreak(base);
+}
+
+/*
+ * -t --online: what GET /readyz checks, before the daemon runs — the
+ * broker reached, each storage account written, each endpoint asked —
+ * on a loop of its own. -1 if anything is not ready.
+ */
+static int
+check_online(const struct conf *c)
+{
+	char	*cause = NULL;
+	int	 result = -1;
+
+	log_init(LOG_LVL_ERROR, 0);	/* the report says it all */
+	if ((base = event_base_new()) == NULL)
+		fatal("event_base_new failed");
+	if (upload_init(base, c, &cause) == -1) {
+		fprintf(stderr, "%s\n", cause);
+		free(cause);
+		event_base_free(base);
+		return (-1);
+	}
+	ready_init(base, c, 0);
+	ready_start(online_report, &result);
+	event_base_dispatch(base);
+	ready_shutdown();
+	upload_shutdown();
+	event_base_free(base);
+	base = NULL;
+	return (result);
 }
 
 static enum log_level
@@ -238,9 +290,11 @@ main(int argc, char **argv)
 	struct ruleset	*rules;
 	char		*cause = NULL;
 	int		 ch, check = 0, foreground = 0, verbose = 0;
+	int		 online = 0;
 
 	static const struct option longopts[] = {
 		{ "help", no_argument, NULL, 'h' },
+		{ "online", no_argument, NULL, 'o' },
 		{ NULL, 0, NULL, 0 }
 	};
 
@@ -258,6 +312,9 @@ main(int argc, char **argv)
 			break;
 		case 'v':
 			verbose = 1;
+			break;
+		case 'o':
+			online = 1;
 			break;
 		case 'O':
 			conf_print_reference();
@@ -286,6 +343,11 @@ main(int argc, char **argv)
 		fprintf(stderr, "%s: %s\n", conf_path != NULL ? conf_path :
 		    "(default)", cause);
 		free(cause);
+		ruleset_free(rules);
+		conf_free(conf);
+		return (1);
+	}
+	if (check && online && check_online(conf) == -1) {
 		ruleset_free(rules);
 		conf_free(conf);
 		return (1);
@@ -321,6 +383,7 @@ main(int argc, char **argv)
 	if (mqtt_init(base, conf, &cause) == -1)
 		fatal("%s", cause);
 	api_set_fleet(&mqtt_fleet);
+	ready_init(base, conf, 1);
 
 	ev_term = evsignal_new(base, SIGTERM, on_terminate, NULL);
 	ev_int = evsignal_new(base, SIGINT, on_terminate, NULL);
@@ -342,6 +405,7 @@ main(int argc, char **argv)
 	/* The exact reverse of start-up. */
 	mqtt_shutdown();
 	api_shutdown();
+	ready_shutdown();
 	core_stop();
 	conf_free(conf);
 	event_base_free(base);

@@ -37,6 +37,7 @@
 #include "pcapfile.h"
 #include "rule.h"
 #include "session.h"
+#include "ready.h"
 #include "torture.h"
 #include "ui.h"
 #include "trigger.h"
@@ -382,6 +383,7 @@ struct api_wait {
 	struct evhttp_request	*req;
 	unsigned long		 id;
 	struct cmd_wait		*stop;
+	struct ready_run	*ready;	/* or for the readiness checks */
 	int			 fd;		/* its connection's slot */
 };
 
@@ -487,7 +489,9 @@ api_wait_free(struct api_wait *w, int gone)
 {
 	if ((size_t)w->fd < api_conns_size && api_conns[w->fd].wait == w)
 		api_conns[w->fd].wait = NULL;
-	if (gone && w->stop != NULL)
+	if (gone && w->ready != NULL)
+		ready_cancel(w->ready);
+	else if (gone && w->stop != NULL)
 		cmd_wait_cancel(w->stop);
 	else if (gone && w->id != 0)
 		api_fleet->cancel(w->id);
@@ -539,6 +543,26 @@ api_stop_reply(int status, json_t *body, void *arg)
 
 	api_reply_cmd(w->req, status, body);
 	api_wait_free(w, 0);
+}
+
+/* The readiness checks are in: 200 if all passed, else 503. */
+static void
+api_ready_reply(int ok, json_t *report, void *arg)
+{
+	struct api_wait	*w = arg;
+
+	api_reply_json(w->req, ok ? 200 : 503, json_incref(report));
+	api_wait_free(w, 0);
+}
+
+/* GET /readyz: answered once every check is in (ready.c). */
+static void
+api_readyz(struct evhttp_request *req, const struct api_args *a)
+{
+	struct api_wait	*w;
+
+	if ((w = api_wait_new(req, NULL)) != NULL)
+		w->ready = ready_start(api_ready_reply, w);
 }
 
 /* A request waiting for another node's answer sends it there. */
@@ -710,6 +734,7 @@ static const struct api_route {
 	const char		*op;
 } api_routes[] = {
 	{ EVHTTP_REQ_GET, "/healthz", AUTH_NONE, api_healthz, NULL },
+	{ EVHTTP_REQ_GET, "/readyz", AUTH_NONE, api_readyz, NULL },
 	{ EVHTTP_REQ_POST, "/v1/alerts", AUTH_WEBHOOK, api_webhook, NULL },
 	{ EVHTTP_REQ_POST, "/v1/alerts/:format", AUTH_WEBHOOK, api_webhook,
 	  NULL },

@@ -31,6 +31,19 @@ static void conf_walk(struct conf_ctx *, const struct conf_opt *, void *,
 static void conf_defaults(struct conf_ctx *, const struct conf_opt *, void *);
 static void conf_free_table(const struct conf_opt *, void *);
 
+/* Frees a list of strings, leaving it empty. */
+static void
+strlist_free(struct conf_array *a)
+{
+	size_t	i;
+
+	for (i = 0; i < a->n; i++)
+		free(((char **)a->v)[i]);
+	free(a->v);
+	a->v = NULL;
+	a->n = 0;
+}
+
 /* Records an error at the position of the key path. */
 static void __attribute__((format(printf, 3, 4)))
 conf_error(struct conf_ctx *ctx, const char *path, const char *fmt, ...)
@@ -158,6 +171,7 @@ conf_set(struct conf_ctx *ctx, const struct conf_opt *o, void *base,
 		break;
 	case CT_STRLIST:
 		a = (struct conf_array *)p;
+		strlist_free(a);	/* a given list replaces the default */
 		a->n = json_array_size(v);
 		a->v = xcalloc(a->n, sizeof(char *));
 		json_array_foreach(v, i, e) {
@@ -488,10 +502,8 @@ conf_free_table(const struct conf_opt *t, void *base)
 			free(a->v);
 			break;
 		case CT_STRLIST:
-			a = (struct conf_array *)((char *)base + o->offset);
-			for (i = 0; i < a->n; i++)
-				free(((char **)a->v)[i]);
-			free(a->v);
+			strlist_free((struct conf_array *)((char *)base +
+			    o->offset));
 			break;
 		default:
 			break;

@@ -141,6 +141,12 @@ static void	mq_watch(void);
 static void	mq_schedule_retry(void);
 
 int
+mqtt_connected(void)
+{
+	return (mq_connected);
+}
+
+int
 mqtt_enabled(void)
 {
 	return (mq != NULL);

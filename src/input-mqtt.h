@@ -20,6 +20,8 @@ void	 mqtt_shutdown(void);
 /* Follows the log level: libmosquitto's lines are taken only at debug. */
 void	 mqtt_log_level_changed(void);
 int	 mqtt_enabled(void);
+/* Is the broker connection up? */
+int	 mqtt_connected(void);
 
 /* {"nodes": [{"node", "status", ...}]} from the retained status topics. */
 json_t	*mqtt_nodes(void);

@@ -91,6 +91,7 @@ struct upjob {
 	int64_t			 created_us;
 	uint32_t		 seq;		/* a ring's file, or 0 */
 	int			 creating;	/* making a missing container */
+	int			 probe;		/* upload_probe's: once, uncounted */
 	uint64_t		 size;
 	json_t			*entry;		/* owned copy */
 	json_t			*progress;	/* borrowed from entry */

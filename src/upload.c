@@ -81,6 +81,7 @@ static const struct metric up_metrics[] = {
 };
 
 static void	job_step(struct upjob *);
+static void	up_submit(const struct upload_spec *, upload_cb, void *, int);
 
 static struct upaccount *
 up_account(const char *name)
@@ -249,7 +250,13 @@ job_finish(struct upjob *j, int ok, const char *cause)
 	job_cancel(j);
 	TAILQ_REMOVE(&up_active, j, entry_q);
 	up_running--;
-	if (ok) {
+	if (ok && j->probe) {
+		json_object_set_new(j->entry, "uri", json_string(j->uri));
+		json_object_del(j->entry, "progress");
+	} else if (j->probe)
+		log_warn("storage %s: not ready: %s", j->acct->conf->name,
+		    cause);
+	else if (ok) {
 		json_object_set_new(j->entry, "uri", json_string(j->uri));
 		json_object_del(j->entry, "progress");
 		up_stats.uploaded++;
@@ -287,8 +294,9 @@ job_retry(struct upjob *j, const char *cause)
 	json_int_t	 attempts;
 	double		 delay;
 
-	if (now_us() - j->first_try_us > j->acct->conf->max_age_s * 1000000) {
-		job_finish(j, 0, cause);	/* too old: give up */
+	if (j->probe || now_us() - j->first_try_us >
+	    j->acct->conf->max_age_s * 1000000) {
+		job_finish(j, 0, cause);	/* too old, or a probe: done */
 		return;
 	}
 	job_cancel(j);
@@ -771,6 +779,29 @@ up_render(const struct upjob *j, const char *tmpl)
 void
 upload_submit(const struct upload_spec *s, upload_cb cb, void *arg)
 {
+	up_submit(s, cb, arg, 0);
+}
+
+void
+upload_probe(const char *account, const char *node, upload_cb cb, void *arg)
+{
+	struct upload_spec	s;
+	json_t			*e = upload_entry_new(account);
+
+	memset(&s, 0, sizeof s);
+	s.capture = "alertcap-readyz";
+	s.account = account;
+	s.path = "/dev/null";	/* an empty body */
+	s.node = node;
+	s.entry = e;
+	up_submit(&s, cb, arg, 1);
+	json_decref(e);
+}
+
+/* upload_submit, or (probe) upload_probe's one uncounted attempt. */
+static void
+up_submit(const struct upload_spec *s, upload_cb cb, void *arg, int probe)
+{
 	struct upjob	*j;
 	struct stat	 st;
 	char		*cause;
@@ -784,7 +815,8 @@ upload_submit(const struct upload_spec *s, upload_cb cb, void *arg)
 	j->cb = cb;
 	j->arg = arg;
 	j->fd = -1;
-	up_stats.submitted++;
+	if (!(j->probe = probe))
+		up_stats.submitted++;
 	if ((j->acct = up_account(s->account)) == NULL) {
 		entry_set_state(j->entry, UPLOAD_FAILED, "no such storage "
 		    "account in the configuration");
@@ -802,7 +834,8 @@ upload_submit(const struct upload_spec *s, upload_cb cb, void *arg)
 	j->node = xstrdup(s->node);
 	j->created_us = s->created_us;
 	j->seq = s->seq;
-	j->object = up_render(j, j->acct->conf->path);
+	j->object = probe ? xstrdup(s->capture) : up_render(j,
+	    j->acct->conf->path);
 	if ((j->fd = open(j->path, O_RDONLY | O_CLOEXEC)) == -1 ||
 	    fstat(j->fd, &st) == -1) {
 		cause = xasprintf("%s: %s", j->path, strerror(errno));

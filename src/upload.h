@@ -54,6 +54,14 @@ enum upload_state upload_entry_state(json_t *entry);
 json_t	*upload_entry_new(const char *account);
 /* Queues an upload; its callback reports from the next loop turn on. */
 void	 upload_submit(const struct upload_spec *, upload_cb, void *arg);
+/*
+ * Is an account reachable and writable? An empty object named
+ * "alertcap-readyz" (for http-put, its URL template with that name and
+ * the epoch) is put there, once, no retry; cb hears Uploaded or Failed
+ * with the reason in last_error. Counted in no upload metric.
+ */
+void	 upload_probe(const char *account, const char *node, upload_cb,
+	    void *arg);
 
 /*
  * Azure Blob shared-key signature (base64 HMAC-SHA256 with the decoded

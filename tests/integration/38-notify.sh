@@ -75,6 +75,11 @@ NOTIFY="\"rules\": {\"dir\": \"$T_DIR/rules\"},
                         \"token_file\": \"$T_DIR/gtoken\", \"events\": [\"Stopped\"]}}"
 start_daemon nt "" "$NOTIFY" || exit 1
 
+# Readiness asks each endpoint: a webhook answers, Grafana is healthy.
+r=$(curl -s "$URL/readyz")
+is "$(jq -r '.checks[] | select(.check == "notify.oncall") | "\(.ok) \(.reason)"' <<<"$r")" "true answers (HTTP 501)" "GET /readyz: the webhook answers"
+is "$(jq -r '.checks[] | select(.check == "notify.grafana") | .ok' <<<"$r")" true "and Grafana's /api/health"
+
 # A capture with an upload: Started, Stopped, Uploaded, each with the record.
 is "$(api PUT /v1/captures/n1 '{"target": {"interface": "lo"}, "time_limit_s": 1, "storage": {"file": true, "accounts": ["web"]}, "notify": ["oncall"]}' | cut -d' ' -f1)" 201 "a capture that tells oncall"
 send_ping 5

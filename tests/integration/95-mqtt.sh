@@ -34,6 +34,13 @@ start_daemon a "" "$MQTT" || exit 1
 URL_A=$URL; DPID_A=$DPID
 start_daemon b "" "$MQTT" || exit 1
 URL_B=$URL; DPID_B=$DPID
+for _ in $(seq 50); do
+	r=$(curl -s "$URL_B/readyz")
+	[ "$(jq -r '.checks[] | select(.check == "broker") | .ok' <<<"$r")" = true ] && break
+	sleep 0.1
+done
+like "$(jq -r '.checks[] | select(.check == "broker") | .reason' <<<"$r")" "connected to 127.0.0.1:$BPORT" "GET /readyz: the broker is connected"
+is "$(curl -s -o /dev/null -w '%{http_code}' "$URL_B/readyz")" 200 "and the node is ready"
 start_daemon c "" "$MQTT" || exit 1
 URL_C=$URL; DPID_C=$DPID
 URL=$URL_A

@@ -46,6 +46,25 @@ start_daemon st "" "\"storage\": {
   \"badsas\": {\"type\": \"azure-blob\", \"container_url\": \"http://127.0.0.1:$AZ_PORT/$ACCT/captures\", \"sas_token_file\": \"$T_DIR/badsas\"}},
   \"uploads\": {\"concurrency\": 4}" || exit 1
 
+# Readiness: each account written with its own credentials, each with why.
+r=$(curl -s -w '\n%{http_code}' "$URL/readyz")
+ready() { sed '$d' <<<"$r" | jq -r --arg c "$1" '.checks[] | select(.check == $c) | "\(.ok) \(.reason)"'; }
+is "$(tail -1 <<<"$r")" 503 "GET /readyz, no token: 503 while some accounts cannot be written"
+like "$(ready storage.archive)" "true writable: put http://127.0.0.1:$AZ_PORT/$ACCT/captures/alertcap-readyz" "azure-blob with its key: writable"
+like "$(ready storage.sasbox)" "true writable: put" "azure-blob with a SAS: writable"
+like "$(ready storage.s3)" "true writable: put http://127.0.0.1:$S3_PORT/captures/alertcap-readyz" "s3: writable"
+like "$(ready storage.web)" "true writable: put http://127.0.0.1:$PUT_PORT/up/alertcap-readyz.pcap" "http-put: writable"
+like "$(ready storage.badkey)" "false " "azure-blob with a wrong key: not ready"
+like "$(ready storage.badkey)" "403" "and says why"
+like "$(ready storage.bads3)" "false " "s3 with an unknown key id: not ready"
+like "$(ready storage.badweb)" "false HTTP 401" "http-put refused: not ready, with the answer"
+like "$(ready capture)" "true" "the capture permission is checked"
+like "$(ready disk)" "true " "and the disk budget"
+out=$("$ALERTCAPD" -t --online -c "$DDIR/alertcap.json" 2>&1)
+is "$?" 1 "alertcapd -t --online: exit 1 while an account is not ready"
+like "$out" "ok   storage.s3: writable: put " "and prints each check (s3 ok)"
+like "$out" "FAIL storage.badweb: HTTP 401" "and each failure with its reason"
+
 # capture NAME PINGS SIZE STORAGE: a capture of ICMP on lo, stopped.
 capture() {
 	api PUT "/v1/captures/$1" "{\"target\": {\"interface\": \"lo\"}, \"bpf\": \"icmp\", \"storage\": $4}" >/dev/null

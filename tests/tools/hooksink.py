@@ -39,6 +39,11 @@ class Sink(http.server.BaseHTTPRequestHandler):
         self.end_headers()
         self.wfile.write(b'{"ok": true}')
 
+    def do_GET(self):
+        """Grafana's health, for the readiness check."""
+        self.send_response(200 if self.path == "/api/health" else 404)
+        self.end_headers()
+
     def log_message(self, fmt, *args):
         pass
 

@@ -71,7 +71,8 @@ handle(struct evhttp_request *req, void *arg)
 			return;
 		}
 		fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0644);
-		if (fd == -1 || evbuffer_write(in, fd) < 0) {
+		if (fd == -1 || (evbuffer_get_length(in) > 0 &&
+		    evbuffer_write(in, fd) < 0)) {
 			evhttp_send_error(req, 500, strerror(errno));
 			if (fd != -1)
 				close(fd);
