@@ -125,4 +125,30 @@ launch_daemon life || exit 1
 ok "$([ -f "$db.corrupt" ]; echo $?)" "move-aside: the corrupt file is kept as .corrupt"
 like "$(cat "$DDIR/daemon.log")" "moved aside as $db.corrupt" "and the log says so"
 is "$(api PUT /v1/captures/fresh '{"target": {"interface": "lo"}}' | cut -d' ' -f1)" 201 "and the daemon takes writes again"
+
+# Started without what it needs, it refuses, saying what and how to fix it
+# (as root only: the test takes the permissions away with setpriv).
+if [ "$(id -u)" -eq 0 ] && [ -z "$T_REPLAY" ]; then
+	chmod 755 "$T_DIR"
+	mkdir -p "$T_DIR/priv" && chmod 777 "$T_DIR/priv"
+	cat > "$T_DIR/priv/c.json" <<JSON
+{"listen": [{"address": "127.0.0.1", "port": $(free_port)}],
+ "captures": {"root": "$T_DIR/priv/c"}, "state": {"path": "$T_DIR/priv/db"}}
+JSON
+	out=$(timeout 10 setpriv --reuid=nobody --regid=nogroup --clear-groups \
+	    "$ALERTCAPD" -f -c "$T_DIR/priv/c.json" 2>&1)
+	ok "$([ $? -eq 1 ]; echo $?)" "without CAP_NET_RAW: alertcapd refuses to start"
+	like "$out" "capture: cannot open a capture socket (Operation not permitted): alertcapd needs CAP_NET_RAW and CAP_NET_ADMIN" "and says what it needs"
+	like "$(setpriv --reuid=nobody --regid=nogroup --clear-groups "$ALERTCAPD" -t -c "$T_DIR/priv/c.json" 2>&1)" "cannot open a capture socket" "-t says so too"
+	mkdir -p "$T_DIR/priv/ro" && chmod 755 "$T_DIR/priv/ro"
+	jq --arg p "$T_DIR/priv/ro/sub/db" '.state.path = $p' "$T_DIR/priv/c.json" > "$T_DIR/priv/ro.json"
+	caps=(--reuid=nobody --regid=nogroup --clear-groups
+	    --inh-caps=+net_raw,+net_admin --ambient-caps=+net_raw,+net_admin)
+	out=$(timeout 10 setpriv "${caps[@]}" "$ALERTCAPD" -t -c "$T_DIR/priv/ro.json" 2>&1)
+	ok "$([ $? -eq 1 ]; echo $?)" "a state directory it cannot write: -t fails"
+	like "$out" "state.path: $T_DIR/priv/ro/sub/db: cannot make it in $T_DIR/priv/ro (Permission denied): the daemon's user (uid 65534) must be able to write there" "naming the directory and the user"
+	out=$(timeout 10 setpriv "${caps[@]}" "$ALERTCAPD" -f -c "$T_DIR/priv/ro.json" 2>&1)
+	ok "$([ $? -eq 1 ]; echo $?)" "and the daemon refuses to start"
+	like "$out" "state.path: $T_DIR/priv/ro/sub/db" "saying which"
+fi
 done_testing
