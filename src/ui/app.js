@@ -274,8 +274,9 @@ function viewCaptures() {
     const s = selected();
     bStop.disabled = !s.length || !s.every((r) => r.status === "Running");
     bDel.disabled = !s.length;
+    /* One finished file of this node; a ring's files are each in its detail. */
     bDown.disabled = s.length !== 1 || s[0].status === "Running" || s[0].status === "NotStarted" ||
-      (!s[0].file && !(s[0].files || []).length) || (ui.node && ui.node !== ui.localNode);
+      !s[0].file || (s[0].files || []).length > 0 || (ui.node && ui.node !== ui.localNode);
   }
 
   async function act(what) {
