@@ -10,6 +10,7 @@
 
 #include <dirent.h>
 #include <errno.h>
+#include <linux/filter.h>
 #include <linux/if_ether.h>
 #include <fcntl.h>
 #include <net/if.h>
@@ -94,6 +95,11 @@ struct capsrc {
 	int			 in_dispatch;
 	int			 failed;
 	char			*kernel_expr;
+	/*
+	 * Packets stamped before this (ns) may have passed the kernel's
+	 * previous filter: every sink with an expression checks them.
+	 */
+	int64_t			 kernel_since;
 	struct event		*linger_ev;	/* closes it when idle */
 	struct pcap_stat	 stats;		/* cached, see capsrc_stats */
 	uint64_t		 replayed;	/* packets a replay delivered */
@@ -124,15 +130,21 @@ capsrc_packet(u_char *arg, const struct pcap_pkthdr *h, const u_char *data)
 	struct capsink	*k;
 	uint32_t	 caplen;
 	int64_t		 ts;
+	int		 need;
 
 	ts = (int64_t)h->ts.tv_sec * 1000000000 + h->ts.tv_usec * s->ts_unit;
 	TAILQ_FOREACH(k, &s->sinks, entry) {
-		/* Sinks with the same filter (an alert storm) run it once. */
-		if (k->filtered)
+		/*
+		 * Sinks with the same filter (an alert storm) run it once;
+		 * one the kernel filters for runs it on what the kernel's
+		 * previous filter may have let in.
+		 */
+		need = k->filtered || (ts < s->kernel_since && *k->expr != '\0');
+		if (need)
 			k->hit = k->leader != NULL ? k->leader->hit :
 			    (int)pcap_offline_filter(&k->prog, h, data);
 		/* The ring may still hold packets from before the sink. */
-		if (k->dead || ts < k->since || (k->filtered && !k->hit))
+		if (k->dead || ts < k->since || (need && !k->hit))
 			continue;
 		caplen = h->caplen;
 		if (k->snaplen != 0 && caplen > k->snaplen)
@@ -295,10 +307,32 @@ live_open_here(struct capsrc *s, enum capture_err *err, char **cause)
 	return (0);
 }
 
+/*
+ * The kernel filter, swapped in place. pcap_setfilter() first puts a
+ * filter that rejects everything on the socket and drains it, so that no
+ * packet of the old filter follows; every packet that arrives meanwhile
+ * is lost, counted nowhere — a hole in a lookback ring each time a
+ * session with another filter attaches or detaches. The kernel swaps a
+ * socket filter atomically, so we attach it ourselves and filter in user
+ * space what the old one let in (kernel_since). Cooked captures ("any")
+ * need libpcap's rewriting of the program for the kernel: libpcap's way.
+ */
 static int
 live_setfilter(struct capsrc *s, struct bpf_program *prog)
 {
-	return (pcap_setfilter(s->p, prog));
+	struct sock_fprog	fp;
+
+	if (s->linktype == DLT_LINUX_SLL || s->linktype == DLT_LINUX_SLL2)
+		return (pcap_setfilter(s->p, prog));
+	/* libpcap's instructions are the kernel's, field for field. */
+	_Static_assert(sizeof(struct bpf_insn) == sizeof(struct sock_filter),
+	    "struct bpf_insn is the kernel's struct sock_filter");
+	fp.len = (unsigned short)prog->bf_len;
+	fp.filter = (struct sock_filter *)(void *)prog->bf_insns;
+	if (setsockopt(pcap_fileno(s->p), SOL_SOCKET, SO_ATTACH_FILTER, &fp,
+	    sizeof fp) == -1)
+		return (pcap_setfilter(s->p, prog));
+	return (0);
 }
 
 /* libpcap reads /proc/net/dev for them: the thread's namespace's. */
@@ -584,6 +618,8 @@ capsrc_refilter(struct capsrc *s)
 		}
 		free(s->kernel_expr);
 		s->kernel_expr = xstrdup(want);
+		/* A packet's stamp may precede its filtering a little. */
+		s->kernel_since = (now_us() + 1000) * 1000;
 	}
 	TAILQ_FOREACH(k, &s->sinks, entry)
 		k->filtered = *k->expr != '\0' && !(terms == 1 &&
