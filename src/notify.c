@@ -32,6 +32,11 @@
 #define NT_RETRY_MAX_S		300
 #define NT_MAX_RESPONSE		(64 * 1024)
 #define NT_TIMEOUT_S		30
+/*
+ * A notice sent or given up is remembered this long (so it is never sent
+ * twice), without its body; older captures are not told of at all.
+ */
+#define NT_KEEP_US		(30LL * 86400 * 1000000)
 
 /* The events, in the order a capture reaches them. */
 static const char *nt_events[] = { "Started", "Stopped", "Uploaded",
@@ -136,7 +141,7 @@ nt_store(const struct notice *n)
 	s.endpoint = n->ep->conf->name;
 	s.event = n->event;
 	s.capture = n->capture;
-	s.body = n->body;
+	s.body = n->state == NOTICE_PENDING ? n->body : "";
 	s.state = nt_state_names[n->state];
 	s.attempts = n->attempts;
 	s.at = n->at;
@@ -498,7 +503,8 @@ nt_observe(const char *name, const struct record *r, void *arg)
 	char	 id[512];
 	size_t	 e, i;
 
-	if (r == NULL || r->created_at < nt_since)
+	if (r == NULL || r->created_at < nt_since ||
+	    r->created_at < now_us() - NT_KEEP_US)
 		return;
 	for (e = 0; e < NT_NEVENTS; e++) {
 		if (!nt_shows(r, e))
@@ -635,7 +641,8 @@ notify_init(struct event_base *base, const struct conf *conf, char **cause)
 	curl_global_init(CURL_GLOBAL_DEFAULT);
 	nt_cv = curlev_new(base, nt_done, NULL);
 	nt_made = json_object();
-	if (state_notice_load(nt_load, NULL, cause) == -1)
+	if (state_notice_prune(now_us() - NT_KEEP_US, cause) == -1 ||
+	    state_notice_load(nt_load, NULL, cause) == -1)
 		return (-1);
 	metrics_register(nt_metrics, NULL);
 	session_add_observer(nt_observe, NULL);

@@ -441,6 +441,27 @@ state_notice_put(const struct state_notice *n, char **cause)
 }
 
 int
+state_notice_prune(int64_t before, char **cause)
+{
+	sqlite3_stmt	*stmt;
+	int		 rc;
+
+	if (sqlite3_prepare_v2(state_db, "DELETE FROM notices WHERE state != "
+	    "'Pending' AND at < ?", -1, &stmt, NULL) != SQLITE_OK) {
+		*cause = xasprintf("state store: %s", sqlite3_errmsg(state_db));
+		return (-1);
+	}
+	sqlite3_bind_int64(stmt, 1, before);
+	rc = sqlite3_step(stmt);
+	sqlite3_finalize(stmt);
+	if (rc != SQLITE_DONE) {
+		*cause = xasprintf("state store: %s", sqlite3_errmsg(state_db));
+		return (-1);
+	}
+	return (0);
+}
+
+int
 state_notice_load(void (*cb)(const struct state_notice *, void *),
     void *arg, char **cause)
 {

@@ -51,6 +51,8 @@ struct state_notice {
 	int64_t		 at;		/* us: when it was made */
 };
 int	state_notice_put(const struct state_notice *, char **cause);
+/* Forgets notices sent or given up that were made before (us). */
+int	state_notice_prune(int64_t before, char **cause);
 int	state_notice_load(void (*cb)(const struct state_notice *, void *),
 	    void *arg, char **cause);
 /* A value of the store's own (*value new, or NULL if none); -1 on error. */
