@@ -25,8 +25,6 @@
 #include "util.h"
 #include "xmalloc.h"
 
-#define WEBHOOK_MAX_SECRET	4096
-
 /* One format's credentials, read from their files. */
 struct webhook_auth {
 	char		*bearer;
@@ -247,9 +245,7 @@ wh_auth_clear(struct webhook_auth *w)
 	size_t	  i;
 
 	for (i = 0; i < sizeof s / sizeof *s; i++) {
-		if (*s[i] != NULL)
-			explicit_bzero(*s[i], strlen(*s[i]));
-		free(*s[i]);
+		secret_free(*s[i]);
 		*s[i] = NULL;
 	}
 }
@@ -266,33 +262,16 @@ webhook_creds_free(struct webhook_creds *c)
 	free(c);
 }
 
-/* Reads one secret file, if named; names the option on error. */
-static int
-wh_read_secret(const char *file, const char *opt, char **out, char **cause)
-{
-	char	*why;
-
-	*out = NULL;
-	if (file == NULL)
-		return (0);
-	if ((*out = file_read_small(file, WEBHOOK_MAX_SECRET, &why)) == NULL) {
-		*cause = xasprintf("%s: %s", opt, why);
-		free(why);
-		return (-1);
-	}
-	return (0);
-}
-
 /* Reads one format's credentials into w; -1 naming the option. */
 static int
 wh_auth_load(const struct conf_webhook *c, const char *opt,
     struct webhook_auth *w, char **cause)
 {
-	if (wh_read_secret(c->bearer_token_file, opt, &w->bearer,
-	    cause) == -1 || wh_read_secret(c->basic_password_file, opt,
+	if (secret_read(c->bearer_token_file, opt, &w->bearer,
+	    cause) == -1 || secret_read(c->basic_password_file, opt,
 	    &w->basic_pass, cause) == -1 ||
-	    wh_read_secret(c->hmac_secret_file, opt, &w->hmac, cause) == -1 ||
-	    wh_read_secret(c->query_token_file, opt, &w->query_token,
+	    secret_read(c->hmac_secret_file, opt, &w->hmac, cause) == -1 ||
+	    secret_read(c->query_token_file, opt, &w->query_token,
 	    cause) == -1)
 		return (-1);
 	if ((c->basic_username != NULL) != (w->basic_pass != NULL)) {

@@ -19,6 +19,8 @@ static enum log_level	 log_level = LOG_LVL_INFO;
 static int		 log_syslog;
 static enum log_format	 log_format = LOG_FMT_TEXT;
 static const char	*log_names[] = { "error", "warn", "info", "debug" };
+static const int	 log_prio[] = { LOG_ERR, LOG_WARNING, LOG_INFO,
+			    LOG_DEBUG };
 
 #define LOG_MAX_LINE	4096	/* longer lines are cut, with "..." */
 
@@ -71,7 +73,6 @@ static void
 log_structured(enum log_level level, const char *ts, const char *msg,
     int cut)
 {
-	static const int prio[] = { LOG_ERR, LOG_WARNING, LOG_INFO, LOG_DEBUG };
 	char		 q[LOG_MAX_LINE * 8 + 8], line[sizeof q + 128];
 
 	log_quote(msg, q, sizeof q);
@@ -83,7 +84,7 @@ log_structured(enum log_level level, const char *ts, const char *msg,
 		snprintf(line, sizeof line, "ts=%s level=%s msg=\"%s%s\"", ts,
 		    log_names[level], q, cut ? "..." : "");
 	if (log_syslog)
-		syslog(prio[level], "%s", line);
+		syslog(log_prio[level], "%s", line);
 	else
 		fprintf(stderr, "%s\n", line);
 }
@@ -96,7 +97,6 @@ log_structured(enum log_level level, const char *ts, const char *msg,
 static void
 log_line(enum log_level level, const char *line, size_t len)
 {
-	static const int prio[] = { LOG_ERR, LOG_WARNING, LOG_INFO, LOG_DEBUG };
 	struct timeval	 tv;
 	struct tm	 tm;
 	char		 ts[32], buf[LOG_MAX_LINE * 4 + 1];
@@ -118,7 +118,7 @@ log_line(enum log_level level, const char *line, size_t len)
 	}
 	buf[o] = '\0';
 	if (log_syslog && log_format == LOG_FMT_TEXT) {
-		syslog(prio[level], "%s%s", buf, i < len ? "..." : "");
+		syslog(log_prio[level], "%s%s", buf, i < len ? "..." : "");
 		return;
 	}
 	gettimeofday(&tv, NULL);

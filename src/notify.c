@@ -552,35 +552,19 @@ nt_load(const struct state_notice *s, void *arg)
 	nt_send(n);
 }
 
-/* Forgets a secret: zeroed, then freed. */
-static void
-free_secret(char *s)
-{
-	if (s != NULL)
-		explicit_bzero(s, strlen(s));
-	free(s);
-}
-
 /* Reads an endpoint's secret files: 0, or -1 with *cause naming them. */
 static int
 nt_read_secrets(const struct conf_notify *c, char **secret, char **token,
     char **cause)
 {
-	char	*why;
+	char	field[128];
 
-	*secret = *token = NULL;
-	if (c->hmac_secret_file != NULL && (*secret = file_read_small(
-	    c->hmac_secret_file, 8192, &why)) == NULL) {
-		*cause = xasprintf("notify.%s.hmac_secret_file: %s", c->name,
-		    why);
-		free(why);
+	snprintf(field, sizeof field, "notify.%s.hmac_secret_file", c->name);
+	if (secret_read(c->hmac_secret_file, field, secret, cause) == -1)
 		return (-1);
-	}
-	if (c->token_file != NULL && (*token = file_read_small(c->token_file,
-	    8192, &why)) == NULL) {
-		*cause = xasprintf("notify.%s.token_file: %s", c->name, why);
-		free(why);
-		free(*secret);
+	snprintf(field, sizeof field, "notify.%s.token_file", c->name);
+	if (secret_read(c->token_file, field, token, cause) == -1) {
+		secret_free(*secret);
 		*secret = NULL;
 		return (-1);
 	}
@@ -597,8 +581,8 @@ notify_check(const struct conf *conf, char **cause)
 		if (nt_read_secrets((const struct conf_notify *)
 		    conf->notifies.v + i, &secret, &token, cause) == -1)
 			return (-1);
-		free_secret(secret);
-		free_secret(token);
+		secret_free(secret);
+		secret_free(token);
 	}
 	return (0);
 }
@@ -668,8 +652,8 @@ notify_shutdown(void)
 	curlev_free(nt_cv);
 	nt_cv = NULL;
 	for (i = 0; i < nt_neps; i++) {
-		free_secret(nt_eps[i].secret);
-		free_secret(nt_eps[i].token);
+		secret_free(nt_eps[i].secret);
+		secret_free(nt_eps[i].token);
 	}
 	free(nt_eps);
 	nt_eps = NULL;

@@ -904,18 +904,12 @@ static int
 up_read_secret(const struct conf_account *a, char **secret, char **cause)
 {
 	const char	*sf;
-	char		*why;
+	char		 field[128];
 
 	sf = a->key_file != NULL ? a->key_file : a->sas_token_file != NULL ?
 	    a->sas_token_file : a->secret_access_key_file;
-	*secret = NULL;
-	if (sf != NULL && (*secret = file_read_small(sf, 8192, &why)) ==
-	    NULL) {
-		*cause = xasprintf("storage.%s: %s", a->name, why);
-		free(why);
-		return (-1);
-	}
-	return (0);
+	snprintf(field, sizeof field, "storage.%s", a->name);
+	return (secret_read(sf, field, secret, cause));
 }
 
 int
@@ -928,9 +922,7 @@ upload_check(const struct conf *conf, char **cause)
 		if (up_read_secret((const struct conf_account *)
 		    conf->accounts.v + i, &secret, cause) == -1)
 			return (-1);
-		if (secret != NULL)
-			explicit_bzero(secret, strlen(secret));
-		free(secret);
+		secret_free(secret);
 	}
 	return (0);
 }
@@ -988,12 +980,8 @@ upload_shutdown(void)
 	if (up_kick_ev != NULL)
 		event_free(up_kick_ev);
 	up_kick_ev = NULL;
-	for (i = 0; i < up_naccounts; i++) {
-		if (up_accounts[i].secret != NULL)
-			explicit_bzero(up_accounts[i].secret,
-			    strlen(up_accounts[i].secret));
-		free(up_accounts[i].secret);
-	}
+	for (i = 0; i < up_naccounts; i++)
+		secret_free(up_accounts[i].secret);
 	free(up_accounts);
 	up_accounts = NULL;
 	up_naccounts = 0;

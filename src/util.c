@@ -177,6 +177,30 @@ secret_equal(const char *a, const char *b)
 	return (CRYPTO_memcmp(ha, hb, sizeof ha) == 0);
 }
 
+int
+secret_read(const char *path, const char *field, char **out, char **cause)
+{
+	char	*why;
+
+	*out = NULL;
+	if (path == NULL)
+		return (0);
+	if ((*out = file_read_small(path, 8192, &why)) == NULL) {
+		*cause = xasprintf("%s: %s", field, why);
+		free(why);
+		return (-1);
+	}
+	return (0);
+}
+
+void
+secret_free(char *s)
+{
+	if (s != NULL)
+		explicit_bzero(s, strlen(s));
+	free(s);
+}
+
 char *
 file_read_small(const char *path, size_t max, char **cause)
 {

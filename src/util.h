@@ -35,6 +35,14 @@ int	 secret_equal(const char *, const char *);
  * max bytes; trailing newlines stripped. NULL with *cause (new) on error.
  */
 char	*file_read_small(const char *path, size_t max, char **cause);
+/*
+ * A secret from a file the configuration names at field (NULL: none, and
+ * *out NULL): 0, or -1 with *cause "field: why".
+ */
+int	 secret_read(const char *path, const char *field, char **out,
+	    char **cause);
+/* Wipes a secret and frees it (NULL: nothing). */
+void	 secret_free(char *);
 
 /* Lower-case hex of len bytes into out (2*len+1). */
 void	 hex_encode(const unsigned char *, size_t len, char *out);
