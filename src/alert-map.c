@@ -4,10 +4,10 @@
  */
 #include "config.h"
 
+#include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-
 
 #include "alert.h"
 #include "util.h"
@@ -129,90 +129,66 @@ get_time(json_t *o, const char *key, const char *path, int64_t *us,
 	return (0);
 }
 
-/* A JSON string as jansson writes it (compact, UTF-8 left as it is). */
-static void
-canon_string(struct dynbuf *d, const char *s)
-{
-	static const char	hex[] = "0123456789ABCDEF";
-	const char		*run;
-	char			 e[6] = { '\\', 'u', '0', '0', 0, 0 };
-	unsigned char		 c;
-
-	dynbuf_add(d, "\"", 1);
-	for (run = s; (c = (unsigned char)*s) != '\0'; s++) {
-		if (c >= 0x20 && c != '"' && c != '\\')
-			continue;
-		dynbuf_add(d, run, (size_t)(s - run));
-		run = s + 1;
-		switch (c) {
-		case '"':	dynbuf_add(d, "\\\"", 2); break;
-		case '\\':	dynbuf_add(d, "\\\\", 2); break;
-		case '\b':	dynbuf_add(d, "\\b", 2); break;
-		case '\f':	dynbuf_add(d, "\\f", 2); break;
-		case '\n':	dynbuf_add(d, "\\n", 2); break;
-		case '\r':	dynbuf_add(d, "\\r", 2); break;
-		case '\t':	dynbuf_add(d, "\\t", 2); break;
-		default:
-			e[4] = hex[c >> 4];
-			e[5] = hex[c & 15];
-			dynbuf_add(d, e, sizeof e);
-		}
-	}
-	dynbuf_add(d, run, (size_t)(s - run));
-	dynbuf_add(d, "\"", 1);
-}
-
 static int
 cmp_str(const void *a, const void *b)
 {
 	return (strcmp(*(const char * const *)a, *(const char * const *)b));
 }
 
+#define FNV64_OFFSET	14695981039346656037ULL
+#define FNV64_PRIME	1099511628211ULL
+
+/* FNV-1a over a string and the separator byte 0xff after it. */
+static uint64_t
+fnv_field(uint64_t h, const char *s)
+{
+	for (; *s != '\0'; s++) {
+		h ^= (unsigned char)*s;
+		h *= FNV64_PRIME;
+	}
+	h ^= 0xff;
+	return (h * FNV64_PRIME);
+}
+
 /*
- * A stable fingerprint: SHA-256 of {"labels":{...},"name":...} written
- * compact with sorted keys, byte for byte what json_dumps would give, but
- * without building the object and its text through jansson for every
- * alert (it was a fifth of the cost of an MQTT feed message).
+ * A stable fingerprint, the one Prometheus and Alertmanager give the same
+ * label set: FNV-1a 64 over the label names in order, each followed by
+ * 0xff, its value and 0xff; alertname is the alert's name unless the
+ * labels have their own. No allocation but for more than 64 labels, or a
+ * label whose value is not a string (written as compact JSON).
  */
 static char *
 fingerprint_of(const char *name, json_t *labels)
 {
-	struct dynbuf	 d;
-	unsigned char	 md[32];
 	const char	*keys[64], **k = keys, *key;
-	char		 hex[65], *v;
+	char		 hex[17], *v;
 	json_t		*val;
+	uint64_t	 h = FNV64_OFFSET;
 	size_t		 n = 0, i;
 
-	if (json_object_size(labels) > sizeof keys / sizeof keys[0])
-		k = xcalloc(json_object_size(labels), sizeof *k);
+	if (json_object_size(labels) + 1 > sizeof keys / sizeof keys[0])
+		k = xcalloc(json_object_size(labels) + 1, sizeof *k);
 	json_object_foreach(labels, key, val)
 		k[n++] = key;
+	if (json_object_get(labels, "alertname") == NULL)
+		k[n++] = "alertname";
 	qsort(k, n, sizeof *k, cmp_str);
-	dynbuf_init(&d, 16 * 1024 * 1024);
-	dynbuf_add(&d, "{\"labels\":{", 11);
 	for (i = 0; i < n; i++) {
-		if (i > 0)
-			dynbuf_add(&d, ",", 1);
-		canon_string(&d, k[i]);
-		dynbuf_add(&d, ":", 1);
+		h = fnv_field(h, k[i]);
 		val = json_object_get(labels, k[i]);
-		if (json_is_string(val))
-			canon_string(&d, json_string_value(val));
+		if (val == NULL)
+			h = fnv_field(h, name);
+		else if (json_is_string(val))
+			h = fnv_field(h, json_string_value(val));
 		else if ((v = json_dumps(val, JSON_COMPACT | JSON_ENCODE_ANY |
 		    JSON_SORT_KEYS)) != NULL) {
-			dynbuf_add(&d, v, strlen(v));
+			h = fnv_field(h, v);
 			free(v);
 		}
 	}
-	dynbuf_add(&d, "},\"name\":", 9);
-	canon_string(&d, name);
-	dynbuf_add(&d, "}", 1);
-	sha256_of(d.buf, d.len, md);
-	dynbuf_free(&d);
 	if (k != keys)
 		free(k);
-	hex_encode(md, 8, hex);
+	snprintf(hex, sizeof hex, "%016" PRIx64, h);
 	return (xstrdup(hex));
 }
 

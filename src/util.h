@@ -27,7 +27,7 @@ int	 name_valid(const char *);
 int	 parse_ll(const char *, long long min, long long max, long long *out,
 	    char **cause);
 
-/* Constant-time equality of two strings (hashes both; length-blind). */
+/* Equality of a given secret and ours, in time set by the given length. */
 int	 secret_equal(const char *, const char *);
 
 /*

@@ -72,43 +72,36 @@ test_golden(void **state)
 }
 
 /*
- * The fingerprint is SHA-256 of the name and sorted labels written as
- * jansson writes them; it is built without jansson, so check it against
- * json_dumps on labels that need escaping.
+ * The fingerprint is the one Prometheus gives the label set (FNV-1a 64,
+ * names sorted, 0xff after each name and value), with alertname from the
+ * name unless the labels carry one. The figures were worked out apart.
  */
 static void
 test_fingerprint(void **state)
 {
-	static const char *labels[] = {
-		"{}",
-		"{\"b\": \"2\", \"a\": \"1\", \"A\": \"0\"}",
-		"{\"q\": \"say \\\"hi\\\" \\\\ there\"}",
-		"{\"ctl\": \"\\b\\f\\n\\r\\t\\u0001\\u001f \\u007f\"}",
-		"{\"utf8\": \"caf\\u00e9 \\u2028 \\ud83d\\ude00 /slash/\"}",
-		"{\"n\": 42, \"t\": true, \"f\": 1.5}",
-		"{\"k\\u0002ey\": \"v\"}",
-		NULL };
+	static const struct {
+		const char	*name, *labels, *fp;
+	} t[] = {
+		{ "HighLatency", "{\"instance\": \"a:9100\", "
+		  "\"severity\": \"page\"}", "b0bb512ecd61ae9a" },
+		{ "Other", "{\"instance\": \"a:9100\", \"severity\": "
+		  "\"page\", \"alertname\": \"HighLatency\"}",
+		  "b0bb512ecd61ae9a" },
+		{ "Name \"x\"\n", "{}", "e295482136db6d77" },
+		{ NULL, NULL, NULL } };
 	struct alert_list	 l = { NULL, 0 };
-	json_t			*payload, *lab, *ref;
-	unsigned char		 md[32];
-	char			*cause = NULL, *text, hex[65];
+	json_t			*payload, *lab;
+	char			*cause = NULL;
 	int			 i;
 
-	for (i = 0; labels[i] != NULL; i++) {
-		lab = json_loads(labels[i], 0, NULL);
+	for (i = 0; t[i].name != NULL; i++) {
+		lab = json_loads(t[i].labels, 0, NULL);
 		assert_non_null(lab);
-		payload = json_pack("{s:s, s:s, s:O}", "name", "Name \"x\"\n",
+		payload = json_pack("{s:s, s:s, s:O}", "name", t[i].name,
 		    "status", "firing", "labels", lab);
 		if (alert_parse(payload, "generic", "test", &l, &cause) == -1)
 			fail_msg("%s", cause);
-		ref = json_pack("{s:s, s:O}", "name", l.v[0]->name, "labels",
-		    l.v[0]->labels);
-		text = json_dumps(ref, JSON_COMPACT | JSON_SORT_KEYS);
-		sha256_of(text, strlen(text), md);
-		hex_encode(md, 8, hex);
-		assert_string_equal(l.v[0]->fingerprint, hex);
-		free(text);
-		json_decref(ref);
+		assert_string_equal(l.v[0]->fingerprint, t[i].fp);
 		json_decref(payload);
 		json_decref(lab);
 		alert_list_clear(&l);

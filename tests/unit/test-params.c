@@ -247,6 +247,10 @@ test_secret_equal(void **state)
 	assert_false(secret_equal("abc", "abd"));
 	assert_false(secret_equal("abc", "abcd"));
 	assert_false(secret_equal("", "a"));
+	assert_false(secret_equal("a", ""));
+	assert_true(secret_equal("", ""));
+	/* A given secret that repeats ours is not ours. */
+	assert_false(secret_equal("abcabc", "abc"));
 }
 
 int
