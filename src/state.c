@@ -12,11 +12,22 @@
 
 #include "log.h"
 #include "state.h"
+#include "worker.h"
 #include "xmalloc.h"
 
 #define STATE_CORRUPT	(-2)
+/* WAL frames (pages) after which the worker checkpoints: about 4 MiB. */
+#define STATE_CKPT_PAGES 1000
+/*
+ * SQLite's VFS that takes the file for this process alone at the first
+ * read, yet lets our two connections share it (the WAL index in memory).
+ */
+#define STATE_VFS	"unix-excl"
 
 static sqlite3		*state_db;
+static sqlite3		*state_ckpt_db;	/* the worker thread's connection */
+static int		 state_ckpt_queued;
+static char		 state_ckpt_err[256];	/* set on the worker */
 static sqlite3_stmt	*state_put_stmt;
 static sqlite3_stmt	*state_del_stmt;
 static sqlite3_stmt	*state_orphan_put_stmt;
@@ -94,6 +105,45 @@ state_create_private(const char *path, char **cause)
 	return (0);
 }
 
+/*
+ * On the worker thread: copies the WAL's frames into the database. The
+ * fsyncs of WAL and database, 20 ms and more on a busy disk, are here and
+ * never on the loop. PASSIVE: writers on the loop go on meanwhile.
+ */
+static void
+state_ckpt_work(void *unused)
+{
+	state_ckpt_err[0] = '\0';
+	if (sqlite3_wal_checkpoint_v2(state_ckpt_db, NULL,
+	    SQLITE_CHECKPOINT_PASSIVE, NULL, NULL) != SQLITE_OK)
+		snprintf(state_ckpt_err, sizeof state_ckpt_err, "%s",
+		    sqlite3_errmsg(state_ckpt_db));
+}
+
+static void
+state_ckpt_done(void *unused)
+{
+	state_ckpt_queued = 0;
+	if (state_ckpt_err[0] != '\0')
+		log_warn("state store: checkpoint: %s", state_ckpt_err);
+}
+
+/*
+ * SQLite's hook after each commit, in place of its autocheckpoint (which
+ * would checkpoint inside the commit, on the loop): past STATE_CKPT_PAGES
+ * frames, one checkpoint is queued for the worker.
+ */
+static int
+state_wal_hook(void *arg, sqlite3 *db, const char *name, int frames)
+{
+	if (frames >= STATE_CKPT_PAGES && !state_ckpt_queued &&
+	    state_ckpt_db != NULL) {
+		state_ckpt_queued = 1;
+		worker_submit(state_ckpt_work, state_ckpt_done, NULL);
+	}
+	return (SQLITE_OK);
+}
+
 /* PRAGMA quick_check: 0 if SQLite finds the file sound, else *cause. */
 static int
 state_quick_check(char **cause)
@@ -130,15 +180,17 @@ state_open(const char *path, int sync_full, char **cause)
 	if (state_create_private(path, cause) == -1)
 		return (-1);
 	if (sqlite3_open_v2(path, &state_db, SQLITE_OPEN_READWRITE |
-	    SQLITE_OPEN_NOMUTEX, NULL) != SQLITE_OK) {
+	    SQLITE_OPEN_NOMUTEX, STATE_VFS) != SQLITE_OK) {
 		*cause = xasprintf("%s", state_db != NULL ?
 		    sqlite3_errmsg(state_db) : "cannot open");
 		return (-1);
 	}
-	/* Never wait for a lock on the loop: busy is an error at once. */
+	/*
+	 * Never wait for a lock on the loop: busy is an error at once. No
+	 * other process can hold one (STATE_VFS), and the worker's passive
+	 * checkpoint never blocks a writer.
+	 */
 	sqlite3_busy_timeout(state_db, 0);
-	if (state_exec("PRAGMA locking_mode = EXCLUSIVE;", cause) == -1)
-		return (-1);
 	if (state_exec("BEGIN IMMEDIATE; COMMIT;", cause) == -1) {
 		free(*cause);
 		*cause = xasprintf("another process holds the database (a "
@@ -154,12 +206,30 @@ state_open(const char *path, int sync_full, char **cause)
 		return (STATE_CORRUPT);
 	}
 	if (state_exec("PRAGMA journal_mode = WAL;", cause) == -1 ||
-	    /* Fewer, larger checkpoints: each one fsyncs on the loop. */
-	    state_exec("PRAGMA wal_autocheckpoint = 10000;", cause) == -1 ||
 	    state_exec(sync_full ? "PRAGMA synchronous = FULL;" :
 	    "PRAGMA synchronous = NORMAL;", cause) == -1 ||
 	    state_exec(state_schema, cause) == -1)
 		return (-1);
+	if (sqlite3_open_v2(path, &state_ckpt_db, SQLITE_OPEN_READWRITE |
+	    SQLITE_OPEN_NOMUTEX, STATE_VFS) != SQLITE_OK) {
+		*cause = xasprintf("%s (a second connection, for "
+		    "checkpoints)", state_ckpt_db != NULL ?
+		    sqlite3_errmsg(state_ckpt_db) : "cannot open");
+		return (-1);
+	}
+	sqlite3_busy_timeout(state_ckpt_db, 1000);	/* off the loop */
+	/*
+	 * A connection finds the WAL at its first read; a checkpoint before
+	 * that would do nothing.
+	 */
+	if (sqlite3_exec(state_ckpt_db, "SELECT 1 FROM sqlite_master LIMIT 1;",
+	    NULL, NULL, NULL) != SQLITE_OK) {
+		*cause = xasprintf("%s (a second connection, for "
+		    "checkpoints)", sqlite3_errmsg(state_ckpt_db));
+		return (-1);
+	}
+	/* Replaces SQLite's autocheckpoint, which ran inside a commit. */
+	sqlite3_wal_hook(state_db, state_wal_hook, NULL);
 	if (sqlite3_prepare_v2(state_db, "INSERT OR REPLACE INTO captures "
 	    "(name, status, rule, record) VALUES (?, ?, ?, ?)", -1,
 	    &state_put_stmt, NULL) != SQLITE_OK ||
@@ -312,8 +382,13 @@ state_shutdown(void)
 	state_notice_put_stmt = NULL;
 	state_put_stmt = state_del_stmt = NULL;
 	state_orphan_put_stmt = state_orphan_del_stmt = NULL;
+	/* The worker is drained: its connection goes first. */
+	if (state_ckpt_db != NULL)
+		sqlite3_close(state_ckpt_db);
+	state_ckpt_db = NULL;
+	state_ckpt_queued = 0;
 	if (state_db != NULL)
-		sqlite3_close(state_db);
+		sqlite3_close(state_db);	/* checkpoints what is left */
 	state_db = NULL;
 }
 

@@ -84,6 +84,9 @@ printf 'ring full: %s bytes held, %s packets; RSS %s KiB, PSS %s KiB, Private_Di
     "$(ring bytes)" "$(ring packets)" "$rss" "$pss" "$priv" "$limit"
 json_row "$JSON" bench=lookback-memory held="$(ring bytes)" rss_kb="$rss" pss_kb="$pss" \
     private_dirty_kb="$priv" limit_kb="$limit"
+echo "  the daemon's largest mappings (RSS KiB):"
+awk '/^[0-9a-f]+-[0-9a-f]+ /{name = $6 == "" ? "[anon]" : $6} /^Rss:/{r[name] += $2}
+    END {for (n in r) if (r[n] >= 256) printf "    %8d %s\n", r[n], n}' "/proc/$DPID/smaps" | sort -rn
 
 # Cuts of the whole past: the answer, then the past in the file.
 printf '%-4s %10s %10s %12s %10s\n' cut answer_ms packets past_bytes MiB/s
