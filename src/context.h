@@ -9,6 +9,7 @@
 #define CONTEXT_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 #include <jansson.h>
 
@@ -16,11 +17,15 @@ struct nstarget;
 
 /*
  * {at, links, addresses, routes, neighbours, tcp, udp} of ns (NULL: the
- * calling thread's namespace), at most max_sockets of each protocol (the
- * most bytes first). New, or NULL with *cause.
+ * calling thread's namespace) taken at since (us) or later, at most
+ * max_sockets of each protocol (the most bytes first). A new reference,
+ * or NULL with *cause. Read-only: the last snapshot of the namespace is
+ * given again while it began after since. One thread calls it.
  */
 json_t	*context_snapshot(const struct nstarget *ns, size_t max_sockets,
-	    char **cause);
+	    int64_t since, char **cause);
+/* Lets go of the snapshots kept for reuse (at shutdown). */
+void	 context_forget(void);
 /* How many of each a snapshot holds: {links, addresses, ...} (new). */
 json_t	*context_summary(json_t *snapshot);
 /*

@@ -1466,23 +1466,52 @@ struct ctx_job {
 	json_t		*start;		/* at stop: the start's, owned */
 	json_t		*snap;		/* the worker's */
 	char		*err;
+	int64_t		 asked;		/* us: the snapshot is from then on */
 };
 
-/* Writes o to relpath below the root, whole or not at all. */
+/* Writes all of len bytes of p to fd: 0, or -1 with errno. */
+static int
+ctx_write_all(int fd, const char *p, size_t len)
+{
+	ssize_t	n;
+
+	while (len > 0) {
+		if ((n = write(fd, p, len)) == -1) {
+			if (errno == EINTR)
+				continue;
+			return (-1);
+		}
+		p += n;
+		len -= (size_t)n;
+	}
+	return (0);
+}
+
+/*
+ * Writes o to relpath below the root, whole or not at all. The text is
+ * made first and written at once: json_dumpfd writes each token with its
+ * own write(2), some 400 calls per snapshot.
+ */
 static int
 ctx_write(const char *relpath, json_t *o, char **cause)
 {
 	const char	*base;
-	char		*tmp;
-	int		 dirfd, fd, rc = -1;
+	char		*tmp, *text;
+	int		 dirfd, fd = -1, rc = -1;
 
-	if ((dirfd = pcapfile_dir(sess_rootfd, relpath, 1, &base,
-	    cause)) == -1)
+	if ((text = json_dumps(o, JSON_INDENT(1) | JSON_SORT_KEYS)) == NULL) {
+		*cause = xasprintf("%s: cannot write the JSON", relpath);
 		return (-1);
+	}
+	if ((dirfd = pcapfile_dir(sess_rootfd, relpath, 1, &base,
+	    cause)) == -1) {
+		free(text);
+		return (-1);
+	}
 	tmp = xasprintf("%s.part", base);
 	if ((fd = openat(dirfd, tmp, O_WRONLY | O_CREAT | O_TRUNC |
-	    O_NOFOLLOW | O_CLOEXEC, 0640)) == -1 || json_dumpfd(o, fd,
-	    JSON_INDENT(1) | JSON_SORT_KEYS) == -1 || fsync(fd) == -1 ||
+	    O_NOFOLLOW | O_CLOEXEC, 0640)) == -1 ||
+	    ctx_write_all(fd, text, strlen(text)) == -1 || fsync(fd) == -1 ||
 	    renameat(dirfd, tmp, dirfd, base) == -1)
 		*cause = xasprintf("%s: %s", relpath, strerror(errno));
 	else
@@ -1492,6 +1521,7 @@ ctx_write(const char *relpath, json_t *o, char **cause)
 	if (rc == -1)
 		unlinkat(dirfd, tmp, 0);
 	free(tmp);
+	free(text);
 	close(dirfd);
 	return (rc);
 }
@@ -1504,7 +1534,7 @@ ctx_work(void *arg)
 	char		*why = NULL;
 
 	j->snap = context_snapshot(j->has_ns ? &j->ns : NULL,
-	    sess_ctx_sockets, &j->err);
+	    sess_ctx_sockets, j->asked, &j->err);
 	o = json_pack("{s:s}", "capture", j->name);
 	if (j->start != NULL)
 		json_object_set(o, "start", j->start);
@@ -1612,6 +1642,7 @@ cap_context(struct session *c, int stop)
 	j = xcalloc(1, sizeof *j);
 	j->name = xstrdup(c->rec->name);
 	j->stop = stop;
+	j->asked = now_us();
 	if ((j->has_ns = c->has_ns))
 		netns_copy(&j->ns, &c->ns);
 	j->path = cap_context_path(c);
@@ -2586,6 +2617,7 @@ session_shutdown(void)
 	TAILQ_FOREACH(c, &sess_all, entry)
 		cap_stop(c, CAP_STOPPED, STOP_SHUTDOWN, NULL);
 	worker_drain();		/* every file durable, every record final */
+	context_forget();	/* the worker takes no more snapshots */
 	while ((c = TAILQ_FIRST(&sess_all)) != NULL) {
 		TAILQ_REMOVE(&sess_all, c, entry);
 		cap_free(c);
