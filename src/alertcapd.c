@@ -240,10 +240,11 @@ reload_refused(const char *what, char *cause, struct conf *next,
 static void
 on_reload(evutil_socket_t sig, short events, void *arg)
 {
-	struct conf	*next;
-	struct ruleset	*rs;
-	const char	*key;
-	char		*cause = NULL;
+	struct conf		*next;
+	struct conf_array	 preopen;
+	struct ruleset		*rs;
+	const char		*key;
+	char			*cause = NULL;
 
 	log_info("reloading %s", conf_path != NULL ? conf_path :
 	    "(default)");
@@ -261,6 +262,14 @@ on_reload(evutil_socket_t sig, short events, void *arg)
 		reload_refused("configuration: ", cause, next, rs);
 		return;
 	}
+	if (core_preopen(conf, next, &cause) == -1) {
+		log_error("reload: %s", cause);
+		free(cause);
+		cause = NULL;
+	}
+	preopen = conf->preopen;	/* the list the next reload undoes */
+	conf->preopen = next->preopen;
+	next->preopen = preopen;
 	if (lookback_reconf(next, &cause) == -1) {
 		log_error("reload: the lookback rings stay as they were: %s",
 		    cause);

@@ -101,6 +101,7 @@ struct capsrc {
 	 */
 	int64_t			 kernel_since;
 	struct event		*linger_ev;	/* closes it when idle */
+	int			 pinned;	/* captures.preopen: kept */
 	struct pcap_stat	 stats;		/* cached, see capsrc_stats */
 	uint64_t		 replayed;	/* packets a replay delivered */
 	int64_t			 stats_at;	/* us; 0 = never read */
@@ -632,7 +633,7 @@ capsrc_linger_done(evutil_socket_t fd, short events, void *arg)
 {
 	struct capsrc	*s = arg;
 
-	if (TAILQ_EMPTY(&s->sinks))
+	if (TAILQ_EMPTY(&s->sinks) && !s->pinned)
 		capsrc_close(s);
 }
 
@@ -653,6 +654,8 @@ capsrc_idle(struct capsrc *s)
 	}
 	free(s->kernel_expr);
 	s->kernel_expr = xstrdup("less 0");
+	if (s->pinned)
+		return;
 	if (s->linger_ev == NULL)
 		s->linger_ev = evtimer_new(capture_base, capsrc_linger_done, s);
 	evtimer_add(s->linger_ev, &tv);
@@ -678,14 +681,40 @@ capture_reap(evutil_socket_t fd, short events, void *arg)
 			changed = 1;
 		}
 		if (TAILQ_EMPTY(&s->sinks)) {
-			if (capture_closing || capture_linger_s == 0 ||
-			    s->failed)
+			if (capture_closing || s->failed ||
+			    (capture_linger_s == 0 && !s->pinned))
 				capsrc_close(s);
 			else if (changed)
 				capsrc_idle(s);
 		} else if (changed && !s->failed)
 			capsrc_refilter(s);
 	}
+}
+
+int
+capture_preopen(const char *ifname, int keep, char **cause)
+{
+	struct capsrc		*s;
+	enum capture_err	 err;
+
+	if ((s = capsrc_find(NULL, ifname)) == NULL) {
+		if (!keep)
+			return (0);
+		if ((s = capsrc_open(NULL, ifname, &err, cause)) == NULL)
+			return (-1);
+		log_info("capture: %s open from start (captures.preopen)",
+		    ifname);
+	}
+	if (s->pinned == keep)
+		return (0);
+	s->pinned = keep;
+	if (TAILQ_EMPTY(&s->sinks)) {
+		if (!keep && capture_linger_s == 0)
+			capsrc_close(s);
+		else
+			capsrc_idle(s);	/* takes nothing; lingers if let go */
+	}
+	return (0);
 }
 
 int

@@ -60,6 +60,14 @@ void	capture_add_replay(const char *ifname, const char *dir);
  */
 int	capture_permitted(int replaying, char **cause);
 
+/*
+ * keep: opens ifname (the daemon's namespace) now and keeps it open,
+ * taking no packets until a sink attaches, so that its first capture does
+ * not wait for a kernel ring (captures.preopen). !keep: lets it go, to
+ * linger and close as after its last session. -1 with *cause (new).
+ */
+int	capture_preopen(const char *ifname, int keep, char **cause);
+
 struct nstarget;
 
 /*

@@ -339,6 +339,13 @@ static const struct conf_opt captures_opts[] = {
 	  .help = "keep an interface's ring open this long after its last "
 	      "capture (0: close at once)"
 	},
+	{ .key = "preopen",
+	  .type = CT_STRLIST,
+	  .offset = O(preopen),
+	  .reload = 1,
+	  .help = "interfaces opened at start and kept open, taking no "
+	      "packets until a capture, so that the first one starts at once"
+	},
 	{ .key = "replay",
 	  .type = CT_MAP,
 	  .offset = O(replays),

@@ -327,13 +327,26 @@ conf_check_notify(struct conf_ctx *ctx, struct conf_notify *n)
 	}
 }
 
-/* A ring's interface exists here (or is replayed, or is "any"). */
+/* An interface the daemon opens at start exists (or is replayed, "any"). */
+static void
+conf_check_interface(struct conf_ctx *ctx, const struct conf *c,
+    const char *path, const char *name)
+{
+	size_t	i;
+
+	for (i = 0; i < c->replays.n; i++)
+		if (strcmp(((const struct conf_replay *)c->replays.v)[i].name,
+		    name) == 0)
+			return;
+	if (strcmp(name, "any") != 0 && if_nametoindex(name) == 0)
+		conf_error(ctx, path, "no such interface");
+}
+
 static void
 conf_check_lookback(struct conf_ctx *ctx, const struct conf *c,
     const struct conf_lookback *l)
 {
 	char	path[128];
-	size_t	i;
 
 	if (l->disk_bytes != 0 && l->disk_file_bytes > l->disk_bytes) {
 		snprintf(path, sizeof path,
@@ -341,13 +354,8 @@ conf_check_lookback(struct conf_ctx *ctx, const struct conf *c,
 		conf_error(ctx, path, "%lld is above disk_bytes (%lld)",
 		    l->disk_file_bytes, l->disk_bytes);
 	}
-	for (i = 0; i < c->replays.n; i++)
-		if (strcmp(((const struct conf_replay *)c->replays.v)[i].name,
-		    l->name) == 0)
-			return;
 	snprintf(path, sizeof path, "lookback.interfaces.%.64s", l->name);
-	if (strcmp(l->name, "any") != 0 && if_nametoindex(l->name) == 0)
-		conf_error(ctx, path, "no such interface");
+	conf_check_interface(ctx, c, path, l->name);
 }
 
 /* Checks what the table cannot: addresses, dependent bounds. */
@@ -399,6 +407,11 @@ conf_check(struct conf_ctx *ctx, struct conf *c)
 	for (i = 0; i < c->lookbacks.n; i++)
 		conf_check_lookback(ctx, c, (const struct conf_lookback *)
 		    c->lookbacks.v + i);
+	for (i = 0; i < c->preopen.n; i++) {
+		snprintf(path, sizeof path, "captures.preopen[%zu]", i);
+		conf_check_interface(ctx, c, path,
+		    ((char **)c->preopen.v)[i]);
+	}
 	for (i = 0; i < c->accounts.n; i++)
 		conf_check_account(ctx, (struct conf_account *)c->accounts.v +
 		    i);

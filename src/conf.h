@@ -121,6 +121,7 @@ struct conf {
 	long long		 retention_max_bytes;	/* 0: none */
 	long long		 ring_bytes;
 	long long		 ring_linger_s;
+	struct conf_array	 preopen;	/* of char *: interfaces */
 	struct conf_array	 replays;	/* of struct conf_replay */
 	long long		 lookback_max_s;
 	struct conf_array	 lookbacks;	/* of struct conf_lookback */

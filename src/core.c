@@ -34,6 +34,41 @@ enum core_stage {
 
 static enum core_stage	core_stage;
 
+/* Does list (captures.preopen) name ifname? */
+static int
+core_named(const struct conf_array *list, const char *ifname)
+{
+	size_t	i;
+
+	for (i = 0; i < list->n; i++)
+		if (strcmp(((char **)list->v)[i], ifname) == 0)
+			return (1);
+	return (0);
+}
+
+int
+core_preopen(const struct conf *old, const struct conf *next, char **cause)
+{
+	const char	*name;
+	char		*why = NULL;
+	size_t		 i;
+
+	for (i = 0; old != NULL && i < old->preopen.n; i++) {
+		name = ((char **)old->preopen.v)[i];
+		if (!core_named(&next->preopen, name))
+			capture_preopen(name, 0, NULL);
+	}
+	for (i = 0; i < next->preopen.n; i++) {
+		name = ((char **)next->preopen.v)[i];
+		if (capture_preopen(name, 1, &why) == 0)
+			continue;
+		*cause = xasprintf("captures.preopen[%zu]: %s", i, why);
+		free(why);
+		return (-1);
+	}
+	return (0);
+}
+
 int
 core_start(struct event_base *base, const struct conf *conf,
     struct ruleset *rules, char **cause)
@@ -58,6 +93,8 @@ core_start(struct event_base *base, const struct conf *conf,
 		capture_add_replay(r->name, r->dir);
 	}
 	core_stage = CORE_CAPTURE;
+	if (core_preopen(NULL, conf, cause) == -1)
+		goto fail;
 	if (lookback_init(conf, cause) == -1)
 		goto fail;
 	core_stage = CORE_LOOKBACK;

@@ -16,6 +16,13 @@ struct ruleset;
 /* Starts the core with rules (stolen); -1 with *cause naming the part. */
 int	core_start(struct event_base *, const struct conf *, struct ruleset *,
 	    char **cause);
+/*
+ * Opens the interfaces next names in captures.preopen and lets go of the
+ * ones only old (NULL at start) named; -1 with *cause at the first that
+ * cannot be opened.
+ */
+int	core_preopen(const struct conf *old, const struct conf *next,
+	    char **cause);
 /* Stops what core_start started, in the reverse order. */
 void	core_stop(void);
 

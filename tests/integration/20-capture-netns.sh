@@ -101,4 +101,30 @@ is "$(field "$r" .stop_reason)" TimeExceeded "time limit: TimeExceeded"
 ms=$(jq -r 'def us: (sub("\\.[0-9]+Z$"; "Z") | fromdate) * 1000000 + (capture("\\.(?<f>[0-9]{6})Z$").f | tonumber);
     ((.stopped_at | us) - (.started_at | us)) / 1000 | floor' <<<"$r")
 ok "$([ "$ms" -ge 1000 ] && [ "$ms" -le 1100 ]; echo $?)" "time limit: stopped after $ms ms (within 100 ms)"
+
+# captures.preopen: the interface is open from start, taking nothing, and
+# stays open after its captures even with ring_linger_s 0; a reload lets
+# it go. An unknown one is refused with file:line:col.
+handles() { in_ns "$NS_A" curl -s -H "Authorization: Bearer $TOKEN" "$URL/metrics" | sed -n 's/^alertcap_capture_interfaces //p'; }
+kill "$DPID"; wait "$DPID" 2>/dev/null
+CAPTURES_EXTRA=", \"ring_linger_s\": 0, \"preopen\": [\"$IF_A\"]" start_daemon pre "$NS_A" || exit 1
+like "$(cat "$DDIR/daemon.log")" "capture: $IF_A open from start (captures.preopen)" "preopen: the interface is opened at start"
+is "$(handles)" 1 "preopen: its handle is open before any capture"
+is "$(start pre1 '"bpf": "udp"')" 201 "preopen: a capture on it"
+replay "$SENT"
+sleep 0.3
+api POST /v1/captures/pre1/stop >/dev/null
+wait_status pre1 Stopped 5
+is "$(field "$(record pre1)" .packets)" "$(tcpdump -r "$SENT" udp 2>/dev/null | wc -l)" "preopen: it takes every packet of its filter"
+is "$(grep -c "capture: opened $IF_A" "$DDIR/daemon.log")" 1 "preopen: the capture used the handle opened at start"
+sleep 0.3
+is "$(handles)" 1 "preopen: the handle stays after the capture (ring_linger_s 0)"
+jq '.captures.preopen = []' "$DDIR/alertcap.json" > "$T_DIR/pre.json" && cp "$T_DIR/pre.json" "$DDIR/alertcap.json"
+kill -HUP "$DPID"
+sleep 0.5
+is "$(handles)" 0 "preopen: a reload that drops it closes the handle"
+printf '{\n  "captures": {"preopen": ["%s", "nosuch0"]}\n}\n' "$IF_A" > "$T_DIR/bad.json"
+out=$(in_ns "$NS_A" "$ALERTCAPD" -t -c "$T_DIR/bad.json" 2>&1)
+like "$out" "bad.json:2:" "preopen: an unknown interface is refused with file:line:col"
+like "$out" "captures.preopen[1]: no such interface" "naming the entry"
 done_testing
