@@ -40,6 +40,7 @@ struct capsink {
 	struct capsrc		*src;
 	char			*expr;
 	struct bpf_program	 prog;
+	struct filter_set	*fset;		/* its filters, to test first */
 	int			 filtered;	/* run prog in user space */
 	struct capsink		*leader;	/* same expr, earlier: its verdict */
 	int			 hit;		/* prog's verdict on this packet */
@@ -102,6 +103,16 @@ struct capsrc {
 	int64_t			 kernel_since;
 	struct event		*linger_ev;	/* closes it when idle */
 	int			 pinned;	/* captures.preopen: kept */
+	/*
+	 * The live sinks in order, each with the ports its filters can take
+	 * (filter.h; all ones: any), so that a packet none of whose ports
+	 * a sink can take passes it by without touching it. Rebuilt before
+	 * the next read when stale.
+	 */
+	struct sinkplan		*plan;
+	size_t			 nplan;
+	int			 plan_stale;
+	int			 plan_parse;	/* some sink's ports are known */
 	struct pcap_stat	 stats;		/* cached, see capsrc_stats */
 	uint64_t		 replayed;	/* packets a replay delivered */
 	int64_t			 stats_at;	/* us; 0 = never read */
@@ -120,21 +131,95 @@ static LIST_HEAD(, capsrc)	 capture_srcs =
 static LIST_HEAD(, capture_replay) capture_replays =
     LIST_HEAD_INITIALIZER(capture_replays);
 
+struct sinkplan {
+	struct capsink	*k;
+	uint64_t	 ports;
+};
+
 static void	capsrc_refilter(struct capsrc *);
 static int	capsrc_stats(struct capsrc *, int fresh);
+
+/*
+ * The sink's verdict on a packet: its structured filters' compares when
+ * they can tell (the packet's addresses and ports read once into *fp for
+ * every sink), else its BPF program.
+ */
+static int
+capsink_verdict(struct capsink *k, const struct pcap_pkthdr *h,
+    const u_char *data, struct filter_pkt *fp, int *parsed)
+{
+	int	v;
+
+	if (k->fset != NULL && k->src->linktype == DLT_EN10MB) {
+		if (!*parsed) {
+			filter_parse_ether(fp, data, h->caplen);
+			*parsed = 1;
+		}
+		if ((v = filter_match(k->fset, fp)) != -1)
+			return (v);
+	}
+	return (pcap_offline_filter(&k->prog, h, data) != 0);
+}
+
+/*
+ * Rebuilds the plan: every sink not dead, with the ports its filters (a
+ * follower: its leader's, the same expression) can take.
+ */
+static void
+capsrc_plan(struct capsrc *s)
+{
+	struct capsink	*k, *f;
+	size_t		 n = 0;
+
+	TAILQ_FOREACH(k, &s->sinks, entry)
+		n++;
+	s->plan = xrealloc(s->plan, (n + 1) * sizeof *s->plan);
+	s->nplan = 0;
+	s->plan_parse = 0;
+	TAILQ_FOREACH(k, &s->sinks, entry) {
+		if (k->dead)
+			continue;
+		f = k->leader != NULL ? k->leader : k;
+		s->plan[s->nplan].k = k;
+		s->plan[s->nplan].ports = f->fset != NULL &&
+		    s->linktype == DLT_EN10MB ? filter_set_ports(f->fset) :
+		    ~(uint64_t)0;
+		if (s->plan[s->nplan].ports != ~(uint64_t)0)
+			s->plan_parse = 1;
+		s->nplan++;
+	}
+	s->plan_stale = 0;
+}
 
 /* Delivers one packet to every live sink whose filter it passes. */
 static void
 capsrc_packet(u_char *arg, const struct pcap_pkthdr *h, const u_char *data)
 {
-	struct capsrc	*s = (struct capsrc *)arg;
-	struct capsink	*k;
-	uint32_t	 caplen;
-	int64_t		 ts;
-	int		 need;
+	struct capsrc		*s = (struct capsrc *)arg;
+	struct capsink		*k;
+	struct filter_pkt	 fp;
+	uint64_t		 bits = ~(uint64_t)0;
+	uint32_t		 caplen;
+	int64_t			 ts;
+	size_t			 i;
+	int			 need, parsed = 0;
 
 	ts = (int64_t)h->ts.tv_sec * 1000000000 + h->ts.tv_usec * s->ts_unit;
-	TAILQ_FOREACH(k, &s->sinks, entry) {
+	if (s->plan_parse) {
+		filter_parse_ether(&fp, data, h->caplen);
+		parsed = 1;
+		/* Not IP (nothing to take), or IP: its ports' bits. */
+		if (fp.kind == FILTER_PKT_IP)
+			bits = fp.port_bits;
+		else if (fp.kind == FILTER_PKT_OTHER)
+			bits = 0;
+	}
+	for (i = 0; i < s->nplan; i++) {
+		/* Its filters take no port of this packet: not for it. */
+		if ((s->plan[i].ports & bits) == 0 &&
+		    s->plan[i].ports != ~(uint64_t)0)
+			continue;
+		k = s->plan[i].k;
 		/*
 		 * Sinks with the same filter (an alert storm) run it once;
 		 * one the kernel filters for runs it on what the kernel's
@@ -143,7 +228,7 @@ capsrc_packet(u_char *arg, const struct pcap_pkthdr *h, const u_char *data)
 		need = k->filtered || (ts < s->kernel_since && *k->expr != '\0');
 		if (need)
 			k->hit = k->leader != NULL ? k->leader->hit :
-			    (int)pcap_offline_filter(&k->prog, h, data);
+			    capsink_verdict(k, h, data, &fp, &parsed);
 		/* The ring may still hold packets from before the sink. */
 		if (k->dead || ts < k->since || (need && !k->hit))
 			continue;
@@ -175,6 +260,8 @@ capsrc_read(struct capsrc *s, int rounds)
 {
 	if (s->failed || s->in_dispatch)
 		return;
+	if (s->plan_stale)
+		capsrc_plan(s);
 	s->in_dispatch = 1;
 	s->ops->read(s, rounds);
 	s->in_dispatch = 0;
@@ -551,6 +638,7 @@ capsrc_close(struct capsrc *s)
 {
 	log_info("capture: closed %s (%s)", s->ifname, s->ops->name);
 	LIST_REMOVE(s, entry);
+	free(s->plan);
 	if (s->linger_ev != NULL)
 		event_free(s->linger_ev);
 	event_free(s->ev);
@@ -626,6 +714,7 @@ capsrc_refilter(struct capsrc *s)
 		k->filtered = *k->expr != '\0' && !(terms == 1 &&
 		    *s->kernel_expr != '\0');
 	dynbuf_free(&u);
+	s->plan_stale = 1;
 }
 
 static void
@@ -676,9 +765,11 @@ capture_reap(evutil_socket_t fd, short events, void *arg)
 				continue;
 			TAILQ_REMOVE(&s->sinks, k, entry);
 			pcap_freecode(&k->prog);
+			filter_set_free(k->fset);
 			free(k->expr);
 			free(k);
 			changed = 1;
+			s->plan_stale = 1;	/* it named k */
 		}
 		if (TAILQ_EMPTY(&s->sinks)) {
 			if (capture_closing || s->failed ||
@@ -836,6 +927,8 @@ capture_sink_match(struct capsink *k, int64_t ts_ns, uint32_t caplen,
     uint32_t len, const unsigned char *data)
 {
 	struct pcap_pkthdr	h;
+	struct filter_pkt	fp;
+	int			parsed = 0;
 
 	if (*k->expr == '\0')
 		return (1);
@@ -843,7 +936,15 @@ capture_sink_match(struct capsink *k, int64_t ts_ns, uint32_t caplen,
 	h.ts.tv_usec = (suseconds_t)(ts_ns % 1000000000);
 	h.caplen = caplen;
 	h.len = len;
-	return (pcap_offline_filter(&k->prog, &h, data) != 0);
+	return (capsink_verdict(k, &h, data, &fp, &parsed));
+}
+
+void
+capture_sink_classify(struct capsink *k, struct filter_set *fs)
+{
+	filter_set_free(k->fset);
+	k->fset = fs;
+	k->src->plan_stale = 1;
 }
 
 unsigned int

@@ -95,6 +95,13 @@ void		 capture_detach(struct capsink *);
 int		 capture_sink_match(struct capsink *, int64_t ts_ns,
 		    uint32_t caplen, uint32_t len, const unsigned char *data);
 /*
+ * The sink's expression came from structured filters alone: fs (owned
+ * from here; filter.h) decides each packet it can by compares, read once
+ * for every sink, and the sink's program only the rest.
+ */
+struct filter_set;
+void		 capture_sink_classify(struct capsink *, struct filter_set *fs);
+/*
  * The sink takes every packet the source reads from now on, even those
  * stamped before it attached: a lookback capture, whose ring holds
  * everything read before.

@@ -3,6 +3,7 @@
 
 #include <arpa/inet.h>
 #include <ctype.h>
+#include <netinet/in.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -24,6 +25,75 @@ struct addr {
 	int		family;
 	unsigned char	b[16];
 };
+
+/*
+ * The same filters kept for matching packets: each item of a field as an
+ * inclusive range (a host, a block, a range of addresses; a port or a
+ * range of ports). A field with no items takes anything.
+ */
+struct filter_item {
+	int		family;		/* 0: a port item */
+	uint64_t	lo[2], hi[2];	/* the address, as two big numbers */
+	uint16_t	plo, phi;
+};
+struct filter_field {
+	struct filter_item	*v;
+	size_t			 n;
+};
+enum { F_LOCAL_IP, F_LOCAL_PORT, F_REMOTE_IP, F_REMOTE_PORT, F_NFIELDS };
+struct filter_row {
+	int			proto;	/* 0 (any), IPPROTO_TCP, IPPROTO_UDP */
+	int			ports;	/* it has a port field */
+	struct filter_field	f[F_NFIELDS];
+};
+struct filter_set {
+	struct filter_row	*rows;
+	size_t			 n;
+	/*
+	 * The ports some row takes, each as one bit of 64 (FILTER_PORT_BIT):
+	 * a packet none of whose ports has its bit here is taken by no row.
+	 * All ones when a row has no port field, or a wide range.
+	 */
+	uint64_t		 ports;
+};
+
+/* Ranges wider than this set every bit of filter_set.ports. */
+#define FILTER_PORT_SPAN	64
+
+/* Reads 8 bytes as a big-endian number. */
+static uint64_t
+be64(const unsigned char *b)
+{
+	uint64_t	v = 0;
+	int		i;
+
+	for (i = 0; i < 8; i++)
+		v = v << 8 | b[i];
+	return (v);
+}
+
+/* Keeps lo..hi in field (NULL: nothing kept). */
+static void
+keep_item(struct filter_field *field, const struct addr *lo,
+    const struct addr *hi, long long plo, long long phi)
+{
+	struct filter_item	*it;
+
+	if (field == NULL)
+		return;
+	field->v = xrealloc(field->v, (field->n + 1) * sizeof *field->v);
+	it = &field->v[field->n++];
+	memset(it, 0, sizeof *it);
+	if (lo != NULL) {
+		it->family = lo->family;
+		it->lo[0] = be64(lo->b);
+		it->lo[1] = be64(lo->b + 8);
+		it->hi[0] = be64(hi->b);
+		it->hi[1] = be64(hi->b + 8);
+	}
+	it->plo = (uint16_t)plo;
+	it->phi = (uint16_t)phi;
+}
 
 static int
 addr_parse(const char *s, struct addr *a)
@@ -140,10 +210,13 @@ trim(char *s)
 	return (s);
 }
 
-/* One IP item: address, CIDR or range. Appends a primitive to out. */
+/*
+ * One IP item: address, CIDR or range. Appends a primitive to out, and
+ * keeps the range in keep (if not NULL).
+ */
 static int
 ip_item(struct dynbuf *out, const char *dir, char *item, int *items,
-    char **why)
+    struct filter_field *keep, char **why)
 {
 	struct addr	 a, b;
 	char		*sep, buf[INET6_ADDRSTRLEN];
@@ -163,6 +236,9 @@ ip_item(struct dynbuf *out, const char *dir, char *item, int *items,
 		}
 		/* Normalise host bits away so libpcap accepts it. */
 		addr_fill(&a, (a.family == AF_INET ? 96 : 0) + (int)bits, 0);
+		b = a;
+		addr_fill(&b, (a.family == AF_INET ? 96 : 0) + (int)bits, 1);
+		keep_item(keep, &a, &b, 0, 0);
 		addr_print(&a, buf, sizeof buf);
 		(*items)++;
 		return (dynbuf_addf(out, "%s%s net %s/%lld", out->len > 1 ?
@@ -181,6 +257,7 @@ ip_item(struct dynbuf *out, const char *dir, char *item, int *items,
 			    trim(item), trim(sep));
 			return (-1);
 		}
+		keep_item(keep, &a, &b, 0, 0);
 		if (range_to_cidrs(out, dir, a, &b, items) == -1) {
 			*why = xasprintf("too many address blocks (more than "
 			    "%d)", FILTER_MAX_ITEMS);
@@ -190,6 +267,7 @@ ip_item(struct dynbuf *out, const char *dir, char *item, int *items,
 	}
 	if (addr_parse(trim(item), &a) == -1)
 		goto bad;
+	keep_item(keep, &a, &a, 0, 0);
 	addr_print(&a, buf, sizeof buf);
 	(*items)++;
 	return (dynbuf_addf(out, "%s%s host %s", out->len > 1 ? " or " : "",
@@ -200,10 +278,10 @@ bad:
 	return (-1);
 }
 
-/* One port item: N or N-M. */
+/* One port item: N or N-M, as ip_item. */
 static int
 port_item(struct dynbuf *out, const char *dir, char *item, int *items,
-    char **why)
+    struct filter_field *keep, char **why)
 {
 	long long	 lo, hi;
 	char		*sep, *cause;
@@ -217,24 +295,29 @@ port_item(struct dynbuf *out, const char *dir, char *item, int *items,
 		return (-1);
 	}
 	(*items)++;
-	if (sep == NULL || lo == hi)
-		return (dynbuf_addf(out, "%s%s port %lld", out->len > 1 ?
-		    " or " : "", dir, lo));
+	if (sep == NULL)
+		hi = lo;
 	if (lo > hi) {
 		*why = xasprintf("port range %lld-%lld ends before it starts",
 		    lo, hi);
 		return (-1);
 	}
+	keep_item(keep, NULL, NULL, lo, hi);
+	if (lo == hi)
+		return (dynbuf_addf(out, "%s%s port %lld", out->len > 1 ?
+		    " or " : "", dir, lo));
 	return (dynbuf_addf(out, "%s%s portrange %lld-%lld", out->len > 1 ?
 	    " or " : "", dir, lo, hi));
 }
 
 /*
  * Translates one field value (a string, or a number for ports) into a
- * parenthesised disjunction of primitives with direction dir.
+ * parenthesised disjunction of primitives with direction dir, keeping
+ * its items in keep (if not NULL).
  */
 static char *
-field_expr(json_t *v, const char *dir, int is_port, char **why)
+field_expr(json_t *v, const char *dir, int is_port, struct filter_field *keep,
+    char **why)
 {
 	struct dynbuf	 out;
 	char		*copy, *item, *next;
@@ -259,7 +342,7 @@ field_expr(json_t *v, const char *dir, int is_port, char **why)
 			goto fail;
 		}
 		if ((is_port ? port_item : ip_item)(&out, dir, trim(item),
-		    &items, why) == -1)
+		    &items, keep, why) == -1)
 			goto fail;
 		if (items > FILTER_MAX_ITEMS) {
 			*why = xasprintf("more than %d items",
@@ -276,9 +359,12 @@ fail:
 	return (NULL);
 }
 
-/* The translation of one filter object; "" means all traffic. */
+/*
+ * The translation of one filter object ("" means all traffic), kept in
+ * row too when it is not NULL.
+ */
 static char *
-filter_one(json_t *f, const char *path, char **cause)
+filter_one(json_t *f, const char *path, struct filter_row *row, char **cause)
 {
 	static const char *fields[] = { "local_ip", "local_port", "remote_ip",
 	    "remote_port" };
@@ -316,6 +402,9 @@ filter_one(json_t *f, const char *path, char **cause)
 			return (NULL);
 		}
 	}
+	if (row != NULL)
+		row->proto = *proto == 't' ? IPPROTO_TCP : *proto == 'u' ?
+		    IPPROTO_UDP : 0;
 	dynbuf_init(&a, FILTER_MAX_EXPR);
 	dynbuf_init(&b, FILTER_MAX_EXPR);
 	for (i = 0; i < 4; i++) {
@@ -323,8 +412,10 @@ filter_one(json_t *f, const char *path, char **cause)
 		if (v == NULL || json_is_null(v) ||
 		    (json_is_string(v) && *json_string_value(v) == '\0'))
 			continue;
-		ea = field_expr(v, dir_a[i], i % 2, &why);
-		eb = ea == NULL ? NULL : field_expr(v, dir_b[i], i % 2, &why);
+		ea = field_expr(v, dir_a[i], i % 2, row != NULL ? &row->f[i] :
+		    NULL, &why);
+		eb = ea == NULL ? NULL : field_expr(v, dir_b[i], i % 2, NULL,
+		    &why);
 		if (eb == NULL) {
 			*cause = xasprintf("%s.%s: %s", path, fields[i], why);
 			free(why);
@@ -350,28 +441,75 @@ filter_one(json_t *f, const char *path, char **cause)
 	return (dynbuf_take(&out));
 }
 
-char *
-filter_translate(json_t *filters, const char *field, char **cause)
+/* Fills in fs->ports and each row's ports. */
+static void
+filter_set_port_bits(struct filter_set *fs)
 {
-	struct dynbuf	 out;
-	json_t		*f;
-	size_t		 i;
-	char		*e, *path;
-	int		 all = 0;
+	const struct filter_item	*it;
+	struct filter_row		*r;
+	size_t				 i, k, j;
+	unsigned int			 port;
 
+	fs->ports = 0;
+	for (i = 0; i < fs->n; i++) {
+		r = &fs->rows[i];
+		r->ports = r->f[F_LOCAL_PORT].n > 0 ||
+		    r->f[F_REMOTE_PORT].n > 0;
+		if (!r->ports)
+			fs->ports = ~(uint64_t)0;
+		for (k = F_LOCAL_PORT; k < F_NFIELDS; k += 2)
+			for (j = 0; j < r->f[k].n; j++) {
+				it = &r->f[k].v[j];
+				if (it->phi - it->plo >= FILTER_PORT_SPAN)
+					fs->ports = ~(uint64_t)0;
+				else
+					for (port = it->plo; port <= it->phi;
+					    port++)
+						fs->ports |= FILTER_PORT_BIT(
+						    port);
+			}
+	}
+}
+
+/*
+ * The expression of filters, and (set not NULL) the filters kept for
+ * matching: *set is NULL when they take everything.
+ */
+static char *
+filter_build(json_t *filters, const char *field, struct filter_set **set,
+    char **cause)
+{
+	struct filter_set	*fs = NULL;
+	struct dynbuf		 out;
+	json_t			*f;
+	size_t			 i;
+	char			*e, *path;
+	int			 all = 0;
+
+	if (set != NULL)
+		*set = NULL;
 	if (filters == NULL || json_is_null(filters))
 		return (xstrdup(""));
 	if (!json_is_array(filters)) {
 		*cause = xasprintf("%s: must be an array of filters", field);
 		return (NULL);
 	}
+	if (set != NULL) {
+		fs = xcalloc(1, sizeof *fs);
+		fs->rows = xcalloc(json_array_size(filters) + 1,
+		    sizeof *fs->rows);
+	}
 	dynbuf_init(&out, FILTER_MAX_EXPR);
 	json_array_foreach(filters, i, f) {
 		path = xasprintf("%s[%zu]", field, i);
-		e = filter_one(f, path, cause);
+		e = filter_one(f, path, fs != NULL ? &fs->rows[i] : NULL,
+		    cause);
 		free(path);
+		if (fs != NULL)
+			fs->n = i + 1;
 		if (e == NULL) {
 			dynbuf_free(&out);
+			filter_set_free(fs);
 			return (NULL);
 		}
 		if (*e == '\0')
@@ -382,11 +520,196 @@ filter_translate(json_t *filters, const char *field, char **cause)
 			dynbuf_addf(&out, "%s(%s)", i > 0 ? " or " : "", e);
 		free(e);
 	}
+	if (all || json_array_size(filters) == 0) {
+		filter_set_free(fs);
+		fs = NULL;
+	}
+	if (fs != NULL)
+		filter_set_port_bits(fs);
+	if (set != NULL)
+		*set = fs;
 	if (all) {
 		dynbuf_free(&out);
 		return (xstrdup(""));
 	}
 	return (dynbuf_take(&out));
+}
+
+char *
+filter_translate(json_t *filters, const char *field, char **cause)
+{
+	return (filter_build(filters, field, NULL, cause));
+}
+
+struct filter_set *
+filter_compile(json_t *filters)
+{
+	struct filter_set	*fs;
+	char			*e, *cause = NULL;
+
+	if ((e = filter_build(filters, "filters", &fs, &cause)) == NULL) {
+		free(cause);	/* checked when the capture was asked for */
+		return (NULL);
+	}
+	free(e);
+	return (fs);
+}
+
+void
+filter_set_free(struct filter_set *fs)
+{
+	size_t	i, k;
+
+	if (fs == NULL)
+		return;
+	for (i = 0; i < fs->n; i++)
+		for (k = 0; k < F_NFIELDS; k++)
+			free(fs->rows[i].f[k].v);
+	free(fs->rows);
+	free(fs);
+}
+
+uint64_t
+filter_set_ports(const struct filter_set *fs)
+{
+	return (fs->ports);
+}
+
+/* Is the packet's address in one of field's items? */
+static int
+match_addr(const struct filter_field *field, int family, const uint64_t *a)
+{
+	const struct filter_item	*it;
+	size_t				 i;
+
+	for (i = 0; i < field->n; i++) {
+		it = &field->v[i];
+		if (it->family == family &&
+		    (a[0] > it->lo[0] || (a[0] == it->lo[0] &&
+		    a[1] >= it->lo[1])) &&
+		    (a[0] < it->hi[0] || (a[0] == it->hi[0] &&
+		    a[1] <= it->hi[1])))
+			return (1);
+	}
+	return (0);
+}
+
+static int
+match_port(const struct filter_field *field, uint16_t port)
+{
+	size_t	i;
+
+	for (i = 0; i < field->n; i++)
+		if (port >= field->v[i].plo && port <= field->v[i].phi)
+			return (1);
+	return (0);
+}
+
+/*
+ * One direction of a row: local_ip and local_port on the side given
+ * (lsrc: the source), remote_ip and remote_port on the other. Ports
+ * first: they are the cheaper compares and the likelier to differ.
+ */
+static inline int
+match_side(const struct filter_row *r, const struct filter_pkt *p, int lsrc)
+{
+	return ((r->f[F_LOCAL_PORT].n == 0 ||
+	    match_port(&r->f[F_LOCAL_PORT], lsrc ? p->sport : p->dport)) &&
+	    (r->f[F_REMOTE_PORT].n == 0 ||
+	    match_port(&r->f[F_REMOTE_PORT], lsrc ? p->dport : p->sport)) &&
+	    (r->f[F_LOCAL_IP].n == 0 || match_addr(&r->f[F_LOCAL_IP],
+	    p->family, lsrc ? p->src : p->dst)) &&
+	    (r->f[F_REMOTE_IP].n == 0 || match_addr(&r->f[F_REMOTE_IP],
+	    p->family, lsrc ? p->dst : p->src)));
+}
+
+int
+filter_match(const struct filter_set *fs, const struct filter_pkt *p)
+{
+	const struct filter_row	*r;
+	size_t			 i;
+
+	if (p->kind != FILTER_PKT_IP)
+		/* Every filter names an IP protocol, address or port. */
+		return (p->kind == FILTER_PKT_OTHER ? 0 : -1);
+	/* A port field needs ports (a TCP or UDP header, not a fragment). */
+	if ((fs->ports & p->port_bits) == 0 && fs->ports != ~(uint64_t)0)
+		return (0);
+	for (i = 0; i < fs->n; i++) {
+		r = &fs->rows[i];
+		if ((r->proto != 0 && r->proto != p->proto) ||
+		    (r->ports && !p->ports))
+			continue;
+		if (match_side(r, p, 1) || match_side(r, p, 0))
+			return (1);
+	}
+	return (0);
+}
+
+void
+filter_parse_ether(struct filter_pkt *p, const unsigned char *d,
+    uint32_t caplen)
+{
+	uint32_t	ihl, l4;
+	uint16_t	type, frag;
+
+	memset(p, 0, sizeof *p);
+	p->kind = FILTER_PKT_UNSURE;
+	if (caplen < 14)
+		return;
+	type = (uint16_t)(d[12] << 8 | d[13]);
+	if (type == 0x0800) {		/* IPv4 */
+		if (caplen < 14 + 20 || (d[14] >> 4) != 4)
+			return;
+		ihl = (uint32_t)(d[14] & 0x0f) * 4;
+		if (ihl < 20 || caplen < 14 + ihl)
+			return;
+		p->family = AF_INET;
+		p->proto = d[14 + 9];
+		p->src[1] = (uint64_t)d[26] << 24 | (uint64_t)d[27] << 16 |
+		    (uint64_t)d[28] << 8 | d[29];
+		p->dst[1] = (uint64_t)d[30] << 24 | (uint64_t)d[31] << 16 |
+		    (uint64_t)d[32] << 8 | d[33];
+		frag = (uint16_t)((d[14 + 6] << 8 | d[14 + 7]) & 0x1fff);
+		l4 = 14 + ihl;
+		if (frag != 0)
+			p->later_fragment = 1;
+	} else if (type == 0x86dd) {	/* IPv6, its first header only */
+		if (caplen < 14 + 40)
+			return;
+		p->family = AF_INET6;
+		p->proto = d[14 + 6];
+		p->src[0] = be64(d + 14 + 8);
+		p->src[1] = be64(d + 14 + 16);
+		p->dst[0] = be64(d + 14 + 24);
+		p->dst[1] = be64(d + 14 + 32);
+		l4 = 14 + 40;
+		/* libpcap looks past a fragment header for "tcp". */
+		if (p->proto == IPPROTO_FRAGMENT)
+			return;
+	} else {
+		/*
+		 * ARP and RARP carry addresses that "host" and "net" match;
+		 * a VLAN tag hides what follows: libpcap decides those.
+		 */
+		if (type != 0x0806 && type != 0x8035 && type != 0x8100 &&
+		    type != 0x88a8 && type != 0x9100)
+			p->kind = FILTER_PKT_OTHER;
+		return;
+	}
+	if (p->proto == IPPROTO_SCTP)
+		return;		/* "port" takes SCTP's ports too */
+	if ((p->proto == IPPROTO_TCP || p->proto == IPPROTO_UDP) &&
+	    !p->later_fragment) {
+		if (caplen < l4 + 4)
+			return;		/* libpcap: no match past caplen */
+		p->ports = 1;
+		p->sport = (uint16_t)(d[l4] << 8 | d[l4 + 1]);
+		p->dport = (uint16_t)(d[l4 + 2] << 8 | d[l4 + 3]);
+		p->port_bits = FILTER_PORT_BIT(p->sport) |
+		    FILTER_PORT_BIT(p->dport);
+	}
+	p->kind = FILTER_PKT_IP;
 }
 
 int

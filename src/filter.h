@@ -7,6 +7,8 @@
 #ifndef FILTER_H
 #define FILTER_H
 
+#include <stdint.h>
+
 #include <jansson.h>
 
 /*
@@ -23,6 +25,57 @@ char	*filter_translate(json_t *filters, const char *field, char **cause);
  */
 int	 filter_check(const char *expr, int linktype, const char *field,
 	    char **cause);
+
+/*
+ * The same filters, kept to test packets with compares instead of a BPF
+ * program per capture: each packet's addresses and ports are read once
+ * (filter_parse_ether) for every capture on the interface.
+ */
+struct filter_set;
+
+enum filter_pkt_kind {
+	FILTER_PKT_UNSURE,	/* only libpcap's program can tell */
+	FILTER_PKT_IP,		/* IPv4 or IPv6, read below */
+	FILTER_PKT_OTHER,	/* no filter takes it (not IP, ARP or VLAN) */
+};
+
+struct filter_pkt {
+	enum filter_pkt_kind	kind;
+	int			family;		/* AF_INET, AF_INET6 */
+	uint8_t			proto;		/* IPv4's, IPv6's first header */
+	int			later_fragment;	/* IPv4: no ports in it */
+	int			ports;		/* TCP or UDP ports read */
+	uint64_t		src[2], dst[2];	/* big numbers; IPv4 in [1] */
+	uint16_t		sport, dport;
+	uint64_t		port_bits;	/* FILTER_PORT_BIT of each */
+};
+
+/* A port's bit of 64, for a quick "none of these" (filter.c). */
+#define FILTER_PORT_BIT(port) \
+	((uint64_t)1 << (((uint32_t)(port) * 0x9e3779b1U) >> 26))
+
+/*
+ * The filters array (valid: filter_translate took it) kept for
+ * filter_match; NULL when they take everything (no filter to run).
+ */
+struct filter_set	*filter_compile(json_t *filters);
+void			 filter_set_free(struct filter_set *);
+/*
+ * The FILTER_PORT_BIT of every port some filter takes: a packet with
+ * ports none of whose bits are here is taken by none. All ones when a
+ * filter takes any port.
+ */
+uint64_t		 filter_set_ports(const struct filter_set *);
+/* Reads an Ethernet frame's addresses and ports into p. */
+void			 filter_parse_ether(struct filter_pkt *p,
+			    const unsigned char *frame, uint32_t caplen);
+/*
+ * Does the packet pass the filters, as the expression filter_translate
+ * gives would decide it: 1, 0, or -1 when only that program can tell
+ * (ARP, VLAN tags, SCTP, IPv6 fragments, frames cut short).
+ */
+int			 filter_match(const struct filter_set *,
+			    const struct filter_pkt *);
 
 /* ANDs two expressions, either of which may be empty; returns new. */
 char	*filter_and(const char *, const char *);

@@ -24,6 +24,7 @@
 #include "session.h"
 #include "state.h"
 #include "context.h"
+#include "filter.h"
 #include "netns.h"
 #include "notify.h"
 #include "retention.h"
@@ -1675,6 +1676,9 @@ cap_start(struct session *c, struct capture_params *p,
 		cap_set_state(c, CAP_ERROR, STOP_NONE, *cause, NULL);
 		return (SESS_FAILED);
 	}
+	/* Network Watcher's filters alone: tested by compares, not BPF. */
+	if (p->filters != NULL && (p->bpf == NULL || *p->bpf == '\0'))
+		capture_sink_classify(c->sink, filter_compile(p->filters));
 	c->rec->resolved = ns != NULL ? netns_json(ns) : json_object();
 	json_object_set_new(c->rec->resolved, "ifindex",
 	    json_integer(capture_ifindex(c->sink)));

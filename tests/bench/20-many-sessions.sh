@@ -21,12 +21,40 @@ FILTERS=("tcp port 80" "udp port 53" "tcp port 443" "tcp port 8080" "udp port 99
 	"ip6" "tcp" "udp" "host 10.77.0.9" "tcp port 22" "udp and ip6" "tcp and ip6"
 	"src host 10.77.0.1" "dst host 10.77.0.1" "ip" "udp port 5353")
 
+# The same kind of load with Network Watcher's structured filters, which
+# alertcapd tests by compares (the packet's addresses and ports read once
+# for every session); the tcpdumps get the expressions they translate to.
+SFILTERS=('{"protocol": "TCP", "local_port": "80"}' '{"protocol": "UDP", "local_port": "53"}'
+	'{"protocol": "TCP", "local_port": "443"}' '{"protocol": "TCP", "local_port": "8080"}'
+	'{"protocol": "UDP", "local_port": "9999"}' '{"local_ip": "fd77::/64"}'
+	'{"protocol": "TCP"}' '{"protocol": "UDP"}' '{"local_ip": "10.77.0.9"}'
+	'{"protocol": "TCP", "remote_port": "22"}' '{"protocol": "UDP", "local_ip": "fd77::1"}'
+	'{"protocol": "TCP", "remote_ip": "10.77.0.2-10.77.0.3"}'
+	'{"local_ip": "10.77.0.1", "remote_port": "1024-65535"}'
+	'{"protocol": "UDP", "local_port": "5353;5354"}'
+	'{"protocol": "TCP", "local_port": "80", "remote_ip": "10.77.0.2"}'
+	'{"local_port": "7000-7100"}')
+KIND=${KIND:-both}	# bpf, structured or both
+
+# expression_of FILTER-JSON: what alertcapd translates it to.
+expression_of() {
+	api PUT /v1/captures/xlate "{\"target\": {\"interface\": \"$IF_A\"}, \"filters\": [$1]}" >/dev/null
+	record xlate | jq -r .expression
+	api POST /v1/captures/xlate/stop >/dev/null
+	wait_status xlate Stopped 5 >/dev/null
+	api DELETE "/v1/captures/xlate?file=true" >/dev/null
+}
+
 replay_pps() { ip netns exec "$NS_B" tcpreplay -q -i "$IF_B" --pps="$PPS" "$SENT" >/dev/null 2>&1; }
 
 run_alertcap() {	# N -> "cpu_us exact bytes"
 	local n=$1 i cpu0 cpu1 exact=0 got want bytes=0
 	for i in $(seq 0 $((n - 1))); do
-		api PUT "/v1/captures/s$i" "{\"target\": {\"interface\": \"$IF_A\"}, \"bpf\": \"${FILTERS[$i]}\"}" >/dev/null
+		if [ "$kind" = structured ]; then
+			api PUT "/v1/captures/s$i" "{\"target\": {\"interface\": \"$IF_A\"}, \"filters\": [${SFILTERS[$i]}]}" >/dev/null
+		else
+			api PUT "/v1/captures/s$i" "{\"target\": {\"interface\": \"$IF_A\"}, \"bpf\": \"${FILTERS[$i]}\"}" >/dev/null
+		fi
 	done
 	# The packet path only: creating and stopping are not counted.
 	cpu0=$(cpu_us "$DPID")
@@ -55,6 +83,12 @@ run_tcpdump() {	# N -> "cpu_us exact"
 	replay_pps
 	sleep 1.5
 	for i in $(seq 0 $((n - 1))); do
+		# A reference that is gone is a failed repetition, not a count.
+		if ! kill -0 "${pids[$i]}" 2>/dev/null; then
+			echo "tcpdump '${FILTERS[$i]}' exited before the end: the repetition is void" >&2
+			kill -INT "${pids[@]}" 2>/dev/null
+			exit 1
+		fi
 		cpu=$((cpu + $(cpu_us "${pids[$i]}")))
 	done
 	kill -INT "${pids[@]}"; wait "${pids[@]}" 2>/dev/null
@@ -65,25 +99,81 @@ run_tcpdump() {	# N -> "cpu_us exact"
 	rm -f "$T_DIR"/td*.pcap
 }
 
-# (bytes: what the sessions wrote in all; the work grows with it)
-printf '%-9s %-10s %8s %8s %12s\n' sessions tool cpu_us exact bytes
-declare -A med
-for n in 1 4 16; do
-	for tool in alertcapd tcpdump; do
-		vals=()
-		for rep in $(seq "$REPS"); do
-			read -r cpu exact bytes < <(run_$( [ $tool = alertcapd ] && echo alertcap || echo tcpdump) "$n")
-			vals+=("$cpu")
-			printf '%-9s %-10s %8s %8s %12s\n' "$n" "$tool" "$cpu" "$exact/$n" "$bytes"
-			json_row "$JSON" bench=many-sessions sessions="$n" tool="$tool" rep="$rep" cpu_us="$cpu" exact="$exact" bytes="$bytes"
+# run_set KIND: the table for one kind of filters.
+run_set() {
+	local kind=$1 n tool rep vals cpu exact bytes
+	local -A med
+	BPF_FILTERS=("${FILTERS[@]}")
+	if [ "$kind" = structured ]; then
+		for i in "${!SFILTERS[@]}"; do FILTERS[$i]=$(expression_of "${SFILTERS[$i]}"); done
+	fi
+	echo "== $kind filters"
+	# (bytes: what the sessions wrote in all; the work grows with it)
+	printf '%-9s %-10s %8s %8s %12s\n' sessions tool cpu_us exact bytes
+	for n in 1 4 16; do
+		for tool in alertcapd tcpdump; do
+			vals=()
+			for rep in $(seq "$REPS"); do
+				read -r cpu exact bytes < <(run_$( [ $tool = alertcapd ] && echo alertcap || echo tcpdump) "$n")
+				[ -n "$cpu" ] || { echo "a repetition failed" >&2; exit 1; }
+				vals+=("$cpu")
+				printf '%-9s %-10s %8s %8s %12s\n' "$n" "$tool" "$cpu" "$exact/$n" "$bytes"
+				json_row "$JSON" bench=many-sessions kind="$kind" sessions="$n" tool="$tool" rep="$rep" \
+				    cpu_us="$cpu" exact="$exact" bytes="$bytes"
+			done
+			med[$tool$n]=$(median "${vals[@]}")
 		done
-		med[$tool$n]=$(median "${vals[@]}")
 	done
+	for tool in alertcapd tcpdump; do
+		printf '%s: CPU of 16 sessions / 1 session = %s (medians %s / %s us)\n' "$tool" \
+		    "$(ratio "${med[${tool}16]}" "${med[${tool}1]}")" "${med[${tool}16]}" "${med[${tool}1]}"
+		json_row "$JSON" bench=many-sessions-summary kind="$kind" tool="$tool" \
+		    cpu16_over_cpu1="$(ratio "${med[${tool}16]}" "${med[${tool}1]}")"
+	done
+	printf 'alertcapd/tcpdump CPU at 16 sessions (%s): %s\n' "$kind" "$(ratio "${med[alertcapd16]}" "${med[tcpdump16]}")"
+	json_row "$JSON" bench=many-sessions-ratio kind="$kind" ratio16="$(ratio "${med[alertcapd16]}" "${med[tcpdump16]}")"
+	FILTERS=("${BPF_FILTERS[@]}")
+}
+
+# The classification alone: one session takes everything (so that every
+# packet reaches user space) and N more have structured filters that take
+# none of this traffic, so they write nothing; their CPU beyond the one
+# session's is what testing the packets costs.
+run_classify() {	# N -> cpu_us
+	local n=$1 i cpu0 cpu1
+	api PUT /v1/captures/all "{\"target\": {\"interface\": \"$IF_A\"}, \"max_bytes_per_packet\": 64}" >/dev/null
+	for i in $(seq 1 "$n"); do
+		api PUT "/v1/captures/c$i" "{\"target\": {\"interface\": \"$IF_A\"}, \"filters\": [{\"protocol\": \"TCP\", \"local_port\": \"$((20000 + i))\", \"remote_ip\": \"10.99.0.0/16\"}]}" >/dev/null
+	done
+	cpu0=$(cpu_us "$DPID")
+	replay_pps
+	sleep 0.5
+	cpu1=$(cpu_us "$DPID")
+	for i in all $(seq 1 "$n" | sed 's/^/c/'); do
+		api POST "/v1/captures/$i/stop" >/dev/null
+		api DELETE "/v1/captures/$i?file=true" >/dev/null
+	done
+	echo "$((cpu1 - cpu0))"
+}
+
+if [ "$KIND" != structured ]; then run_set bpf; fi
+if [ "$KIND" != bpf ]; then run_set structured; fi
+
+echo "== classification: one session taking all, and N whose structured filters take nothing"
+printf '%-9s %10s\n' filters cpu_us
+declare -A cls
+for n in 0 1 16; do
+	vals=()
+	for rep in $(seq "$REPS"); do
+		cpu=$(run_classify "$n")
+		vals+=("$cpu")
+		printf '%-9s %10s\n' "$n" "$cpu"
+		json_row "$JSON" bench=classify filters="$n" rep="$rep" cpu_us="$cpu"
+	done
+	cls[$n]=$(median "${vals[@]}")
 done
-for tool in alertcapd tcpdump; do
-	printf '%s: CPU of 16 sessions / 1 session = %s (medians %s / %s us)\n' "$tool" \
-	    "$(ratio "${med[${tool}16]}" "${med[${tool}1]}")" "${med[${tool}16]}" "${med[${tool}1]}"
-	json_row "$JSON" bench=many-sessions-summary tool="$tool" cpu16_over_cpu1="$(ratio "${med[${tool}16]}" "${med[${tool}1]}")"
-done
-printf 'alertcapd/tcpdump CPU at 16 sessions: %s\n' "$(ratio "${med[alertcapd16]}" "${med[tcpdump16]}")"
+c1=$(( ${cls[1]} - ${cls[0]} )); c16=$(( ${cls[16]} - ${cls[0]} ))
+printf 'classification CPU, 16 filters / 1 filter: %s (%s / %s us beyond the session that takes all)\n' \
+    "$(ratio "$c16" "$c1")" "$c16" "$c1"
+json_row "$JSON" bench=classify-summary c1_us="$c1" c16_us="$c16" ratio="$(ratio "$c16" "$c1")"
 echo "figures: $JSON"

@@ -218,6 +218,150 @@ test_bpf_and(void **state)
 	free(cause);
 }
 
+/* A small deterministic generator: the same cases on every run. */
+static uint32_t
+lcg(uint32_t *x)
+{
+	*x = *x * 1103515245 + 12345;
+	return (*x >> 8);
+}
+
+/*
+ * A frame of some kind: IPv4 or IPv6 with TCP, UDP, ICMP or SCTP, IPv4
+ * fragments and options, an IPv6 fragment header, ARP, a VLAN tag, LLDP,
+ * or cut short; addresses and ports from small pools, so that filters
+ * hit.
+ */
+static size_t
+frame(unsigned char *p, uint32_t *x)
+{
+	static const char *v4[] = { "10.0.0.1", "10.0.0.5", "10.0.0.20",
+	    "192.0.2.1", "10.0.0.255" };
+	static const char *v6[] = { "fd00::1", "fd00::5", "2001:db8::1" };
+	static const int protos[] = { 6, 17, 1, 132, 58, 44 };
+	static const uint16_t ports[] = { 80, 443, 53, 1024, 40000, 65535 };
+	size_t		n;
+	uint32_t	kind = lcg(x) % 20;
+	int		six = kind >= 12 && kind < 17, proto;
+
+	proto = protos[lcg(x) % (six ? 6 : 4)];
+	if (six && proto == 1)
+		proto = 58;
+	n = craft(p, six, proto, six ? v6[lcg(x) % 3] : v4[lcg(x) % 5],
+	    six ? v6[lcg(x) % 3] : v4[lcg(x) % 5], ports[lcg(x) % 6],
+	    ports[lcg(x) % 6]);
+	if (kind == 5)		/* a later fragment */
+		p[14 + 6] = 0x00, p[14 + 7] = 0xb9;
+	if (kind == 6)		/* a first fragment */
+		p[14 + 6] = 0x20;
+	if (kind == 7) {	/* options: the ports move 4 bytes on */
+		p[14] = 0x46;
+		memmove(p + 38, p + 34, 40);
+		n += 4;
+	}
+	if (kind == 17)		/* ARP */
+		p[12] = 0x08, p[13] = 0x06;
+	if (kind == 18)		/* a VLAN tag */
+		p[12] = 0x81, p[13] = 0x00;
+	if (kind == 19)		/* LLDP */
+		p[12] = 0x88, p[13] = 0xcc;
+	if (lcg(x) % 10 == 0)	/* cut short anywhere */
+		n = lcg(x) % n;
+	return (n);
+}
+
+/*
+ * The matcher decides as libpcap's program of the same filters does,
+ * whenever it decides: every golden filter and some of our own, against
+ * thousands of frames of every kind.
+ */
+static void
+test_match_agrees_with_bpf(void **state)
+{
+	static const char *more[] = {
+		"[{\"protocol\": \"TCP\", \"local_ip\": \"10.0.0.5\", "
+		"\"local_port\": \"80\", \"remote_port\": \"1024-65535\"}]",
+		"[{\"protocol\": \"UDP\", \"remote_port\": \"53\"}, "
+		"{\"local_ip\": \"fd00::/120\"}]",
+		"[{\"local_ip\": \"10.0.0.1-10.0.0.20\", \"remote_ip\": "
+		"\"192.0.2.1\"}]",
+		"[{\"protocol\": \"Any\", \"local_port\": \"443;53\"}]",
+		"[{\"protocol\": \"TCP\"}]",
+		"[{\"remote_ip\": \"2001:db8::1\", \"protocol\": \"UDP\"}]",
+		NULL };
+	struct bpf_program	 prog;
+	struct pcap_pkthdr	 h;
+	struct filter_pkt	 fp;
+	struct filter_set	*fs;
+	unsigned char		 pkt[160];
+	const char		*filters[64];
+	pcap_t			*p;
+	FILE			*f;
+	json_t			*j;
+	char			*path, line[8192], *tab, *expr, *cause = NULL;
+	size_t			 nf = 0, i, k;
+	uint32_t		 x = 7;
+	int			 got, want, decided = 0, total = 0, hits = 0;
+
+	path = fixture_path("filters.golden");
+	f = fopen(path, "r");
+	assert_non_null(f);
+	while (fgets(line, sizeof line, f) != NULL && nf < 48) {
+		line[strcspn(line, "\n")] = '\0';
+		if (line[0] == '#' || (tab = strchr(line, '\t')) == NULL ||
+		    tab[1] == '!' || tab[1] == '\0')
+			continue;
+		*tab = '\0';
+		filters[nf++] = xstrdup(line);
+	}
+	fclose(f);
+	free(path);
+	for (i = 0; more[i] != NULL; i++)
+		filters[nf++] = xstrdup(more[i]);
+	p = pcap_open_dead(DLT_EN10MB, 65535);
+	for (i = 0; i < nf; i++) {
+		j = json_loads(filters[i], 0, NULL);
+		assert_non_null(j);
+		expr = filter_translate(j, "filters", &cause);
+		assert_non_null(expr);
+		fs = filter_compile(j);
+		assert_non_null(fs);
+		if (pcap_compile(p, &prog, expr, 1, PCAP_NETMASK_UNKNOWN) == -1)
+			fail_msg("%s: %s", expr, pcap_geterr(p));
+		for (k = 0; k < 3000; k++) {
+			memset(&h, 0, sizeof h);
+			h.caplen = h.len = (uint32_t)frame(pkt, &x);
+			want = pcap_offline_filter(&prog, &h, pkt) != 0;
+			filter_parse_ether(&fp, pkt, h.caplen);
+			got = filter_match(fs, &fp);
+			total++;
+			if (got == -1)
+				continue;
+			decided++;
+			hits += got;
+			if (got != want)
+				fail_msg("%s\n(%s): libpcap %d, matcher %d on "
+				    "frame %zu of %u bytes", filters[i], expr,
+				    want, got, k, h.caplen);
+		}
+		pcap_freecode(&prog);
+		filter_set_free(fs);
+		free(expr);
+		json_decref(j);
+		free((char *)filters[i]);
+	}
+	pcap_close(p);
+	/* ARP, VLAN, SCTP, IPv6 fragments and short frames are left over. */
+	printf("# %d of %d decided by the matcher, %d of them taken\n",
+	    decided, total, hits);
+	assert_true(decided > total * 6 / 10);
+	assert_true(hits > decided / 20);
+	/* Filters that take everything need no matcher. */
+	j = json_loads("[{\"protocol\": \"TCP\"}, {}]", 0, NULL);
+	assert_null(filter_compile(j));
+	json_decref(j);
+}
+
 int
 main(void)
 {
@@ -228,6 +372,7 @@ main(void)
 		cmocka_unit_test(test_ipv6),
 		cmocka_unit_test(test_filters_or),
 		cmocka_unit_test(test_bpf_and),
+		cmocka_unit_test(test_match_agrees_with_bpf),
 	};
 
 	return (cmocka_run_group_tests_name("filter", tests, NULL, NULL));
