@@ -7,6 +7,7 @@
 #include "capture-pcap.h"
 #include "conf.h"
 #include "core.h"
+#include "hasher.h"
 #include "log.h"
 #include "notify.h"
 #include "lookback.h"
@@ -25,6 +26,7 @@ enum core_stage {
 	CORE_STATE,
 	CORE_CAPTURE,
 	CORE_LOOKBACK,
+	CORE_HASHER,
 	CORE_WORKER,
 	CORE_UPLOAD,
 	CORE_NOTIFY,
@@ -98,6 +100,9 @@ core_start(struct event_base *base, const struct conf *conf,
 	if (lookback_init(conf, cause) == -1)
 		goto fail;
 	core_stage = CORE_LOOKBACK;
+	if (hasher_init(cause) == -1)
+		goto fail;
+	core_stage = CORE_HASHER;
 	if (worker_init(base, cause) == -1)
 		goto fail;
 	core_stage = CORE_WORKER;
@@ -137,6 +142,9 @@ core_stop(void)
 		/* FALLTHROUGH */
 	case CORE_WORKER:
 		worker_shutdown();
+		/* FALLTHROUGH */
+	case CORE_HASHER:
+		hasher_shutdown();	/* after the worker waited for digests */
 		/* FALLTHROUGH */
 	case CORE_LOOKBACK:
 		lookback_shutdown();

@@ -2,9 +2,9 @@
  * The daemon's core, started and stopped in one order wherever it runs
  * (alertcapd, the unit tests' harness, the fuzz targets): the state
  * store, the capture engine with its replayed interfaces, the lookback
- * rings, the worker, the uploader, the session manager and the policy
- * engine. The adapters (the REST API, MQTT) start after it and stop
- * before it.
+ * rings, the hashing thread, the worker, the uploader, the session
+ * manager and the policy engine. The adapters (the REST API, MQTT) start
+ * after it and stop before it.
  */
 #ifndef CORE_H
 #define CORE_H

@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include "compat.h"
+#include "hasher.h"
 #include "pcapfile.h"
 #include "util.h"
 #include "xmalloc.h"
@@ -354,6 +355,7 @@ pcapw_open_suffix(int rootfd, const char *relpath, const char *suffix,
 	if (d->hash) {
 		w->md = EVP_MD_CTX_new();
 		EVP_DigestInit_ex(w->md, EVP_sha256(), NULL);
+		w->hs = hasher_open(w->md);	/* NULL: hashed here */
 	}
 	if ((w->bytes = pcapw_hold(w, d)) != 0) {
 		free(hdr);
@@ -531,6 +533,8 @@ pcapw_fail(struct pcapw *w, size_t written)
 	keep = pcapw_whole(w, written, &packets);
 	if (ftruncate(w->fd, (off_t)(w->flushed + keep)) == -1)
 		keep = written;	/* cannot cut: count what is there */
+	if (w->hs != NULL)
+		hasher_sync(w->hs);	/* md is ours again */
 	if (w->md != NULL)
 		EVP_DigestUpdate(w->md, w->buf, keep);
 	w->flushed += keep;
@@ -564,10 +568,15 @@ pcapw_flush(struct pcapw *w)
 		}
 		off += (size_t)n;
 	}
-	if (w->md != NULL)
-		EVP_DigestUpdate(w->md, w->buf, w->len);
 	w->flushed += w->len;
 	w->flushed_packets = w->packets;
+	if (w->hs != NULL && w->len > 0) {
+		/* The thread hashes it; the packets go on in another. */
+		w->buf = hasher_feed(w->hs, w->buf, w->len, w->cap,
+		    PCAPW_BUFSIZE);
+		w->cap = PCAPW_BUFSIZE;
+	} else if (w->md != NULL)
+		EVP_DigestUpdate(w->md, w->buf, w->len);
 	w->len = 0;
 	return (0);
 }
@@ -625,26 +634,45 @@ pcapw_end(struct pcapw *w, const struct pcapng_stats *st)
 }
 
 int
-pcapw_close(struct pcapw *w, char *sha256)
+pcapw_close_later(struct pcapw *w, char *sha256, struct hash_result **res)
 {
 	unsigned char	md[EVP_MAX_MD_SIZE];
 	unsigned int	mdlen;
 	int		rc;
 
+	*res = NULL;
 	/* No fsync: it would stall the loop (docs/architecture.md). */
 	rc = w->failed ? 0 : pcapw_flush(w);
 	if (close(w->fd) == -1)
 		rc = -1;
-	if (w->md != NULL) {
+	if (sha256 != NULL)
+		sha256[0] = '\0';
+	if (w->hs != NULL)
+		*res = hasher_finish(w->hs);	/* it owns md now */
+	else if (w->md != NULL) {
 		EVP_DigestFinal_ex(w->md, md, &mdlen);
 		if (sha256 != NULL)
 			hex_encode(md, mdlen, sha256);
 		EVP_MD_CTX_free(w->md);
-	} else if (sha256 != NULL)
-		sha256[0] = '\0';
+	}
 	pcapw_hold_free(w);
 	free(w->buf);
 	free(w);
+	return (rc);
+}
+
+int
+pcapw_close(struct pcapw *w, char *sha256)
+{
+	struct hash_result	*res;
+	int			 rc;
+
+	rc = pcapw_close_later(w, sha256, &res);
+	if (res != NULL) {
+		if (sha256 != NULL)
+			hasher_result_wait(res, sha256);
+		hasher_result_free(res);
+	}
 	return (rc);
 }
 

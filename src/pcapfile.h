@@ -49,6 +49,8 @@ struct pcapw_desc {
 #define PCAPW_NOTE_MAX	2048
 
 struct pcapw_hold;
+struct hash_stream;
+struct hash_result;
 
 struct pcapw {
 	int		 fd;
@@ -61,6 +63,7 @@ struct pcapw {
 	uint64_t	 flushed_packets;
 	int		 failed;	/* a write failed: the file is final */
 	EVP_MD_CTX	*md;		/* NULL: not hashing */
+	struct hash_stream *hs;		/* hashed on the thread (hasher.h) */
 	enum pcapfmt	 format;
 	uint32_t	 trailer;	/* bytes pcapw_close may still add */
 	struct pcapw_hold *hold;	/* the header not written yet */
@@ -132,10 +135,18 @@ pcapw_held(const struct pcapw *w)
 int		 pcapw_end(struct pcapw *, const struct pcapng_stats *);
 /*
  * Flushes (no fsync), closes, and gives the file's SHA-256 (hex, 65
- * bytes; "" when opened without hashing). -1 on an error not already
- * reported by pcapw_write or pcapw_flush.
+ * bytes; "" when opened without hashing), waiting for the hashing thread
+ * if need be. -1 on an error not already reported by pcapw_write or
+ * pcapw_flush.
  */
 int		 pcapw_close(struct pcapw *, char *sha256);
+/*
+ * pcapw_close without the wait: with the hashing thread, *res is the
+ * digest to come (hasher_result_wait, hasher_result_free) and sha256 is
+ * ""; without it, *res is NULL and sha256 as pcapw_close gives it.
+ */
+int		 pcapw_close_later(struct pcapw *, char *sha256,
+		    struct hash_result **res);
 
 /*
  * Opens the directory holding relpath below rootfd, one component at a

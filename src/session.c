@@ -25,6 +25,7 @@
 #include "state.h"
 #include "context.h"
 #include "filter.h"
+#include "hasher.h"
 #include "netns.h"
 #include "notify.h"
 #include "retention.h"
@@ -114,6 +115,8 @@ struct session {
 	char			*end_msg;
 	int64_t			 end_us;
 	char			*sync_err;	/* the worker's, until done */
+	struct hash_result	*hash_res;	/* the last file's digest */
+	char			 hash_hex[65];	/* the worker's, until done */
 	TAILQ_ENTRY(session)	 entry;
 };
 
@@ -181,6 +184,7 @@ cap_free(struct session *c)
 	free(c->stem);
 	netns_clear(&c->ns);
 	json_decref(c->ctx_start);
+	hasher_result_free(c->hash_res);
 	record_free(c->rec);
 	if (c->cut != NULL)
 		lookback_cut_free(c->cut);
@@ -197,7 +201,8 @@ static void	sess_usage(struct sess_usage *);
 static json_t	*ring_entry(const struct record *, uint32_t);
 static void	 ring_file_done(struct session *, json_t *);
 static uint64_t	 ring_local_bytes(const struct record *);
-static int	 ring_close(struct session *, const struct capture_stats *);
+static int	 ring_close(struct session *, const struct capture_stats *,
+		    struct hash_result **);
 static int	 ring_rotate(struct session *, enum stop_reason *);
 static int	 ring_is(json_t *, const char *);
 static void	 cap_context(struct session *, int);
@@ -564,7 +569,8 @@ cap_finish(struct session *c)
 		return (0);
 	}
 	if (c->file_count != 0) {	/* the ring's last file */
-		(void)ring_close(c, &st);	/* a failure is recorded */
+		/* A failure is recorded; the digest comes to cap_committed. */
+		(void)ring_close(c, &st, &c->hash_res);
 		r->packets = c->prev_packets;
 		r->bytes = c->prev_bytes;
 		r->sha256[0] = '\0';
@@ -585,7 +591,8 @@ cap_finish(struct session *c)
 		cap_file_failed(c, 0);
 	r->packets = c->w->packets;
 	r->bytes = c->w->bytes;
-	if (pcapw_close(c->w, r->sha256) == -1) {
+	/* The digest may be the hashing thread's still: see cap_committed. */
+	if (pcapw_close_later(c->w, r->sha256, &c->hash_res) == -1) {
 		cause = xasprintf("closing %s: %s", r->file, strerror(errno));
 		log_error("capture %s: %s", r->name, cause);
 		record_error(r, ERR_LOCAL_FILE_FAILED, cause);
@@ -599,7 +606,10 @@ cap_finish(struct session *c)
 	return (1);
 }
 
-/* On the worker: the file to disk and to its name. Touches c->sync_err. */
+/*
+ * On the worker: the file to disk and to its name, and its digest from
+ * the hashing thread. Touches c->sync_err and c->hash_hex.
+ */
 static void
 cap_commit_work(void *arg)
 {
@@ -608,6 +618,20 @@ cap_commit_work(void *arg)
 	if (pcapfile_commit(sess_rootfd, c->rec->file, &c->sync_err) == -1 &&
 	    c->sync_err == NULL)
 		c->sync_err = xstrdup("commit failed");
+	if (c->hash_res != NULL)
+		hasher_result_wait(c->hash_res, c->hash_hex);
+}
+
+/* Back on the loop: the digest the worker waited for, if one was. */
+static int
+cap_take_digest(struct session *c, char *sha256)
+{
+	if (c->hash_res == NULL)
+		return (0);
+	memcpy(sha256, c->hash_hex, sizeof c->hash_hex);
+	hasher_result_free(c->hash_res);
+	c->hash_res = NULL;
+	return (1);
 }
 
 /*
@@ -682,8 +706,14 @@ cap_committed(void *arg)
 	struct session	*c = arg;
 	struct record	*r = c->rec;
 	json_t		*e;
+	char		 hex[65];
 
 	c->syncing = 0;
+	if (c->file_count == 0)
+		(void)cap_take_digest(c, r->sha256);
+	else if (cap_take_digest(c, hex) && (e = ring_entry(r, c->seq)) !=
+	    NULL)
+		json_object_set_new(e, "sha256", json_string(hex));
 	if (c->sync_err != NULL)
 		log_error("capture %s: %s", r->name, c->sync_err);
 	if (c->deleted) {	/* off the list, its record gone: done */
@@ -884,7 +914,8 @@ ring_open(struct session *c, char **cause)
  * failed (recorded).
  */
 static int
-ring_close(struct session *c, const struct capture_stats *st)
+ring_close(struct session *c, const struct capture_stats *st,
+    struct hash_result **res)
 {
 	struct pcapng_stats	 fst;
 	json_t			*e = ring_entry(c->rec, c->seq);
@@ -906,9 +937,10 @@ ring_close(struct session *c, const struct capture_stats *st)
 	json_object_set_new(e, "packets", json_integer((json_int_t)
 	    c->w->packets));
 	json_object_set_new(e, "bytes", json_integer((json_int_t)c->w->bytes));
-	if (pcapw_close(c->w, sha) == -1)
+	if (pcapw_close_later(c->w, sha, res) == -1)
 		rc = -1;
 	c->w = NULL;
+	/* The hashing thread's digest is set when the file is committed. */
 	json_object_set_new(e, "sha256", *sha != '\0' ? json_string(sha) :
 	    json_null());
 	if (c->file_first_ns != 0) {
@@ -923,10 +955,12 @@ ring_close(struct session *c, const struct capture_stats *st)
 
 /* A closed file of the ring, made durable on the worker. */
 struct ring_job {
-	char		*name;
-	uint32_t	 seq;
-	char		*path;
-	char		*err;
+	char			*name;
+	uint32_t		 seq;
+	char			*path;
+	char			*err;
+	struct hash_result	*res;		/* the digest to wait for */
+	char			 hex[65];
 };
 
 static void
@@ -937,6 +971,8 @@ ring_commit_work(void *arg)
 	if (pcapfile_commit(sess_rootfd, j->path, &j->err) == -1 &&
 	    j->err == NULL)
 		j->err = xstrdup("commit failed");
+	if (j->res != NULL)
+		hasher_result_wait(j->res, j->hex);
 }
 
 
@@ -971,6 +1007,8 @@ ring_committed(void *arg)
 
 	if ((c = cap_find(j->name)) != NULL && (e = ring_entry(c->rec,
 	    j->seq)) != NULL) {
+		if (j->res != NULL)
+			json_object_set_new(e, "sha256", json_string(j->hex));
 		if (j->err != NULL) {
 			log_error("capture %s: %s", j->name, j->err);
 			record_error(c->rec, ERR_LOCAL_FILE_FAILED, j->err);
@@ -979,6 +1017,7 @@ ring_committed(void *arg)
 			ring_file_done(c, e);
 		cap_publish(c, 0, NULL);
 	}
+	hasher_result_free(j->res);
 	free(j->name);
 	free(j->path);
 	free(j->err);
@@ -1000,9 +1039,12 @@ ring_rotate(struct session *c, enum stop_reason *why)
 
 	if (c->sink != NULL)
 		capture_get_stats(c->sink, &st, 1);
-	if (ring_close(c, &st) == -1)
-		return (-2);
 	j = xcalloc(1, sizeof *j);
+	if (ring_close(c, &st, &j->res) == -1) {
+		hasher_result_free(j->res);
+		free(j);
+		return (-2);
+	}
 	j->name = xstrdup(c->rec->name);
 	j->seq = c->seq++;
 	j->path = xstrdup(c->rec->file);

@@ -8,10 +8,13 @@
 # writing classic pcap (alertcapd-pcap), against which its pcapng writer
 # is measured (both unhashed: the hash would hide the writers). Figures:
 # packets captured of those sent, kernel drops, and CPU per captured
-# packet of the capturing process.
+# packet of the capturing process. Each case runs unpinned (senders and
+# capturer share both cores, as on a loaded host) and pinned (senders on
+# CPU 0, the capturer and all its threads on CPU 1); BENCH_PIN=off or on
+# runs one of the two.
 . "$(dirname "$0")/lib.sh"
 need_root
-need_cmd ip tcpreplay tcpdump jq
+need_cmd ip tcpreplay tcpdump jq taskset
 make_netns || exit 1
 with_ring "$IF_A"
 ROUNDS=${ROUNDS:-30000}
@@ -28,10 +31,11 @@ API_NS=$NS_A
 JSON=$OUT_DIR/capture-load.json
 : > "$JSON"
 
+LOAD_CPUS=0,1 CAP_CPUS=0,1	# set per pinning below
 blast() {	# blast SENDERS: replay the file at top speed from each sender
 	local i pids=()
 	for i in $(seq "$1"); do
-		ip netns exec "$NS_B" tcpreplay -q -i "$IF_B" --topspeed "$SENT" >/dev/null 2>&1 &
+		ip netns exec "$NS_B" taskset -c "$LOAD_CPUS" tcpreplay -q -i "$IF_B" --topspeed "$SENT" >/dev/null 2>&1 &
 		pids+=($!)
 	done
 	wait "${pids[@]}"
@@ -66,11 +70,19 @@ run_daemon() {
 run_tcpdump() {
 	local cpu out snap=$2
 	[ "$snap" = 0 ] && snap=262144
-	cpu=$(ref_cpu "$T_DIR/td.err" "blast $1" tcpdump -i "$IF_A" -p -s "$snap" -w "$T_DIR/td.pcap" $3)
+	cpu=$(ref_cpu "$T_DIR/td.err" "blast $1" taskset -c "$CAP_CPUS" tcpdump -i "$IF_A" -p -s "$snap" -w "$T_DIR/td.pcap" $3)
 	out=$(cat "$T_DIR/td.err")
 	echo "$(sed -n 's/^\([0-9]*\) packets captured.*/\1/p' <<<"$out") $(sed -n 's/^\([0-9]*\) packets dropped by kernel.*/\1/p' <<<"$out") $cpu"
 }
 
+case ${BENCH_PIN:-both} in
+off) PINS=unpinned ;; on) PINS=pinned ;; *) PINS="unpinned pinned" ;;
+esac
+for pin in $PINS; do
+if [ "$pin" = pinned ]; then LOAD_CPUS=0 CAP_CPUS=1; else LOAD_CPUS=0,1 CAP_CPUS=0,1; fi
+taskset -a -p -c "$CAP_CPUS" "$AC_PID" >/dev/null
+taskset -a -p -c "$CAP_CPUS" "$NH_PID" >/dev/null
+echo "== $pin (senders on CPU $LOAD_CPUS, the capturer on CPU $CAP_CPUS)"
 printf '%-8s %-5s %-12s %-10s %10s %10s %8s %9s %12s\n' senders snap filter tool sent captured drops cpu_us us/packet
 for senders in 1 2; do
 	for snap in 128 0; do
@@ -89,7 +101,7 @@ for senders in 1 2; do
 					cpp[$tool]="${cpp[$tool]} $us"
 					printf '%-8s %-5s %-12s %-10s %10s %10s %8s %9s %12s\n' "$senders" "$snap" "${filter:-none}" "$tool" \
 					    "$((PER * senders))" "$cap" "$drops" "$cpu" "$us"
-					json_row "$JSON" bench=capture-load senders="$senders" snap="$snap" filter="${filter:-none}" \
+					json_row "$JSON" bench=capture-load pin="$pin" senders="$senders" snap="$snap" filter="${filter:-none}" \
 					    tool="$tool" rep="$rep" sent="$((PER * senders))" captured="$cap" drops="$drops" \
 					    cpu_us="$cpu" us_per_packet="$us"
 				done
@@ -98,10 +110,11 @@ for senders in 1 2; do
 			c=$(median ${cpp[alertcapd-pcap]})
 			printf '  -> median CPU per packet: alertcapd %s us, tcpdump %s us, ratio %s; without sha256 %s us, ratio %s; pcapng / pcap writer %s\n' \
 			    "$a" "$t" "$(ratio "$a" "$t")" "$n" "$(ratio "$n" "$t")" "$(ratio "$n" "$c")"
-			json_row "$JSON" bench=capture-load-summary senders="$senders" snap="$snap" filter="${filter:-none}" \
+			json_row "$JSON" bench=capture-load-summary pin="$pin" senders="$senders" snap="$snap" filter="${filter:-none}" \
 			    alertcapd_us="$a" tcpdump_us="$t" ratio="$(ratio "$a" "$t")" nohash_us="$n" nohash_ratio="$(ratio "$n" "$t")" \
 			    pcap_us="$c" pcapng_over_pcap="$(ratio "$n" "$c")"
 		done
 	done
+done
 done
 echo "figures: $JSON"

@@ -12,6 +12,7 @@
 #include <pcap/pcap.h>
 
 #include "unit.h"
+#include "hasher.h"
 #include "pcapfile.h"
 #include "util.h"
 #include "xmalloc.h"
@@ -410,6 +411,80 @@ test_pcapng_hold(void **state)
 	free(dir);
 }
 
+/* The SHA-256 of a file, read back (hex). */
+static void
+file_sha256(const char *path, char *hex)
+{
+	EVP_MD_CTX	*md = EVP_MD_CTX_new();
+	unsigned char	 buf[65536], out[32];
+	unsigned int	 n;
+	size_t		 got;
+	FILE		*f;
+
+	assert_non_null(f = fopen(path, "rb"));
+	EVP_DigestInit_ex(md, EVP_sha256(), NULL);
+	while ((got = fread(buf, 1, sizeof buf, f)) > 0)
+		EVP_DigestUpdate(md, buf, got);
+	fclose(f);
+	EVP_DigestFinal_ex(md, out, &n);
+	EVP_MD_CTX_free(md);
+	hex_encode(out, n, hex);
+}
+
+/*
+ * With the hashing thread: three files written at once, each over many
+ * buffers (more in flight than HASHER_BUFS, so writers wait for it), a
+ * digest taken later (pcapw_close_later) and one waited for; every
+ * digest is the file's.
+ */
+static void
+test_hashing_thread(void **state)
+{
+	struct hash_result	*res[3];
+	struct pcapw		*w[3];
+	unsigned char		 pkt[1500];
+	char			*dir, *path, *cause = NULL, sha[3][65], want[65];
+	int			 rootfd, i, k;
+
+	assert_int_equal(hasher_init(&cause), 0);
+	dir = unit_tmpdir();
+	rootfd = open_dir(dir);
+	for (k = 0; k < 3; k++) {
+		path = xasprintf("t%d.pcap", k);
+		w[k] = pcapw_open(rootfd, path, pcap_desc(0), &cause);
+		if (w[k] == NULL)
+			fail_msg("%s", cause);
+		assert_non_null(w[k]->hs);
+		free(path);
+	}
+	for (i = 0; i < 20000; i++) {
+		memset(pkt, i & 0xff, sizeof pkt);
+		for (k = 0; k < 3; k++)
+			assert_int_equal(pcapw_write(w[k], 1700000000000000000LL +
+			    i, (uint32_t)(200 + (i * 7 + k) % 1300), 1500, pkt),
+			    0);
+	}
+	for (k = 0; k < 2; k++)
+		assert_int_equal(pcapw_close_later(w[k], sha[k], &res[k]), 0);
+	assert_int_equal(pcapw_close(w[2], sha[2]), 0);
+	for (k = 0; k < 2; k++) {
+		assert_non_null(res[k]);
+		assert_string_equal(sha[k], "");
+		hasher_result_wait(res[k], sha[k]);
+		hasher_result_free(res[k]);
+	}
+	for (k = 0; k < 3; k++) {
+		path = xasprintf("%s/t%d.pcap", dir, k);
+		file_sha256(path, want);
+		assert_string_equal(sha[k], want);
+		assert_int_equal(pcap_count(path), 20000);
+		free(path);
+	}
+	hasher_shutdown();
+	close(rootfd);
+	free(dir);
+}
+
 int
 main(void)
 {
@@ -420,6 +495,7 @@ main(void)
 		cmocka_unit_test(test_pcapng),
 		cmocka_unit_test(test_pcapng_limit),
 		cmocka_unit_test(test_pcapng_hold),
+		cmocka_unit_test(test_hashing_thread),
 	};
 
 	return (cmocka_run_group_tests_name("pcapfile", tests, NULL, NULL));
