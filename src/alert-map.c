@@ -135,19 +135,11 @@ cmp_str(const void *a, const void *b)
 	return (strcmp(*(const char * const *)a, *(const char * const *)b));
 }
 
-#define FNV64_OFFSET	14695981039346656037ULL
-#define FNV64_PRIME	1099511628211ULL
-
-/* FNV-1a over a string and the separator byte 0xff after it. */
+/* A field of a label set's fingerprint: the string, then a 0xff. */
 static uint64_t
 fnv_field(uint64_t h, const char *s)
 {
-	for (; *s != '\0'; s++) {
-		h ^= (unsigned char)*s;
-		h *= FNV64_PRIME;
-	}
-	h ^= 0xff;
-	return (h * FNV64_PRIME);
+	return (fnv1a_byte(fnv1a_str(h, s), 0xff));
 }
 
 /*
@@ -163,7 +155,7 @@ fingerprint_of(const char *name, json_t *labels)
 	const char	*keys[64], **k = keys, *key;
 	char		 hex[17], *v;
 	json_t		*val;
-	uint64_t	 h = FNV64_OFFSET;
+	uint64_t	 h = FNV1A_INIT;
 	size_t		 n = 0, i;
 
 	if (json_object_size(labels) + 1 > sizeof keys / sizeof keys[0])

@@ -126,14 +126,10 @@ static int
 api_not_modified(struct evhttp_request *req, const char *text)
 {
 	const char	*inm;
-	uint64_t	 h = 0xcbf29ce484222325ULL;	/* FNV-1a */
 	char		 tag[24];
 
-	for (; *text != '\0'; text++) {
-		h ^= (unsigned char)*text;
-		h *= 0x100000001b3ULL;
-	}
-	snprintf(tag, sizeof tag, "\"%016llx\"", (unsigned long long)h);
+	snprintf(tag, sizeof tag, "\"%016llx\"", (unsigned long long)
+	    fnv1a_str(FNV1A_INIT, text));
 	evhttp_add_header(evhttp_request_get_output_headers(req), "ETag",
 	    tag);
 	inm = evhttp_find_header(evhttp_request_get_input_headers(req),

@@ -118,6 +118,8 @@ struct session {
 	struct hash_result	*hash_res;	/* the last file's digest */
 	char			 hash_hex[65];	/* the worker's, until done */
 	TAILQ_ENTRY(session)	 entry;
+	struct session		*hash_next;	/* sess_hash's chain */
+	struct session		*dedup_next;	/* sess_dedup's chain */
 };
 
 static struct event_base	*sess_base;
@@ -129,6 +131,10 @@ static struct sess_limits	 sess_limits;
 static int			 sess_hash_files = 1;	/* captures.sha256 */
 static size_t			 sess_ctx_sockets = 256;	/* context_max_sockets */
 static TAILQ_HEAD(, session)	 sess_all = TAILQ_HEAD_INITIALIZER(sess_all);
+static struct session		**sess_hash;	/* by name, cap_find */
+static struct session		**sess_dedup;	/* by dedup key, if any */
+static size_t			 sess_hash_size;	/* a power of 2 */
+static size_t			 sess_count;
 static struct retention_limits	 sess_retention;
 
 /* Files of deleted captures, still on disk and counted (state.h). */
@@ -162,16 +168,85 @@ static struct {
 	uint64_t	bytes_deleted[FILE_GONE_MAX];
 } sess_stats;
 
+/* A bucket of sess_hash or sess_dedup for key. */
+static struct session **
+sess_bucket(struct session **table, const char *key)
+{
+	return (&table[fnv1a_str(FNV1A_INIT, key) & (sess_hash_size - 1)]);
+}
+
 static struct session *
 cap_find(const char *name)
 {
 	struct session	*c;
 
-	TAILQ_FOREACH(c, &sess_all, entry) {
+	if (sess_hash_size == 0)
+		return (NULL);
+	for (c = *sess_bucket(sess_hash, name); c != NULL; c = c->hash_next)
 		if (strcmp(c->rec->name, name) == 0)
 			return (c);
-	}
 	return (NULL);
+}
+
+/* Puts c in the buckets for its name and its dedup key. */
+static void
+sess_hash_put(struct session *c)
+{
+	struct session	**b;
+
+	b = sess_bucket(sess_hash, c->rec->name);
+	c->hash_next = *b;
+	*b = c;
+	if (c->dedup_key != NULL) {
+		b = sess_bucket(sess_dedup, c->dedup_key);
+		c->dedup_next = *b;
+		*b = c;
+	}
+}
+
+/*
+ * Puts c on the list of captures, and in the indexes by name (cap_find)
+ * and dedup key (session_find_dedup): 100,000 records on file were
+ * 100,000 compares a lookup, and every alert looks up its key.
+ */
+static void
+sess_link(struct session *c)
+{
+	struct session	*k;
+
+	TAILQ_INSERT_TAIL(&sess_all, c, entry);
+	if (++sess_count <= sess_hash_size) {
+		sess_hash_put(c);
+		return;
+	}
+	/* Twice as many buckets as captures, at most, then half as many. */
+	sess_hash_size = sess_hash_size == 0 ? 256 : sess_hash_size * 2;
+	free(sess_hash);
+	sess_hash = xcalloc(sess_hash_size, sizeof *sess_hash);
+	free(sess_dedup);
+	sess_dedup = xcalloc(sess_hash_size, sizeof *sess_dedup);
+	TAILQ_FOREACH(k, &sess_all, entry)
+		sess_hash_put(k);
+}
+
+/* Takes c off the list of captures and out of the index. */
+static void
+sess_unlink(struct session *c)
+{
+	struct session	**b;
+
+	TAILQ_REMOVE(&sess_all, c, entry);
+	b = sess_bucket(sess_hash, c->rec->name);
+	while (*b != c)
+		b = &(*b)->hash_next;
+	*b = c->hash_next;
+	if (c->dedup_key != NULL) {
+		b = sess_bucket(sess_dedup, c->dedup_key);
+		while (*b != c)
+			b = &(*b)->dedup_next;
+		*b = c->dedup_next;
+	}
+	sess_count--;
 }
 
 static void
@@ -1469,7 +1544,7 @@ cap_abandon(struct session *c)
 	}
 	if (state_delete(c->rec->name, NULL, &cause) == -1)
 		free(cause);
-	TAILQ_REMOVE(&sess_all, c, entry);
+	sess_unlink(c);
 	cap_free(c);
 }
 
@@ -1848,10 +1923,10 @@ session_create(json_t *params, const char *name, json_t *trigger,
 		params_clear(&p);
 		return (rc);
 	}
-	TAILQ_INSERT_TAIL(&sess_all, c, entry);
+	sess_link(c);
 	record_event(c->rec, NULL);
 	if (cap_publish(c, 1, cause) == -1) {
-		TAILQ_REMOVE(&sess_all, c, entry);
+		sess_unlink(c);
 		cap_free(c);
 		params_clear(&p);
 		return (SESS_UNAVAILABLE);
@@ -1981,7 +2056,7 @@ session_delete(const char *name, int with_file, char **cause)
 		sess_orphan_add(o.path, o.bytes, o.at);
 	c->deleted = 1;
 	c->delete_file = with_file;
-	TAILQ_REMOVE(&sess_all, c, entry);
+	sess_unlink(c);
 	log_info("capture %s: deleted (%s)", name, with_file ? "and its file" :
 	    "its file stays, counted against captures.max_total_bytes");
 	cap_notify(name, NULL);
@@ -2025,12 +2100,12 @@ session_find_dedup(const char *key, enum cap_status *st, int64_t *stopped_at)
 {
 	struct session	*c, *latest = NULL;
 
-	TAILQ_FOREACH(c, &sess_all, entry) {
-		if (c->dedup_key != NULL && strcmp(c->dedup_key, key) == 0 &&
-		    (latest == NULL ||
+	if (sess_hash_size == 0)
+		return (NULL);
+	for (c = *sess_bucket(sess_dedup, key); c != NULL; c = c->dedup_next)
+		if (strcmp(c->dedup_key, key) == 0 && (latest == NULL ||
 		    c->rec->created_at >= latest->rec->created_at))
 			latest = c;
-	}
 	if (latest == NULL)
 		return (NULL);
 	*st = latest->rec->status;
@@ -2476,7 +2551,7 @@ sess_loaded(struct record *r, void *arg)
 	c = xcalloc(1, sizeof *c);
 	c->rec = r;
 	cap_decided(c);
-	TAILQ_INSERT_TAIL(&sess_all, c, entry);
+	sess_link(c);
 }
 
 /*
@@ -2665,9 +2740,13 @@ session_shutdown(void)
 	worker_drain();		/* every file durable, every record final */
 	context_forget();	/* the worker takes no more snapshots */
 	while ((c = TAILQ_FIRST(&sess_all)) != NULL) {
-		TAILQ_REMOVE(&sess_all, c, entry);
+		sess_unlink(c);
 		cap_free(c);
 	}
+	free(sess_hash);
+	free(sess_dedup);
+	sess_hash = sess_dedup = NULL;
+	sess_hash_size = 0;
 	while (sess_norphans > 0)
 		free(sess_orphans[--sess_norphans].path);
 	free(sess_orphans);

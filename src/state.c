@@ -16,8 +16,8 @@
 #include "xmalloc.h"
 
 #define STATE_CORRUPT	(-2)
-/* WAL frames (pages) after which the worker checkpoints: about 4 MiB. */
-#define STATE_CKPT_PAGES 1000
+/* WAL frames (pages) after which the worker checkpoints: about 40 MiB. */
+#define STATE_CKPT_PAGES 10000
 /*
  * SQLite's VFS that takes the file for this process alone at the first
  * read, yet lets our two connections share it (the WAL index in memory).
@@ -27,6 +27,8 @@
 static sqlite3		*state_db;
 static sqlite3		*state_ckpt_db;	/* the worker thread's connection */
 static int		 state_ckpt_queued;
+static int		 state_ckpt_log;	/* WAL frames at the last one */
+static int		 state_ckpt_done_log;	/* set on the worker */
 static char		 state_ckpt_err[256];	/* set on the worker */
 static sqlite3_stmt	*state_put_stmt;
 static sqlite3_stmt	*state_del_stmt;
@@ -113,31 +115,40 @@ state_create_private(const char *path, char **cause)
 static void
 state_ckpt_work(void *unused)
 {
+	int	nlog = 0, nckpt = 0;
+
 	state_ckpt_err[0] = '\0';
 	if (sqlite3_wal_checkpoint_v2(state_ckpt_db, NULL,
-	    SQLITE_CHECKPOINT_PASSIVE, NULL, NULL) != SQLITE_OK)
+	    SQLITE_CHECKPOINT_PASSIVE, &nlog, &nckpt) != SQLITE_OK)
 		snprintf(state_ckpt_err, sizeof state_ckpt_err, "%s",
 		    sqlite3_errmsg(state_ckpt_db));
+	state_ckpt_done_log = nlog;
 }
 
 static void
 state_ckpt_done(void *unused)
 {
 	state_ckpt_queued = 0;
+	state_ckpt_log = state_ckpt_done_log;
 	if (state_ckpt_err[0] != '\0')
 		log_warn("state store: checkpoint: %s", state_ckpt_err);
 }
 
 /*
  * SQLite's hook after each commit, in place of its autocheckpoint (which
- * would checkpoint inside the commit, on the loop): past STATE_CKPT_PAGES
- * frames, one checkpoint is queued for the worker.
+ * would checkpoint inside the commit, on the loop): STATE_CKPT_PAGES
+ * frames after the last checkpoint's, one is queued for the worker. (A
+ * WAL that writes go on appending to while it is copied is not started
+ * over, so frames counts them all; it starts over from the first write
+ * after a checkpoint that caught up.)
  */
 static int
 state_wal_hook(void *arg, sqlite3 *db, const char *name, int frames)
 {
-	if (frames >= STATE_CKPT_PAGES && !state_ckpt_queued &&
-	    state_ckpt_db != NULL) {
+	if (frames < state_ckpt_log)
+		state_ckpt_log = 0;	/* started over */
+	if (frames - state_ckpt_log >= STATE_CKPT_PAGES &&
+	    !state_ckpt_queued && state_ckpt_db != NULL) {
 		state_ckpt_queued = 1;
 		worker_submit(state_ckpt_work, state_ckpt_done, NULL);
 	}
@@ -206,6 +217,8 @@ state_open(const char *path, int sync_full, char **cause)
 		return (STATE_CORRUPT);
 	}
 	if (state_exec("PRAGMA journal_mode = WAL;", cause) == -1 ||
+	    /* A WAL grown through a storm is cut back when it starts over. */
+	    state_exec("PRAGMA journal_size_limit = 16777216;", cause) == -1 ||
 	    state_exec(sync_full ? "PRAGMA synchronous = FULL;" :
 	    "PRAGMA synchronous = NORMAL;", cause) == -1 ||
 	    state_exec(state_schema, cause) == -1)
@@ -386,7 +399,7 @@ state_shutdown(void)
 	if (state_ckpt_db != NULL)
 		sqlite3_close(state_ckpt_db);
 	state_ckpt_db = NULL;
-	state_ckpt_queued = 0;
+	state_ckpt_queued = state_ckpt_log = 0;
 	if (state_db != NULL)
 		sqlite3_close(state_db);	/* checkpoints what is left */
 	state_db = NULL;

@@ -166,6 +166,22 @@ sha256_of(const void *p, size_t len, unsigned char out[32])
 	EVP_Digest(p, len, out, &n, md, NULL);
 }
 
+#define FNV1A_PRIME	0x100000001b3ULL
+
+uint64_t
+fnv1a_byte(uint64_t h, unsigned char c)
+{
+	return ((h ^ c) * FNV1A_PRIME);
+}
+
+uint64_t
+fnv1a_str(uint64_t h, const char *s)
+{
+	for (; *s != '\0'; s++)
+		h = (h ^ (unsigned char)*s) * FNV1A_PRIME;
+	return (h);
+}
+
 /*
  * Compares a given secret with the one on file in time that depends on
  * the given one's length alone: no early exit, no length leaked. (It was

@@ -46,6 +46,10 @@ void	 secret_free(char *);
 
 /* Lower-case hex of len bytes into out (2*len+1). */
 void	 hex_encode(const unsigned char *, size_t len, char *out);
+/* FNV-1a, 64 bits: from FNV1A_INIT, over a string, or one byte. */
+#define FNV1A_INIT	0xcbf29ce484222325ULL
+uint64_t fnv1a_str(uint64_t h, const char *s);
+uint64_t fnv1a_byte(uint64_t h, unsigned char c);
 /* SHA-256 of a buffer. */
 void	 sha256_of(const void *, size_t len, unsigned char out[32]);
 
