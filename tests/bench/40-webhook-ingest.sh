@@ -9,7 +9,7 @@ need_cmd wrk taskset curl jq
 DUR=${DURATION:-5}
 mkdir -p "$T_DIR/rules"
 for i in $(seq 1000); do
-	printf '{"name": "r%d", "match": {"alert": "Rule%dHigh", "labels": {"instance": "~^10\\\\.%d\\\\."}}, "capture": {"target": {"interface": "lo"}}}\n' "$i" "$i" "$((i % 250))" > "$T_DIR/rules/r$i.json"
+	printf '{"name": "r%d", "match": {"alert": "Rule%dHigh", "labels": {"instance": "~^10\\\\.%d\\\\."}}, "capture": {"name": "r%d-${alert.fingerprint}", "target": {"interface": "lo"}}}\n' "$i" "$i" "$((i % 250))" "$i" > "$T_DIR/rules/r$i.json"
 done
 start_daemon ingest "" "\"rules\": {\"dir\": \"$T_DIR/rules\"}, \"log\": {\"level\": \"warn\"}" || exit 1
 REF_PORT=$(free_port)
