@@ -1120,7 +1120,7 @@ api_token_create(const char *path, char **cause)
 	hex_encode(raw, sizeof raw, hex);
 	hex[2 * sizeof raw] = '\n';
 	hex[2 * sizeof raw + 1] = '\0';
-	if (write(fd, hex, strlen(hex)) != (ssize_t)strlen(hex) ||
+	if (write_all(fd, hex, strlen(hex)) == -1 ||
 	    fsync(fd) == -1) {
 		*cause = xasprintf("auth: writing %s: %s", path,
 		    strerror(errno));

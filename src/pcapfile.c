@@ -303,25 +303,6 @@ pcapw_hold_free(struct pcapw *w)
 	w->hold = NULL;
 }
 
-/* Writes n bytes at the file's end; -1 with errno (0: a short write). */
-static int
-pcapw_write_all(int fd, const unsigned char *p, size_t n)
-{
-	ssize_t	r;
-
-	while (n > 0) {
-		errno = 0;
-		if ((r = write(fd, p, n)) <= 0) {
-			if (r == -1 && errno == EINTR)
-				continue;
-			return (-1);
-		}
-		p += r;
-		n -= (size_t)r;
-	}
-	return (0);
-}
-
 /* pcapw_open of relpath + suffix. */
 static struct pcapw *
 pcapw_open_suffix(int rootfd, const char *relpath, const char *suffix,
@@ -365,7 +346,7 @@ pcapw_open_suffix(int rootfd, const char *relpath, const char *suffix,
 	 * The header goes to disk at once: an idle capture then has nothing
 	 * to write, and the buffer holds whole records only.
 	 */
-	if (pcapw_write_all(fd, hdr, n) == -1) {
+	if (write_all(fd, hdr, n) == -1) {
 		*cause = xasprintf("%s%s: %s", relpath, suffix, errno != 0 ?
 		    strerror(errno) : "short write");
 		free(hdr);
@@ -395,7 +376,7 @@ pcapw_release(struct pcapw *w, const char *note)
 	/* Shorter than the longest note's, so within what was counted. */
 	w->bytes = w->bytes - h->reserve + n;
 	pcapw_hold_free(w);
-	if (pcapw_write_all(w->fd, hdr, n) == -1) {
+	if (write_all(w->fd, hdr, n) == -1) {
 		/* Nothing to keep without a header: an empty file, final. */
 		saved = errno != 0 ? errno : ENOSPC;
 		free(hdr);

@@ -1587,24 +1587,6 @@ struct ctx_job {
 	int64_t		 asked;		/* us: the snapshot is from then on */
 };
 
-/* Writes all of len bytes of p to fd: 0, or -1 with errno. */
-static int
-ctx_write_all(int fd, const char *p, size_t len)
-{
-	ssize_t	n;
-
-	while (len > 0) {
-		if ((n = write(fd, p, len)) == -1) {
-			if (errno == EINTR)
-				continue;
-			return (-1);
-		}
-		p += n;
-		len -= (size_t)n;
-	}
-	return (0);
-}
-
 /*
  * Writes o to relpath below the root, whole or not at all. The text is
  * made first and written at once: json_dumpfd writes each token with its
@@ -1629,7 +1611,7 @@ ctx_write(const char *relpath, json_t *o, char **cause)
 	tmp = xasprintf("%s.part", base);
 	if ((fd = openat(dirfd, tmp, O_WRONLY | O_CREAT | O_TRUNC |
 	    O_NOFOLLOW | O_CLOEXEC, 0640)) == -1 ||
-	    ctx_write_all(fd, text, strlen(text)) == -1 || fsync(fd) == -1 ||
+	    write_all(fd, text, strlen(text)) == -1 || fsync(fd) == -1 ||
 	    renameat(dirfd, tmp, dirfd, base) == -1)
 		*cause = xasprintf("%s: %s", relpath, strerror(errno));
 	else

@@ -166,6 +166,25 @@ sha256_of(const void *p, size_t len, unsigned char out[32])
 	EVP_Digest(p, len, out, &n, md, NULL);
 }
 
+int
+write_all(int fd, const void *buf, size_t n)
+{
+	const unsigned char	*p = buf;
+	ssize_t			 r;
+
+	while (n > 0) {
+		errno = 0;
+		if ((r = write(fd, p, n)) <= 0) {
+			if (r == -1 && errno == EINTR)
+				continue;
+			return (-1);
+		}
+		p += r;
+		n -= (size_t)r;
+	}
+	return (0);
+}
+
 #define FNV1A_PRIME	0x100000001b3ULL
 
 uint64_t

@@ -46,6 +46,8 @@ void	 secret_free(char *);
 
 /* Lower-case hex of len bytes into out (2*len+1). */
 void	 hex_encode(const unsigned char *, size_t len, char *out);
+/* Writes all n bytes to fd: 0, or -1 with errno (0: a short write). */
+int	 write_all(int fd, const void *p, size_t n);
 /* FNV-1a, 64 bits: from FNV1A_INIT, over a string, or one byte. */
 #define FNV1A_INIT	0xcbf29ce484222325ULL
 uint64_t fnv1a_str(uint64_t h, const char *s);
