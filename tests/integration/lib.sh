@@ -271,6 +271,10 @@ launch_daemon() {
 		sed 's/^/#   /' "$dir/daemon.log"
 		return 1
 	}
+	# Under a wrapper (strace), which leaves it running when killed.
+	if [ -n "${DAEMON_WRAP:-}" ] && [ -z "$ns" ]; then
+		T_PIDS+=("$(pgrep -P "$DPID" -x alertcapd)")
+	fi
 }
 
 # in_ns NS CMD...: runs CMD in NS, or here when NS is empty.
