@@ -551,11 +551,16 @@ pcapw_flush(struct pcapw *w)
 	}
 	w->flushed += w->len;
 	w->flushed_packets = w->packets;
-	if (w->hs != NULL && w->len > 0) {
-		/* The thread hashes it; the packets go on in another. */
-		w->buf = hasher_feed(w->hs, w->buf, w->len, w->cap,
-		    PCAPW_BUFSIZE);
-		w->cap = PCAPW_BUFSIZE;
+	if (w->hs != NULL) {
+		/*
+		 * The thread hashes it; the packets go on in another. (md is
+		 * the thread's while buffers are in flight: never touched.)
+		 */
+		if (w->len > 0) {
+			w->buf = hasher_feed(w->hs, w->buf, w->len, w->cap,
+			    PCAPW_BUFSIZE);
+			w->cap = PCAPW_BUFSIZE;
+		}
 	} else if (w->md != NULL)
 		EVP_DigestUpdate(w->md, w->buf, w->len);
 	w->len = 0;

@@ -219,7 +219,7 @@ sess_link(struct session *c)
 		sess_hash_put(c);
 		return;
 	}
-	/* Twice as many buckets as captures, at most, then half as many. */
+	/* One capture a bucket at most, on average: past it, twice as many. */
 	sess_hash_size = sess_hash_size == 0 ? 256 : sess_hash_size * 2;
 	free(sess_hash);
 	sess_hash = xcalloc(sess_hash_size, sizeof *sess_hash);
