@@ -44,6 +44,7 @@ struct mq_pending {
 	void			*arg;
 	struct event		*timer;
 	int64_t			 sent_us;
+	char			*node;		/* asked */
 	TAILQ_ENTRY(mq_pending)	 entry;
 };
 
@@ -251,7 +252,13 @@ mq_on_connect(struct mosquitto *m, void *arg, int rc, int flags,
 		    mq_subs[i].qos, 0, NULL);
 	mosquitto_subscribe_v5(mq, NULL, t_cmd, 1, 0, NULL);
 	mosquitto_subscribe_v5(mq, NULL, t_reply, 1, 0, NULL);
-	mosquitto_subscribe_v5(mq, NULL, t_status_any, 1, 0, NULL);
+	/*
+	 * The fleet's statuses at QoS 0: each is retained, so one lost with
+	 * a connection comes back with the next; a reconnecting fleet of N
+	 * nodes is N * N of them, and at QoS 1 their acknowledgements held
+	 * the broker seconds behind the nodes' keepalives.
+	 */
+	mosquitto_subscribe_v5(mq, NULL, t_status_any, 0, 0, NULL);
 	mq_publish_status("online");
 	/* The broker may have lost or never had the retained records. */
 	session_foreach(mq_on_record, &dummy);
@@ -261,7 +268,10 @@ static void
 mq_on_disconnect(struct mosquitto *m, void *arg, int rc,
     const mosquitto_property *props)
 {
-	if (mq_connected)
+	if (mq_connected && rc == MOSQ_ERR_KEEPALIVE)
+		log_warn("mqtt: disconnected: the broker did not answer a ping "
+		    "within keepalive_s (%lld s)", mq_conf->mqtt_keepalive_s);
+	else if (mq_connected)
 		log_warn("mqtt: disconnected: %s", mosquitto_strerror(rc));
 	mq_connected = 0;
 	mq_stats.disconnects++;
@@ -418,6 +428,7 @@ mq_pending_free(struct mq_pending *p)
 {
 	TAILQ_REMOVE(&mq_pending, p, entry);
 	event_free(p->timer);
+	free(p->node);
 	free(p);
 }
 
@@ -460,17 +471,43 @@ mq_reply(const struct mosquitto_message *msg, const mosquitto_property *props)
 	mq_pending_free(p);
 }
 
-/* alertcap/NODE/status: the fleet as the broker retains it. */
+/* Whether the broker holds node's last will: gone, not just slow. */
+static int
+mq_node_offline(const char *node)
+{
+	const char	*st;
+
+	st = json_string_value(json_object_get(json_object_get(mq_nodes_seen,
+	    node), "status"));
+	return (st != NULL && strcmp(st, "offline") == 0);
+}
+
+/*
+ * alertcap/NODE/status: the fleet as the broker retains it. A node's last
+ * will ends the wait of the requests sent to it: nothing will answer them.
+ */
 static void
 mq_status(const struct mosquitto_message *msg)
 {
-	json_t		*o;
-	const char	*node;
+	struct mq_pending	*p, *p1;
+	json_t			*o, *e;
+	const char		*node;
 
 	o = json_loadb(msg->payload, (size_t)msg->payloadlen, 0, NULL);
 	node = json_string_value(json_object_get(o, "node"));
-	if (node != NULL && name_valid(node))
+	if (node != NULL && name_valid(node)) {
 		json_object_set(mq_nodes_seen, node, o);
+		TAILQ_FOREACH_SAFE(p, &mq_pending, entry, p1) {
+			if (strcmp(p->node, node) != 0 ||
+			    !mq_node_offline(node))
+				continue;
+			e = cmd_error("Unavailable", "the node went offline "
+			    "(the broker published its last will)");
+			p->fn(503, e, p->arg);
+			json_decref(e);
+			mq_pending_free(p);
+		}
+	}
 	json_decref(o);
 }
 
@@ -705,8 +742,14 @@ mqtt_request(const char *node, json_t *cmd, mqtt_reply_fn fn, void *arg,
 		*cause = xstrdup("not connected to the broker");
 		return (0);
 	}
+	if (mq_node_offline(node)) {
+		*cause = xasprintf("node '%s' is offline: the broker holds its "
+		    "last will", node);
+		return (0);
+	}
 	p = xcalloc(1, sizeof *p);
 	p->id = mq_next_id++;
+	p->node = xstrdup(node);
 	p->fn = fn;
 	p->arg = arg;
 	p->sent_us = now_us();
@@ -720,6 +763,7 @@ mqtt_request(const char *node, json_t *cmd, mqtt_reply_fn fn, void *arg,
 	free(topic);
 	mosquitto_property_free_all(&props);
 	if (rc == -1) {
+		free(p->node);
 		free(p);
 		*cause = xstrdup("the broker did not take the command");
 		return (0);

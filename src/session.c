@@ -118,6 +118,12 @@ struct session {
 	struct hash_result	*hash_res;	/* the last file's digest */
 	char			 hash_hex[65];	/* the worker's, until done */
 	TAILQ_ENTRY(session)	 entry;
+	/* Its share of the budget (sess_account): */
+	int			 live;		/* on sess_live */
+	TAILQ_ENTRY(session)	 live_entry;
+	TAILQ_ENTRY(session)	 ring_entry;	/* a live ring: sess_rings */
+	uint64_t		 kept;		/* in sess_kept */
+	uint64_t		 reserved;	/* in sess_reserved */
 	struct session		*hash_next;	/* sess_hash's chain */
 	struct session		*dedup_next;	/* sess_dedup's chain */
 };
@@ -135,6 +141,18 @@ static struct session		**sess_hash;	/* by name, cap_find */
 static struct session		**sess_dedup;	/* by dedup key, if any */
 static size_t			 sess_hash_size;	/* a power of 2 */
 static size_t			 sess_count;
+/*
+ * The budget's running totals, so that an alert's admission does not sum
+ * every record on file, or every running capture: the captures running
+ * or about to (sess_live, sess_nlive), the byte limits of those of one
+ * file (sess_reserved) and the rings among them, whose reserve moves with
+ * their files (sess_rings); the bytes the others keep (sess_kept).
+ */
+static TAILQ_HEAD(, session)	 sess_live = TAILQ_HEAD_INITIALIZER(sess_live);
+static TAILQ_HEAD(, session)	 sess_rings = TAILQ_HEAD_INITIALIZER(sess_rings);
+static long long		 sess_nlive;
+static uint64_t			 sess_reserved;
+static uint64_t			 sess_kept;
 static struct retention_limits	 sess_retention;
 
 /* Files of deleted captures, still on disk and counted (state.h). */
@@ -145,6 +163,7 @@ struct orphan {
 };
 static struct orphan		*sess_orphans;
 static size_t			 sess_norphans;
+static uint64_t			 sess_orphan_bytes;
 
 static struct {
 	session_observer_fn	 fn;
@@ -204,6 +223,55 @@ sess_hash_put(struct session *c)
 	}
 }
 
+static uint64_t	 ring_local_bytes(const struct record *);
+
+/* Puts c on the lists of live captures, or takes it off. */
+static void
+sess_set_live(struct session *c, int live)
+{
+	if (live) {
+		TAILQ_INSERT_TAIL(&sess_live, c, live_entry);
+		if (c->file_count != 0)
+			TAILQ_INSERT_TAIL(&sess_rings, c, ring_entry);
+		sess_nlive++;
+	} else {
+		TAILQ_REMOVE(&sess_live, c, live_entry);
+		if (c->file_count != 0)
+			TAILQ_REMOVE(&sess_rings, c, ring_entry);
+		sess_nlive--;
+	}
+	c->live = live;
+}
+
+/*
+ * Brings c's share of the budget up to date with its record: on sess_live
+ * while it runs (or is about to), else the bytes its files keep in
+ * sess_kept. Every change to a record passes here (sess_link, cap_publish).
+ */
+static void
+sess_account(struct session *c)
+{
+	int	live;
+
+	if (c->deleted)
+		return;
+	live = c->rec->status == CAP_RUNNING ||
+	    c->rec->status == CAP_NOT_STARTED;
+	sess_kept -= c->kept;
+	sess_reserved -= c->reserved;
+	c->kept = c->reserved = 0;
+	if (live && c->file_count == 0)
+		c->reserved = c->max_bytes;
+	else if (!live && c->file_count != 0)
+		c->kept = ring_local_bytes(c->rec);
+	else if (!live)
+		c->kept = c->rec->file_uri != NULL ? c->rec->bytes : 0;
+	sess_kept += c->kept;
+	sess_reserved += c->reserved;
+	if (live != c->live)
+		sess_set_live(c, live);
+}
+
 /*
  * Puts c on the list of captures, and in the indexes by name (cap_find)
  * and dedup key (session_find_dedup): 100,000 records on file were
@@ -215,6 +283,7 @@ sess_link(struct session *c)
 	struct session	*k;
 
 	TAILQ_INSERT_TAIL(&sess_all, c, entry);
+	sess_account(c);
 	if (++sess_count <= sess_hash_size) {
 		sess_hash_put(c);
 		return;
@@ -236,6 +305,11 @@ sess_unlink(struct session *c)
 	struct session	**b;
 
 	TAILQ_REMOVE(&sess_all, c, entry);
+	sess_kept -= c->kept;
+	sess_reserved -= c->reserved;
+	c->kept = c->reserved = 0;
+	if (c->live)
+		sess_set_live(c, 0);
 	b = sess_bucket(sess_hash, c->rec->name);
 	while (*b != c)
 		b = &(*b)->hash_next;
@@ -275,7 +349,6 @@ static void	cap_submit_uploads(struct session *);
 static void	sess_usage(struct sess_usage *);
 static json_t	*ring_entry(const struct record *, uint32_t);
 static void	 ring_file_done(struct session *, json_t *);
-static uint64_t	 ring_local_bytes(const struct record *);
 static int	 ring_close(struct session *, const struct capture_stats *,
 		    struct hash_result **);
 static int	 ring_rotate(struct session *, enum stop_reason *);
@@ -341,6 +414,7 @@ cap_put(struct session *c, char **cause)
 static int
 cap_publish(struct session *c, int is_new, char **cause)
 {
+	sess_account(c);
 	if (cap_put(c, cause) == -1 && is_new) {
 		c->dirty = 0;
 		return (-1);
@@ -443,6 +517,7 @@ sess_orphan_add(const char *path, uint64_t bytes, int64_t at)
 	sess_orphans[sess_norphans].path = xstrdup(path);
 	sess_orphans[sess_norphans].bytes = bytes;
 	sess_orphans[sess_norphans++].at = at;
+	sess_orphan_bytes += bytes;
 }
 
 /* Stops counting a forgotten capture's file (it is gone). */
@@ -459,6 +534,7 @@ sess_orphan_remove(const char *path)
 		return;
 	if (state_orphan_delete(path, &cause) == -1)
 		free(cause);	/* counted again at restart, if still there */
+	sess_orphan_bytes -= sess_orphans[i].bytes;
 	free(sess_orphans[i].path);
 	sess_orphans[i] = sess_orphans[--sess_norphans];
 }
@@ -1473,21 +1549,12 @@ static void
 sess_usage(struct sess_usage *u)
 {
 	struct session	*c;
-	size_t		 i;
 
-	memset(u, 0, sizeof *u);
-	TAILQ_FOREACH(c, &sess_all, entry) {
-		if (c->rec->status == CAP_RUNNING ||
-		    c->rec->status == CAP_NOT_STARTED) {
-			u->running++;
-			u->reserved_bytes += cap_reserve(c);
-		} else if (c->file_count != 0)
-			u->kept_bytes += ring_local_bytes(c->rec);
-		else if (c->rec->file_uri != NULL)
-			u->kept_bytes += c->rec->bytes;
-	}
-	for (i = 0; i < sess_norphans; i++)
-		u->kept_bytes += sess_orphans[i].bytes;
+	u->running = sess_nlive;
+	u->reserved_bytes = sess_reserved;
+	TAILQ_FOREACH(c, &sess_rings, ring_entry)
+		u->reserved_bytes += cap_reserve(c);
+	u->kept_bytes = sess_kept + sess_orphan_bytes;
 }
 
 json_t *
@@ -1588,12 +1655,12 @@ struct ctx_job {
 };
 
 /*
- * Writes o to relpath below the root, whole or not at all. The text is
- * made first and written at once: json_dumpfd writes each token with its
- * own write(2), some 400 calls per snapshot.
+ * Writes o to relpath below the root, whole or not at all (durable with
+ * sync). The text is made first and written at once: json_dumpfd writes
+ * each token with its own write(2), some 400 calls per snapshot.
  */
 static int
-ctx_write(const char *relpath, json_t *o, char **cause)
+ctx_write(const char *relpath, json_t *o, int sync, char **cause)
 {
 	const char	*base;
 	char		*tmp, *text;
@@ -1611,7 +1678,8 @@ ctx_write(const char *relpath, json_t *o, char **cause)
 	tmp = xasprintf("%s.part", base);
 	if ((fd = openat(dirfd, tmp, O_WRONLY | O_CREAT | O_TRUNC |
 	    O_NOFOLLOW | O_CLOEXEC, 0640)) == -1 ||
-	    write_all(fd, text, strlen(text)) == -1 || fsync(fd) == -1 ||
+	    write_all(fd, text, strlen(text)) == -1 ||
+	    (sync && fsync(fd) == -1) ||
 	    renameat(dirfd, tmp, dirfd, base) == -1)
 		*cause = xasprintf("%s: %s", relpath, strerror(errno));
 	else
@@ -1640,7 +1708,13 @@ ctx_work(void *arg)
 		json_object_set(o, "start", j->start);
 	json_object_set_new(o, j->stop ? "stop" : "start", j->snap != NULL ?
 	    json_incref(j->snap) : json_pack("{s:s}", "error", j->err));
-	if (ctx_write(j->path, o, &why) == -1 && j->err == NULL)
+	/*
+	 * The start's file is made durable with the stop's, which rewrites
+	 * it once the capture file is final: until then it is as durable
+	 * as the capture's own packets (a crash of the daemon keeps both),
+	 * and an alert storm's worker does half the fsyncs.
+	 */
+	if (ctx_write(j->path, o, j->stop, &why) == -1 && j->err == NULL)
 		j->err = why;
 	else
 		free(why);
@@ -2102,11 +2176,9 @@ session_running_for_rule(const char *rule)
 	const char	*r;
 	long long	 n = 0;
 
-	TAILQ_FOREACH(c, &sess_all, entry) {
+	TAILQ_FOREACH(c, &sess_live, live_entry) {
 		r = record_rule(c->rec);
-		if (r != NULL && strcmp(r, rule) == 0 &&
-		    (c->rec->status == CAP_RUNNING ||
-		    c->rec->status == CAP_NOT_STARTED))
+		if (r != NULL && strcmp(r, rule) == 0)
 			n++;
 	}
 	return (n);
@@ -2692,6 +2764,8 @@ session_init(struct event_base *base, const struct conf *conf, char **cause)
 		else
 			cap_submit_uploads(c);	/* those cut short */
 	}
+	TAILQ_FOREACH(c, &sess_all, entry)
+		sess_account(c);	/* recovery may not have said so */
 	metrics_register(sess_metrics, sess_traffic);
 	return (0);
 }
@@ -2733,6 +2807,7 @@ session_shutdown(void)
 		free(sess_orphans[--sess_norphans].path);
 	free(sess_orphans);
 	sess_orphans = NULL;
+	sess_orphan_bytes = 0;
 	if (sess_rootfd != -1)
 		close(sess_rootfd);
 	sess_rootfd = -1;

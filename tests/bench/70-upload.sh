@@ -2,8 +2,12 @@
 # Uploads: the time alertcapd takes to upload a finished capture of
 # SIZE_MB (default 256 MiB) to Azurite and to s3rver, from the capture's
 # stop to its upload entry reading Uploaded, against `curl -T` of the same
-# file to the same server, alternately. Then alertcapd's RSS sampled every
-# 100 ms while it uploads a BIG_MB (default 1 GiB) capture.
+# file to the same server, alternately; and against the clients operators
+# run, `az storage blob upload` (Debian's azure-cli) and `aws s3 cp`
+# (awscli, in parts too), when they are installed, each with its own
+# start-up taken off (the median time of the same command for an empty
+# file). Then alertcapd's RSS sampled every 100 ms while it uploads a
+# BIG_MB (default 1 GiB) capture.
 # The captures are of crafted traffic replayed onto lo.
 . "$(dirname "$0")/lib.sh"
 need_root
@@ -93,10 +97,45 @@ run_curl() {
 	case $out in 20?\ *) echo "${out#* }" ;; *) echo - ;; esac
 }
 
+# The clients operators run: az (azure-cli) and aws (awscli).
+AZ_CONN="DefaultEndpointsProtocol=http;AccountName=$ACCT;AccountKey=$KEY;BlobEndpoint=http://127.0.0.1:$AZ_PORT/$ACCT;"
+export AWS_ACCESS_KEY_ID=S3RVER AWS_SECRET_ACCESS_KEY=S3RVER AWS_DEFAULT_REGION=us-east-1
+export AZURE_CONFIG_DIR=$T_DIR/azcli AWS_CONFIG_FILE=$T_DIR/aws.conf
+: > "$T_DIR/empty"
+# cli_put az|s3 FILE NAME: one upload with the operator's client, timed;
+# prints the seconds, or - when it failed.
+cli_put() {
+	local t0 rc
+	t0=$(secs)
+	case $1 in
+	az) az storage blob upload --only-show-errors --overwrite --connection-string "$AZ_CONN" \
+		-c captures -n "$3" -f "$2" >/dev/null 2>>"$T_DIR/cli.err" ;;
+	s3) aws --endpoint-url "http://127.0.0.1:$S3_PORT" s3 cp --only-show-errors "$2" \
+		"s3://captures/$3" >/dev/null 2>>"$T_DIR/cli.err" ;;
+	esac
+	rc=$?
+	[ "$rc" -eq 0 ] || { echo -; return; }
+	awk -v a="$t0" -v b="$(secs)" 'BEGIN {printf "%.3f", b - a}'
+}
+# cli_startup az|s3: the client's own start-up, median of 3 empty uploads.
+cli_startup() {
+	local t=() i
+	for i in 1 2 3; do t+=("$(cli_put "$1" "$T_DIR/empty" "empty-$i")"); done
+	median "${t[@]}"
+}
+CLIS=()
+command -v az >/dev/null && CLIS+=(az)
+command -v aws >/dev/null && CLIS+=(s3)
+declare -A CLI_UP
+for k in "${CLIS[@]}"; do CLI_UP[$k]=$(cli_startup "$k"); done
+[ ${#CLIS[@]} -gt 0 ] && printf 'client start-up (median of 3 empty uploads): %s\n' \
+    "$(for k in "${CLIS[@]}"; do printf '%s %s s  ' "$k" "${CLI_UP[$k]}"; done)"
+
 # (alertcapd's own timing, from its log, in brackets)
 printf '%-8s %-10s %4s %12s %10s %10s\n' account tool rep bytes seconds MiB/s
 # az and s3: the accounts' defaults (blocks/parts of 8 MiB, 4 at once);
 # s3one: one PutObject (block_size above the file's size).
+declare -A cli_ratios
 for acct in az s3 s3one; do
 	a=(); c=()
 	for rep in $(seq "$REPS"); do
@@ -110,12 +149,30 @@ for acct in az s3 s3one; do
 		printf '%-8s %-10s %4s %12s %10s %10s\n' "$acct" curl "$rep" "$bytes" "$s" "$mibs"
 		json_row "$JSON" bench=upload account="$acct" tool=curl rep="$rep" bytes="$bytes" seconds="$s"
 		c+=("$s")
+		# The operator's client on the same file, its start-up off.
+		k=${acct%one}
+		[ "$acct" = s3one ] && k=none
+		if [[ " ${CLIS[*]} " == *" $k "* ]]; then
+			s=$(cli_put "$k" "$T_DIR/ref.pcap" "cli-$rep.pcap")
+			[ "$s" != - ] && s=$(awk -v s="$s" -v u="${CLI_UP[$k]}" 'BEGIN {printf "%.3f", s - u}')
+			mibs=$(awk -v b="$bytes" -v s="$s" 'BEGIN {printf "%.1f", (s > 0) ? b / 1048576 / s : 0}')
+			r=$(ratio "$s" "${a[-1]}")
+			printf '%-8s %-10s %4s %12s %10s %10s  (alertcapd %s x)\n' "$acct" "${k/s3/aws}" "$rep" "$bytes" "$s" "$mibs" "$r"
+			json_row "$JSON" bench=upload account="$acct" tool="${k/s3/aws}" rep="$rep" bytes="$bytes" seconds="$s" ratio="$r"
+			cli_ratios[$acct]="${cli_ratios[$acct]:-} $r"
+		fi
 	done
 	ma=$(median "${a[@]}"); mc=$(median "${c[@]}")
 	# Throughput ratio alertcapd/curl = time of curl / time of alertcapd.
 	printf '  -> %s: median %s s alertcapd, %s s curl -T; throughput ratio %s (target >= 1.0)\n' \
 	    "$acct" "$ma" "$mc" "$(ratio "$mc" "$ma")"
 	json_row "$JSON" bench=upload-summary account="$acct" alertcapd_s="$ma" curl_s="$mc" ratio="$(ratio "$mc" "$ma")"
+	if [ -n "${cli_ratios[$acct]:-}" ]; then
+		low=$(printf '%s\n' ${cli_ratios[$acct]} | sort -n | head -1)
+		printf '  -> %s: throughput against %s, each repetition:%s; the lowest %s (target >= 1.2 in every one)\n' \
+		    "$acct" "$( [ "$acct" = az ] && echo 'az storage blob upload' || echo 'aws s3 cp')" "${cli_ratios[$acct]}" "$low"
+		json_row "$JSON" bench=upload-cli-summary account="$acct" ratios="${cli_ratios[$acct]}" lowest="$low"
+	fi
 done
 
 # RSS while a big capture uploads.

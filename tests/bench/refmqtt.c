@@ -18,17 +18,10 @@
 #include <mosquitto.h>
 #include <mqtt_protocol.h>
 
+#include "bench-clock.h"
+
 static long	want, got;
 static double	first;
-
-static double
-now(void)
-{
-	struct timespec	ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (ts.tv_sec + ts.tv_nsec / 1e9);
-}
 
 static void
 on_message(struct mosquitto *m, void *arg, const struct mosquitto_message *msg,

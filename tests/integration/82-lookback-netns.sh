@@ -129,6 +129,8 @@ ok "$([ "$(api GET /v1/interfaces | cut -d' ' -f2- | jq -r '.interfaces[] | sele
 # filter on the ring's socket; the ring loses nothing meanwhile (libpcap's
 # pcap_setfilter drops whatever arrives while it drains the socket).
 sleep 2.5	# the overflow's datagrams are older than the cut below
+# The cut starts here, however long a loaded machine takes to send.
+churn_from=$(date -u +%Y-%m-%dT%H:%M:%S.%3NZ)
 ip netns exec "$NS_A" "$SEQSEND" 127.0.0.1 7100 2000 2 100 &
 churn=$!
 for i in $(seq 20); do
@@ -139,8 +141,8 @@ for i in $(seq 20); do
 	sleep 0.03
 done
 wait_pid "$churn" 10
-r=$(api PUT /v1/captures/steady '{"target": {"interface": "lo"}, "lookback_s": 3, "time_limit_s": 0,
-    "filters": [{"protocol": "UDP", "local_port": "7100"}]}')
+r=$(api PUT /v1/captures/steady "{\"target\": {\"interface\": \"lo\"}, \"from\": \"$churn_from\", \"time_limit_s\": 0,
+    \"filters\": [{\"protocol\": \"UDP\", \"local_port\": \"7100\"}]}")
 wait_status steady Stopped 5
 kd=$(api GET /v1/interfaces | cut -d' ' -f2- | jq -r '.interfaces[] | select(.name == "lo") | .lookback.kernel_drops')
 c=$(contiguous steady 7100)

@@ -30,7 +30,7 @@ JSON
 MQTT="\"rules\": {\"dir\": \"$RULES\"}, \"mqtt\": {\"port\": $BPORT, \"keepalive_s\": 5, \"reconnect_max_s\": 2,
   \"subscriptions\": [{\"topic\": \"alerts/#\", \"format\": \"generic\"},
                       {\"topic\": \"metrics/#\", \"format\": \"telegraf-json\"}]}"
-start_daemon a "" "$MQTT" || exit 1
+start_daemon a "" "${MQTT%\}}, \"request_timeout_s\": 30}" || exit 1
 URL_A=$URL; DPID_A=$DPID
 start_daemon b "" "$MQTT" || exit 1
 URL_B=$URL; DPID_B=$DPID
@@ -164,11 +164,32 @@ like "$m" "alertcap_mqtt_connected 1" "A says it is connected"
 out=$(printf '%s\n' "$m" | promtool check metrics 2>&1)
 is "$?:$out" "0:" "metrics with MQTT: promtool check metrics finds nothing to fault"
 
-# A killed node is offline through its will.
+# A frozen node (its socket open) goes offline when the broker's keepalive
+# (1.5 x keepalive_s) publishes its will: a command waiting on it is
+# answered then (A waits up to 30 s for an answer).
+kill -STOP "$DPID_C"
+t0=$(date +%s%N)
+(acurl -s -o "$T_DIR/frozen" -w '%{http_code}' "$URL_A/v1/nodes/c/captures" > "$T_DIR/frozen.code"; date +%s%N > "$T_DIR/frozen.at") &
+FROZEN=$!
+wait_for 25 sh -c "[ \"\$(curl -s -H 'Authorization: Bearer $TOKEN' $URL_A/v1/nodes | jq -r '.nodes[] | select(.node == \"c\") | .status')\" = offline ]"
+ok $? "a frozen node shows offline when the broker's keepalive ends"
+t1=$(date +%s%N)
+wait_pid "$FROZEN" 35
+echo "# offline after $(( (t1 - t0) / 1000000 )) ms; the pending command answered after $(( ($(cat "$T_DIR/frozen.at") - t0) / 1000000 )) ms"
+is "$(cat "$T_DIR/frozen.code")" 503 "a command pending on it is answered 503 when its will arrives"
+like "$(cat "$T_DIR/frozen")" "went offline" "saying why"
+kill -CONT "$DPID_C"
 stop_pid "$DPID_C" KILL
-wait_for 10 sh -c "[ \"\$(curl -s -H 'Authorization: Bearer $TOKEN' $URL_A/v1/nodes | jq -r '.nodes[] | select(.node == \"c\") | .status')\" = offline ]"
-ok $? "a killed node shows offline through its will"
-is "$(api GET /v1/nodes/c/captures | cut -d' ' -f1)" 504 "a command to a dead node times out with 504"
+t0=$(date +%s%N)
+r=$(api GET /v1/nodes/c/captures)
+ms=$(( ($(date +%s%N) - t0) / 1000000 ))
+is "$(cut -d' ' -f1 <<<"$r")" 503 "a command to a node the broker says is offline is refused with 503"
+like "$r" "node 'c' is offline: the broker holds its last will" "naming the node"
+[ "$ms" -lt 1000 ]
+ok $? "at once ($ms ms), not after request_timeout_s"
+URL=$URL_B
+is "$(api GET /v1/nodes/ghost/captures | cut -d' ' -f1)" 504 "a command to a node never seen times out with 504"
+URL=$URL_A
 
 # TLS: a broker listener with certificates made here.
 cd "$T_DIR" || exit 1

@@ -271,10 +271,14 @@ launch_daemon() {
 		sed 's/^/#   /' "$dir/daemon.log"
 		return 1
 	}
-	# Under a wrapper (strace), which leaves it running when killed.
-	if [ -n "${DAEMON_WRAP:-}" ] && [ -z "$ns" ]; then
-		T_PIDS+=("$(pgrep -P "$DPID" -x alertcapd)")
+	# Under a wrapper that forks (strace), which leaves it running when
+	# killed; one that execs it (taskset) has no child.
+	local child
+	if [ -n "${DAEMON_WRAP:-}" ] && [ -z "$ns" ] &&
+	    child=$(pgrep -P "$DPID" -x alertcapd); then
+		T_PIDS+=("$child")
 	fi
+	return 0
 }
 
 # in_ns NS CMD...: runs CMD in NS, or here when NS is empty.
