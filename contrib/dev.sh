@@ -28,7 +28,7 @@ PACKAGES=(build-essential autoconf automake pkg-config
 # What building and checking the Debian package uses.
 PACKAGE_PACKAGES=(debhelper dpkg-dev lintian debootstrap)
 # And what only the benchmarks use.
-BENCH_PACKAGES=(wrk util-linux)
+BENCH_PACKAGES=(wrk util-linux sqlite3 azure-cli awscli)
 
 as_root() {
 	if [ "$(id -u)" -eq 0 ]; then "$@"; else sudo "$@"; fi

@@ -471,7 +471,10 @@ mq_reply(const struct mosquitto_message *msg, const mosquitto_property *props)
 	mq_pending_free(p);
 }
 
-/* Whether the broker holds node's last will: gone, not just slow. */
+/*
+ * Whether the broker holds node's "offline" (its last will, or what it
+ * said as it stopped): gone, not just slow.
+ */
 static int
 mq_node_offline(const char *node)
 {
@@ -502,7 +505,7 @@ mq_status(const struct mosquitto_message *msg)
 			    !mq_node_offline(node))
 				continue;
 			e = cmd_error("Unavailable", "the node went offline "
-			    "(the broker published its last will)");
+			    "(its last will, or its clean stop)");
 			p->fn(503, e, p->arg);
 			json_decref(e);
 			mq_pending_free(p);
@@ -744,7 +747,7 @@ mqtt_request(const char *node, json_t *cmd, mqtt_reply_fn fn, void *arg,
 	}
 	if (mq_node_offline(node)) {
 		*cause = xasprintf("node '%s' is offline: the broker holds its "
-		    "last will", node);
+		    "last will, or its clean stop", node);
 		return (0);
 	}
 	p = xcalloc(1, sizeof *p);
