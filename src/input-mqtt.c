@@ -498,20 +498,23 @@ mq_status(const struct mosquitto_message *msg)
 
 	o = json_loadb(msg->payload, (size_t)msg->payloadlen, 0, NULL);
 	node = json_string_value(json_object_get(o, "node"));
-	if (node != NULL && name_valid(node)) {
-		json_object_set(mq_nodes_seen, node, o);
-		TAILQ_FOREACH_SAFE(p, &mq_pending, entry, p1) {
-			if (strcmp(p->node, node) != 0 ||
-			    !mq_node_offline(node))
-				continue;
-			e = cmd_error("Unavailable", "the node went offline "
-			    "(its last will, or its clean stop)");
-			p->fn(503, e, p->arg);
-			json_decref(e);
-			mq_pending_free(p);
-		}
+	if (node == NULL || !name_valid(node)) {
+		json_decref(o);
+		return;
 	}
+	json_object_set(mq_nodes_seen, node, o);
 	json_decref(o);
+	if (!mq_node_offline(node))
+		return;
+	TAILQ_FOREACH_SAFE(p, &mq_pending, entry, p1) {
+		if (strcmp(p->node, node) != 0)
+			continue;
+		e = cmd_error("Unavailable", "the node went offline (its last "
+		    "will, or its clean stop)");
+		p->fn(503, e, p->arg);
+		json_decref(e);
+		mq_pending_free(p);
+	}
 }
 
 /* Every message: a feed, a command, an answer from a node, or a status. */

@@ -243,33 +243,37 @@ sess_set_live(struct session *c, int live)
 	c->live = live;
 }
 
+/* Replaces c's share of the budget's totals with the one given. */
+static void
+sess_share(struct session *c, int live, uint64_t kept, uint64_t reserved)
+{
+	sess_kept += kept - c->kept;
+	sess_reserved += reserved - c->reserved;
+	c->kept = kept;
+	c->reserved = reserved;
+	if (live != c->live)
+		sess_set_live(c, live);
+}
+
 /*
  * Brings c's share of the budget up to date with its record: on sess_live
- * while it runs (or is about to), else the bytes its files keep in
- * sess_kept. Every change to a record passes here (sess_link, cap_publish).
+ * while it runs (or is about to), with its byte limit in sess_reserved
+ * unless it is a ring; else the bytes its files keep in sess_kept. Every
+ * change to a record passes here (sess_link, cap_publish).
  */
 static void
 sess_account(struct session *c)
 {
-	int	live;
-
 	if (c->deleted)
 		return;
-	live = c->rec->status == CAP_RUNNING ||
-	    c->rec->status == CAP_NOT_STARTED;
-	sess_kept -= c->kept;
-	sess_reserved -= c->reserved;
-	c->kept = c->reserved = 0;
-	if (live && c->file_count == 0)
-		c->reserved = c->max_bytes;
-	else if (!live && c->file_count != 0)
-		c->kept = ring_local_bytes(c->rec);
-	else if (!live)
-		c->kept = c->rec->file_uri != NULL ? c->rec->bytes : 0;
-	sess_kept += c->kept;
-	sess_reserved += c->reserved;
-	if (live != c->live)
-		sess_set_live(c, live);
+	if (c->rec->status == CAP_RUNNING ||
+	    c->rec->status == CAP_NOT_STARTED)
+		sess_share(c, 1, 0, c->file_count == 0 ? c->max_bytes : 0);
+	else if (c->file_count != 0)
+		sess_share(c, 0, ring_local_bytes(c->rec), 0);
+	else
+		sess_share(c, 0, c->rec->file_uri != NULL ? c->rec->bytes : 0,
+		    0);
 }
 
 /*
@@ -305,11 +309,7 @@ sess_unlink(struct session *c)
 	struct session	**b;
 
 	TAILQ_REMOVE(&sess_all, c, entry);
-	sess_kept -= c->kept;
-	sess_reserved -= c->reserved;
-	c->kept = c->reserved = 0;
-	if (c->live)
-		sess_set_live(c, 0);
+	sess_share(c, 0, 0, 0);
 	b = sess_bucket(sess_hash, c->rec->name);
 	while (*b != c)
 		b = &(*b)->hash_next;

@@ -19,7 +19,7 @@
 #include <mosquitto.h>
 #include <mqtt_protocol.h>
 
-#include "bench-clock.h"
+#include "bench.h"
 
 #define TIMEOUT_S	2.0
 
@@ -135,7 +135,7 @@ main(int argc, char **argv)
 		return (2);
 	}
 	prefix = argv[2];
-	want = atol(argv[3]);
+	want = arg_num(argv[3], 100000000, "N");
 	read_nodes(argv[4]);
 	if (argc > 5)
 		op = argv[5];
@@ -148,8 +148,8 @@ main(int argc, char **argv)
 	mosquitto_connect_v5_callback_set(m, on_connect);
 	mosquitto_subscribe_v5_callback_set(m, on_subscribe);
 	mosquitto_message_v5_callback_set(m, on_message);
-	if (mosquitto_connect_bind_v5(m, "127.0.0.1", atoi(argv[1]), 30, NULL,
-	    NULL) != MOSQ_ERR_SUCCESS) {
+	if (mosquitto_connect_bind_v5(m, "127.0.0.1", (int)arg_num(argv[1],
+	    65535, "PORT"), 30, NULL, NULL) != MOSQ_ERR_SUCCESS) {
 		fprintf(stderr, "fleetrr: cannot connect to port %s\n",
 		    argv[1]);
 		return (1);

@@ -18,7 +18,7 @@
 #include <mosquitto.h>
 #include <mqtt_protocol.h>
 
-#include "bench-clock.h"
+#include "bench.h"
 
 static long	want, got;
 static double	first;
@@ -99,11 +99,11 @@ main(int argc, char **argv)
 	mosquitto_property	*props = NULL;
 
 	if (argc == 5 && strcmp(argv[1], "-p") == 0)
-		return (publish_file((int)strtol(argv[2], NULL, 10), argv[3],
+		return (publish_file((int)arg_num(argv[2], 65535, "PORT"), argv[3],
 		    argv[4]));
 	if (argc != 4)
 		return (2);
-	want = strtol(argv[3], NULL, 10);
+	want = arg_num(argv[3], 100000000, "N");
 	mosquitto_lib_init();
 	m = mosquitto_new("refmqtt", false, argv[2]);
 	mosquitto_int_option(m, MOSQ_OPT_PROTOCOL_VERSION, MQTT_PROTOCOL_V5);
@@ -112,7 +112,7 @@ main(int argc, char **argv)
 	mosquitto_property_add_int32(&props, MQTT_PROP_SESSION_EXPIRY_INTERVAL,
 	    3600);
 	if (mosquitto_connect_bind_v5(m, "127.0.0.1",
-	    (int)strtol(argv[1], NULL, 10), 30, NULL, props) != 0)
+	    (int)arg_num(argv[1], 65535, "PORT"), 30, NULL, props) != 0)
 		return (1);
 	mosquitto_loop_forever(m, 1000, 1);
 	if (want > 0)
