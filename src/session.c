@@ -2195,20 +2195,35 @@ session_get(const char *name)
 	return (record_to_json(c->rec));
 }
 
+/* Whether c belongs in a list of status and rule (NULL: any). */
+static int
+cap_listed(const struct session *c, const char *status, const char *rule)
+{
+	const char	*r;
+
+	if (status != NULL &&
+	    strcmp(cap_status_name(c->rec->status), status) != 0)
+		return (0);
+	r = record_rule(c->rec);
+	return (rule == NULL || (r != NULL && strcmp(r, rule) == 0));
+}
+
 json_t *
 session_list(const char *status, const char *rule)
 {
 	struct session	*c;
 	json_t		*a;
-	const char	*r;
+	int		 live;
 
+	/* Running or about to: on a list of their own, not among all. */
+	live = status != NULL && (strcmp(status,
+	    cap_status_name(CAP_RUNNING)) == 0 || strcmp(status,
+	    cap_status_name(CAP_NOT_STARTED)) == 0);
 	a = json_array();
-	TAILQ_FOREACH(c, &sess_all, entry) {
-		if (status != NULL &&
-		    strcmp(cap_status_name(c->rec->status), status) != 0)
-			continue;
-		r = record_rule(c->rec);
-		if (rule != NULL && (r == NULL || strcmp(r, rule) != 0))
+	for (c = live ? TAILQ_FIRST(&sess_live) : TAILQ_FIRST(&sess_all);
+	    c != NULL; c = live ? TAILQ_NEXT(c, live_entry) :
+	    TAILQ_NEXT(c, entry)) {
+		if (!cap_listed(c, status, rule))
 			continue;
 		cap_refresh(c);
 		json_array_append_new(a, record_to_json(c->rec));
