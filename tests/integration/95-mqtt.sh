@@ -166,7 +166,12 @@ is "$?:$out" "0:" "metrics with MQTT: promtool check metrics finds nothing to fa
 
 # A frozen node (its socket open) goes offline when the broker's keepalive
 # (1.5 x keepalive_s) publishes its will: a command waiting on it is
-# answered then (A waits up to 30 s for an answer).
+# answered then (A waits up to 30 s for an answer). All three are back
+# from the broker's restart first: each connected again, and A seeing
+# them online.
+connected() { curl -s -H "Authorization: Bearer $TOKEN" "$1/metrics" | grep -q '^alertcap_mqtt_connected 1'; }
+wait_for 15 connected "$URL_B" && wait_for 15 connected "$URL_C" && wait_for 15 online3
+ok $? "all three nodes connected and online again after the broker's restart"
 kill -STOP "$DPID_C"
 t0=$(date +%s%N)
 (acurl -s -o "$T_DIR/frozen" -w '%{http_code}' "$URL_A/v1/nodes/c/captures" > "$T_DIR/frozen.code"; date +%s%N > "$T_DIR/frozen.at") &
