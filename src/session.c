@@ -224,6 +224,7 @@ sess_hash_put(struct session *c)
 }
 
 static uint64_t	 ring_local_bytes(const struct record *);
+static uint64_t	 cap_reserve(const struct session *);
 
 /* Puts c on the lists of live captures, or takes it off. */
 static void
@@ -268,7 +269,7 @@ sess_account(struct session *c)
 		return;
 	if (c->rec->status == CAP_RUNNING ||
 	    c->rec->status == CAP_NOT_STARTED)
-		sess_share(c, 1, 0, c->file_count == 0 ? c->max_bytes : 0);
+		sess_share(c, 1, 0, c->file_count == 0 ? cap_reserve(c) : 0);
 	else if (c->file_count != 0)
 		sess_share(c, 0, ring_local_bytes(c->rec), 0);
 	else
@@ -2169,18 +2170,28 @@ session_find_dedup(const char *key, enum cap_status *st, int64_t *stopped_at)
 	return (latest->rec->name);
 }
 
+/* Whether c belongs in a list of status and rule (NULL: any). */
+static int
+cap_listed(const struct session *c, const char *status, const char *rule)
+{
+	const char	*r;
+
+	if (status != NULL &&
+	    strcmp(cap_status_name(c->rec->status), status) != 0)
+		return (0);
+	r = record_rule(c->rec);
+	return (rule == NULL || (r != NULL && strcmp(r, rule) == 0));
+}
+
 long long
 session_running_for_rule(const char *rule)
 {
 	struct session	*c;
-	const char	*r;
 	long long	 n = 0;
 
-	TAILQ_FOREACH(c, &sess_live, live_entry) {
-		r = record_rule(c->rec);
-		if (r != NULL && strcmp(r, rule) == 0)
+	TAILQ_FOREACH(c, &sess_live, live_entry)
+		if (cap_listed(c, NULL, rule))
 			n++;
-	}
 	return (n);
 }
 
@@ -2193,19 +2204,6 @@ session_get(const char *name)
 		return (NULL);
 	cap_refresh(c);
 	return (record_to_json(c->rec));
-}
-
-/* Whether c belongs in a list of status and rule (NULL: any). */
-static int
-cap_listed(const struct session *c, const char *status, const char *rule)
-{
-	const char	*r;
-
-	if (status != NULL &&
-	    strcmp(cap_status_name(c->rec->status), status) != 0)
-		return (0);
-	r = record_rule(c->rec);
-	return (rule == NULL || (r != NULL && strcmp(r, rule) == 0));
 }
 
 json_t *
@@ -2779,8 +2777,6 @@ session_init(struct event_base *base, const struct conf *conf, char **cause)
 		else
 			cap_submit_uploads(c);	/* those cut short */
 	}
-	TAILQ_FOREACH(c, &sess_all, entry)
-		sess_account(c);	/* recovery may not have said so */
 	metrics_register(sess_metrics, sess_traffic);
 	return (0);
 }

@@ -197,7 +197,7 @@ uint64_t
 fnv1a_str(uint64_t h, const char *s)
 {
 	for (; *s != '\0'; s++)
-		h = (h ^ (unsigned char)*s) * FNV1A_PRIME;
+		h = fnv1a_byte(h, (unsigned char)*s);
 	return (h);
 }
 
