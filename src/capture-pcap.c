@@ -43,6 +43,7 @@ struct capsink {
 	struct filter_set	*fset;		/* its filters, to test first */
 	int			 filtered;	/* run prog in user space */
 	struct capsink		*leader;	/* same expr, earlier: its verdict */
+	int			 group;		/* its table's, or -1 (capsrc) */
 	int			 hit;		/* prog's verdict on this packet */
 	uint32_t		 snaplen;
 	struct capsink_cbs	 cbs;
@@ -113,6 +114,16 @@ struct capsrc {
 	size_t			 nplan;
 	int			 plan_stale;
 	int			 plan_parse;	/* some sink's ports are known */
+	/*
+	 * The sinks whose structured filters one table decides instead, so
+	 * that a packet costs the same however many there are: group g (the
+	 * table's set g) is a leader and the sinks that share its expression,
+	 * tsinks[tat[g]] to tsinks[tat[g + 1] - 1], the leader first.
+	 */
+	struct filter_table	*table;
+	struct capsink		**tsinks;
+	size_t			 tat[FILTER_TABLE_MAX + 1];
+	size_t			 ngroups;
 	struct pcap_stat	 stats;		/* cached, see capsrc_stats */
 	uint64_t		 replayed;	/* packets a replay delivered */
 	int64_t			 stats_at;	/* us; 0 = never read */
@@ -162,23 +173,58 @@ capsink_verdict(struct capsink *k, const struct pcap_pkthdr *h,
 }
 
 /*
- * Rebuilds the plan: every sink not dead, with the ports its filters (a
- * follower: its leader's, the same expression) can take.
+ * Which sinks the table decides: a live leader that filters in user space
+ * by its structured filters on Ethernet, while the table has room, and
+ * the sinks that follow it.
+ */
+static void
+capsrc_group(struct capsrc *s)
+{
+	struct capsink	*k;
+
+	s->ngroups = 0;
+	TAILQ_FOREACH(k, &s->sinks, entry) {
+		k->group = -1;
+		if (k->dead)
+			continue;
+		if (k->leader != NULL)
+			k->group = k->leader->group;
+		else if (k->filtered && k->fset != NULL &&
+		    s->linktype == DLT_EN10MB &&
+		    s->ngroups < FILTER_TABLE_MAX)
+			k->group = (int)s->ngroups++;
+	}
+}
+
+/*
+ * Rebuilds the plan: every sink not dead that the table does not decide,
+ * with the ports its filters (a follower: its leader's, the same
+ * expression) can take; and the table, with its sinks by group.
  */
 static void
 capsrc_plan(struct capsrc *s)
 {
-	struct capsink	*k, *f;
-	size_t		 n = 0;
+	const struct filter_set	*sets[FILTER_TABLE_MAX];
+	struct capsink		*k, *f;
+	size_t			 fill[FILTER_TABLE_MAX], n = 0, g;
 
+	capsrc_group(s);
 	TAILQ_FOREACH(k, &s->sinks, entry)
 		n++;
 	s->plan = xrealloc(s->plan, (n + 1) * sizeof *s->plan);
+	s->tsinks = xrealloc(s->tsinks, (n + 1) * sizeof *s->tsinks);
 	s->nplan = 0;
 	s->plan_parse = 0;
+	memset(s->tat, 0, sizeof s->tat);
 	TAILQ_FOREACH(k, &s->sinks, entry) {
 		if (k->dead)
 			continue;
+		if (k->group >= 0) {
+			s->tat[k->group + 1]++;
+			if (k->leader == NULL)
+				sets[k->group] = k->fset;
+			continue;
+		}
 		f = k->leader != NULL ? k->leader : k;
 		s->plan[s->nplan].k = k;
 		s->plan[s->nplan].ports = f->fset != NULL &&
@@ -188,7 +234,62 @@ capsrc_plan(struct capsrc *s)
 			s->plan_parse = 1;
 		s->nplan++;
 	}
+	/* The groups' sinks in order, each group's leader first. */
+	for (g = 0; g < s->ngroups; g++)
+		s->tat[g + 1] += s->tat[g];
+	memcpy(fill, s->tat, sizeof fill);
+	TAILQ_FOREACH(k, &s->sinks, entry)
+		if (!k->dead && k->group >= 0)
+			s->tsinks[fill[k->group]++] = k;
+	filter_table_free(s->table);
+	s->table = NULL;
+	if (s->ngroups > 0) {
+		s->table = filter_table_new(sets, s->ngroups);
+		s->plan_parse = 1;
+	}
 	s->plan_stale = 0;
+}
+
+/* Hands a packet the sink's filter passed to it, cut to its length. */
+static inline void
+capsink_take(struct capsink *k, const struct pcap_pkthdr *h,
+    const u_char *data, int64_t ts)
+{
+	uint32_t	caplen = h->caplen;
+
+	/* The ring may still hold packets from before the sink. */
+	if (k->dead || ts < k->since)
+		return;
+	if (k->snaplen != 0 && caplen > k->snaplen)
+		caplen = k->snaplen;
+	k->cbs.packet(k->arg, ts, caplen, h->len, data);
+}
+
+/*
+ * Delivers a packet (read into *fp) to the groups of sinks the table
+ * says take it; for a packet only libpcap can decide (ARP, a VLAN tag),
+ * each group's leader runs its program.
+ */
+static void
+capsrc_classified(struct capsrc *s, const struct pcap_pkthdr *h,
+    const u_char *data, int64_t ts, struct filter_pkt *fp)
+{
+	uint64_t	m = 0;
+	size_t		g, i;
+	int		parsed = 1;
+
+	if (fp->kind == FILTER_PKT_IP)
+		m = filter_table_match(s->table, fp);
+	else if (fp->kind == FILTER_PKT_UNSURE)
+		for (g = 0; g < s->ngroups; g++)
+			if (capsink_verdict(s->tsinks[s->tat[g]], h, data, fp,
+			    &parsed))
+				m |= (uint64_t)1 << g;
+	for (; m != 0; m &= m - 1) {
+		g = (size_t)__builtin_ctzll(m);
+		for (i = s->tat[g]; i < s->tat[g + 1]; i++)
+			capsink_take(s->tsinks[i], h, data, ts);
+	}
 }
 
 /* Delivers one packet to every live sink whose filter it passes. */
@@ -199,7 +300,6 @@ capsrc_packet(u_char *arg, const struct pcap_pkthdr *h, const u_char *data)
 	struct capsink		*k;
 	struct filter_pkt	 fp;
 	uint64_t		 bits = ~(uint64_t)0;
-	uint32_t		 caplen;
 	int64_t			 ts;
 	size_t			 i;
 	int			 need, parsed = 0;
@@ -229,14 +329,11 @@ capsrc_packet(u_char *arg, const struct pcap_pkthdr *h, const u_char *data)
 		if (need)
 			k->hit = k->leader != NULL ? k->leader->hit :
 			    capsink_verdict(k, h, data, &fp, &parsed);
-		/* The ring may still hold packets from before the sink. */
-		if (k->dead || ts < k->since || (need && !k->hit))
-			continue;
-		caplen = h->caplen;
-		if (k->snaplen != 0 && caplen > k->snaplen)
-			caplen = k->snaplen;
-		k->cbs.packet(k->arg, ts, caplen, h->len, data);
+		if (!need || k->hit)
+			capsink_take(k, h, data, ts);
 	}
+	if (s->table != NULL)
+		capsrc_classified(s, h, data, ts, &fp);
 }
 
 /* Marks the source failed and tells every sink. */
@@ -639,6 +736,8 @@ capsrc_close(struct capsrc *s)
 	log_info("capture: closed %s (%s)", s->ifname, s->ops->name);
 	LIST_REMOVE(s, entry);
 	free(s->plan);
+	free(s->tsinks);
+	filter_table_free(s->table);
 	if (s->linger_ev != NULL)
 		event_free(s->linger_ev);
 	event_free(s->ev);

@@ -569,6 +569,12 @@ filter_set_free(struct filter_set *fs)
 	free(fs);
 }
 
+size_t
+filter_set_rows(const struct filter_set *fs)
+{
+	return (fs->n);
+}
+
 uint64_t
 filter_set_ports(const struct filter_set *fs)
 {
@@ -644,6 +650,236 @@ filter_match(const struct filter_set *fs, const struct filter_pkt *p)
 			return (1);
 	}
 	return (0);
+}
+
+/*
+ * One field of a table's rows: the intervals the bounds of the field's
+ * items cut its values into (interval i runs from cut[i] up to cut[i + 1]),
+ * each with the rows (nw words) that take every value in it. A row whose
+ * field is empty is in every interval. Ports are keys (0, port).
+ */
+struct filter_axis {
+	uint64_t	(*cut)[2];	/* sorted; cut[0] is 0 */
+	uint64_t	 *rows;
+	size_t		  n;
+};
+
+enum { A_LOCAL_PORT, A_REMOTE_PORT, A_LOCAL_IP4, A_REMOTE_IP4, A_LOCAL_IP6,
+    A_REMOTE_IP6, A_NAXES };
+
+struct filter_table {
+	size_t			 nw;		/* words of a set of rows */
+	uint64_t		*proto;		/* 256 * nw: rows taking each */
+	uint64_t		*needports;	/* nw: rows with a port field */
+	unsigned char		*owner;		/* each row's set */
+	struct filter_axis	 axis[A_NAXES];
+};
+
+static int
+key_cmp(const uint64_t *a, const uint64_t *b)
+{
+	if (a[0] != b[0])
+		return (a[0] < b[0] ? -1 : 1);
+	if (a[1] != b[1])
+		return (a[1] < b[1] ? -1 : 1);
+	return (0);
+}
+
+static int
+key_qsort_cmp(const void *a, const void *b)
+{
+	return (key_cmp(a, b));
+}
+
+/* The interval of the axis that holds key. */
+static size_t
+axis_find(const struct filter_axis *x, const uint64_t *key)
+{
+	size_t	lo = 0, hi = x->n, mid;
+
+	while (hi - lo > 1) {
+		mid = lo + (hi - lo) / 2;
+		if (key_cmp(x->cut[mid], key) <= 0)
+			lo = mid;
+		else
+			hi = mid;
+	}
+	return (lo);
+}
+
+/*
+ * An item's bounds as keys of an axis of family (0: ports): 0 if the item
+ * belongs to another family's axis.
+ */
+static int
+item_keys(const struct filter_item *it, int family, uint64_t *lo,
+    uint64_t *hi)
+{
+	if (it->family != family)
+		return (0);
+	if (family == 0) {
+		lo[0] = hi[0] = 0;
+		lo[1] = it->plo;
+		hi[1] = it->phi;
+	} else {
+		memcpy(lo, it->lo, sizeof it->lo);
+		memcpy(hi, it->hi, sizeof it->hi);
+	}
+	return (1);
+}
+
+/* Builds the axis of one field, for the items of family, over rows. */
+static void
+axis_build(struct filter_axis *x, const struct filter_row *const *rows,
+    size_t nrows, size_t nw, int field, int family)
+{
+	const struct filter_field	*fd;
+	uint64_t			 lo[2], hi[2];
+	size_t				 r, j, i, a, b, max = 1, n = 1;
+
+	for (r = 0; r < nrows; r++)
+		max += 2 * rows[r]->f[field].n;
+	x->cut = xcalloc(max, sizeof *x->cut);
+	for (r = 0; r < nrows; r++) {
+		fd = &rows[r]->f[field];
+		for (j = 0; j < fd->n; j++) {
+			if (!item_keys(&fd->v[j], family, lo, hi))
+				continue;
+			memcpy(x->cut[n++], lo, sizeof lo);
+			/* The value after hi starts the next interval. */
+			if (++hi[1] == 0)
+				hi[0]++;
+			if (hi[0] != 0 || hi[1] != 0)
+				memcpy(x->cut[n++], hi, sizeof hi);
+		}
+	}
+	qsort(x->cut, n, sizeof *x->cut, key_qsort_cmp);
+	for (i = 1, j = 1; i < n; i++)
+		if (key_cmp(x->cut[i], x->cut[j - 1]) != 0)
+			memcpy(x->cut[j++], x->cut[i], sizeof *x->cut);
+	x->n = j;
+	x->rows = xcalloc(x->n * nw, sizeof *x->rows);
+	for (r = 0; r < nrows; r++) {
+		fd = &rows[r]->f[field];
+		if (fd->n == 0) {
+			for (i = 0; i < x->n; i++)
+				x->rows[i * nw + r / 64] |= (uint64_t)1 <<
+				    (r % 64);
+			continue;
+		}
+		for (j = 0; j < fd->n; j++) {
+			if (!item_keys(&fd->v[j], family, lo, hi))
+				continue;
+			a = axis_find(x, lo);
+			b = axis_find(x, hi);
+			for (i = a; i <= b; i++)
+				x->rows[i * nw + r / 64] |= (uint64_t)1 <<
+				    (r % 64);
+		}
+	}
+}
+
+struct filter_table *
+filter_table_new(const struct filter_set *const *sets, size_t n)
+{
+	static const struct { int field, family; } axes[A_NAXES] = {
+		{ F_LOCAL_PORT, 0 }, { F_REMOTE_PORT, 0 },
+		{ F_LOCAL_IP, AF_INET }, { F_REMOTE_IP, AF_INET },
+		{ F_LOCAL_IP, AF_INET6 }, { F_REMOTE_IP, AF_INET6 },
+	};
+	struct filter_table	 *t;
+	const struct filter_row	**rows;
+	size_t			  nrows = 0, i, j, r, w;
+	int			  pr;
+
+	for (i = 0; i < n; i++)
+		nrows += sets[i]->n;
+	rows = xcalloc(nrows + 1, sizeof *rows);
+	t = xcalloc(1, sizeof *t);
+	t->owner = xcalloc(nrows + 1, 1);
+	for (i = 0, r = 0; i < n; i++)
+		for (j = 0; j < sets[i]->n; j++) {
+			t->owner[r] = (unsigned char)i;
+			rows[r++] = &sets[i]->rows[j];
+		}
+	t->nw = nrows / 64 + (nrows % 64 != 0) + (nrows == 0);
+	t->proto = xcalloc(256 * t->nw, sizeof *t->proto);
+	t->needports = xcalloc(t->nw, sizeof *t->needports);
+	for (r = 0; r < nrows; r++) {
+		w = r / 64;
+		for (pr = 0; pr < 256; pr++)
+			if (rows[r]->proto == 0 || rows[r]->proto == pr)
+				t->proto[pr * t->nw + w] |= (uint64_t)1 <<
+				    (r % 64);
+		if (rows[r]->ports)
+			t->needports[w] |= (uint64_t)1 << (r % 64);
+	}
+	for (i = 0; i < A_NAXES; i++)
+		axis_build(&t->axis[i], rows, nrows, t->nw, axes[i].field,
+		    axes[i].family);
+	free(rows);
+	return (t);
+}
+
+void
+filter_table_free(struct filter_table *t)
+{
+	size_t	i;
+
+	if (t == NULL)
+		return;
+	for (i = 0; i < A_NAXES; i++) {
+		free(t->axis[i].cut);
+		free(t->axis[i].rows);
+	}
+	free(t->proto);
+	free(t->needports);
+	free(t->owner);
+	free(t);
+}
+
+/* The rows the interval holding key lets through. */
+static inline const uint64_t *
+axis_rows(const struct filter_axis *x, const uint64_t *key, size_t nw)
+{
+	return (x->n == 1 ? x->rows : x->rows + axis_find(x, key) * nw);
+}
+
+uint64_t
+filter_table_match(const struct filter_table *t, const struct filter_pkt *p)
+{
+	const struct filter_axis	*li, *ri;
+	const uint64_t			*pr, *lps, *lpd, *rps, *rpd;
+	const uint64_t			*lis, *lid, *ris, *rid;
+	uint64_t			 sp[2] = { 0, p->sport };
+	uint64_t			 dp[2] = { 0, p->dport };
+	uint64_t			 w, sets = 0;
+	size_t				 i, nw = t->nw;
+	int				 six = p->family == AF_INET6;
+
+	li = &t->axis[six ? A_LOCAL_IP6 : A_LOCAL_IP4];
+	ri = &t->axis[six ? A_REMOTE_IP6 : A_REMOTE_IP4];
+	pr = t->proto + p->proto * nw;
+	lps = axis_rows(&t->axis[A_LOCAL_PORT], sp, nw);
+	lpd = axis_rows(&t->axis[A_LOCAL_PORT], dp, nw);
+	rps = axis_rows(&t->axis[A_REMOTE_PORT], sp, nw);
+	rpd = axis_rows(&t->axis[A_REMOTE_PORT], dp, nw);
+	lis = axis_rows(li, p->src, nw);
+	lid = axis_rows(li, p->dst, nw);
+	ris = axis_rows(ri, p->src, nw);
+	rid = axis_rows(ri, p->dst, nw);
+	for (i = 0; i < nw; i++) {
+		/* Either direction: the source local, or the destination. */
+		w = pr[i] & ((lps[i] & rpd[i] & lis[i] & rid[i]) |
+		    (lpd[i] & rps[i] & lid[i] & ris[i]));
+		/* Without ports (not TCP or UDP, a fragment) no port matches. */
+		if (!p->ports)
+			w &= ~t->needports[i];
+		for (; w != 0; w &= w - 1)
+			sets |= (uint64_t)1 << t->owner[i * 64 +
+			    (size_t)__builtin_ctzll(w)];
+	}
+	return (sets);
 }
 
 void

@@ -66,6 +66,8 @@ void			 filter_set_free(struct filter_set *);
  * filter takes any port.
  */
 uint64_t		 filter_set_ports(const struct filter_set *);
+/* The number of filters (rows) in the set. */
+size_t			 filter_set_rows(const struct filter_set *);
 /* Reads an Ethernet frame's addresses and ports into p. */
 void			 filter_parse_ether(struct filter_pkt *p,
 			    const unsigned char *frame, uint32_t caplen);
@@ -75,6 +77,28 @@ void			 filter_parse_ether(struct filter_pkt *p,
  * (ARP, VLAN tags, SCTP, IPv6 fragments, frames cut short).
  */
 int			 filter_match(const struct filter_set *,
+			    const struct filter_pkt *);
+
+/*
+ * Many filter sets tested at once, for the captures on one interface:
+ * each of a packet's fields is looked up once in the sorted bounds of
+ * every set's items, which gives the rows that field lets through; the
+ * fields' rows ANDed say which sets take the packet. Its cost grows with
+ * the log of the bounds, not with the number of sets.
+ */
+struct filter_table;
+
+#define FILTER_TABLE_MAX	64	/* sets in one table */
+
+/* A table of sets[0..n) (n <= FILTER_TABLE_MAX; borrowed, not kept). */
+struct filter_table	*filter_table_new(const struct filter_set *const *sets,
+			    size_t n);
+void			 filter_table_free(struct filter_table *);
+/*
+ * The sets (bit i: sets[i]) that take a packet filter_parse_ether found
+ * to be IP (FILTER_PKT_IP), exactly as filter_match of each would say.
+ */
+uint64_t		 filter_table_match(const struct filter_table *,
 			    const struct filter_pkt *);
 
 /* ANDs two expressions, either of which may be empty; returns new. */

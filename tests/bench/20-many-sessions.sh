@@ -34,7 +34,7 @@ SFILTERS=('{"protocol": "TCP", "local_port": "80"}' '{"protocol": "UDP", "local_
 	'{"protocol": "UDP", "local_port": "5353;5354"}'
 	'{"protocol": "TCP", "local_port": "80", "remote_ip": "10.77.0.2"}'
 	'{"local_port": "7000-7100"}')
-KIND=${KIND:-both}	# bpf, structured or both
+KIND=${KIND:-both}	# bpf, structured, both, or classify (that alone)
 
 # expression_of FILTER-JSON: what alertcapd translates it to.
 expression_of() {
@@ -138,12 +138,20 @@ run_set() {
 # The classification alone: one session takes everything (so that every
 # packet reaches user space) and N more have structured filters that take
 # none of this traffic, so they write nothing; their CPU beyond the one
-# session's is what testing the packets costs.
-run_classify() {	# N -> cpu_us
-	local n=$1 i cpu0 cpu1
+# session's is what testing the packets costs. Two sets: "far", ports
+# none of the packets has, and "near", the very ports and protocols of
+# the traffic with other remote addresses, so that only the addresses
+# tell each packet from each filter.
+run_classify() {	# SET N -> cpu_us
+	local set=$1 n=$2 i f cpu0 cpu1
 	api PUT /v1/captures/all "{\"target\": {\"interface\": \"$IF_A\"}, \"max_bytes_per_packet\": 64}" >/dev/null
 	for i in $(seq 1 "$n"); do
-		api PUT "/v1/captures/c$i" "{\"target\": {\"interface\": \"$IF_A\"}, \"filters\": [{\"protocol\": \"TCP\", \"local_port\": \"$((20000 + i))\", \"remote_ip\": \"10.99.0.0/16\"}]}" >/dev/null
+		if [ "$set" = far ]; then
+			f="{\"protocol\": \"TCP\", \"local_port\": \"$((20000 + i))\", \"remote_ip\": \"10.99.0.0/16\"}"
+		else
+			f="{\"protocol\": \"$( ((i % 2)) && echo TCP || echo UDP)\", \"local_port\": \"80;443;53;9999\", \"remote_ip\": \"10.99.$i.0/24;fd99:$i::/32\"}"
+		fi
+		api PUT "/v1/captures/c$i" "{\"target\": {\"interface\": \"$IF_A\"}, \"filters\": [$f]}" >/dev/null
 	done
 	cpu0=$(cpu_us "$DPID")
 	replay_pps
@@ -156,24 +164,27 @@ run_classify() {	# N -> cpu_us
 	echo "$((cpu1 - cpu0))"
 }
 
-if [ "$KIND" != structured ]; then run_set bpf; fi
-if [ "$KIND" != bpf ]; then run_set structured; fi
+case $KIND in bpf|both) run_set bpf ;; esac
+case $KIND in structured|both) run_set structured ;; esac
 
 echo "== classification: one session taking all, and N whose structured filters take nothing"
-printf '%-9s %10s\n' filters cpu_us
-declare -A cls
-for n in 0 1 16; do
-	vals=()
+for set in far near; do
+	printf '%-5s %-9s %10s\n' set filters cpu_us
+	declare -A cls=() vals=()
+	# Alternated, a round of 0, 1 and 16 at a time: the machine's drift
+	# falls on all three alike.
 	for rep in $(seq "$REPS"); do
-		cpu=$(run_classify "$n")
-		vals+=("$cpu")
-		printf '%-9s %10s\n' "$n" "$cpu"
-		json_row "$JSON" bench=classify filters="$n" rep="$rep" cpu_us="$cpu"
+		for n in 0 1 16; do
+			cpu=$(run_classify "$set" "$n")
+			vals[$n]="${vals[$n]:-} $cpu"
+			printf '%-5s %-9s %10s\n' "$set" "$n" "$cpu"
+			json_row "$JSON" bench=classify set="$set" filters="$n" rep="$rep" cpu_us="$cpu"
+		done
 	done
-	cls[$n]=$(median "${vals[@]}")
+	for n in 0 1 16; do cls[$n]=$(median ${vals[$n]}); done
+	c1=$(( ${cls[1]} - ${cls[0]} )); c16=$(( ${cls[16]} - ${cls[0]} ))
+	printf 'classification CPU (%s), 16 filters / 1 filter: %s (%s / %s us beyond the session that takes all, %s packets)\n' \
+	    "$set" "$(ratio "$c16" "$c1")" "$c16" "$c1" "$((ROUNDS * 9))"
+	json_row "$JSON" bench=classify-summary set="$set" c1_us="$c1" c16_us="$c16" ratio="$(ratio "$c16" "$c1")"
 done
-c1=$(( ${cls[1]} - ${cls[0]} )); c16=$(( ${cls[16]} - ${cls[0]} ))
-printf 'classification CPU, 16 filters / 1 filter: %s (%s / %s us beyond the session that takes all)\n' \
-    "$(ratio "$c16" "$c1")" "$c16" "$c1"
-json_row "$JSON" bench=classify-summary c1_us="$c1" c16_us="$c16" ratio="$(ratio "$c16" "$c1")"
 echo "figures: $JSON"

@@ -270,13 +270,9 @@ frame(unsigned char *p, uint32_t *x)
 	return (n);
 }
 
-/*
- * The matcher decides as libpcap's program of the same filters does,
- * whenever it decides: every golden filter and some of our own, against
- * thousands of frames of every kind.
- */
-static void
-test_match_agrees_with_bpf(void **state)
+/* The golden filters that take something, and some of our own. */
+static size_t
+some_filters(const char **filters, size_t max)
 {
 	static const char *more[] = {
 		"[{\"protocol\": \"TCP\", \"local_ip\": \"10.0.0.5\", "
@@ -288,25 +284,17 @@ test_match_agrees_with_bpf(void **state)
 		"[{\"protocol\": \"Any\", \"local_port\": \"443;53\"}]",
 		"[{\"protocol\": \"TCP\"}]",
 		"[{\"remote_ip\": \"2001:db8::1\", \"protocol\": \"UDP\"}]",
+		"[{\"local_port\": \"0-65535\"}, {\"remote_ip\": \"::/0\"}]",
+		"[{\"local_ip\": \"0.0.0.0/0\", \"remote_port\": \"53\"}]",
 		NULL };
-	struct bpf_program	 prog;
-	struct pcap_pkthdr	 h;
-	struct filter_pkt	 fp;
-	struct filter_set	*fs;
-	unsigned char		 pkt[160];
-	const char		*filters[64];
-	pcap_t			*p;
-	FILE			*f;
-	json_t			*j;
-	char			*path, line[8192], *tab, *expr, *cause = NULL;
-	size_t			 nf = 0, i, k;
-	uint32_t		 x = 7;
-	int			 got, want, decided = 0, total = 0, hits = 0;
+	FILE		*f;
+	char		*path, line[8192], *tab;
+	size_t		 nf = 0, i;
 
 	path = fixture_path("filters.golden");
 	f = fopen(path, "r");
 	assert_non_null(f);
-	while (fgets(line, sizeof line, f) != NULL && nf < 48) {
+	while (fgets(line, sizeof line, f) != NULL && nf < max - 8) {
 		line[strcspn(line, "\n")] = '\0';
 		if (line[0] == '#' || (tab = strchr(line, '\t')) == NULL ||
 		    tab[1] == '!' || tab[1] == '\0')
@@ -318,6 +306,31 @@ test_match_agrees_with_bpf(void **state)
 	free(path);
 	for (i = 0; more[i] != NULL; i++)
 		filters[nf++] = xstrdup(more[i]);
+	return (nf);
+}
+
+/*
+ * The matcher decides as libpcap's program of the same filters does,
+ * whenever it decides: every golden filter and some of our own, against
+ * thousands of frames of every kind.
+ */
+static void
+test_match_agrees_with_bpf(void **state)
+{
+	struct bpf_program	 prog;
+	struct pcap_pkthdr	 h;
+	struct filter_pkt	 fp;
+	struct filter_set	*fs;
+	unsigned char		 pkt[160];
+	const char		*filters[64];
+	pcap_t			*p;
+	json_t			*j;
+	char			*expr, *cause = NULL;
+	size_t			 nf, i, k;
+	uint32_t		 x = 7;
+	int			 got, want, decided = 0, total = 0, hits = 0;
+
+	nf = some_filters(filters, 64);
 	p = pcap_open_dead(DLT_EN10MB, 65535);
 	for (i = 0; i < nf; i++) {
 		j = json_loads(filters[i], 0, NULL);
@@ -362,6 +375,82 @@ test_match_agrees_with_bpf(void **state)
 	json_decref(j);
 }
 
+/*
+ * A table of many sets says for each IP frame what each set's matcher
+ * says: tables of one set, of a few, and of all (more than 64 rows).
+ */
+static void
+test_table_agrees_with_matcher(void **state)
+{
+	static const size_t	 sizes[] = { 1, 2, 5, 16, FILTER_TABLE_MAX };
+	struct filter_table	*t;
+	struct filter_pkt	 fp;
+	struct filter_set	*fs[FILTER_TABLE_MAX];
+	const struct filter_set	*use[FILTER_TABLE_MAX];
+	unsigned char		 pkt[160];
+	const char		*filters[FILTER_TABLE_MAX];
+	json_t			*j;
+	uint64_t		 got, want;
+	size_t			 nf, i, k, z, n, rows = 0;
+	uint32_t		 x = 11, len;
+	int			 taken = 0, tried = 0;
+
+	nf = some_filters(filters, FILTER_TABLE_MAX - 1);
+	/* And one set of many rows, so that a table's rows take words. */
+	j = json_array();
+	for (i = 0; i < 50; i++)
+		json_array_append_new(j, json_pack("{s:s, s:s, s:s}",
+		    "protocol", i % 3 == 0 ? "TCP" : i % 3 == 1 ? "UDP" : "Any",
+		    i % 2 ? "local_port" : "remote_port",
+		    (const char *[]){ "80", "53", "1024-40000", "443;65535" }
+		    [i % 4], "remote_ip", (const char *[]){ "10.0.0.1",
+		    "fd00::5", "192.0.2.0/24", "10.0.0.1-10.0.0.9",
+		    "2001:db8::/33" }[i % 5]));
+	filters[nf++] = json_dumps(j, 0);
+	json_decref(j);
+	for (i = 0; i < nf; i++) {
+		j = json_loads(filters[i], 0, NULL);
+		fs[i] = filter_compile(j);
+		assert_non_null(fs[i]);
+		json_decref(j);
+	}
+	for (z = 0; z < sizeof sizes / sizeof *sizes; z++) {
+		n = sizes[z] < nf ? sizes[z] : nf;
+		/* A different choice of sets each time, in another order. */
+		for (i = 0; i < n; i++)
+			use[i] = fs[(i * 7 + z + nf - 1) % nf];
+		t = filter_table_new(use, n);
+		for (k = 0; k < 20000; k++) {
+			len = (uint32_t)frame(pkt, &x);
+			filter_parse_ether(&fp, pkt, len);
+			if (fp.kind != FILTER_PKT_IP)
+				continue;
+			tried++;
+			want = 0;
+			for (i = 0; i < n; i++)
+				if (filter_match(use[i], &fp) == 1)
+					want |= (uint64_t)1 << i;
+			got = filter_table_match(t, &fp);
+			if (got != want)
+				fail_msg("table of %zu sets: %#llx, the sets "
+				    "one by one %#llx", n,
+				    (unsigned long long)got,
+				    (unsigned long long)want);
+			taken += got != 0;
+		}
+		filter_table_free(t);
+	}
+	for (i = 0; i < nf; i++) {
+		rows += filter_set_rows(fs[i]);
+		filter_set_free(fs[i]);
+		free((char *)filters[i]);
+	}
+	printf("# %d IP frames against tables, %d taken by some set; %zu sets "
+	    "of %zu rows in all\n", tried, taken, nf, rows);
+	assert_true(rows > 64);
+	assert_true(taken > tried / 4 && taken < tried);
+}
+
 int
 main(void)
 {
@@ -373,6 +462,7 @@ main(void)
 		cmocka_unit_test(test_filters_or),
 		cmocka_unit_test(test_bpf_and),
 		cmocka_unit_test(test_match_agrees_with_bpf),
+		cmocka_unit_test(test_table_agrees_with_matcher),
 	};
 
 	return (cmocka_run_group_tests_name("filter", tests, NULL, NULL));
