@@ -97,8 +97,10 @@ void			 filter_table_free(struct filter_table *);
 /*
  * The sets (bit i: sets[i]) that take a packet filter_parse_ether found
  * to be IP (FILTER_PKT_IP), exactly as filter_match of each would say.
+ * The table remembers the answers for the flows it saw last: one thread
+ * at a time.
  */
-uint64_t		 filter_table_match(const struct filter_table *,
+uint64_t		 filter_table_match(struct filter_table *,
 			    const struct filter_pkt *);
 
 /* ANDs two expressions, either of which may be empty; returns new. */

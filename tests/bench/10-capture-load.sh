@@ -11,10 +11,11 @@
 # packet of the capturing process. Each case runs unpinned (senders and
 # capturer share both cores, as on a loaded host) and pinned (senders on
 # CPU 0, the capturer and all its threads on CPU 1); BENCH_PIN=off or on
-# runs one of the two.
+# runs one of the two. Then a curve: CPU per packet against the rate,
+# against tcpdump and dumpcap (BENCH_CURVE=off: without; only: it alone).
 . "$(dirname "$0")/lib.sh"
 need_root
-need_cmd ip tcpreplay tcpdump jq taskset
+need_cmd ip tcpreplay tcpdump dumpcap jq taskset
 make_netns || exit 1
 with_ring "$IF_A"
 ROUNDS=${ROUNDS:-30000}
@@ -32,10 +33,11 @@ JSON=$OUT_DIR/capture-load.json
 : > "$JSON"
 
 LOAD_CPUS=0,1 CAP_CPUS=0,1	# set per pinning below
-blast() {	# blast SENDERS: replay the file at top speed from each sender
-	local i pids=()
+blast() {	# blast SENDERS: replay the file from each sender, at RATE or top speed
+	local i pids=() speed=--topspeed
+	[ -n "${RATE:-}" ] && speed=--pps=$RATE
 	for i in $(seq "$1"); do
-		ip netns exec "$NS_B" taskset -c "$LOAD_CPUS" tcpreplay -q -i "$IF_B" --topspeed "$SENT" >/dev/null 2>&1 &
+		ip netns exec "$NS_B" taskset -c "$LOAD_CPUS" tcpreplay -q -i "$IF_B" "$speed" "$SENT" >/dev/null 2>&1 &
 		pids+=($!)
 	done
 	wait "${pids[@]}"
@@ -75,6 +77,61 @@ run_tcpdump() {
 	echo "$(sed -n 's/^\([0-9]*\) packets captured.*/\1/p' <<<"$out") $(sed -n 's/^\([0-9]*\) packets dropped by kernel.*/\1/p' <<<"$out") $cpu"
 }
 
+# run_dumpcap SENDERS SNAP FILTER -> "captured drops cpu_us"
+run_dumpcap() {
+	local cpu snap=$2
+	[ "$snap" = 0 ] && snap=262144
+	cpu=$(ref_cpu "$T_DIR/dc.err" "blast $1" taskset -c "$CAP_CPUS" dumpcap -q -i "$IF_A" -p -s "$snap" -w "$T_DIR/dc.pcapng" ${3:+-f "$3"})
+	echo "$(dumpcap_counts "$T_DIR/dc.err") $cpu"
+	rm -f "$T_DIR/dc.pcapng"
+}
+
+# The curve: one sender at 50k, 100k and 200k packets/s and at top speed,
+# snap 128, no filter, pinned; alertcapd (hashed and not) against tcpdump
+# and dumpcap at each rate. BENCH_CURVE=off leaves it out, only runs it.
+curve() {
+	local rate tool rep cap drops cpu us
+	LOAD_CPUS=0 CAP_CPUS=1
+	taskset -a -p -c 1 "$AC_PID" >/dev/null
+	taskset -a -p -c 1 "$NH_PID" >/dev/null
+	echo "== the curve: CPU per packet against the packet rate (one sender, snap 128, pinned)"
+	printf '%-8s %-17s %10s %10s %8s %9s %10s\n' rate tool sent captured drops cpu_us us/packet
+	for rate in 50000 100000 200000 top; do
+		declare -A cpp=()
+		for rep in $(seq "$REPS"); do
+			for tool in alertcapd alertcapd-nohash tcpdump dumpcap; do
+				RATE=$rate
+				[ "$rate" = top ] && RATE=
+				case $tool in
+				alertcapd) read -r cap drops cpu < <(run_alertcap 1 128 "") ;;
+				alertcapd-nohash) read -r cap drops cpu < <(run_alertcap_nohash 1 128 "") ;;
+				tcpdump) read -r cap drops cpu < <(run_tcpdump 1 128 "") ;;
+				dumpcap) read -r cap drops cpu < <(run_dumpcap 1 128 "") ;;
+				esac
+				us=$(per_packet "$cpu" "$cap")
+				cpp[$tool]="${cpp[$tool]:-} $us"
+				printf '%-8s %-17s %10s %10s %8s %9s %10s\n' "$rate" "$tool" "$PER" "$cap" "${drops:-?}" "$cpu" "$us"
+				json_row "$JSON" bench=capture-curve rate="$rate" tool="$tool" rep="$rep" sent="$PER" \
+				    captured="$cap" drops="${drops:-}" cpu_us="$cpu" us_per_packet="$us"
+			done
+		done
+		a=$(median ${cpp[alertcapd]}); n=$(median ${cpp[alertcapd-nohash]})
+		t=$(median ${cpp[tcpdump]}); d=$(median ${cpp[dumpcap]})
+		printf '  -> %s: alertcapd %s us (/tcpdump %s, /dumpcap %s); unhashed %s us (/tcpdump %s, /dumpcap %s)\n' \
+		    "$rate" "$a" "$(ratio "$a" "$t")" "$(ratio "$a" "$d")" "$n" "$(ratio "$n" "$t")" "$(ratio "$n" "$d")"
+		json_row "$JSON" bench=capture-curve-summary rate="$rate" alertcapd_us="$a" nohash_us="$n" \
+		    tcpdump_us="$t" dumpcap_us="$d" over_tcpdump="$(ratio "$a" "$t")" over_dumpcap="$(ratio "$a" "$d")" \
+		    nohash_over_tcpdump="$(ratio "$n" "$t")" nohash_over_dumpcap="$(ratio "$n" "$d")"
+		unset cpp
+	done
+	RATE=
+}
+if [ "${BENCH_CURVE:-on}" = only ]; then
+	curve
+	echo "figures: $JSON"
+	exit 0
+fi
+
 case ${BENCH_PIN:-both} in
 off) PINS=unpinned ;; on) PINS=pinned ;; *) PINS="unpinned pinned" ;;
 esac
@@ -97,7 +154,7 @@ for senders in 1 2; do
 					alertcapd-pcap) read -r cap drops cpu < <(run_alertcap_pcap "$senders" "$snap" "$filter") ;;
 					tcpdump) read -r cap drops cpu < <(run_tcpdump "$senders" "$snap" "$filter") ;;
 					esac
-					us=$(awk -v c="$cpu" -v p="$cap" 'BEGIN {printf "%.3f", p ? c / p : 0}')
+					us=$(per_packet "$cpu" "$cap")
 					cpp[$tool]="${cpp[$tool]} $us"
 					printf '%-8s %-5s %-12s %-10s %10s %10s %8s %9s %12s\n' "$senders" "$snap" "${filter:-none}" "$tool" \
 					    "$((PER * senders))" "$cap" "$drops" "$cpu" "$us"
@@ -117,4 +174,5 @@ for senders in 1 2; do
 	done
 done
 done
+[ "${BENCH_CURVE:-on}" = off ] || curve
 echo "figures: $JSON"

@@ -34,6 +34,22 @@ SFILTERS=('{"protocol": "TCP", "local_port": "80"}' '{"protocol": "UDP", "local_
 	'{"protocol": "UDP", "local_port": "5353;5354"}'
 	'{"protocol": "TCP", "local_port": "80", "remote_ip": "10.77.0.2"}'
 	'{"local_port": "7000-7100"}')
+# Beyond the 16: for the curve's 64 structured sessions, filters on the
+# traffic's ports and addresses in other combinations (every one takes
+# some of it, none all).
+PORTS=(80 443 8080 53 9999 22 5353)
+for i in $(seq 16 63); do
+	p=${PORTS[$((i % 7))]}
+	case $((i % 4)) in
+	0) SFILTERS[$i]="{\"local_port\": \"$p\", \"remote_ip\": \"10.77.0.2\"}" ;;
+	1) SFILTERS[$i]="{\"protocol\": \"$( [ $((i % 8)) = 1 ] && echo TCP || echo UDP)\", \"remote_port\": \"$p\"}" ;;
+	2) SFILTERS[$i]="{\"local_ip\": \"10.77.0.1;fd77::1\", \"local_port\": \"$p;$((40000 + i % 5))\"}" ;;
+	3) SFILTERS[$i]="{\"remote_ip\": \"10.77.0.0/24;fd77::/64\", \"remote_port\": \"$((40000 + i % 5))-$((50000 + i % 2))\"}" ;;
+	esac
+done
+# Sessions counts to run: BPF expressions up to 16 (the list above), the
+# structured filters up to 64 as well.
+SESSIONS=${BENCH_SESSIONS:-1 4 16 64}
 KIND=${KIND:-both}	# bpf, structured, both, or classify (that alone)
 
 # expression_of FILTER-JSON: what alertcapd translates it to.
@@ -79,7 +95,7 @@ run_tcpdump() {	# N -> "cpu_us exact"
 		ip netns exec "$NS_A" tcpdump -i "$IF_A" -p -w "$T_DIR/td$i.pcap" "${FILTERS[$i]}" 2>/dev/null &
 		pids+=($!)
 	done
-	sleep 1
+	sleep $((1 + n / 16))	# each has its ring and filter set up
 	replay_pps
 	sleep 1.5
 	for i in $(seq 0 $((n - 1))); do
@@ -110,7 +126,8 @@ run_set() {
 	echo "== $kind filters"
 	# (bytes: what the sessions wrote in all; the work grows with it)
 	printf '%-9s %-10s %8s %8s %12s\n' sessions tool cpu_us exact bytes
-	for n in 1 4 16; do
+	for n in $SESSIONS; do
+		[ "$kind" = bpf ] && [ "$n" -gt "${#BPF_FILTERS[@]}" ] && continue
 		for tool in alertcapd tcpdump; do
 			vals=()
 			for rep in $(seq "$REPS"); do
@@ -130,8 +147,11 @@ run_set() {
 		json_row "$JSON" bench=many-sessions-summary kind="$kind" tool="$tool" \
 		    cpu16_over_cpu1="$(ratio "${med[${tool}16]}" "${med[${tool}1]}")"
 	done
-	printf 'alertcapd/tcpdump CPU at 16 sessions (%s): %s\n' "$kind" "$(ratio "${med[alertcapd16]}" "${med[tcpdump16]}")"
-	json_row "$JSON" bench=many-sessions-ratio kind="$kind" ratio16="$(ratio "${med[alertcapd16]}" "${med[tcpdump16]}")"
+	for n in $SESSIONS; do
+		[ -n "${med[alertcapd$n]:-}" ] || continue
+		printf 'alertcapd/tcpdump CPU at %s sessions (%s): %s\n' "$n" "$kind" "$(ratio "${med[alertcapd$n]}" "${med[tcpdump$n]}")"
+		json_row "$JSON" bench=many-sessions-ratio kind="$kind" sessions="$n" ratio="$(ratio "${med[alertcapd$n]}" "${med[tcpdump$n]}")"
+	done
 	FILTERS=("${BPF_FILTERS[@]}")
 }
 
@@ -142,15 +162,15 @@ run_set() {
 # none of the packets has, and "near", the very ports and protocols of
 # the traffic with other remote addresses, so that only the addresses
 # tell each packet from each filter.
+far_filter() { echo "{\"protocol\": \"TCP\", \"local_port\": \"$((20000 + $1))\", \"remote_ip\": \"10.99.0.0/16\"}"; }
+near_filter() {
+	echo "{\"protocol\": \"$( (($1 % 2)) && echo TCP || echo UDP)\", \"local_port\": \"80;443;53;9999\", \"remote_ip\": \"10.99.$1.0/24;fd99:$1::/32\"}"
+}
 run_classify() {	# SET N -> cpu_us
 	local set=$1 n=$2 i f cpu0 cpu1
 	api PUT /v1/captures/all "{\"target\": {\"interface\": \"$IF_A\"}, \"max_bytes_per_packet\": 64}" >/dev/null
 	for i in $(seq 1 "$n"); do
-		if [ "$set" = far ]; then
-			f="{\"protocol\": \"TCP\", \"local_port\": \"$((20000 + i))\", \"remote_ip\": \"10.99.0.0/16\"}"
-		else
-			f="{\"protocol\": \"$( ((i % 2)) && echo TCP || echo UDP)\", \"local_port\": \"80;443;53;9999\", \"remote_ip\": \"10.99.$i.0/24;fd99:$i::/32\"}"
-		fi
+		f=$("${set}_filter" "$i")
 		api PUT "/v1/captures/c$i" "{\"target\": {\"interface\": \"$IF_A\"}, \"filters\": [$f]}" >/dev/null
 	done
 	cpu0=$(cpu_us "$DPID")
@@ -186,5 +206,21 @@ for set in far near; do
 	printf 'classification CPU (%s), 16 filters / 1 filter: %s (%s / %s us beyond the session that takes all, %s packets)\n' \
 	    "$set" "$(ratio "$c16" "$c1")" "$c16" "$c1" "$((ROUNDS * 9))"
 	json_row "$JSON" bench=classify-summary set="$set" c1_us="$c1" c16_us="$c16" ratio="$(ratio "$c16" "$c1")"
+done
+
+# The same two sets' classification apart from the daemon (classify.c):
+# the packets of the traffic held in memory (900 of them: the figure is
+# the compares, not the packets' way from memory), 1 to 64 sets, one by
+# one and in one table, on CPU 1.
+"$PKTGEN" "$T_DIR/few.pcap" "$MAC_B" 02:00:00:00:00:01 100 400
+: > "$T_DIR/near.txt"; : > "$T_DIR/far.txt"
+for i in $(seq 1 64); do
+	echo "[$(near_filter "$i")]" >> "$T_DIR/near.txt"
+	echo "[$(far_filter "$i")]" >> "$T_DIR/far.txt"
+done
+for set in far near; do
+	echo "== classification apart ($set), ns a packet"
+	taskset -c 1 "$builddir/tests/bench/classify" "$T_DIR/few.pcap" "$T_DIR/$set.txt" 1 4 16 64 | tee "$T_DIR/cls.out"
+	awk -v set="$set" 'NF == 4 && $1 ~ /^[0-9]+$/ && $2 ~ /^[0-9.]+$/ {printf "{\"bench\":\"classify-apart\",\"set\":\"%s\",\"sets\":%s,\"parse_ns\":%s,\"one_by_one_ns\":%s,\"table_ns\":%s}\n", set, $1, $2, $3, $4}' "$T_DIR/cls.out" >> "$JSON"
 done
 echo "figures: $JSON"

@@ -46,12 +46,11 @@ run_ring() {
 
 # run_dumpcap RATE -> "packets drops cpu_us"
 run_dumpcap() {
-	local cpu out
+	local cpu
 	rm -f "$T_DIR"/dc_*
 	cpu=$(ref_cpu "$T_DIR/dc.err" "send $1" dumpcap -q -i "$IF_A" -s 256 \
 	    -b filesize:65536 -b files:4 -w "$T_DIR/dc.pcapng")
-	out=$(cat "$T_DIR/dc.err")
-	echo "$(tr '\r' '\n' <<<"$out" | sed -n 's/.*Packets captured: \([0-9]*\).*/\1/p' | tail -1) $(sed -n 's|.*(pcap:\([0-9]*\)/.*|\1|p' <<<"$out" | tail -1) $cpu"
+	echo "$(dumpcap_counts "$T_DIR/dc.err") $cpu"
 }
 
 printf '%-6s %-9s %10s %10s %8s %10s %11s\n' rate tool sent taken drops cpu_us us/packet
@@ -62,7 +61,7 @@ for rate in 50000 top; do
 		for tool in alertcapd dumpcap; do
 			if [ $tool = alertcapd ]; then read -r n drops cpu < <(run_ring "$rate")
 			else read -r n drops cpu < <(run_dumpcap "$rate"); fi
-			us=$(awk -v c="$cpu" -v p="$n" 'BEGIN {printf "%.3f", p ? c / p : 0}')
+			us=$(per_packet "$cpu" "$n")
 			cpp[$tool]="${cpp[$tool]} $us"
 			printf '%-6s %-9s %10s %10s %8s %10s %11s\n' "$rate" "$tool" "$PER" "$n" "${drops:-?}" "$cpu" "$us"
 			json_row "$JSON" bench=lookback-ring rate="$rate" tool="$tool" rep="$rep" sent="$PER" \

@@ -54,7 +54,7 @@ run() {
 printf '%-12s %10s %10s %8s %6s %10s %10s %10s\n' mode sent captured drops files us/packet p50_ms p99_ms
 read -r n d f cpu secs p50 p99 < <(run one "{\"target\": {\"interface\": \"$IF_A\"}, \"max_bytes_per_session\": 4294967295}")
 printf '%-12s %10s %10s %8s %6s %10s %10s %10s\n' one-file "$((PER * BLASTS))" "$n" "$d" 1 \
-    "$(awk -v c="$cpu" -v p="$n" 'BEGIN {printf "%.3f", p ? c / p : 0}')" "$p50" "$p99"
+    "$(per_packet "$cpu" "$n")" "$p50" "$p99"
 json_row "$JSON" bench=continuous mode=one-file sent="$((PER * BLASTS))" captured="$n" drops="$d" \
     cpu_us="$cpu" seconds="$secs" p50_ms="$p50" p99_ms="$p99"
 bytes=$(record one | jq .bytes)
@@ -63,7 +63,7 @@ api DELETE '/v1/captures/one?file=true' >/dev/null
 gone "$DDIR/captures/one_*"
 read -r n d f cpu secs p50 p99 < <(run ring "{\"target\": {\"interface\": \"$IF_A\"}, \"continuous\": {\"file_count\": 4, \"file_size_bytes\": $size}}")
 printf '%-12s %10s %10s %8s %6s %10s %10s %10s\n' ring "$((PER * BLASTS))" "$n" "$d" "$f" \
-    "$(awk -v c="$cpu" -v p="$n" 'BEGIN {printf "%.3f", p ? c / p : 0}')" "$p50" "$p99"
+    "$(per_packet "$cpu" "$n")" "$p50" "$p99"
 json_row "$JSON" bench=continuous mode=ring file_size_bytes="$size" sent="$((PER * BLASTS))" captured="$n" \
     drops="$d" files="$f" cpu_us="$cpu" seconds="$secs" p50_ms="$p50" p99_ms="$p99"
 printf '  -> a file of %s bytes every %.2f s on average\n' "$size" "$(awk -v s="$secs" -v f="$f" 'BEGIN {print f ? s / f : 0}')"

@@ -37,6 +37,16 @@ rss_kb() { awk '/^VmRSS:/ {print $2}' "/proc/$1/status"; }
 # median N...: the median of numbers.
 median() { printf '%s\n' "$@" | sort -n | awk '{a[NR] = $1} END {print (NR % 2) ? a[(NR + 1) / 2] : (a[NR / 2] + a[NR / 2 + 1]) / 2}'; }
 
+# per_packet CPU_US N: microseconds a packet, three decimals (0 for none).
+per_packet() { awk -v c="$1" -v p="$2" 'BEGIN {printf "%.3f", p ? c / p : 0}'; }
+
+# dumpcap_counts ERR: "captured dropped" from the stderr of dumpcap -q.
+dumpcap_counts() {
+	local out
+	out=$(tr '\r' '\n' < "$1")
+	echo "$(sed -n 's/.*Packets captured: \([0-9]*\).*/\1/p' <<<"$out" | tail -1) $(sed -n 's|.*(pcap:\([0-9]*\)/.*|\1|p' <<<"$out" | tail -1)"
+}
+
 # ratio A B: A/B with two decimals, or - when B is 0.
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN {if (b == 0) print "-"; else printf "%.2f", a / b}'; }
 
