@@ -381,6 +381,8 @@ struct api_wait {
 	unsigned long		 id;
 	struct cmd_wait		*stop;
 	struct ready_run	*ready;	/* or for the readiness checks */
+	struct sess_listing	*list;	/* or a list sent a part at a time */
+	size_t			 sent;	/* records of it sent */
 	int			 fd;		/* its connection's slot */
 };
 
@@ -492,6 +494,7 @@ api_wait_free(struct api_wait *w, int gone)
 		cmd_wait_cancel(w->stop);
 	else if (gone && w->id != 0)
 		api_fleet->cancel(w->id);
+	session_list_end(w->list);
 	free(w);
 }
 
@@ -590,6 +593,91 @@ api_remote_cmd(struct evhttp_request *req, const struct api_args *a)
 	}
 }
 
+#define API_LIST_WHOLE	1000	/* records of a list sent in one piece */
+#define API_LIST_PART	50	/* records in each part of a longer one */
+
+/*
+ * Sends the next part of a long list, when the last has gone out to the
+ * client (so that the loop turns between parts, and the list is not held
+ * in memory whole); the end when there is no more.
+ */
+static void
+api_list_part(struct evhttp_connection *evcon, void *arg)
+{
+	struct api_wait	*w = arg;
+	struct evbuffer	*buf;
+	json_t		*part, *r;
+	size_t		 i;
+	char		*text;
+
+	if ((buf = evbuffer_new()) == NULL) {
+		/* Ends the answer short: the client sees it cut. */
+		evhttp_send_reply_end(w->req);
+		api_wait_free(w, 0);
+		return;
+	}
+	part = session_list_next(w->list, API_LIST_PART);
+	json_array_foreach(part, i, r) {
+		if ((text = json_dumps(r, JSON_COMPACT)) == NULL)
+			continue;
+		evbuffer_add_printf(buf, "%s%s", w->sent++ > 0 ? "," : "",
+		    text);
+		free(text);
+	}
+	if (json_array_size(part) == 0) {
+		evbuffer_add_printf(buf, "]}\n");
+		evhttp_send_reply_chunk(w->req, buf);
+		evhttp_send_reply_end(w->req);
+		api_wait_free(w, 0);
+	} else
+		evhttp_send_reply_chunk_with_cb(w->req, buf, api_list_part, w);
+	json_decref(part);
+	evbuffer_free(buf);
+}
+
+/*
+ * GET /v1/captures: a list of up to API_LIST_WHOLE records is made and
+ * sent whole (with its ETag); a longer one a part at a time, each part
+ * after the last has gone out, so that 100,000 records do not hold the
+ * loop (and the captures it serves) for seconds.
+ */
+static void
+api_list(struct evhttp_request *req, json_t *cmd)
+{
+	struct sess_listing	*l;
+	struct api_wait		*w;
+	struct evbuffer		*head;
+	json_t			*body;
+
+	l = cmd_list_begin(json_string_value(json_object_get(cmd, "status")),
+	    json_string_value(json_object_get(cmd, "rule")), &body);
+	if (l == NULL) {
+		api_reply_cmd(req, 400, body);
+		return;
+	}
+	if (session_list_count(l) <= API_LIST_WHOLE) {
+		body = json_pack("{s:o}", "captures", session_list_next(l,
+		    SIZE_MAX));
+		session_list_end(l);
+		api_reply_cmd(req, 200, body);
+		return;
+	}
+	if ((w = api_wait_new(req, NULL)) == NULL) {
+		session_list_end(l);
+		return;
+	}
+	w->list = l;
+	evhttp_add_header(evhttp_request_get_output_headers(req),
+	    "Content-Type", "application/json");
+	evhttp_send_reply_start(req, 200, "OK");
+	if ((head = evbuffer_new()) != NULL) {
+		evbuffer_add_printf(head, "{\"captures\":[");
+		evhttp_send_reply_chunk(req, head);
+		evbuffer_free(head);
+	}
+	api_list_part(NULL, w);
+}
+
 /* /v1[/nodes/{node}]/captures[/{name}[/stop]]: here, or over the broker. */
 static void
 api_captures(struct evhttp_request *req, const struct api_args *a)
@@ -603,6 +691,11 @@ api_captures(struct evhttp_request *req, const struct api_args *a)
 	}
 	if ((cmd = api_capture_cmd(req, a)) == NULL)
 		return;
+	if (strcmp(a->op, "list") == 0) {
+		api_list(req, cmd);
+		json_decref(cmd);
+		return;
+	}
 	status = cmd_run_json(cmd, &body);
 	json_decref(cmd);
 	if (status == CMD_PENDING)	/* answered by api_stop_reply */

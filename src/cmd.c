@@ -1,6 +1,7 @@
 /* Capture commands shared by the REST API and MQTT. */
 #include "config.h"
 
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -78,20 +79,31 @@ struct cmd_args {
 	int		 with_file;	/* delete: the files too */
 };
 
-static int
-cmd_list(const struct cmd_args *a, json_t **body)
+struct sess_listing *
+cmd_list_begin(const char *status, const char *rule, json_t **body)
 {
 	int	st = 0;
 
 	/* Any case, as filter protocols are taken. */
-	if (a->status != NULL && (st = cap_status_from_name_nocase(
-	    a->status)) < 0) {
+	if (status != NULL && (st = cap_status_from_name_nocase(status)) < 0) {
 		*body = cmd_error("InvalidRequest", "status: must be "
 		    "NotStarted, Running, Stopped or Error");
-		return (400);
+		return (NULL);
 	}
-	*body = session_list(a->status != NULL ? cap_status_name(st) : NULL,
-	    a->rule);
+	return (session_list_begin(status != NULL ? cap_status_name(st) :
+	    NULL, rule));
+}
+
+static int
+cmd_list(const struct cmd_args *a, json_t **body)
+{
+	struct sess_listing	*l;
+
+	if ((l = cmd_list_begin(a->status, a->rule, body)) == NULL)
+		return (400);
+	*body = json_pack("{s:o}", "captures", session_list_next(l,
+	    SIZE_MAX));
+	session_list_end(l);
 	return (200);
 }
 

@@ -39,6 +39,13 @@ void		 cmd_wait_cancel(struct cmd_wait *);
  */
 int	 cmd_run_json(json_t *cmd, json_t **body);
 /*
+ * The list command begun, to be made a part at a time (GET /v1/captures
+ * of a long list): status and rule as the command takes them. NULL, with
+ * *body the 400 answer, for a status that is none.
+ */
+struct sess_listing	*cmd_list_begin(const char *status, const char *rule,
+			    json_t **body);
+/*
  * Maps a failed session result to its status, with the error body (new)
  * in *body; steals cause.
  */

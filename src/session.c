@@ -2206,27 +2206,80 @@ session_get(const char *name)
 	return (record_to_json(c->rec));
 }
 
-json_t *
-session_list(const char *status, const char *rule)
-{
-	struct session	*c;
-	json_t		*a;
-	int		 live;
+/*
+ * A list handed out a part at a time: the names of what it held when it
+ * began, each looked up again (and left out if gone or changed) as its
+ * part is made.
+ */
+struct sess_listing {
+	char	**names;
+	size_t	  n, at;
+	char	 *status, *rule;
+};
 
+struct sess_listing *
+session_list_begin(const char *status, const char *rule)
+{
+	struct sess_listing	*l;
+	struct session		*c;
+	int			 live;
+
+	l = xcalloc(1, sizeof *l);
+	l->status = status != NULL ? xstrdup(status) : NULL;
+	l->rule = rule != NULL ? xstrdup(rule) : NULL;
 	/* Running or about to: on a list of their own, not among all. */
 	live = status != NULL && (strcmp(status,
 	    cap_status_name(CAP_RUNNING)) == 0 || strcmp(status,
 	    cap_status_name(CAP_NOT_STARTED)) == 0);
-	a = json_array();
 	for (c = live ? TAILQ_FIRST(&sess_live) : TAILQ_FIRST(&sess_all);
 	    c != NULL; c = live ? TAILQ_NEXT(c, live_entry) :
 	    TAILQ_NEXT(c, entry)) {
 		if (!cap_listed(c, status, rule))
 			continue;
+		if (l->n % 1024 == 0)
+			l->names = xrealloc(l->names, (l->n + 1024) *
+			    sizeof *l->names);
+		l->names[l->n++] = xstrdup(c->rec->name);
+	}
+	return (l);
+}
+
+size_t
+session_list_count(const struct sess_listing *l)
+{
+	return (l->n);
+}
+
+json_t *
+session_list_next(struct sess_listing *l, size_t max)
+{
+	struct session	*c;
+	json_t		*a;
+
+	a = json_array();
+	for (; l->at < l->n && json_array_size(a) < max; l->at++) {
+		if ((c = cap_find(l->names[l->at])) == NULL ||
+		    !cap_listed(c, l->status, l->rule))
+			continue;
 		cap_refresh(c);
 		json_array_append_new(a, record_to_json(c->rec));
 	}
-	return (json_pack("{s:o}", "captures", a));
+	return (a);
+}
+
+void
+session_list_end(struct sess_listing *l)
+{
+	size_t	i;
+
+	if (l == NULL)
+		return;
+	for (i = 0; i < l->n; i++)
+		free(l->names[i]);
+	free(l->names);
+	free(l->status);
+	free(l->rule);
+	free(l);
 }
 
 enum sess_result

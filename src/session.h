@@ -99,8 +99,18 @@ const char *session_find_dedup(const char *key, enum cap_status *,
 long long session_running_for_rule(const char *rule);
 /* One record (new), or NULL. */
 json_t	*session_get(const char *name);
-/* {"captures": [...]} (new), optionally only a status and/or a rule. */
-json_t	*session_list(const char *status, const char *rule);
+/*
+ * The records, optionally only a status and/or a rule, a part at a time
+ * (a long list must not hold the loop): begun (new) with what is listed
+ * now, then up to max records at a time (a new array; empty at the
+ * end), then ended.
+ */
+struct sess_listing;
+struct sess_listing	*session_list_begin(const char *status,
+			    const char *rule);
+size_t			 session_list_count(const struct sess_listing *);
+json_t			*session_list_next(struct sess_listing *, size_t max);
+void			 session_list_end(struct sess_listing *);
 /*
  * Opens the finished file of a capture for reading, or of a continuous
  * capture the complete file seq (0 for others): *fd (new), *size and

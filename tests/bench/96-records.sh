@@ -2,7 +2,8 @@
 # Records on file, as a curve: with COUNTS (1,000 and 100,000) finished
 # captures on record, the daemon's start-up (from exec to /healthz), its
 # memory (Private_Dirty and RSS, and per 1,000 records), GET
-# /v1/captures (the whole list: time and size), a filtered list, one
+# /v1/captures (the whole list: time and size, and the slowest /healthz
+# answered while it is sent), a filtered list, one
 # record by name, and creating a capture (PUT, median of 20). The records
 # are one real capture's, copied in the state store with sqlite3 under
 # other names while the daemon is stopped.
@@ -34,7 +35,7 @@ start_rec() {
 # ms CURL-ARGS...: curl's total time in milliseconds and bytes received.
 ms() { curl -s -o /dev/null -w '%{time_total} %{size_download}\n' "$@" | awk '{printf "%.2f %d\n", $1 * 1000, $2}'; }
 
-printf '%9s %10s %12s %10s %12s %12s %10s %10s %10s\n' records start_ms private_kb rss_kb list_ms list_bytes status_ms one_ms put_ms
+printf '%9s %10s %12s %10s %12s %12s %13s %10s %10s %10s\n' records start_ms private_kb rss_kb list_ms list_bytes healthz_max_ms status_ms one_ms put_ms
 for n in $COUNTS; do
 	stop_pid "$DPID"
 	sqlite3 "$DB" "DELETE FROM captures WHERE name != 'seed';
@@ -50,6 +51,13 @@ for n in $COUNTS; do
 	priv=$(smaps_kb "$DPID" Private_Dirty); rss=$(rss_kb "$DPID")
 	l=(); for _ in 1 2 3; do l+=("$(ms "$URL/v1/captures" | cut -d' ' -f1)"); done
 	lbytes=$(ms "$URL/v1/captures" | cut -d' ' -f2)
+	# The loop while the whole list goes out: /healthz meanwhile.
+	curl -s -o /dev/null "$URL/v1/captures" &
+	lpid=$!
+	hz=()
+	while kill -0 "$lpid" 2>/dev/null; do hz+=("$(ms "$URL/healthz" | cut -d' ' -f1)"); done
+	wait "$lpid"
+	hzmax=$(printf '%s\n' "${hz[@]}" | sort -n | tail -1)
 	st=(); for _ in 1 2 3; do st+=("$(ms "$URL/v1/captures?status=Running" | cut -d' ' -f1)"); done
 	one=(); for _ in 1 2 3; do one+=("$(ms "$URL/v1/captures/rec-$((n / 2))" | cut -d' ' -f1)"); done
 	put=()
@@ -58,10 +66,10 @@ for n in $COUNTS; do
 		    '{"target": {"interface": "lo"}, "bpf": "udp port 9", "time_limit_s": 1}' \
 		    "$URL/v1/captures/new-$n-$i" | cut -d' ' -f1)")
 	done
-	printf '%9s %10s %12s %10s %12s %12s %10s %10s %10s\n' "$have" "$start" "$priv" "$rss" \
-	    "$(median "${l[@]}")" "$lbytes" "$(median "${st[@]}")" "$(median "${one[@]}")" "$(median "${put[@]}")"
+	printf '%9s %10s %12s %10s %12s %12s %13s %10s %10s %10s\n' "$have" "$start" "$priv" "$rss" \
+	    "$(median "${l[@]}")" "$lbytes" "$hzmax" "$(median "${st[@]}")" "$(median "${one[@]}")" "$(median "${put[@]}")"
 	json_row "$JSON" bench=records records="$have" start_ms="$start" private_dirty_kb="$priv" rss_kb="$rss" \
-	    list_ms="$(median "${l[@]}")" list_bytes="$lbytes" status_ms="$(median "${st[@]}")" \
+	    list_ms="$(median "${l[@]}")" list_bytes="$lbytes" healthz_max_during_list_ms="$hzmax" status_ms="$(median "${st[@]}")" \
 	    one_ms="$(median "${one[@]}")" put_ms="$(median "${put[@]}")"
 	sleep 1.5	# the new captures stop before the next count
 done

@@ -40,6 +40,29 @@ f=$(sqlite3 "$db" "select json_extract(record, '$.file') from captures where nam
 capinfos "$f" >/dev/null 2>&1
 ok $? "SIGTERM: the file is whole and final"
 
+# A long list (more than 1,000 records) is sent a part at a time: every
+# record once, in one JSON document, over HTTP/1.1 (chunked) and 1.0, and
+# with a status filter. The records are s1's, copied under other names.
+sqlite3 "$db" "WITH RECURSIVE k(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM k WHERE i < 1500)
+    INSERT INTO captures (name, status, rule, record)
+    SELECT 'many-' || i, status, rule, replace(record, '\"name\":\"s1\"', '\"name\":\"many-' || i || '\"')
+    FROM captures, k WHERE name = 's1';"
+want=$(sqlite3 "$db" "select count(*) from captures")
+stopped=$(sqlite3 "$db" "select count(*) from captures where status = 'Stopped'")
+launch_daemon life || exit 1
+list=$(curl -s -D "$T_DIR/list.h" -H "Authorization: Bearer $TOKEN" "$URL/v1/captures")
+is "$(jq '.captures | length' <<<"$list")" "$want" "a list of $want records sent in parts holds every one"
+is "$(jq -r '.captures[].name' <<<"$list" | sort -u | wc -l)" "$want" "each once"
+is "$(jq -r '.captures[] | select(.name == "many-700") | .packets' <<<"$list")" \
+    "$(jq -r '.captures[] | select(.name == "s1") | .packets' <<<"$list")" "whole records, as they are on file"
+like "$(tr -d '\r' < "$T_DIR/list.h")" "Transfer-Encoding: chunked" "sent chunked over HTTP/1.1"
+is "$(curl -s --http1.0 -H "Authorization: Bearer $TOKEN" "$URL/v1/captures" | jq '.captures | length')" "$want" "and whole over HTTP/1.0"
+is "$(api GET '/v1/captures?status=Stopped' | cut -d' ' -f2- | jq '.captures | length')" \
+    "$stopped" "a long list filtered by status"
+is "$(api GET '/v1/captures?status=Gone' | cut -d' ' -f1)" 400 "an unknown status is still refused"
+stop_pid "$DPID"
+sqlite3 "$db" "DELETE FROM captures WHERE name LIKE 'many-%'; VACUUM"
+
 # kill -9 mid-capture: Interrupted, file repaired, readable.
 launch_daemon life || exit 1
 api PUT /v1/captures/k1 '{"target": {"interface": "lo"}, "bpf": "icmp"}' >/dev/null
