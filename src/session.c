@@ -151,6 +151,18 @@ static size_t			 sess_count;
 static TAILQ_HEAD(, session)	 sess_live = TAILQ_HEAD_INITIALIZER(sess_live);
 static TAILQ_HEAD(, session)	 sess_rings = TAILQ_HEAD_INITIALIZER(sess_rings);
 static long long		 sess_nlive;
+/* Some record the store could not take waits for the tick's retry. */
+static int			 sess_any_dirty;
+/*
+ * When retention next needs to weigh the files (cap_sweep): when they
+ * changed (due), when the oldest file it keeps comes of age (next_us),
+ * and once a minute whatever happens (last_us): a sweep sorts every
+ * file on record, 30-60 ms with 100,000 of them.
+ */
+static int			 sess_sweep_due = 1;
+static int64_t			 sess_sweep_next_us;
+static int64_t			 sess_sweep_last_us;
+#define SWEEP_EVERY_US		(60 * 1000000LL)
 static uint64_t			 sess_reserved;
 static uint64_t			 sess_kept;
 static struct retention_limits	 sess_retention;
@@ -403,6 +415,7 @@ cap_put(struct session *c, char **cause)
 	rc = state_put(c->rec, cause != NULL ? cause : &err);
 	free(err);
 	c->dirty = rc == -1;
+	sess_any_dirty |= c->dirty;
 	return (rc);
 }
 
@@ -415,6 +428,7 @@ cap_put(struct session *c, char **cause)
 static int
 cap_publish(struct session *c, int is_new, char **cause)
 {
+	sess_sweep_due = 1;
 	sess_account(c);
 	if (cap_put(c, cause) == -1 && is_new) {
 		c->dirty = 0;
@@ -518,6 +532,7 @@ sess_orphan_add(const char *path, uint64_t bytes, int64_t at)
 	sess_orphans[sess_norphans].path = xstrdup(path);
 	sess_orphans[sess_norphans].bytes = bytes;
 	sess_orphans[sess_norphans++].at = at;
+	sess_sweep_due = 1;
 	sess_orphan_bytes += bytes;
 }
 
@@ -2435,13 +2450,29 @@ cap_sweep(void)
 {
 	struct held_file	*v;
 	struct session		*c;
-	size_t			 n, i;
+	size_t			 n, i, k;
+	int64_t			 now = now_us();
 	char			*msg;
 
 	if (sess_retention.max_age_us == 0 && sess_retention.max_bytes == 0)
 		return;
+	if (!sess_sweep_due && (sess_retention.max_age_us == 0 ||
+	    now < sess_sweep_next_us) && now - sess_sweep_last_us <
+	    SWEEP_EVERY_US)
+		return;
+	sess_sweep_due = 0;
+	sess_sweep_last_us = now;
 	v = sess_held(&n);
-	if (retention_pick(v, n, &sess_retention, now_us()) == 0) {
+	i = retention_pick(v, n, &sess_retention, now);
+	/* The first file kept that age can take, and when it will. */
+	sess_sweep_next_us = INT64_MAX;
+	for (k = 0; k < n; k++)
+		if (v[k].why == RETAINED && !v[k].pinned &&
+		    v[k].finished_us < sess_sweep_next_us -
+		    sess_retention.max_age_us)
+			sess_sweep_next_us = v[k].finished_us +
+			    sess_retention.max_age_us;
+	if (i == 0) {
 		free(v);
 		return;
 	}
@@ -2475,21 +2506,31 @@ cap_sweep(void)
 	free(v);
 }
 
+/*
+ * Each second: the running captures' buffers flushed and counters read
+ * (from their own list: with 100,000 records on file a walk of all took
+ * the loop 10 ms a second), and the records the store could not take
+ * stored again.
+ */
 void
 session_tick(void)
 {
 	struct session	*c, *c1;
 
 	capture_poll();
-	TAILQ_FOREACH_SAFE(c, &sess_all, entry, c1) {
+	TAILQ_FOREACH_SAFE(c, &sess_live, live_entry, c1) {
 		if (c->rec->status == CAP_RUNNING && c->w != NULL) {
 			if ((!pcapw_held(c->w) || now_us() >=
 			    c->hold_until_us) && pcapw_flush(c->w) == -1)
 				cap_file_failed(c, 1);
 			cap_refresh(c);
 		}
-		if (c->dirty)
-			cap_put(c, NULL);
+	}
+	if (sess_any_dirty) {
+		sess_any_dirty = 0;
+		TAILQ_FOREACH(c, &sess_all, entry)
+			if (c->dirty)
+				cap_put(c, NULL);
 	}
 	cap_sweep();
 }
@@ -2847,6 +2888,7 @@ session_reconf(const struct conf *conf)
 	sess_retention.max_age_us = (int64_t)conf->retention_max_age_s *
 	    1000000;
 	sess_retention.max_bytes = (uint64_t)conf->retention_max_bytes;
+	sess_sweep_due = 1;	/* the limits may be new */
 }
 
 void
