@@ -636,8 +636,9 @@ api_list_part(struct evhttp_connection *evcon, void *arg)
 }
 
 /*
- * GET /v1/captures: a list of up to API_LIST_WHOLE records is made and
- * sent whole (with its ETag); a longer one a part at a time, each part
+ * GET /v1/captures: a list that can hold up to API_LIST_WHOLE records
+ * (there are no more on file, or running) is made and sent whole (with
+ * its ETag); a longer one a part at a time, each part
  * after the last has gone out, so that 100,000 records do not hold the
  * loop (and the captures it serves) for seconds.
  */
@@ -655,7 +656,7 @@ api_list(struct evhttp_request *req, json_t *cmd)
 		api_reply_cmd(req, 400, body);
 		return;
 	}
-	if (session_list_count(l) <= API_LIST_WHOLE) {
+	if (session_list_most(l) <= API_LIST_WHOLE) {
 		body = json_pack("{s:o}", "captures", session_list_next(l,
 		    SIZE_MAX));
 		session_list_end(l);

@@ -238,6 +238,32 @@ sess_hash_put(struct session *c)
 static uint64_t	 ring_local_bytes(const struct record *);
 static uint64_t	 cap_reserve(const struct session *);
 
+/*
+ * A list handed out a part at a time (session_list_next): a cursor on
+ * the list of all captures, or of the live ones, that the capture it
+ * names moves on from when that one leaves the list.
+ */
+struct sess_listing {
+	struct session		*next;		/* NULL: at the end */
+	int			 live;		/* on sess_live, not sess_all */
+	char			*status, *rule;
+	LIST_ENTRY(sess_listing) entry;
+};
+static LIST_HEAD(, sess_listing) sess_listings =
+    LIST_HEAD_INITIALIZER(sess_listings);
+
+/* c leaves the live list (live) or all: no cursor may stay on it. */
+static void
+sess_listings_leave(struct session *c, int live)
+{
+	struct sess_listing	*l;
+
+	LIST_FOREACH(l, &sess_listings, entry)
+		if (l->next == c && l->live == live)
+			l->next = live ? TAILQ_NEXT(c, live_entry) :
+			    TAILQ_NEXT(c, entry);
+}
+
 /* Puts c on the lists of live captures, or takes it off. */
 static void
 sess_set_live(struct session *c, int live)
@@ -248,6 +274,7 @@ sess_set_live(struct session *c, int live)
 			TAILQ_INSERT_TAIL(&sess_rings, c, ring_entry);
 		sess_nlive++;
 	} else {
+		sess_listings_leave(c, 1);
 		TAILQ_REMOVE(&sess_live, c, live_entry);
 		if (c->file_count != 0)
 			TAILQ_REMOVE(&sess_rings, c, ring_entry);
@@ -321,6 +348,7 @@ sess_unlink(struct session *c)
 {
 	struct session	**b;
 
+	sess_listings_leave(c, 0);
 	TAILQ_REMOVE(&sess_all, c, entry);
 	sess_share(c, 0, 0, 0);
 	b = sess_bucket(sess_hash, c->rec->name);
@@ -2221,48 +2249,28 @@ session_get(const char *name)
 	return (record_to_json(c->rec));
 }
 
-/*
- * A list handed out a part at a time: the names of what it held when it
- * began, each looked up again (and left out if gone or changed) as its
- * part is made.
- */
-struct sess_listing {
-	char	**names;
-	size_t	  n, at;
-	char	 *status, *rule;
-};
 
 struct sess_listing *
 session_list_begin(const char *status, const char *rule)
 {
 	struct sess_listing	*l;
-	struct session		*c;
-	int			 live;
 
 	l = xcalloc(1, sizeof *l);
 	l->status = status != NULL ? xstrdup(status) : NULL;
 	l->rule = rule != NULL ? xstrdup(rule) : NULL;
 	/* Running or about to: on a list of their own, not among all. */
-	live = status != NULL && (strcmp(status,
+	l->live = status != NULL && (strcmp(status,
 	    cap_status_name(CAP_RUNNING)) == 0 || strcmp(status,
 	    cap_status_name(CAP_NOT_STARTED)) == 0);
-	for (c = live ? TAILQ_FIRST(&sess_live) : TAILQ_FIRST(&sess_all);
-	    c != NULL; c = live ? TAILQ_NEXT(c, live_entry) :
-	    TAILQ_NEXT(c, entry)) {
-		if (!cap_listed(c, status, rule))
-			continue;
-		if (l->n % 1024 == 0)
-			l->names = xrealloc(l->names, (l->n + 1024) *
-			    sizeof *l->names);
-		l->names[l->n++] = xstrdup(c->rec->name);
-	}
+	l->next = l->live ? TAILQ_FIRST(&sess_live) : TAILQ_FIRST(&sess_all);
+	LIST_INSERT_HEAD(&sess_listings, l, entry);
 	return (l);
 }
 
 size_t
-session_list_count(const struct sess_listing *l)
+session_list_most(const struct sess_listing *l)
 {
-	return (l->n);
+	return (l->live ? (size_t)sess_nlive : sess_count);
 }
 
 json_t *
@@ -2272,9 +2280,10 @@ session_list_next(struct sess_listing *l, size_t max)
 	json_t		*a;
 
 	a = json_array();
-	for (; l->at < l->n && json_array_size(a) < max; l->at++) {
-		if ((c = cap_find(l->names[l->at])) == NULL ||
-		    !cap_listed(c, l->status, l->rule))
+	while ((c = l->next) != NULL && json_array_size(a) < max) {
+		l->next = l->live ? TAILQ_NEXT(c, live_entry) :
+		    TAILQ_NEXT(c, entry);
+		if (!cap_listed(c, l->status, l->rule))
 			continue;
 		cap_refresh(c);
 		json_array_append_new(a, record_to_json(c->rec));
@@ -2285,13 +2294,9 @@ session_list_next(struct sess_listing *l, size_t max)
 void
 session_list_end(struct sess_listing *l)
 {
-	size_t	i;
-
 	if (l == NULL)
 		return;
-	for (i = 0; i < l->n; i++)
-		free(l->names[i]);
-	free(l->names);
+	LIST_REMOVE(l, entry);
 	free(l->status);
 	free(l->rule);
 	free(l);

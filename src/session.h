@@ -101,14 +101,15 @@ long long session_running_for_rule(const char *rule);
 json_t	*session_get(const char *name);
 /*
  * The records, optionally only a status and/or a rule, a part at a time
- * (a long list must not hold the loop): begun (new) with what is listed
- * now, then up to max records at a time (a new array; empty at the
- * end), then ended.
+ * (a long list must not hold the loop): begun (new), then up to max
+ * records at a time (a new array; empty at the end), each as it is then
+ * (those deleted meanwhile left out, those made meanwhile at the end),
+ * then ended. session_list_most: how many it could hold, at most.
  */
 struct sess_listing;
 struct sess_listing	*session_list_begin(const char *status,
 			    const char *rule);
-size_t			 session_list_count(const struct sess_listing *);
+size_t			 session_list_most(const struct sess_listing *);
 json_t			*session_list_next(struct sess_listing *, size_t max);
 void			 session_list_end(struct sess_listing *);
 /*

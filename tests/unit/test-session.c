@@ -177,6 +177,79 @@ test_refusals(void **state)
 	assert_null(harness_record("r3"));
 }
 
+/* The names in a part of a list, in order, joined by spaces (new). */
+static char *
+part_names(json_t *part)
+{
+	struct dynbuf	 b;
+	json_t		*r;
+	size_t		 i;
+
+	dynbuf_init(&b, 4096);
+	json_array_foreach(part, i, r)
+		dynbuf_addf(&b, "%s%s", i > 0 ? " " : "", json_string_value(
+		    json_object_get(r, "name")));
+	json_decref(part);
+	return (b.buf != NULL ? dynbuf_take(&b) : xstrdup(""));
+}
+
+/*
+ * A list made a part at a time moves past a record deleted under its
+ * cursor, leaves out one deleted ahead of it, ends with one made
+ * meanwhile, and the running ones' list past one that stopped.
+ */
+static void
+test_list_in_parts(void **state)
+{
+	struct sess_listing	*l;
+	char			*cause = NULL, *names, name[8];
+	int			 i;
+
+	for (i = 1; i <= 5; i++) {
+		snprintf(name, sizeof name, "l%d", i);
+		assert_int_equal(harness_create(name, "{\"target\": "
+		    "{\"interface\": \"rp0\"}}"), SESS_OK);
+	}
+	l = session_list_begin(NULL, NULL);
+	assert_int_equal(session_list_most(l), 5);
+	names = part_names(session_list_next(l, 2));
+	assert_string_equal(names, "l1 l2");
+	free(names);
+	/* l3 is where the cursor stands; l4 is ahead of it. */
+	assert_int_equal(session_delete("l3", 1, &cause), SESS_OK);
+	assert_int_equal(session_delete("l4", 1, &cause), SESS_OK);
+	assert_int_equal(harness_create("l6", "{\"target\": "
+	    "{\"interface\": \"rp0\"}}"), SESS_OK);
+	names = part_names(session_list_next(l, 10));
+	assert_string_equal(names, "l5 l6");
+	free(names);
+	names = part_names(session_list_next(l, 10));
+	assert_string_equal(names, "");
+	free(names);
+	session_list_end(l);
+	/* The running ones: l2 stops under the cursor. */
+	l = session_list_begin("Running", NULL);
+	names = part_names(session_list_next(l, 1));
+	assert_string_equal(names, "l1");
+	free(names);
+	assert_true(harness_stop_capture("l2"));
+	names = part_names(session_list_next(l, 10));
+	assert_string_equal(names, "l5 l6");
+	free(names);
+	session_list_end(l);
+	/* One ended early (a client gone) leaves nothing behind. */
+	l = session_list_begin(NULL, NULL);
+	names = part_names(session_list_next(l, 1));
+	free(names);
+	session_list_end(l);
+	for (i = 1; i <= 6; i++) {
+		snprintf(name, sizeof name, "l%d", i);
+		if (i != 3 && i != 4)
+			assert_int_equal(session_delete(name, 1, &cause),
+			    SESS_OK);
+	}
+}
+
 /*
  * Reads a finished file with the crash repair (on a copy): how many whole
  * packets and bytes it holds, and its SHA-256.
@@ -237,6 +310,8 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_filters_and_snaplen, setup,
 		    teardown),
 		cmocka_unit_test_setup_teardown(test_refusals, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_list_in_parts, setup,
+		    teardown),
 		cmocka_unit_test_setup_teardown(test_file_matches_record, setup,
 		    teardown),
 	};
