@@ -593,7 +593,7 @@ api_remote_cmd(struct evhttp_request *req, const struct api_args *a)
 	}
 }
 
-#define API_LIST_WHOLE	1000	/* records of a list sent in one piece */
+#define API_LIST_WHOLE	250	/* records of a list sent in one piece */
 #define API_LIST_PART	50	/* records in each part of a longer one */
 
 /*

@@ -40,7 +40,7 @@ f=$(sqlite3 "$db" "select json_extract(record, '$.file') from captures where nam
 capinfos "$f" >/dev/null 2>&1
 ok $? "SIGTERM: the file is whole and final"
 
-# A long list (more than 1,000 records) is sent a part at a time: every
+# A long list (more than 250 records) is sent a part at a time: every
 # record once, in one JSON document, over HTTP/1.1 (chunked) and 1.0, and
 # with a status filter. The records are s1's, copied under other names.
 sqlite3 "$db" "WITH RECURSIVE k(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM k WHERE i < 1500)
