@@ -710,20 +710,23 @@ key_qsort_cmp(const void *a, const void *b)
 	return (key_cmp(a, b));
 }
 
-/* The interval of the axis that holds key. */
-static size_t
+/*
+ * The interval of the axis that holds key, by halves of its cuts, with no
+ * branch to mispredict: a step moves the base or not, by a multiply.
+ */
+static inline size_t
 axis_find(const struct filter_axis *x, const uint64_t *key)
 {
-	size_t	lo = 0, hi = x->n, mid;
+	const uint64_t	(*b)[2] = x->cut;
+	size_t		 n = x->n, half, le;
 
-	while (hi - lo > 1) {
-		mid = lo + (hi - lo) / 2;
-		if (key_cmp(x->cut[mid], key) <= 0)
-			lo = mid;
-		else
-			hi = mid;
+	for (; n > 1; n -= half) {
+		half = n / 2;
+		le = (size_t)((b[half][0] < key[0]) |
+		    ((b[half][0] == key[0]) & (b[half][1] <= key[1])));
+		b += half * le;
 	}
-	return (lo);
+	return ((size_t)(b - x->cut));
 }
 
 /*
@@ -882,13 +885,12 @@ filter_table_free(struct filter_table *t)
  * in blocks: whole blocks passed while their end is below the key, then
  * the cuts of the last one counted, compares that do not wait on one
  * another (a binary search's steps each wait for the last one's load).
- * A wide one is searched by halves, with no branch to mispredict.
+ * A wide one is searched by halves (axis_find).
  */
 static inline const uint64_t *
 axis_rows(const struct filter_axis *x, const uint64_t *key, size_t nw)
 {
-	const uint64_t	(*b)[2];
-	size_t		 n = x->n, half, le, i, j, c, lim;
+	size_t	n = x->n, i, j, c, lim;
 
 	if (n == 1)
 		return (x->rows);
@@ -903,13 +905,7 @@ axis_rows(const struct filter_axis *x, const uint64_t *key, size_t nw)
 			c += x->cut1[i + j] <= key[1];
 		return (x->rows + (i + c) * nw);
 	}
-	for (b = x->cut; n > 1; n -= half) {
-		half = n / 2;
-		le = (size_t)((b[half][0] < key[0]) |
-		    ((b[half][0] == key[0]) & (b[half][1] <= key[1])));
-		b += half * le;
-	}
-	return (x->rows + (size_t)(b - x->cut) * nw);
+	return (x->rows + axis_find(x, key) * nw);
 }
 
 /* The sets that take the packet, from the table's rows. */
