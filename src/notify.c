@@ -18,7 +18,7 @@
 #include <openssl/hmac.h>
 
 #include "conf.h"
-#include "curlev.h"
+#include "httpc.h"
 #include "log.h"
 #include "metrics.h"
 #include "notify.h"
@@ -63,15 +63,12 @@ struct notice {
 	enum notice_state	 state;
 	long long		 attempts;
 	int64_t			 at;
-	CURL			*easy;
-	struct curl_slist	*headers;
-	struct dynbuf		 resp;
+	struct httpc_req	*req;		/* in flight */
 	struct event		*retry_ev;
 	TAILQ_ENTRY(notice)	 entry;
 };
 
 static struct event_base	*nt_base;
-static struct curlev		*nt_cv;
 static struct endpoint		*nt_eps;
 static size_t			 nt_neps;
 static json_t			*nt_made;	/* ids made: a set */
@@ -152,12 +149,7 @@ nt_store(const struct notice *n)
 static void
 nt_free(struct notice *n)
 {
-	if (n->easy != NULL) {
-		curlev_remove(nt_cv, n->easy);
-		curl_easy_cleanup(n->easy);
-	}
-	curl_slist_free_all(n->headers);
-	dynbuf_free(&n->resp);
+	httpc_cancel(n->req);
 	if (n->retry_ev != NULL)
 		event_free(n->retry_ev);
 	free(n->id);
@@ -187,15 +179,6 @@ nt_finish(struct notice *n, enum notice_state st, const char *why)
 	nt_free(n);
 }
 
-static size_t
-nt_write(char *p, size_t size, size_t k, void *arg)
-{
-	struct notice	*n = arg;
-
-	(void)dynbuf_add(&n->resp, p, size * k);	/* the rest is dropped */
-	return (size * k);
-}
-
 /* "sha256=HEX" of the body with the endpoint's secret (new). */
 static char *
 nt_signature(const struct endpoint *ep, const char *body)
@@ -210,7 +193,10 @@ nt_signature(const struct endpoint *ep, const char *body)
 	return (xasprintf("%s: sha256=%s", ep->conf->signature_header, hex));
 }
 
-/* One attempt: a POST of the body, on the loop's multi handle. */
+static void	nt_done(struct httpc_req *, const struct httpc_result *,
+		    void *);
+
+/* One attempt: a POST of the body, through the HTTP helper. */
 static void
 nt_send(struct notice *n)
 {
@@ -221,49 +207,36 @@ nt_send(struct notice *n)
 	n->attempts++;
 	nt_stats.attempts++;
 	nt_store(n);
-	dynbuf_reset(&n->resp);
-	curl_slist_free_all(n->headers);
-	n->headers = NULL;
-	n->easy = curl_easy_init();
 	url = n->ep->grafana ? xasprintf("%s/api/annotations", c->url) :
 	    xstrdup(c->url);
-	curl_easy_setopt(n->easy, CURLOPT_URL, url);
+	n->req = httpc_new("POST", url);
 	free(url);
-	curl_easy_setopt(n->easy, CURLOPT_POST, 1L);
-	curl_easy_setopt(n->easy, CURLOPT_POSTFIELDS, n->body);
-	curl_easy_setopt(n->easy, CURLOPT_POSTFIELDSIZE, (long)strlen(n->body));
-	curl_easy_setopt(n->easy, CURLOPT_WRITEFUNCTION, nt_write);
-	curl_easy_setopt(n->easy, CURLOPT_WRITEDATA, n);
-	curl_easy_setopt(n->easy, CURLOPT_PRIVATE, n);
-	curl_easy_setopt(n->easy, CURLOPT_TIMEOUT, (long)NT_TIMEOUT_S);
-	curl_easy_setopt(n->easy, CURLOPT_NOSIGNAL, 1L);
-	curl_easy_setopt(n->easy, CURLOPT_USERAGENT, "alertcap/" VERSION);
-	curl_easy_setopt(n->easy, CURLOPT_PROTOCOLS_STR, "http,https");
-	n->headers = curl_slist_append(n->headers,
-	    "Content-Type: application/json");
-	n->headers = curl_slist_append(n->headers, "Expect:");
+	httpc_body_text(n->req, n->body, strlen(n->body));
+	httpc_opt_num(n->req, "timeout", NT_TIMEOUT_S);
+	httpc_opt_str(n->req, "useragent", "alertcap/" VERSION);
+	httpc_opt_str(n->req, "protocols", "http,https");
+	httpc_header(n->req, "Content-Type: application/json");
+	httpc_header(n->req, "Expect:");
 	h = xasprintf("X-Alertcap-Event: %s", n->event);
-	n->headers = curl_slist_append(n->headers, h);
+	httpc_header(n->req, h);
 	free(h);
 	h = xasprintf("X-Alertcap-Delivery: %s", n->id);
-	n->headers = curl_slist_append(n->headers, h);
+	httpc_header(n->req, h);
 	free(h);
 	if (n->ep->secret != NULL) {
 		h = nt_signature(n->ep, n->body);
-		n->headers = curl_slist_append(n->headers, h);
+		httpc_header(n->req, h);
 		free(h);
 	}
 	if (n->ep->token != NULL) {
 		h = xasprintf("Authorization: Bearer %s", n->ep->token);
-		n->headers = curl_slist_append(n->headers, h);
+		httpc_header(n->req, h);
 		explicit_bzero(h, strlen(h));
 		free(h);
 	}
 	for (i = 0; i < c->headers.n; i++)
-		n->headers = curl_slist_append(n->headers,
-		    ((char **)c->headers.v)[i]);
-	curl_easy_setopt(n->easy, CURLOPT_HTTPHEADER, n->headers);
-	curlev_add(nt_cv, n->easy);
+		httpc_header(n->req, ((char **)c->headers.v)[i]);
+	httpc_send(n->req, nt_done, n);
 }
 
 static void
@@ -293,26 +266,22 @@ nt_retry(struct notice *n, const char *why)
 
 /* An answer: 2xx sent; 4xx (but 408, 429) refused for good; else again. */
 static void
-nt_done(CURL *easy, CURLcode rc, void *arg)
+nt_done(struct httpc_req *req, const struct httpc_result *res, void *arg)
 {
-	struct notice	*n;
-	long		 status = 0;
+	struct notice	*n = arg;
+	long		 status = res->status;
 	char		*why;
 
-	curl_easy_getinfo(easy, CURLINFO_PRIVATE, &n);
-	curl_easy_getinfo(easy, CURLINFO_RESPONSE_CODE, &status);
-	curl_easy_cleanup(easy);
-	n->easy = NULL;
-	if (rc == CURLE_OK && status >= 200 && status < 300) {
+	n->req = NULL;		/* httpc frees it */
+	if (res->error == NULL && status >= 200 && status < 300) {
 		nt_finish(n, NOTICE_SENT, NULL);
 		return;
 	}
-	why = rc != CURLE_OK ? xstrdup(curl_easy_strerror(rc)) :
-	    xasprintf("HTTP %ld%s%.*s", status, n->resp.len > 0 ? ": " : "",
-	    n->resp.len > 200 ? 200 : (int)n->resp.len, n->resp.len > 0 ?
-	    n->resp.buf : "");
-	if (rc == CURLE_OK && status >= 400 && status < 500 && status != 408 &&
-	    status != 429)
+	why = res->error != NULL ? xstrdup(res->error) :
+	    xasprintf("HTTP %ld%s%.*s", status, res->body_len > 0 ? ": " : "",
+	    res->body_len > 200 ? 200 : (int)res->body_len, res->body);
+	if (res->error == NULL && status >= 400 && status < 500 &&
+	    status != 408 && status != 429)
 		nt_finish(n, NOTICE_FAILED, why);
 	else
 		nt_retry(n, why);
@@ -488,7 +457,6 @@ nt_make(struct endpoint *ep, const char *id, const char *event,
 	n->capture = xstrdup(r->name);
 	n->body = nt_body(ep, event, rj);
 	n->at = now_us();
-	dynbuf_init(&n->resp, NT_MAX_RESPONSE);
 	json_object_set_new(nt_made, id, json_true());
 	nt_stats.made++;
 	TAILQ_INSERT_TAIL(&nt_live, n, entry);
@@ -545,7 +513,6 @@ nt_load(const struct state_notice *s, void *arg)
 	n->body = xstrdup(s->body);
 	n->attempts = s->attempts;
 	n->at = s->at;
-	dynbuf_init(&n->resp, NT_MAX_RESPONSE);
 	TAILQ_INSERT_TAIL(&nt_live, n, entry);
 	log_info("notify %s: %s of %s again after a restart", ep->conf->name,
 	    n->event, n->capture);
@@ -622,8 +589,8 @@ notify_init(struct event_base *base, const struct conf *conf, char **cause)
 	} else
 		nt_since = strtoll(since, NULL, 10);
 	free(since);
-	curl_global_init(CURL_GLOBAL_DEFAULT);
-	nt_cv = curlev_new(base, nt_done, NULL);
+	if (httpc_open(base, cause) == -1)
+		return (-1);
 	nt_made = json_object();
 	if (state_notice_prune(now_us() - NT_KEEP_US, cause) == -1 ||
 	    state_notice_load(nt_load, NULL, cause) == -1)
@@ -649,8 +616,7 @@ notify_shutdown(void)
 		TAILQ_REMOVE(&nt_live, n, entry);
 		nt_free(n);
 	}
-	curlev_free(nt_cv);
-	nt_cv = NULL;
+	httpc_close();
 	for (i = 0; i < nt_neps; i++) {
 		secret_free(nt_eps[i].secret);
 		secret_free(nt_eps[i].token);

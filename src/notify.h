@@ -5,7 +5,7 @@
  * the panel that alerted — so the link to the evidence goes back to
  * where the on-call engineer looks. A session observer decides; each
  * notification is kept in the state store until it is sent, retried with
- * backoff on libcurl's multi interface in the loop, across restarts.
+ * backoff through the HTTP helper (httpc.h), across restarts.
  */
 #ifndef NOTIFY_H
 #define NOTIFY_H

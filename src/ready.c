@@ -25,8 +25,9 @@
 
 #include "capture-pcap.h"
 #include "conf.h"
-#include "curlev.h"
+#include "httpc.h"
 #include "input-mqtt.h"
+#include "log.h"
 #include "ready.h"
 #include "session.h"
 #include "upload.h"
@@ -42,7 +43,7 @@ struct probe {
 	json_t			*check;	/* its entry; NULL once answered */
 	int			 storage;	/* through the upload engine */
 	int			 grafana;	/* a Grafana endpoint */
-	CURL			*easy;	/* an endpoint's request in flight */
+	struct httpc_req	*req;	/* an endpoint's request in flight */
 	struct probe		*next;
 };
 
@@ -59,7 +60,7 @@ struct ready_run {
 static struct event_base	*rd_base;
 static const struct conf	*rd_conf;
 static int			 rd_daemon;
-static struct curlev		*rd_cv;
+static int			 rd_http;	/* holds the HTTP helper open */
 
 /* Adds a check's entry (new, borrowed back) to the report. */
 static json_t *
@@ -101,10 +102,7 @@ rd_finish(struct ready_run *r)
 
 	for (p = r->probes; p != NULL; p = next) {
 		next = p->next;
-		if (p->easy != NULL) {
-			curlev_remove(rd_cv, p->easy);
-			curl_easy_cleanup(p->easy);
-		}
+		httpc_cancel(p->req);
 		if (p->storage && p->check != NULL)
 			p->run = NULL;	/* the engine's callback frees it */
 		else
@@ -174,20 +172,19 @@ rd_upload_cb(const char *capture, const char *account, json_t *entry,
 
 /* A notify endpoint answered, or did not. */
 static void
-rd_curl_done(CURL *easy, CURLcode rc, void *arg)
+rd_http_done(struct httpc_req *req, const struct httpc_result *res,
+    void *arg)
 {
-	struct probe	*p;
-	long		 status = 0;
+	struct probe	*p = arg;
+	long		 status = res->status;
 	char		*why;
 	int		 ok;
 
-	curl_easy_getinfo(easy, CURLINFO_PRIVATE, &p);
-	curl_easy_getinfo(easy, CURLINFO_RESPONSE_CODE, &status);
-	curl_easy_cleanup(easy);
-	p->easy = NULL;
+	p->req = NULL;		/* httpc frees it */
 	/* A webhook answers whatever it answers a HEAD; Grafana, healthy. */
-	ok = rc == CURLE_OK && (p->grafana ? status / 100 == 2 : status > 0);
-	why = rc != CURLE_OK ? xasprintf("%s", curl_easy_strerror(rc)) :
+	ok = res->error == NULL && (p->grafana ? status / 100 == 2 :
+	    status > 0);
+	why = res->error != NULL ? xstrdup(res->error) :
 	    xasprintf("answers (HTTP %ld)", status);
 	rd_set(p->check, ok, why);
 	free(why);
@@ -208,21 +205,18 @@ rd_probe_endpoint(struct ready_run *r, const struct conf_notify *n)
 	p->run = r;
 	p->check = rd_check(r, name, 0, "asked");
 	p->grafana = grafana;
-	p->easy = curl_easy_init();
 	url = grafana ? xasprintf("%s/api/health", n->url) : xstrdup(n->url);
-	curl_easy_setopt(p->easy, CURLOPT_URL, url);
+	p->req = httpc_new(grafana ? "GET" : "HEAD", url);
 	free(url);
 	if (!grafana)
-		curl_easy_setopt(p->easy, CURLOPT_NOBODY, 1L);
-	curl_easy_setopt(p->easy, CURLOPT_TIMEOUT, (long)READY_PROBE_S);
-	curl_easy_setopt(p->easy, CURLOPT_NOSIGNAL, 1L);
-	curl_easy_setopt(p->easy, CURLOPT_PRIVATE, p);
-	curl_easy_setopt(p->easy, CURLOPT_USERAGENT, "alertcap/" VERSION);
-	curl_easy_setopt(p->easy, CURLOPT_PROTOCOLS_STR, "http,https");
+		httpc_opt_num(p->req, "nobody", 1);
+	httpc_opt_num(p->req, "timeout", READY_PROBE_S);
+	httpc_opt_str(p->req, "useragent", "alertcap/" VERSION);
+	httpc_opt_str(p->req, "protocols", "http,https");
 	p->next = r->probes;
 	r->probes = p;
 	r->pending++;
-	curlev_add(rd_cv, p->easy);
+	httpc_send(p->req, rd_http_done, p);
 }
 
 static void
@@ -362,20 +356,28 @@ rd_quick(struct ready_run *r)
 void
 ready_init(struct event_base *base, const struct conf *conf, int daemon)
 {
+	char	*cause = NULL;
+
 	rd_base = base;
 	rd_conf = conf;
 	rd_daemon = daemon;
+	rd_http = 0;
 	if (conf->notifies.n > 0) {
-		curl_global_init(CURL_GLOBAL_DEFAULT);
-		rd_cv = curlev_new(base, rd_curl_done, NULL);
+		/* A helper that cannot start fails the endpoints' checks. */
+		if (httpc_open(base, &cause) == -1) {
+			log_error("%s", cause);
+			free(cause);
+		} else
+			rd_http = 1;
 	}
 }
 
 void
 ready_shutdown(void)
 {
-	curlev_free(rd_cv);
-	rd_cv = NULL;
+	if (rd_http)
+		httpc_close();
+	rd_http = 0;
 	rd_conf = NULL;
 }
 

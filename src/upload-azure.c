@@ -12,6 +12,7 @@
 #include <string.h>
 #include <time.h>
 
+#include <event2/http.h>
 #include <openssl/evp.h>
 #include <openssl/hmac.h>
 
@@ -66,12 +67,11 @@ azure_shared_key_sign(const char *key_b64, const char *verb,
 		eq = strchr(params[i], '=');
 		if (eq != NULL)
 			*eq = '\0';
-		val = curl_easy_unescape(NULL, eq != NULL ? eq + 1 : "", 0,
-		    NULL);
+		val = evhttp_uridecode(eq != NULL ? eq + 1 : "", 0, NULL);
 		for (p = params[i]; *p != '\0'; p++)
 			*p = (char)(*p >= 'A' && *p <= 'Z' ? *p + 32 : *p);
 		dynbuf_addf(&sts, "\n%s:%s", params[i], val);
-		curl_free(val);
+		free(val);
 	}
 	free(params);
 	free(q);
@@ -170,16 +170,12 @@ static char *
 block_id(uint64_t i)
 {
 	unsigned char	raw[32], b64[64];
-	char		*esc, *r;
 	int		n;
 
 	n = snprintf((char *)raw, sizeof raw, "block-%08llu",
 	    (unsigned long long)i);
 	EVP_EncodeBlock(b64, raw, n);
-	esc = curl_easy_escape(NULL, (char *)b64, 0);
-	r = xstrdup(esc);
-	curl_free(esc);
-	return (r);
+	return (evhttp_uriencode((char *)b64, -1, 0));
 }
 
 static void
@@ -223,9 +219,7 @@ az_next(struct upjob *j, struct upreq *r, char **cause)
 	if (j->creating) {
 		az_request(j, r, "PUT", "restype=container", 1, 0, NULL, NULL,
 		    NULL);
-		curl_easy_setopt(r->easy, CURLOPT_UPLOAD, 1L);
-		curl_easy_setopt(r->easy, CURLOPT_INFILESIZE_LARGE,
-		    (curl_off_t)0);
+		up_body_file(r, 0, 0);
 		return (UP_STARTED);
 	}
 	if (j->nparts == 1) {

@@ -5,7 +5,6 @@
 #include <stdint.h>
 #include <sys/queue.h>
 
-#include <curl/curl.h>
 #include <jansson.h>
 
 #include "conf.h"
@@ -67,14 +66,14 @@ struct upaccount {
 	char				*secret;	/* key, SAS or S3 secret */
 };
 
-/* One request slot of a job: an easy handle and what its request holds. */
+struct httpc_req;
+
+/* One request slot of a job: the request it carries, and its answer. */
 struct upreq {
 	struct upjob		*job;
-	CURL			*easy;
-	struct curl_slist	*headers;
+	struct httpc_req	*req;		/* being set up, or in flight */
 	struct dynbuf		 body;		/* the response */
 	char			*etag;		/* from the response */
-	char			*req_body;	/* for POST/PUT of XML */
 	uint64_t		 off;		/* file range sent */
 	uint64_t		 len;
 	uint64_t		 sent;
@@ -118,6 +117,7 @@ const char	*up_content_type(const char *path);
 void	 up_request(struct upreq *, const char *method, const char *url);
 void	 up_header(struct upreq *, const char *fmt, ...)
 	    __attribute__((format(printf, 2, 3)));
+/* A range of the job's file; len 0 is an empty body, sent as an upload. */
 void	 up_body_file(struct upreq *, uint64_t off, uint64_t len);
 void	 up_body_text(struct upreq *, const char *text);
 /* The first <tag>...</tag> of the response body (new), or NULL. */

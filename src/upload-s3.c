@@ -1,5 +1,6 @@
 /*
- * S3 and S3-compatible stores: Signature V4 by libcurl (CURLOPT_AWS_SIGV4),
+ * S3 and S3-compatible stores: Signature V4 by libcurl (CURLOPT_AWS_SIGV4,
+ * in the HTTP helper),
  * PutObject for small files, multipart upload for large ones, several
  * parts at once (the upload id and each stored part's ETag, by part
  * number, kept in the upload's entry, so a restart resumes without
@@ -13,6 +14,9 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <event2/http.h>
+
+#include "httpc.h"
 #include "pcapfile.h"
 #include "upload-int.h"
 
@@ -40,7 +44,7 @@ s3_url(const struct upjob *j)
 	return (url);
 }
 
-/* Sets up an S3 request signed by libcurl (CURLOPT_AWS_SIGV4). */
+/* Sets up an S3 request signed by libcurl ("aws_sigv4" in httpc.h). */
 static void
 s3_request(struct upjob *j, struct upreq *r, const char *method,
     const char *query)
@@ -52,9 +56,9 @@ s3_request(struct upjob *j, struct upreq *r, const char *method,
 	url = query != NULL ? xasprintf("%s?%s", base, query) : xstrdup(base);
 	up_request(r, method, url);
 	sig = xasprintf("aws:amz:%s:s3", a->region);
-	curl_easy_setopt(r->easy, CURLOPT_AWS_SIGV4, sig);
+	httpc_opt_str(r->req, "aws_sigv4", sig);
 	up = xasprintf("%s:%s", a->access_key_id, j->acct->secret);
-	curl_easy_setopt(r->easy, CURLOPT_USERPWD, up);
+	httpc_opt_str(r->req, "userpwd", up);
 	/* Streamed bodies are not hashed up front. */
 	up_header(r, "x-amz-content-sha256: UNSIGNED-PAYLOAD");
 	explicit_bzero(up, strlen(up));
@@ -129,7 +133,7 @@ s3_next(struct upjob *j, struct upreq *r, char **cause)
 		return (UP_STARTED);
 	}
 	etags = s3_etags(j);
-	q = curl_easy_escape(NULL, id, 0);
+	q = evhttp_uriencode(id, -1, 0);
 	if ((part = up_part_take(j)) >= 0) {
 		up_part_range(j, (uint64_t)part, &off, &len);
 		query = xasprintf("partNumber=%llu&uploadId=%s",
@@ -138,11 +142,11 @@ s3_next(struct upjob *j, struct upreq *r, char **cause)
 		up_body_file(r, off, len);
 		r->part = part;
 		free(query);
-		curl_free(q);
+		free(q);
 		return (UP_STARTED);
 	}
 	if (j->busy > 0 || up_parts_prefix(j) < j->nparts) {
-		curl_free(q);
+		free(q);
 		return (UP_WAIT);
 	}
 	query = xasprintf("uploadId=%s", q);
@@ -160,7 +164,7 @@ s3_next(struct upjob *j, struct upreq *r, char **cause)
 	up_body_text(r, xml.buf);
 	dynbuf_free(&xml);
 	free(query);
-	curl_free(q);
+	free(q);
 	(void)cause;
 	return (UP_STARTED);
 }

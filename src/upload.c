@@ -1,5 +1,5 @@
 /*
- * The upload engine: libcurl's multi interface in the loop (curlev.c), a
+ * The upload engine: requests through the HTTP helper (httpc.c), a
  * queue with a cap on uploads at once, retries with backoff and jitter up
  * to the account's max_age_s, and the per-job state machine the backends
  * step through.
@@ -20,7 +20,7 @@
 #include <event2/event.h>
 
 #include "compat.h"
-#include "curlev.h"
+#include "httpc.h"
 #include "log.h"
 #include "metrics.h"
 #include "pcapfile.h"
@@ -30,9 +30,11 @@
 #define UP_MAX_RESPONSE		(1024 * 1024)
 #define UP_RETRY_MAX_S		300
 #define UP_BUFFER		(256L * 1024)	/* curl reads the file in these */
+#define UP_CONNECT_S		10
+#define UP_LOW_SPEED_S		60	/* under 1 byte/s this long: stalled */
 
 static struct event_base	*up_base;
-static struct curlev		*up_cv;		/* NULL: no account */
+static int			 up_http;	/* 0: no account */
 static struct event		*up_kick_ev;
 static struct upaccount		*up_accounts;
 static size_t			 up_naccounts;
@@ -174,12 +176,11 @@ job_set_state(struct upjob *j, enum upload_state st, const char *cause)
 static void
 req_clear(struct upreq *r)
 {
-	curl_slist_free_all(r->headers);
-	r->headers = NULL;
+	httpc_free(r->req);
+	r->req = NULL;
 	dynbuf_reset(&r->body);
 	free(r->etag);
-	free(r->req_body);
-	r->etag = r->req_body = NULL;
+	r->etag = NULL;
 	r->off = r->len = r->sent = 0;
 	r->part = -1;
 }
@@ -197,7 +198,8 @@ job_cancel(struct upjob *j)
 	for (i = 0; i < j->nreqs; i++) {
 		r = &j->reqs[i];
 		if (r->busy) {
-			curlev_remove(up_cv, r->easy);
+			httpc_cancel(r->req);
+			r->req = NULL;
 			r->busy = 0;
 			j->busy--;
 		}
@@ -217,8 +219,6 @@ job_free(struct upjob *j)
 	for (i = 0; i < j->nreqs; i++) {
 		req_clear(&j->reqs[i]);
 		dynbuf_free(&j->reqs[i].body);
-		if (j->reqs[i].easy != NULL)
-			curl_easy_cleanup(j->reqs[i].easy);
 	}
 	free(j->reqs);
 	free(j->parts);
@@ -317,25 +317,32 @@ job_retry(struct upjob *j, const char *cause)
 	up_kick();
 }
 
-/* The response to one request has arrived (or the request failed). */
+/*
+ * The response to one request has arrived (or the request failed): what
+ * the backend reads of it is copied to the slot before it is judged.
+ */
 static void
-job_response(struct upreq *r, CURLcode rc)
+job_response(struct httpc_req *req, const struct httpc_result *res,
+    void *arg)
 {
+	struct upreq	*r = arg;
 	struct upjob	*j = r->job;
 	enum up_verdict	 v;
-	long		 status = 0;
 	char		*cause = NULL;
 
+	r->req = NULL;		/* httpc frees it */
 	r->busy = 0;
 	j->busy--;
-	if (rc != CURLE_OK) {
-		cause = xasprintf("%s", curl_easy_strerror(rc));
-		job_retry(j, cause);
-		free(cause);
+	if (res->error != NULL) {
+		job_retry(j, res->error);
 		return;
 	}
-	curl_easy_getinfo(r->easy, CURLINFO_RESPONSE_CODE, &status);
-	v = j->acct->ops->done(j, r, status, &cause);
+	dynbuf_reset(&r->body);
+	(void)dynbuf_add(&r->body, res->body, res->body_len);
+	free(r->etag);
+	r->etag = res->etag != NULL ? xstrdup(res->etag) : NULL;
+	r->sent = res->sent;
+	v = j->acct->ops->done(j, r, res->status, &cause);
 	switch (v) {
 	case UP_NEXT:
 		up_stats.bytes += r->sent;
@@ -370,12 +377,11 @@ job_step(struct upjob *j)
 		st = j->acct->ops->next(j, r, &cause);
 		if (st != UP_STARTED)
 			break;
-		r->headers = curl_slist_append(r->headers, "Expect:");
-		curl_easy_setopt(r->easy, CURLOPT_HTTPHEADER, r->headers);
+		httpc_header(r->req, "Expect:");
 		up_stats.requests++;
 		r->busy = 1;
 		j->busy++;
-		curlev_add(up_cv, r->easy);
+		httpc_send(r->req, job_response, r);
 	}
 	if (st == UP_COMMITTED && j->busy == 0)
 		job_finish(j, 1, NULL);
@@ -413,118 +419,19 @@ up_start_queued(evutil_socket_t fd, short events, void *arg)
 	up_drop_idle();
 }
 
-/* Reads the file range of the slot's request. */
-static size_t
-up_read(char *buf, size_t size, size_t n, void *arg)
-{
-	struct upreq	*r = arg;
-	size_t		 want = size * n;
-	ssize_t		 got;
-
-	if (want > r->len - r->sent)
-		want = (size_t)(r->len - r->sent);
-	if (want == 0)
-		return (0);
-	got = pread(r->job->fd, buf, want, (off_t)(r->off + r->sent));
-	if (got <= 0)
-		return (CURL_READFUNC_ABORT);
-	r->sent += (uint64_t)got;
-	return ((size_t)got);
-}
-
-/*
- * libcurl rewinds a request it must send again (a redirect, a reused
- * connection the server had closed): the body is read by offset, so any
- * point of it is a seek away.
- */
-static int
-up_seek(void *arg, curl_off_t offset, int origin)
-{
-	struct upreq	*r = arg;
-
-	if (origin != SEEK_SET || offset < 0 || (uint64_t)offset > r->len)
-		return (CURL_SEEKFUNC_CANTSEEK);
-	r->sent = (uint64_t)offset;
-	return (CURL_SEEKFUNC_OK);
-}
-
-static size_t
-up_write(char *p, size_t size, size_t n, void *arg)
-{
-	struct upreq	*r = arg;
-
-	/* A body past the cap is cut; only its start is ever read. */
-	dynbuf_add(&r->body, p, size * n);
-	return (size * n);
-}
-
-static size_t
-up_header_cb(char *p, size_t size, size_t n, void *arg)
-{
-	struct upreq	*r = arg;
-	size_t		 len = size * n;
-
-	if (len > 5 && strncasecmp(p, "ETag:", 5) == 0) {
-		free(r->etag);
-		r->etag = xstrndup(p + 5, len - 5);
-		r->etag[strcspn(r->etag, "\r\n")] = '\0';
-		memmove(r->etag, r->etag + strspn(r->etag, " \t"),
-		    strlen(r->etag + strspn(r->etag, " \t")) + 1);
-	}
-	return (len);
-}
-
-/* libcurl's own messages, at debug level, through the log. */
-static int
-up_debug(CURL *e, curl_infotype type, char *data, size_t size, void *arg)
-{
-	char	line[512];
-	size_t	n;
-
-	if (type != CURLINFO_TEXT && type != CURLINFO_HEADER_IN &&
-	    type != CURLINFO_HEADER_OUT)
-		return (0);
-	n = size < sizeof line - 1 ? size : sizeof line - 1;
-	memcpy(line, data, n);
-	line[n] = '\0';
-	line[strcspn(line, "\r\n")] = '\0';
-	log_debug("libcurl: %s %s", type == CURLINFO_TEXT ? "*" :
-	    type == CURLINFO_HEADER_IN ? "<" : ">",
-	    line);
-	return (0);
-}
-
 void
 up_request(struct upreq *r, const char *method, const char *url)
 {
-	CURL	*e;
-
-	/* A slot gets its handle when it first carries a request. */
-	if (r->easy == NULL)
-		r->easy = curl_easy_init();
-	e = r->easy;
-	curl_easy_reset(e);
-	curl_easy_setopt(e, CURLOPT_URL, url);
-	curl_easy_setopt(e, CURLOPT_CUSTOMREQUEST, method);
-	curl_easy_setopt(e, CURLOPT_PRIVATE, r);
-	curl_easy_setopt(e, CURLOPT_WRITEFUNCTION, up_write);
-	curl_easy_setopt(e, CURLOPT_WRITEDATA, r);
-	curl_easy_setopt(e, CURLOPT_HEADERFUNCTION, up_header_cb);
-	curl_easy_setopt(e, CURLOPT_HEADERDATA, r);
-	curl_easy_setopt(e, CURLOPT_NOSIGNAL, 1L);
-	curl_easy_setopt(e, CURLOPT_CONNECTTIMEOUT, 10L);
-	curl_easy_setopt(e, CURLOPT_LOW_SPEED_LIMIT, 1L);
-	curl_easy_setopt(e, CURLOPT_LOW_SPEED_TIME, 60L);
-	curl_easy_setopt(e, CURLOPT_UPLOAD_BUFFERSIZE, UP_BUFFER);
-	if (log_get_level() >= LOG_LVL_DEBUG) {
-		curl_easy_setopt(e, CURLOPT_DEBUGFUNCTION, up_debug);
-		curl_easy_setopt(e, CURLOPT_VERBOSE, 1L);
-	}
-	if (strcmp(method, "POST") == 0) {
-		curl_easy_setopt(e, CURLOPT_POST, 1L);
-		curl_easy_setopt(e, CURLOPT_POSTFIELDSIZE, 0L);
-		curl_easy_setopt(e, CURLOPT_POSTFIELDS, "");
-	}
+	httpc_free(r->req);
+	r->req = httpc_new(method, url);
+	httpc_opt_num(r->req, "connect_timeout", UP_CONNECT_S);
+	httpc_opt_num(r->req, "low_speed_limit", 1);
+	httpc_opt_num(r->req, "low_speed_time", UP_LOW_SPEED_S);
+	httpc_opt_num(r->req, "upload_buffersize", UP_BUFFER);
+	if (log_get_level() >= LOG_LVL_DEBUG)
+		httpc_opt_num(r->req, "verbose", 1);
+	if (strcmp(method, "POST") == 0)
+		httpc_body_text(r->req, "", 0);
 }
 
 void
@@ -536,7 +443,7 @@ up_header(struct upreq *r, const char *fmt, ...)
 	va_start(ap, fmt);
 	h = xvasprintf(fmt, ap);
 	va_end(ap);
-	r->headers = curl_slist_append(r->headers, h);
+	httpc_header(r->req, h);
 	free(h);
 }
 
@@ -546,22 +453,13 @@ up_body_file(struct upreq *r, uint64_t off, uint64_t len)
 	r->off = off;
 	r->len = len;
 	r->sent = 0;
-	curl_easy_setopt(r->easy, CURLOPT_UPLOAD, 1L);
-	curl_easy_setopt(r->easy, CURLOPT_READFUNCTION, up_read);
-	curl_easy_setopt(r->easy, CURLOPT_READDATA, r);
-	curl_easy_setopt(r->easy, CURLOPT_SEEKFUNCTION, up_seek);
-	curl_easy_setopt(r->easy, CURLOPT_SEEKDATA, r);
-	curl_easy_setopt(r->easy, CURLOPT_INFILESIZE_LARGE, (curl_off_t)len);
+	httpc_body_file(r->req, r->job->fd, off, len);
 }
 
 void
 up_body_text(struct upreq *r, const char *text)
 {
-	free(r->req_body);
-	r->req_body = xstrdup(text);
-	curl_easy_setopt(r->easy, CURLOPT_POSTFIELDSIZE,
-	    (long)strlen(r->req_body));
-	curl_easy_setopt(r->easy, CURLOPT_POSTFIELDS, r->req_body);
+	httpc_body_text(r->req, text, strlen(text));
 }
 
 char *
@@ -862,17 +760,6 @@ up_submit(const struct upload_spec *s, upload_cb cb, void *arg, int probe)
 	up_kick();
 }
 
-/* curl's socket events, as libevent events. */
-/* A transfer of the engine's ended: the request it carried is answered. */
-static void
-up_transfer_done(CURL *easy, CURLcode rc, void *arg)
-{
-	struct upreq	*r;
-
-	curl_easy_getinfo(easy, CURLINFO_PRIVATE, &r);
-	job_response(r, rc);
-}
-
 /*
  * Nothing left to send: close the idle connections, so no server that
  * closed its side waits on ours (CLOSE-WAIT) until the next upload.
@@ -880,10 +767,10 @@ up_transfer_done(CURL *easy, CURLcode rc, void *arg)
 static void
 up_drop_idle(void)
 {
-	if (up_cv == NULL || up_running > 0 || !TAILQ_EMPTY(&up_queue))
+	if (!up_http || up_running > 0 || !TAILQ_EMPTY(&up_queue))
 		return;
 	log_debug("uploads: queue drained; closing idle connections");
-	curlev_drop_idle(up_cv);
+	httpc_drop_idle();
 }
 
 static const struct upload_ops *
@@ -947,9 +834,10 @@ upload_init(struct event_base *base, const struct conf *conf, char **cause)
 	up_kick_ev = event_new(base, -1, 0, up_start_queued, NULL);
 	metrics_register(up_metrics, NULL);
 	if (up_naccounts == 0)
-		return (0);	/* libcurl and its TLS stay untouched (2.4 MiB) */
-	curl_global_init(CURL_GLOBAL_DEFAULT);
-	up_cv = curlev_new(base, up_transfer_done, NULL);
+		return (0);	/* no helper needed */
+	if (httpc_open(base, cause) == -1)
+		return (-1);
+	up_http = 1;
 	log_info("uploads: %zu storage account(s), %lld at once",
 	    up_naccounts, up_concurrency);
 	return (0);
@@ -975,8 +863,9 @@ upload_shutdown(void)
 		TAILQ_REMOVE(&up_waiting, j, entry_q);
 		job_free(j);
 	}
-	curlev_free(up_cv);
-	up_cv = NULL;
+	if (up_http)
+		httpc_close();
+	up_http = 0;
 	if (up_kick_ev != NULL)
 		event_free(up_kick_ev);
 	up_kick_ev = NULL;

@@ -1,6 +1,6 @@
 /*
  * The uploader: finished capture files to storage accounts (Azure Blob,
- * S3, HTTP PUT), on libcurl's multi interface inside the event loop,
+ * S3, HTTP PUT), through the HTTP helper (httpc.h) without blocking the loop,
  * streamed from the file, retried with backoff, resumable after a restart.
  * Progress and outcomes go back to the caller through its callback.
  */

@@ -235,4 +235,60 @@ start_daemon one "" "\"storage\": {
 capture rew 5 1000 '{"accounts": ["d1", "d2"], "file": true}'
 is "$(uploaded rew d1)/$(uploaded rew d2)" Uploaded/Uploaded "both uploads over a dropped kept-alive connection: Uploaded"
 is "$(record rew | jq '[.uploads[].attempts] | add')" 2 "each at its first attempt: the body was rewound, not failed"
+# The HTTP helper: libcurl lives in alertcap-http, not in the daemon; the
+# helper holds no capability; killed mid-upload, its request fails, the
+# upload is retried through a new helper and completes.
+out=$("$builddir/alertcap-http" 2>&1)
+is "$?/$out" "1/alertcap-http: this is alertcapd's helper, started by alertcapd only" "run by hand, the helper refuses"
+# A server that leaves the first request unanswered and answers 201 after.
+STALL_PORT=$(free_port)
+python3 - "$STALL_PORT" <<'PY' &
+import socket, sys, threading
+s = socket.socket(); s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+s.bind(("127.0.0.1", int(sys.argv[1]))); s.listen(8)
+lock, seen, held = threading.Lock(), [0], []
+def serve(c):
+    data = b""
+    while b"\r\n\r\n" not in data:
+        more = c.recv(65536)
+        if not more:
+            return c.close()
+        data += more
+    with lock:
+        seen[0] += data.startswith(b"PUT ")
+        if seen[0] == 1 and data.startswith(b"PUT "):
+            return held.append(c)
+    head, body = data.split(b"\r\n\r\n", 1)
+    want = [int(l.split(b":")[1]) for l in head.split(b"\r\n") if l.lower().startswith(b"content-length:")]
+    while want and len(body) < want[0]:
+        body += c.recv(65536)
+    c.sendall(b"HTTP/1.1 201 Created\r\nContent-Length: 0\r\n\r\n")
+    c.close()
+while True:
+    threading.Thread(target=serve, args=(s.accept()[0],), daemon=True).start()
+PY
+T_PIDS+=("$!")
+for _ in $(seq 100); do ss -ltn "( sport = :$STALL_PORT )" | grep -q LISTEN && break; sleep 0.05; done
+start_daemon hp "" "\"storage\": {
+  \"st\": {\"type\": \"http-put\", \"url\": \"http://127.0.0.1:$STALL_PORT/s/{name}.pcap\"}}" || exit 1
+ok "$(grep -q libcurl "/proc/$DPID/maps"; [ $? -eq 1 ]; echo $?)" "the daemon has no libcurl mapped"
+HPID=$(pgrep -P "$DPID" -x alertcap-http)
+ok "$([ -n "$HPID" ]; echo $?)" "its HTTP helper runs as its child"
+is "$(awk '/^CapEff:/ {print $2}' "/proc/$HPID/status")/$(awk '/^NoNewPrivs:/ {print $2}' "/proc/$HPID/status")" "0000000000000000/1" \
+    "the helper holds no capability and can gain none"
+ok "$(grep -q libcurl "/proc/$HPID/maps"; echo $?)" "libcurl is the helper's"
+capture stall 3 100 '{"accounts": ["st"], "file": true}'
+for _ in $(seq 100); do
+	[ "$(record stall | jq -r '.uploads[0].state')" = Uploading ] &&
+	    ss -tn state established "( dport = :$STALL_PORT )" | grep -q . && break
+	sleep 0.1
+done
+kill -9 "$HPID"
+is "$(uploaded stall st 30)" Uploaded "killed mid-upload: the upload is retried through a new helper and completes"
+is "$(record stall | jq -r '.uploads[0].attempts')" 2 "at its second attempt"
+like "$(cat "$DDIR/daemon.log")" "the HTTP helper (pid $HPID): it exited; the requests in flight fail" "the daemon says what it lost"
+like "$(cat "$DDIR/daemon.log")" "attempt 1 failed (the HTTP helper: it exited)" "and why the attempt failed"
+NPID=$(pgrep -P "$DPID" -x alertcap-http)
+ok "$([ -n "$NPID" ] && [ "$NPID" != "$HPID" ]; echo $?)" "a new helper serves (pid $NPID)"
+ok "$(kill -0 "$DPID"; echo $?)" "the daemon lives on"
 done_testing

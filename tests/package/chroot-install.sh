@@ -68,6 +68,9 @@ like "$(cat "$ROOT/lib/systemd/system/alertcapd.service")" "User=alertcap" "the 
 like "$(in_root /usr/sbin/alertcapd -t -c /etc/alertcap/alertcap.json 2>&1)" "configuration ok; 6 rules in /etc/alertcap/rules.d" "alertcapd -t accepts the installed configuration and rules"
 deps=$(dpkg-deb -f "$deb" Depends)
 like "$deps" "libcurl4" "Depends names libcurl ($deps)"
+is "$(in_root stat -c '%a' /usr/libexec/alertcap/alertcap-http)" 755 "the HTTP helper is installed in /usr/libexec/alertcap"
+ok "$(in_root ldd /usr/sbin/alertcapd | grep -q libcurl; [ $? -eq 1 ]; echo $?)" "the daemon does not link libcurl"
+ok "$(in_root ldd /usr/libexec/alertcap/alertcap-http | grep -q libcurl; echo $?)" "its helper does"
 
 # Run it as alertcap with the two capabilities only, on a free port.
 PORT=$(free_port)
