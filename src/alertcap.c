@@ -243,26 +243,35 @@ xml_tag(const char *xml, const char *tag)
 static void __attribute__((noreturn))
 die_http(long status, const struct dynbuf *body, const char *who)
 {
-	json_t	*o = NULL, *e;
-	char	*code = NULL, *msg = NULL, *line;
+	static char	 m[1024];	/* what is said, when nothing is left */
+	json_t		*o = NULL, *e;
+	char		*code = NULL, *msg = NULL, *line;
 
 	if (body->len > 0)
 		o = json_loadb(body->buf, body->len, 0, NULL);
 	if ((e = json_object_get(o, "error")) != NULL)
-		die("%ld %s: %s", status, json_string_value(json_object_get(e,
-		    "code")), json_string_value(json_object_get(e, "message")));
-	if (body->len > 0 && (code = xml_tag(body->buf, "Code")) != NULL) {
+		snprintf(m, sizeof m, "%ld %s: %s", status,
+		    json_string_value(json_object_get(e, "code")),
+		    json_string_value(json_object_get(e, "message")));
+	else if (body->len > 0 &&
+	    (code = xml_tag(body->buf, "Code")) != NULL) {
 		msg = xml_tag(body->buf, "Message");
 		if (msg != NULL)
 			msg[strcspn(msg, "\r\n")] = '\0';
-		die("%ld %s%s%s%s%s", status, who != NULL ? who : "",
-		    who != NULL ? ": " : "", code, msg != NULL ? ": " : "",
-		    msg != NULL ? msg : "");
+		snprintf(m, sizeof m, "%ld %s%s%s%s%s", status, who != NULL ?
+		    who : "", who != NULL ? ": " : "", code, msg != NULL ?
+		    ": " : "", msg != NULL ? msg : "");
+	} else {
+		line = xstrndup(body->len > 0 ? body->buf : "", 200);
+		line[strcspn(line, "\r\n")] = '\0';
+		snprintf(m, sizeof m, "%ld %s%s%s", status, who != NULL ? who :
+		    "HTTP", *line != '\0' ? ": " : "", line);
+		free(line);
 	}
-	line = xstrndup(body->len > 0 ? body->buf : "", 200);
-	line[strcspn(line, "\r\n")] = '\0';
-	die("%ld %s%s%s", status, who != NULL ? who : "HTTP",
-	    *line != '\0' ? ": " : "", line);
+	json_decref(o);
+	free(code);
+	free(msg);
+	die("%s", m);
 }
 
 /* Sends a request and parses a JSON answer; dies on an error status. */
@@ -284,6 +293,7 @@ call(const char *method, const char *path, json_t *body, long *status)
 	if (st >= 400) {
 		if (cli_json && o != NULL)
 			json_dumpf(o, stdout, JSON_INDENT(2)), putchar('\n');
+		json_decref(o);
 		die_http(st, &out, NULL);
 	}
 	dynbuf_free(&out);
