@@ -105,7 +105,10 @@ hc_req_free(struct httpc_req *r)
 	free(r);
 }
 
-/* Waits up to ms for the helper to exit, then kills it; logs how it went. */
+/*
+ * Waits up to ms for the helper to exit (0: not at all, as when the loop
+ * must go on), then kills it; logs how it went.
+ */
 static void
 hc_reap(int ms, int expected)
 {
@@ -171,7 +174,7 @@ hc_lost(const char *why)
 	    "the requests in flight fail");
 	hc_disconnect();
 	if (hc_pid != -1)
-		hc_reap(HC_STOP_MS, 0);
+		hc_reap(0, 0);	/* exited, or broken: killed */
 	while ((r = TAILQ_FIRST(&hc_flight)) != NULL) {
 		TAILQ_REMOVE(&hc_flight, r, entry);
 		r->error = xasprintf("the HTTP helper: %s", why);

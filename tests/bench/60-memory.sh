@@ -30,4 +30,15 @@ printf 'each further session on the interface: %d KiB\n' "$per"
 json_row "$JSON" bench=memory idle_kb="$idle" idle_pss_kb="$idle_pss" \
     idle_private_dirty_kb="$idle_priv" one_capture_kb="$one" \
     one_capture_private_dirty_kb="$one_priv" per_session_kb="$per"
+# With a storage account, the daemon starts its HTTP helper (alertcap-http,
+# libcurl's process): both, idle.
+start_daemon memh "" "\"storage\": {\"web\": {\"type\": \"http-put\", \"url\": \"http://127.0.0.1:$(free_port)/{name}\"}}" || exit 1
+sleep 0.5
+HPID=$(pgrep -P "$DPID" -x alertcap-http | head -1)
+printf 'with a storage account: alertcapd Private_Dirty %d KiB, PSS %d KiB, RSS %d KiB; alertcap-http Private_Dirty %d KiB, PSS %d KiB, RSS %d KiB\n' \
+    "$(smaps_kb "$DPID" Private_Dirty)" "$(smaps_kb "$DPID" Pss)" "$(rss_kb "$DPID")" \
+    "$(smaps_kb "$HPID" Private_Dirty)" "$(smaps_kb "$HPID" Pss)" "$(rss_kb "$HPID")"
+json_row "$JSON" bench=memory-helper daemon_private_dirty_kb="$(smaps_kb "$DPID" Private_Dirty)" \
+    daemon_kb="$(rss_kb "$DPID")" helper_private_dirty_kb="$(smaps_kb "$HPID" Private_Dirty)" \
+    helper_pss_kb="$(smaps_kb "$HPID" Pss)" helper_kb="$(rss_kb "$HPID")"
 echo "figures: $JSON"

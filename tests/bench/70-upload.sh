@@ -136,7 +136,7 @@ printf '%-8s %-10s %4s %12s %10s %10s\n' account tool rep bytes seconds MiB/s
 # az and s3: the accounts' defaults (blocks/parts of 8 MiB, 4 at once);
 # s3one: one PutObject (block_size above the file's size).
 declare -A cli_ratios
-for acct in az s3 s3one; do
+for acct in ${BENCH_ACCOUNTS:-az s3 s3one}; do
 	a=(); c=()
 	for rep in $(seq "$REPS"); do
 		read -r s bytes own < <(run_alertcap "$acct" "$rep")
@@ -175,20 +175,28 @@ for acct in az s3 s3one; do
 	fi
 done
 
-# RSS while a big capture uploads.
+# RSS while a big capture uploads: the daemon's, and its HTTP helper's
+# (alertcap-http, which sends the file).
+helper() { pgrep -P "$DPID" -x alertcap-http | head -1; }
 rss0=$(rss_kb "$DPID")
+hrss0=$(rss_kb "$(helper)")
 capture big "$BIG_MB" az >/dev/null
 upload_wait big >/dev/null &
 waiter=$!
-samples=()
+samples=() hsamples=()
 while kill -0 "$waiter" 2>/dev/null; do
 	samples+=("$(rss_kb "$DPID")")
+	hsamples+=("$(rss_kb "$(helper)")")
 	sleep 0.1
 done
 rss1=$(rss_kb "$DPID")
+hrss1=$(rss_kb "$(helper)")
 min=$(printf '%s\n' "${samples[@]}" | sort -n | head -1)
 max=$(printf '%s\n' "${samples[@]}" | sort -n | tail -1)
-printf 'RSS during a %d MiB upload (%d samples): before %d KiB, min %d, max %d, after %d KiB\n' \
-    "$BIG_MB" "${#samples[@]}" "$rss0" "$min" "$max" "$rss1"
-json_row "$JSON" bench=upload-rss mib="$BIG_MB" samples="${#samples[@]}" before_kb="$rss0" min_kb="$min" max_kb="$max" after_kb="$rss1"
+hmin=$(printf '%s\n' "${hsamples[@]}" | sort -n | head -1)
+hmax=$(printf '%s\n' "${hsamples[@]}" | sort -n | tail -1)
+printf 'RSS during a %d MiB upload (%d samples): alertcapd before %d KiB, min %d, max %d, after %d KiB; alertcap-http before %d KiB, min %d, max %d, after %d KiB\n' \
+    "$BIG_MB" "${#samples[@]}" "$rss0" "$min" "$max" "$rss1" "$hrss0" "$hmin" "$hmax" "$hrss1"
+json_row "$JSON" bench=upload-rss mib="$BIG_MB" samples="${#samples[@]}" before_kb="$rss0" min_kb="$min" max_kb="$max" after_kb="$rss1" \
+    helper_before_kb="$hrss0" helper_min_kb="$hmin" helper_max_kb="$hmax" helper_after_kb="$hrss1"
 echo "figures: $JSON"
