@@ -44,6 +44,7 @@ struct httpc_req {
 	size_t			 textlen;
 	int			 fd;		/* the file body's, until sent */
 	char			*error;		/* failed before an answer */
+	uint64_t		 round;		/* of hc_fail_now that calls it */
 	httpc_cb		 cb;
 	void			*arg;
 	TAILQ_ENTRY(httpc_req)	 entry;
@@ -66,6 +67,7 @@ static struct event		*hc_rd, *hc_wr, *hc_fail_ev;
 static struct evbuffer		*hc_in, *hc_out;
 static uint64_t			 hc_written;	/* bytes sent on this pair */
 static uint64_t			 hc_next_id;
+static uint64_t			 hc_fail_round;
 static TAILQ_HEAD(, hc_mark)	 hc_marks = TAILQ_HEAD_INITIALIZER(hc_marks);
 static struct hc_reqs		 hc_flight = TAILQ_HEAD_INITIALIZER(hc_flight);
 static struct hc_reqs		 hc_failed = TAILQ_HEAD_INITIALIZER(hc_failed);
@@ -159,6 +161,16 @@ hc_disconnect(void)
 	hc_fd = -1;
 }
 
+/* A request failed before an answer: its callback on a later turn. */
+static void
+hc_fail(struct httpc_req *r)
+{
+	r->round = hc_fail_round;
+	TAILQ_INSERT_TAIL(&hc_failed, r, entry);
+	if (hc_fail_ev != NULL)
+		event_active(hc_fail_ev, 0, 0);
+}
+
 /*
  * The helper is gone or broke the protocol: every request in flight
  * ends with why, on the next loop turn; the next request starts a new
@@ -178,29 +190,33 @@ hc_lost(const char *why)
 	while ((r = TAILQ_FIRST(&hc_flight)) != NULL) {
 		TAILQ_REMOVE(&hc_flight, r, entry);
 		r->error = xasprintf("the HTTP helper: %s", why);
-		TAILQ_INSERT_TAIL(&hc_failed, r, entry);
+		hc_fail(r);
 	}
-	if (!TAILQ_EMPTY(&hc_failed))
-		event_active(hc_fail_ev, 0, 0);
 }
 
-/* Requests that failed before an answer: their callbacks, in order. */
+/*
+ * The failed requests' callbacks, in order, each taken off the list
+ * before it is called: a callback may cancel others still on it (an
+ * upload cancels its job's other requests), and those it fails anew
+ * wait for the next round.
+ */
 static void
 hc_fail_now(evutil_socket_t fd, short events, void *arg)
 {
-	struct hc_reqs			 now = TAILQ_HEAD_INITIALIZER(now);
-	struct httpc_req		*r;
-	struct httpc_result		 res;
+	struct httpc_req	*r;
+	struct httpc_result	 res;
+	uint64_t		 round = hc_fail_round++;
 
-	TAILQ_CONCAT(&now, &hc_failed, entry);
-	while ((r = TAILQ_FIRST(&now)) != NULL) {
-		TAILQ_REMOVE(&now, r, entry);
+	while ((r = TAILQ_FIRST(&hc_failed)) != NULL && r->round <= round) {
+		TAILQ_REMOVE(&hc_failed, r, entry);
 		memset(&res, 0, sizeof res);
 		res.error = r->error;
 		res.body = "";
 		r->cb(r, &res, r->arg);
 		hc_req_free(r);
 	}
+	if (!TAILQ_EMPTY(&hc_failed))
+		event_active(hc_fail_ev, 0, 0);
 }
 
 static int
@@ -530,9 +546,7 @@ httpc_send(struct httpc_req *r, httpc_cb cb, void *arg)
 	if (hc_fd == -1 && (hc_users == 0 || hc_spawn(&cause) == -1)) {
 		r->error = cause != NULL ? cause :
 		    xstrdup("no HTTP helper is open");
-		TAILQ_INSERT_TAIL(&hc_failed, r, entry);
-		if (hc_fail_ev != NULL)
-			event_active(hc_fail_ev, 0, 0);
+		hc_fail(r);
 		return;
 	}
 	json_object_set_new(r->head, "id", json_integer((json_int_t)r->id));

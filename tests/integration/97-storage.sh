@@ -240,9 +240,10 @@ is "$(record rew | jq '[.uploads[].attempts] | add')" 2 "each at its first attem
 # upload is retried through a new helper and completes.
 out=$("$builddir/alertcap-http" 2>&1)
 is "$?/$out" "1/alertcap-http: this is alertcapd's helper, started by alertcapd only" "run by hand, the helper refuses"
-# A server that leaves the first request unanswered and answers 201 after.
-STALL_PORT=$(free_port)
-python3 - "$STALL_PORT" <<'PY' &
+# A server that leaves the first HOLD PUT requests unanswered (the first
+# one, then from a second port the first two) and answers 201 after.
+stall_server() {	# stall_server PORT HOLD
+python3 - "$1" "$2" <<'PY' &
 import socket, sys, threading
 s = socket.socket(); s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
 s.bind(("127.0.0.1", int(sys.argv[1]))); s.listen(8)
@@ -256,7 +257,7 @@ def serve(c):
         data += more
     with lock:
         seen[0] += data.startswith(b"PUT ")
-        if seen[0] == 1 and data.startswith(b"PUT "):
+        if seen[0] <= int(sys.argv[2]) and data.startswith(b"PUT "):
             return held.append(c)
     head, body = data.split(b"\r\n\r\n", 1)
     want = [int(l.split(b":")[1]) for l in head.split(b"\r\n") if l.lower().startswith(b"content-length:")]
@@ -268,9 +269,16 @@ while True:
     threading.Thread(target=serve, args=(s.accept()[0],), daemon=True).start()
 PY
 T_PIDS+=("$!")
-for _ in $(seq 100); do ss -ltn "( sport = :$STALL_PORT )" | grep -q LISTEN && break; sleep 0.05; done
+for _ in $(seq 100); do ss -ltn "( sport = :$1 )" | grep -q LISTEN && break; sleep 0.05; done
+}
+STALL_PORT=$(free_port)
+stall_server "$STALL_PORT" 1
+BLOCKS_PORT=$(free_port)
+stall_server "$BLOCKS_PORT" 2
 start_daemon hp "" "\"storage\": {
-  \"st\": {\"type\": \"http-put\", \"url\": \"http://127.0.0.1:$STALL_PORT/s/{name}.pcap\"}}" || exit 1
+  \"st\": {\"type\": \"http-put\", \"url\": \"http://127.0.0.1:$STALL_PORT/s/{name}.pcap\"},
+  \"blocks\": {\"type\": \"azure-blob\", \"endpoint\": \"http://127.0.0.1:$BLOCKS_PORT/$ACCT\", \"account\": \"$ACCT\",
+             \"container\": \"captures\", \"key_file\": \"$T_DIR/azkey\", \"block_size\": 65536, \"parallel\": 4}}" || exit 1
 ok "$(grep -q libcurl "/proc/$DPID/maps"; [ $? -eq 1 ]; echo $?)" "the daemon has no libcurl mapped"
 HPID=$(pgrep -P "$DPID" -x alertcap-http)
 ok "$([ -n "$HPID" ]; echo $?)" "its HTTP helper runs as its child"
@@ -290,5 +298,17 @@ like "$(cat "$DDIR/daemon.log")" "the HTTP helper (pid $HPID): it exited; the re
 like "$(cat "$DDIR/daemon.log")" "attempt 1 failed (the HTTP helper: it exited)" "and why the attempt failed"
 NPID=$(pgrep -P "$DPID" -x alertcap-http)
 ok "$([ -n "$NPID" ] && [ "$NPID" != "$HPID" ]; echo $?)" "a new helper serves (pid $NPID)"
+# Two of a job's block requests held when the helper dies: both fail at
+# once, the first one's retry cancels the other, and the upload completes.
+held() { ss -tn state established "( dport = :$BLOCKS_PORT )" | grep -c 127.0.0.1; }
+capture blocks 60 1400 '{"accounts": ["blocks"], "file": true}'
+for _ in $(seq 100); do
+	[ "$(held)" -ge 2 ] && break
+	sleep 0.1
+done
+ok "$([ "$(held)" -ge 2 ]; echo $?)" "two block requests held by the server ($(held))"
+kill -9 "$NPID"
+is "$(uploaded blocks blocks 30)" Uploaded "killed with two block requests in flight: the upload completes"
+is "$(record blocks | jq -r '.uploads[0].attempts')" 2 "at its second attempt"
 ok "$(kill -0 "$DPID"; echo $?)" "the daemon lives on"
 done_testing
