@@ -107,4 +107,12 @@ is "$(in_root stat -c '%U' "${f#"$ROOT"}" 2>/dev/null)" alertcap "its file is al
 n=$(capinfos -M -c -T -r "$f" 2>/dev/null | cut -f2)
 ok "$([ "${n:-0}" -ge 40 ]; echo $?)" "and holds the pings ($n packets)"
 ok "$([ -n "$n" ] && [ "$n" = "$(jq -r .packets <<<"$rec")" ]; echo $?)" "as many as the record says"
+# The installed HTTP helper, started by the installed daemon as alertcap:
+# a notify endpoint nobody listens on is asked through it, and the reason
+# is libcurl's.
+NPORT=$(free_port)
+jq --argjson p "$NPORT" '. + {"notify": {"hook": {"type": "webhook", "url": "http://127.0.0.1:\($p)/hook"}}}' \
+    "$ROOT/etc/alertcap/alertcap.json" > "$ROOT/tmp/online.json"
+out=$(chroot "$ROOT" setpriv "${caps[@]}" /usr/sbin/alertcapd -t --online -c /tmp/online.json 2>&1)
+like "$out" "FAIL notify.hook: Couldn't connect to server" "alertcapd -t --online asks through the installed helper, as alertcap"
 done_testing
