@@ -30,7 +30,6 @@
 #include "xmalloc.h"
 
 #define NT_RETRY_MAX_S		300
-#define NT_MAX_RESPONSE		(64 * 1024)
 #define NT_TIMEOUT_S		30
 /*
  * A notice sent or given up is remembered this long (so it is never sent
