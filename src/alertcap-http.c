@@ -221,7 +221,19 @@ hh_debug(CURL *e, curl_infotype type, char *data, size_t size, void *arg)
 	return (0);
 }
 
-/* A transfer ended: its answer to the daemon. */
+/* A request is over: its answer (error NULL: an HTTP one) to the daemon. */
+static void
+hh_answer(struct hreq *r, const char *error, long status)
+{
+	hh_send(json_pack("{s:s, s:I, s:s?, s:i, s:s?, s:I}", "t", "done",
+	    "id", r->id, "error", error, "status", (int)status, "etag",
+	    r->etag, "sent", (json_int_t)r->sent), r->body.buf, r->body.len);
+	hh_free(r);
+	if (hh_idle_wanted && TAILQ_EMPTY(&hh_reqs))
+		event_active(hh_idle_ev, 0, 0);
+}
+
+/* A transfer ended. */
 static void
 hh_done(CURL *easy, CURLcode rc, void *arg)
 {
@@ -230,13 +242,7 @@ hh_done(CURL *easy, CURLcode rc, void *arg)
 
 	curl_easy_getinfo(easy, CURLINFO_PRIVATE, (char **)&r);
 	curl_easy_getinfo(easy, CURLINFO_RESPONSE_CODE, &status);
-	hh_send(json_pack("{s:s, s:I, s:s?, s:i, s:s?, s:I}", "t", "done",
-	    "id", r->id, "error", rc == CURLE_OK ? NULL :
-	    curl_easy_strerror(rc), "status", (int)status, "etag", r->etag,
-	    "sent", (json_int_t)r->sent), r->body.buf, r->body.len);
-	hh_free(r);
-	if (hh_idle_wanted && TAILQ_EMPTY(&hh_reqs))
-		event_active(hh_idle_ev, 0, 0);
+	hh_answer(r, rc == CURLE_OK ? NULL : curl_easy_strerror(rc), status);
 }
 
 /*
@@ -265,7 +271,8 @@ hh_take_fd(void)
 	return (fd);
 }
 
-static void
+/* Sets the request's options: NULL, or the name of one it does not know. */
+static const char *
 hh_options(struct hreq *r, json_t *opts)
 {
 	const char	*key;
@@ -274,15 +281,14 @@ hh_options(struct hreq *r, json_t *opts)
 
 	json_object_foreach(opts, key, v) {
 		if (strcmp(key, "verbose") == 0) {
-			r->verbose = json_is_true(v) ||
-			    json_integer_value(v) != 0;
+			r->verbose = json_integer_value(v) != 0;
 			continue;
 		}
 		for (i = 0; i < sizeof hh_opts / sizeof *hh_opts; i++)
 			if (strcmp(hh_opts[i].name, key) == 0)
 				break;
 		if (i == sizeof hh_opts / sizeof *hh_opts)
-			continue;	/* the daemon's, from a newer build */
+			return (key);
 		if (hh_opts[i].string)
 			curl_easy_setopt(r->easy, hh_opts[i].opt,
 			    json_string_value(v));
@@ -290,15 +296,17 @@ hh_options(struct hreq *r, json_t *opts)
 			curl_easy_setopt(r->easy, hh_opts[i].opt,
 			    (long)json_integer_value(v));
 	}
+	return (NULL);
 }
 
 static void
 hh_request(json_t *head, char *text, size_t textlen)
 {
 	struct hreq	*r;
-	const char	*method, *url, *kind;
+	const char	*method, *url, *kind, *bad;
 	json_t		*h;
 	size_t		 i;
+	char		 why[128];
 
 	hh_idle_wanted = 0;	/* more to send after all */
 	r = xcalloc(1, sizeof *r);
@@ -325,7 +333,7 @@ hh_request(json_t *head, char *text, size_t textlen)
 		r->headers = curl_slist_append(r->headers,
 		    json_string_value(h));
 	curl_easy_setopt(r->easy, CURLOPT_HTTPHEADER, r->headers);
-	hh_options(r, json_object_get(head, "opts"));
+	bad = hh_options(r, json_object_get(head, "opts"));
 	if (r->verbose) {
 		curl_easy_setopt(r->easy, CURLOPT_DEBUGFUNCTION, hh_debug);
 		curl_easy_setopt(r->easy, CURLOPT_VERBOSE, 1L);
@@ -354,6 +362,12 @@ hh_request(json_t *head, char *text, size_t textlen)
 			curl_easy_setopt(r->easy, CURLOPT_INFILESIZE_LARGE,
 			    (curl_off_t)r->len);
 		}
+	}
+	if (bad != NULL) {	/* its descriptor taken: the next one's is next */
+		snprintf(why, sizeof why, "alertcap-http: no option '%.64s'",
+		    bad);
+		hh_answer(r, why, 0);
+		return;
 	}
 	curlev_add(hh_cv, r->easy);
 }

@@ -448,10 +448,7 @@ httpc_close(void)
 	if (hc_users == 0 || --hc_users > 0)
 		return;
 	/* Their users are gone: nobody to call. */
-	while ((r = TAILQ_FIRST(&hc_flight)) != NULL) {
-		TAILQ_REMOVE(&hc_flight, r, entry);
-		hc_req_free(r);
-	}
+	TAILQ_CONCAT(&hc_failed, &hc_flight, entry);
 	while ((r = TAILQ_FIRST(&hc_failed)) != NULL) {
 		TAILQ_REMOVE(&hc_failed, r, entry);
 		hc_req_free(r);
@@ -462,12 +459,6 @@ httpc_close(void)
 	if (hc_fail_ev != NULL)
 		event_free(hc_fail_ev);
 	hc_fail_ev = NULL;
-}
-
-long
-httpc_helper_pid(void)
-{
-	return ((long)hc_pid);
 }
 
 struct httpc_req *

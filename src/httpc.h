@@ -38,8 +38,6 @@ typedef void (*httpc_cb)(struct httpc_req *, const struct httpc_result *,
  */
 int	 httpc_open(struct event_base *, char **cause);
 void	 httpc_close(void);
-/* The helper's process id, or -1. */
-long	 httpc_helper_pid(void);
 
 /* A request to build (new); sent by httpc_send, or freed by httpc_free. */
 struct httpc_req *httpc_new(const char *method, const char *url);

@@ -74,9 +74,7 @@ struct upreq {
 	struct httpc_req	*req;		/* being set up, or in flight */
 	struct dynbuf		 body;		/* the response */
 	char			*etag;		/* from the response */
-	uint64_t		 off;		/* file range sent */
-	uint64_t		 len;
-	uint64_t		 sent;
+	uint64_t		 sent;		/* file bytes it sent */
 	int64_t			 part;		/* part it carries, or -1 */
 	int			 busy;		/* in the multi handle */
 };

@@ -181,7 +181,7 @@ req_clear(struct upreq *r)
 	dynbuf_reset(&r->body);
 	free(r->etag);
 	r->etag = NULL;
-	r->off = r->len = r->sent = 0;
+	r->sent = 0;
 	r->part = -1;
 }
 
@@ -450,9 +450,6 @@ up_header(struct upreq *r, const char *fmt, ...)
 void
 up_body_file(struct upreq *r, uint64_t off, uint64_t len)
 {
-	r->off = off;
-	r->len = len;
-	r->sent = 0;
 	httpc_body_file(r->req, r->job->fd, off, len);
 }
 
