@@ -28,59 +28,57 @@ alert_status_name(enum alert_status s)
 }
 
 void
-alert_free(struct alert *a)
-{
-	if (a == NULL)
-		return;
-	free(a->format);
-	free(a->via);
-	free(a->source);
-	free(a->name);
-	free(a->severity);
-	json_decref(a->labels);
-	json_decref(a->annotations);
-	free(a->fingerprint);
-	free(a);
-}
-
-void
 alert_list_clear(struct alert_list *l)
 {
 	size_t	i;
 
-	for (i = 0; i < l->n; i++)
-		alert_free(l->v[i]);
-	free(l->v);
+	for (i = 0; i < l->n; i++) {
+		json_decref(l->v[i]->labels);
+		json_decref(l->v[i]->annotations);
+	}
+	arena_reset(&l->arena);
 	l->v = NULL;
-	l->n = 0;
+	l->n = l->cap = 0;
 }
 
+/* A new alert at the end of the list, its fields empty. */
 static struct alert *
-alert_new(const char *format, const char *via)
+alert_new(struct alert_list *l, const char *format, const char *via)
 {
-	struct alert	*a;
+	struct alert	*a, **v;
 
-	a = xcalloc(1, sizeof *a);
-	a->format = xstrdup(format);
-	a->via = xstrdup(via);
-	a->labels = json_object();
-	a->annotations = json_object();
+	if (l->n == l->cap) {
+		l->cap = l->cap == 0 ? 4 : 2 * l->cap;
+		v = arena_alloc(&l->arena, l->cap * sizeof *v);
+		if (l->n > 0)
+			memcpy(v, l->v, l->n * sizeof *v);
+		l->v = v;
+	}
+	a = arena_alloc(&l->arena, sizeof *a);
+	memset(a, 0, sizeof *a);
+	a->format = format;
+	a->via = via;
+	l->v[l->n++] = a;
 	return (a);
 }
 
-static void
-list_add(struct alert_list *l, struct alert *a)
+/* A map of the alert's, made when its first member is set. */
+static json_t *
+map(json_t **m)
 {
-	l->v = xrealloc(l->v, (l->n + 1) * sizeof *l->v);
-	l->v[l->n++] = a;
+	if (*m == NULL)
+		*m = json_object();
+	return (*m);
 }
 
 /*
- * Copies a {str: str} map; numbers and booleans become strings, null is
- * dropped, anything else is an error naming path.member.KEY.
+ * Reads a {str: str} map into *dst (NULL until then): the payload's own
+ * object when every value is a string, else a copy where numbers and
+ * booleans become strings and nulls are dropped. Anything else is an
+ * error naming path.member.KEY.
  */
 static int
-copy_map(json_t *dst, json_t *src, const char *path, const char *member,
+read_map(json_t **dst, json_t *src, const char *path, const char *member,
     char **cause)
 {
 	const char	*k, *dot = *path != '\0' ? "." : "";
@@ -95,11 +93,20 @@ copy_map(json_t *dst, json_t *src, const char *path, const char *member,
 		return (-1);
 	}
 	json_object_foreach(src, k, v) {
+		if (!json_is_string(v))
+			break;
+	}
+	if (k == NULL) {
+		*dst = json_incref(src);
+		return (0);
+	}
+	*dst = json_object();
+	json_object_foreach(src, k, v) {
 		if (json_is_string(v))
-			json_object_set(dst, k, v);
+			json_object_set(*dst, k, v);
 		else if (json_is_number(v) || json_is_boolean(v)) {
 			s = json_dumps(v, JSON_ENCODE_ANY);
-			json_object_set_new(dst, k, json_string(s));
+			json_object_set_new(*dst, k, json_string(s));
 			free(s);
 		} else if (!json_is_null(v)) {
 			*cause = xasprintf("%s%s%s.%s: must be a string", path,
@@ -149,8 +156,8 @@ fnv_field(uint64_t h, const char *s)
  * labels have their own. No allocation but for more than 64 labels, or a
  * label whose value is not a string (written as compact JSON).
  */
-static char *
-fingerprint_of(const char *name, json_t *labels)
+static const char *
+fingerprint_of(struct arena *ar, const char *name, json_t *labels)
 {
 	const char	*keys[64], **k = keys, *key;
 	char		 hex[17], *v;
@@ -181,22 +188,22 @@ fingerprint_of(const char *name, json_t *labels)
 	if (k != keys)
 		free(k);
 	snprintf(hex, sizeof hex, "%016" PRIx64, h);
-	return (xstrdup(hex));
+	return (arena_strdup(ar, hex));
 }
 
 /* Fills the fields every format ends with. */
 static void
-finish(struct alert *a, const char *source, const char *fp)
+finish(struct alert_list *l, struct alert *a, const char *source,
+    const char *fp)
 {
 	if (a->severity == NULL) {
 		const char *s = str(a->labels, "severity");
 
-		a->severity = xstrdup(s != NULL ? s : "");
+		a->severity = s != NULL ? s : "";
 	}
-	a->source = xstrdup(source != NULL && *source != '\0' ? source :
-	    a->format);
-	a->fingerprint = fp != NULL && *fp != '\0' ? xstrdup(fp) :
-	    fingerprint_of(a->name, a->labels);
+	a->source = source != NULL && *source != '\0' ? source : a->format;
+	a->fingerprint = fp != NULL && *fp != '\0' ? fp :
+	    fingerprint_of(&l->arena, a->name, a->labels);
 }
 
 static int
@@ -228,16 +235,15 @@ parse_am_alert(json_t *e, const char *format, const char *via,
 		*cause = xasprintf("%s: must be an object", path);
 		return (-1);
 	}
-	a = alert_new(format, via);
-	list_add(l, a);
+	a = alert_new(l, format, via);
 	if (parse_status(str(e, "status"), path, &a->status, cause) == -1)
 		return (-1);
-	if (copy_map(a->labels, json_object_get(e, "labels"), path, "labels",
-	    cause) == -1 || copy_map(a->annotations, json_object_get(e,
+	if (read_map(&a->labels, json_object_get(e, "labels"), path, "labels",
+	    cause) == -1 || read_map(&a->annotations, json_object_get(e,
 	    "annotations"), path, "annotations", cause) == -1)
 		return (-1);
 	name = str(a->labels, "alertname");
-	a->name = xstrdup(name != NULL ? name : "");
+	a->name = name != NULL ? name : "";
 	if (get_time(e, "startsAt", path, &a->starts_at, cause) == -1 ||
 	    get_time(e, "endsAt", path, &a->ends_at, cause) == -1)
 		return (-1);
@@ -255,7 +261,7 @@ parse_am_alert(json_t *e, const char *format, const char *via,
 			}
 		}
 	}
-	finish(a, NULL, str(e, "fingerprint"));
+	finish(l, a, NULL, str(e, "fingerprint"));
 	if (*a->name == '\0') {
 		*cause = xasprintf("%s.labels.alertname: required", path);
 		return (-1);
@@ -316,19 +322,22 @@ azure_condition(struct alert *a, json_t *cond)
 	if (!json_is_object(c))
 		return;
 	if ((n = str(c, "metricName")) != NULL)
-		json_object_set_new(a->labels, "metricName", json_string(n));
+		json_object_set_new(map(&a->labels), "metricName",
+		    json_string(n));
 	if ((n = str(c, "metricNamespace")) != NULL)
-		json_object_set_new(a->labels, "metricNamespace",
+		json_object_set_new(map(&a->labels), "metricNamespace",
 		    json_string(n));
 	if ((n = str(c, "operator")) != NULL)
-		json_object_set_new(a->labels, "operator", json_string(n));
+		json_object_set_new(map(&a->labels), "operator",
+		    json_string(n));
 	if ((n = str(c, "threshold")) != NULL)
-		json_object_set_new(a->labels, "threshold", json_string(n));
+		json_object_set_new(map(&a->labels), "threshold",
+		    json_string(n));
 	json_array_foreach(json_object_get(c, "dimensions"), i, d) {
 		n = str(d, "name");
 		v = str(d, "value");
 		if (n != NULL && v != NULL)
-			json_object_set_new(a->labels, n, json_string(v));
+			json_object_set_new(map(&a->labels), n, json_string(v));
 	}
 	if (json_is_number(json_object_get(c, "metricValue"))) {
 		a->value = json_number_value(json_object_get(c,
@@ -341,7 +350,7 @@ static void
 set_label(struct alert *a, const char *k, const char *v)
 {
 	if (v != NULL && *v != '\0')
-		json_object_set_new(a->labels, k, json_string(v));
+		json_object_set_new(map(&a->labels), k, json_string(v));
 }
 
 /* The common alert schema (azureMonitorCommonAlertSchema). */
@@ -358,8 +367,7 @@ parse_azure_common(json_t *p, const char *via, struct alert_list *l,
 		*cause = xstrdup("data.essentials: must be an object");
 		return (-1);
 	}
-	a = alert_new(alert_format_name(AFMT_AZURE_MONITOR), via);
-	list_add(l, a);
+	a = alert_new(l, alert_format_name(AFMT_AZURE_MONITOR), via);
 	cond = str(ess, "monitorCondition");
 	if (cond != NULL && strcmp(cond, "Fired") == 0)
 		a->status = ALERT_FIRING;
@@ -374,9 +382,8 @@ parse_azure_common(json_t *p, const char *via, struct alert_list *l,
 		*cause = xstrdup("data.essentials.alertRule: required");
 		return (-1);
 	}
-	a->name = xstrdup(str(ess, "alertRule"));
-	a->severity = xstrdup(str(ess, "severity") != NULL ? str(ess,
-	    "severity") : "");
+	a->name = str(ess, "alertRule");
+	a->severity = str(ess, "severity") != NULL ? str(ess, "severity") : "";
 	target = json_string_value(json_array_get(json_object_get(ess,
 	    "alertTargetIDs"), 0));
 	set_label(a, "alertTargetID", target);
@@ -386,7 +393,7 @@ parse_azure_common(json_t *p, const char *via, struct alert_list *l,
 	set_label(a, "signalType", str(ess, "signalType"));
 	set_label(a, "monitoringService", str(ess, "monitoringService"));
 	if (str(ess, "description") != NULL)
-		json_object_set_new(a->annotations, "description",
+		json_object_set_new(map(&a->annotations), "description",
 		    json_string(str(ess, "description")));
 	ctx = json_object_get(json_object_get(p, "data"), "alertContext");
 	azure_condition(a, json_object_get(ctx, "condition"));
@@ -394,7 +401,7 @@ parse_azure_common(json_t *p, const char *via, struct alert_list *l,
 	    cause) == -1 || get_time(ess, "resolvedDateTime",
 	    "data.essentials", &a->ends_at, cause) == -1)
 		return (-1);
-	finish(a, NULL, str(ess, "alertId"));
+	finish(l, a, NULL, str(ess, "alertId"));
 	return (0);
 }
 
@@ -405,8 +412,8 @@ parse_azure_metric(json_t *p, const char *via, struct alert_list *l,
 {
 	struct alert	*a;
 	json_t		*data, *ctx;
-	const char	*st, *sev;
-	char		*id, *fp = NULL;
+	const char	*st, *sev, *fp = NULL;
+	char		*id;
 	json_t		*lab;
 
 	data = json_object_get(p, "data");
@@ -415,8 +422,7 @@ parse_azure_metric(json_t *p, const char *via, struct alert_list *l,
 		*cause = xstrdup("data.context: must be an object");
 		return (-1);
 	}
-	a = alert_new(alert_format_name(AFMT_AZURE_MONITOR), via);
-	list_add(l, a);
+	a = alert_new(l, alert_format_name(AFMT_AZURE_MONITOR), via);
 	st = str(data, "status");
 	if (st != NULL && strcmp(st, "Activated") == 0)
 		a->status = ALERT_FIRING;
@@ -432,17 +438,17 @@ parse_azure_metric(json_t *p, const char *via, struct alert_list *l,
 		*cause = xstrdup("data.context.name: required");
 		return (-1);
 	}
-	a->name = xstrdup(str(ctx, "name"));
+	a->name = str(ctx, "name");
 	sev = str(ctx, "severity");
-	a->severity = sev == NULL ? xstrdup("") : strncmp(sev, "Sev", 3) == 0 ?
-	    xstrdup(sev) : xasprintf("Sev%s", sev);
+	a->severity = sev == NULL ? "" : strncmp(sev, "Sev", 3) == 0 ? sev :
+	    arena_printf(&l->arena, "Sev%s", sev);
 	set_label(a, "resourceName", str(ctx, "resourceName"));
 	set_label(a, "resourceGroupName", str(ctx, "resourceGroupName"));
 	set_label(a, "resourceId", str(ctx, "resourceId"));
 	set_label(a, "resourceType", str(ctx, "resourceType"));
 	set_label(a, "subscriptionId", str(ctx, "subscriptionId"));
 	if (str(ctx, "description") != NULL)
-		json_object_set_new(a->annotations, "description",
+		json_object_set_new(map(&a->annotations), "description",
 		    json_string(str(ctx, "description")));
 	azure_condition(a, json_object_get(ctx, "condition"));
 	if (get_time(ctx, "timestamp", "data.context", &a->starts_at,
@@ -453,12 +459,11 @@ parse_azure_metric(json_t *p, const char *via, struct alert_list *l,
 		id = xasprintf("%s|%s", str(ctx, "id"), str(ctx, "resourceId") !=
 		    NULL ? str(ctx, "resourceId") : "");
 		lab = json_pack("{s:s}", "id", id);
-		fp = fingerprint_of(a->name, lab);
+		fp = fingerprint_of(&l->arena, a->name, lab);
 		json_decref(lab);
 		free(id);
 	}
-	finish(a, NULL, fp);
-	free(fp);
+	finish(l, a, NULL, fp);
 	return (0);
 }
 
@@ -477,15 +482,14 @@ parse_generic_one(json_t *e, const char *via, const char *path,
 		*cause = xasprintf("%s: must be an object", path);
 		return (-1);
 	}
-	a = alert_new(alert_format_name(AFMT_GENERIC), via);
-	list_add(l, a);
+	a = alert_new(l, alert_format_name(AFMT_GENERIC), via);
 	if (!json_is_string(json_object_get(e, "name")) ||
 	    *str(e, "name") == '\0') {
 		*cause = xasprintf("%s%sname: required, a string", path,
 		    *path != '\0' ? "." : "");
 		return (-1);
 	}
-	a->name = xstrdup(str(e, "name"));
+	a->name = str(e, "name");
 	if (parse_status(str(e, "status"), *path != '\0' ? path : "(alert)",
 	    &a->status, cause) == -1)
 		return (-1);
@@ -495,10 +499,10 @@ parse_generic_one(json_t *e, const char *via, const char *path,
 			    path, *path != '\0' ? "." : "");
 			return (-1);
 		}
-		a->severity = xstrdup(json_string_value(v));
+		a->severity = json_string_value(v);
 	}
-	if (copy_map(a->labels, json_object_get(e, "labels"), path, "labels",
-	    cause) == -1 || copy_map(a->annotations, json_object_get(e,
+	if (read_map(&a->labels, json_object_get(e, "labels"), path, "labels",
+	    cause) == -1 || read_map(&a->annotations, json_object_get(e,
 	    "annotations"), path, "annotations", cause) == -1)
 		return (-1);
 	v = json_object_get(e, "value");
@@ -515,7 +519,7 @@ parse_generic_one(json_t *e, const char *via, const char *path,
 	    &a->starts_at, cause) == -1 || get_time(e, "ends_at",
 	    *path != '\0' ? path : "(alert)", &a->ends_at, cause) == -1)
 		return (-1);
-	finish(a, str(e, "source"), str(e, "fingerprint"));
+	finish(l, a, str(e, "source"), str(e, "fingerprint"));
 	return (0);
 }
 
@@ -598,12 +602,11 @@ parse_telegraf_metric(json_t *m, const char *via, const char *path,
 	json_object_foreach(fields, k, v) {
 		if (!json_is_number(v))
 			continue;
-		a = alert_new(alert_format_name(AFMT_TELEGRAF), via);
-		list_add(l, a);
+		a = alert_new(l, alert_format_name(AFMT_TELEGRAF), via);
 		a->sample = 1;
 		a->status = ALERT_FIRING;
-		a->name = xasprintf("%s.%s", name, k);
-		if (copy_map(a->labels, json_object_get(m, "tags"), path,
+		a->name = arena_printf(&l->arena, "%s.%s", name, k);
+		if (read_map(&a->labels, json_object_get(m, "tags"), path,
 		    "tags", cause) == -1)
 			return (-1);
 		a->value = json_number_value(v);
@@ -611,7 +614,7 @@ parse_telegraf_metric(json_t *m, const char *via, const char *path,
 		ts = json_object_get(m, "timestamp");
 		if (json_is_integer(ts))
 			a->starts_at = telegraf_time(json_integer_value(ts));
-		finish(a, "telegraf", NULL);
+		finish(l, a, "telegraf", NULL);
 	}
 	return (0);
 }
@@ -766,12 +769,14 @@ alert_to_json(const struct alert *a)
 {
 	char	 s[40], e[40];
 
-	return (json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:O, s:O, s:o, "
+	return (json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:o, s:o, s:o, "
 	    "s:o, s:o, s:s}",
 	    "format", a->format, "via", a->via, "source", a->source,
 	    "status", alert_status_name(a->status), "name", a->name,
-	    "severity", a->severity, "labels", a->labels,
-	    "annotations", a->annotations,
+	    "severity", a->severity,
+	    "labels", a->labels != NULL ? json_incref(a->labels) : json_object(),
+	    "annotations", a->annotations != NULL ?
+	    json_incref(a->annotations) : json_object(),
 	    "value", a->has_value ? json_real(a->value) : json_null(),
 	    "starts_at", a->starts_at != 0 ? json_string(time_rfc3339(s,
 	    sizeof s, a->starts_at)) : json_null(),

@@ -10,31 +10,41 @@
 
 #include <jansson.h>
 
+#include "xmalloc.h"
+
 enum alert_status {
 	ALERT_FIRING,
 	ALERT_RESOLVED,
 };
 
+/*
+ * An alert lives as long as its payload's intake: its strings point into
+ * the payload or its list's arena, and its maps are the payload's own
+ * objects where they are already {str: str}.
+ */
 struct alert {
-	char			*format;	/* which parser read it */
-	char			*via;		/* "webhook" or "mqtt:TOPIC" */
-	char			*source;
+	const char		*format;	/* which parser read it */
+	const char		*via;		/* "webhook" or "mqtt:TOPIC" */
+	const char		*source;
 	enum alert_status	 status;
-	char			*name;
-	char			*severity;	/* "" when none */
-	json_t			*labels;	/* {str: str} */
-	json_t			*annotations;	/* {str: str} */
+	const char		*name;
+	const char		*severity;	/* "" when none */
+	json_t			*labels;	/* {str: str}; NULL: none */
+	json_t			*annotations;	/* {str: str}; NULL: none */
 	int			 has_value;
 	double			 value;
 	int64_t			 starts_at;	/* us; 0 = unknown */
 	int64_t			 ends_at;	/* us; 0 = none */
-	char			*fingerprint;
+	const char		*fingerprint;
 	int			 sample;	/* a metric sample, not an alert */
 };
 
+/* A payload's alerts. A zeroed list is empty; alert_list_clear frees. */
 struct alert_list {
 	struct alert	**v;
 	size_t		  n;
+	size_t		  cap;
+	struct arena	  arena;	/* the alerts and their strings */
 };
 
 /*
@@ -78,8 +88,9 @@ int	 alert_format_find(const char *name);
 const char *alert_format_list(int webhook_only);
 
 /*
- * Parses a payload (borrowed) in format (NULL or "auto" = detect) into
- * list. via is recorded in every alert. Returns 0, or -1 with *cause (new)
+ * Parses a payload in format (NULL or "auto" = detect) into list. The
+ * payload and via are borrowed, and must outlive the list: the alerts
+ * point into them. via is recorded in every alert. Returns 0, or -1 with *cause (new)
  * naming what is wrong ("alerts[2].labels: must be an object").
  */
 int	 alert_parse(json_t *payload, const char *format, const char *via,
@@ -87,7 +98,6 @@ int	 alert_parse(json_t *payload, const char *format, const char *via,
 /* The format a payload is in, by its own markers. */
 const char *alert_detect(json_t *payload);
 void	 alert_list_clear(struct alert_list *);
-void	 alert_free(struct alert *);
 /* The alert as JSON (new). */
 json_t	*alert_to_json(const struct alert *);
 const char *alert_status_name(enum alert_status);

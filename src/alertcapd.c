@@ -378,6 +378,7 @@ main(int argc, char **argv)
 	if (!foreground && daemon(1, 0) == -1)
 		fatal("daemon: %s", strerror(errno));
 	signal(SIGPIPE, SIG_IGN);
+	alloc_cache_init();	/* (torture_init takes jansson's after it) */
 	torture_init();
 	event_set_log_callback(libevent_log);
 	if ((base = event_base_new()) == NULL)

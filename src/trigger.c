@@ -380,7 +380,8 @@ fire(const struct rule *r, const struct alert *a, const struct tmpl_ctx *ctx,
 	rc = session_create(params, NULL, trigger, &rec, &why);
 	json_decref(trigger);
 	if (rc == SESS_OK) {
-		json_array_append_new(captures, json_string(name));
+		if (captures != NULL)
+			json_array_append_new(captures, json_string(name));
 		m = outcome(r, a, OUT_STARTED, name, NULL);
 	} else {
 		if (rc == SESS_UNAVAILABLE)
@@ -467,11 +468,12 @@ sample(const struct rule *r, const struct alert *a,
 }
 
 json_t *
-trigger_alerts(const struct alert_list *l, int dry_run, int *retry)
+trigger_alerts(const struct alert_list *l, int dry_run, int answer,
+    int *retry)
 {
 	struct tmpl_ctx	 ctx;
 	const struct rule *r, **cand;
-	json_t		*matched, *captures, *m;
+	json_t		*matched = NULL, *captures = NULL, *m;
 	size_t		 i, j, nc;
 
 	*retry = 0;
@@ -482,8 +484,10 @@ trigger_alerts(const struct alert_list *l, int dry_run, int *retry)
 		trig_cand = xcalloc(trig_ncand, sizeof *trig_cand);
 	}
 	cand = trig_cand;
-	matched = json_array();
-	captures = json_array();
+	if (answer) {
+		matched = json_array();
+		captures = json_array();
+	}
 	ctx.node = trig_node;
 	ctx.now_us = now_us();
 	for (i = 0; i < l->n; i++) {
@@ -508,10 +512,14 @@ trigger_alerts(const struct alert_list *l, int dry_run, int *retry)
 			} else if (l->v[i]->status == ALERT_RESOLVED &&
 			    r->stop_on_resolved)
 				m = resolve(r, l->v[i], &ctx, dry_run);
-			if (m != NULL)
+			if (matched != NULL && m != NULL)
 				json_array_append_new(matched, m);
+			else
+				json_decref(m);
 		}
 	}
+	if (!answer)
+		return (NULL);
 	return (json_pack("{s:I, s:o, s:o}", "alerts", (json_int_t)l->n,
 	    "matched", matched, "captures", captures));
 }
@@ -520,27 +528,31 @@ int
 trigger_intake(json_t *payload, const char *format, const char *via,
     int dry_run, json_t **answer, char **cause)
 {
-	struct alert_list	 l = { NULL, 0 };
-	json_t			*norm;
+	struct alert_list	 l = { 0 };
+	json_t			*norm, *ans;
 	size_t			 i;
 	int			 retry;
 
-	*answer = NULL;
+	if (answer != NULL)
+		*answer = NULL;
 	if (alert_parse(payload, format, via, &l, cause) == -1)
 		return (400);
-	*answer = trigger_alerts(&l, dry_run, &retry);
+	ans = trigger_alerts(&l, dry_run, answer != NULL || dry_run, &retry);
 	if (dry_run) {
 		norm = json_array();
 		for (i = 0; i < l.n; i++)
 			json_array_append_new(norm, alert_to_json(l.v[i]));
-		json_object_set_new(*answer, "normalized", norm);
+		json_object_set_new(ans, "normalized", norm);
 	}
 	alert_list_clear(&l);
 	if (retry) {
-		json_decref(*answer);
-		*answer = NULL;
+		json_decref(ans);
 		*cause = xstrdup("the state store failed; retry");
 		return (503);
 	}
+	if (answer != NULL)
+		*answer = ans;
+	else
+		json_decref(ans);
 	return (dry_run ? 200 : 202);
 }

@@ -24,11 +24,13 @@ const struct ruleset *trigger_rules(void);
 void	 trigger_shutdown(void);
 
 /*
- * Acts on alerts (borrowed). Returns {"alerts", "matched", "captures"}
- * (new). With dry_run nothing starts or stops: outcomes say what would.
- * *retry is set when a failure might pass on retry (the state store).
+ * Acts on alerts (borrowed). With answer set, returns {"alerts",
+ * "matched", "captures"} (new); else NULL, and nothing is built for it.
+ * With dry_run nothing starts or stops: outcomes say what would. *retry
+ * is set when a failure might pass on retry (the state store).
  */
-json_t	*trigger_alerts(const struct alert_list *, int dry_run, int *retry);
+json_t	*trigger_alerts(const struct alert_list *, int dry_run, int answer,
+	    int *retry);
 
 /*
  * How a capture for another node is sent there (MQTT). fn gets the node,
@@ -43,7 +45,8 @@ void	 trigger_set_forwarder(trigger_forward_fn, void *arg);
  * The one intake of alerts, whichever adapter they came by: parses payload
  * (borrowed) in format (NULL or "auto": detect), tags each alert with via,
  * and acts on them. Returns an HTTP-like status: 202 with the outcomes in
- * *answer (new); 200 for dry_run, with the alerts as read under
+ * *answer (new), unless answer is NULL (an MQTT feed: nobody reads them,
+ * so none are made); 200 for dry_run, with the alerts as read under
  * "normalized"; 400 (the payload) or 503 (the state store; retry) with
  * *cause (new) and no answer.
  */

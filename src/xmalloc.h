@@ -34,4 +34,42 @@ void	 dynbuf_free(struct dynbuf *);
 /* Returns the buffer (new, caller frees) and leaves the dynbuf empty. */
 char	*dynbuf_take(struct dynbuf *);
 
+/*
+ * An arena: allocations that live as long as one piece of work (an alert
+ * payload, from its parse to its policy) and are freed together. The
+ * first ARENA_INLINE bytes are inside the struct, so a small piece of work
+ * allocates nothing; beyond them, chunks twice as large each time. A
+ * zeroed struct is an empty arena. Allocation cannot fail.
+ */
+#define ARENA_INLINE	1024
+
+struct arena_chunk;
+struct arena {
+	char			*cur, *end;
+	struct arena_chunk	*chunks;	/* beyond the inline block */
+	size_t			 next;		/* the next chunk's size */
+	union {
+		max_align_t	 align;
+		char		 b[ARENA_INLINE];
+	} first;
+};
+
+/* n bytes, aligned for any type, uninitialised. */
+void	*arena_alloc(struct arena *, size_t n);
+char	*arena_strdup(struct arena *, const char *);
+char	*arena_printf(struct arena *, const char *, ...)
+	    __attribute__((format(printf, 2, 3)));
+/* Frees what the arena holds; it can be used again. */
+void	 arena_reset(struct arena *);
+
+/*
+ * Keeps the small blocks that jansson and libevent free on the calling
+ * thread (the event loop's) for their next allocations there, in front
+ * of malloc; other threads allocate as before. Not in sanitizer builds.
+ */
+void	 alloc_cache_init(void);
+/* What jansson and libevent are given: malloc and free, in front of it. */
+void	*alloc_cache_malloc(size_t);
+void	 alloc_cache_free(void *);
+
 #endif

@@ -24,7 +24,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	static const char	*formats[] = { "alertmanager", "grafana",
 	    "azure-monitor", "generic", "telegraf-json", NULL };
 	static int		 ready;
-	struct alert_list	 l = { NULL, 0 };
+	struct alert_list	 l = { 0 };
 	struct ruleset		*rs;
 	const uint8_t		*nl;
 	const char		*format = NULL;
@@ -62,7 +62,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		a = alert_to_json(l.v[i]);
 		json_decref(a);
 	}
-	res = trigger_alerts(&l, 1, &retry);
+	res = trigger_alerts(&l, 1, 1, &retry);
 	json_decref(res);
 	alert_list_clear(&l);
 	json_decref(p);

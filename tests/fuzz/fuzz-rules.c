@@ -26,21 +26,17 @@ static const char alert_text[] = "{\"name\": \"TcpRetransmitHigh\", "
 int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-	static struct alert_list l = { NULL, 0 };
 	static char		*dir;
+	struct alert_list	 l = { 0 };
 	struct ruleset		*rs;
 	struct tmpl_ctx		 ctx;
-	json_t			*p, *out;
+	json_t			*alert, *out;
 	char			*cause = NULL, *s, *path;
 	size_t			 i;
 
 	if (dir == NULL) {
 		dir = xasprintf("%s/rules", fuzz_tmpdir());
 		mkdir(dir, 0700);
-		p = json_loads(alert_text, 0, NULL);
-		if (alert_parse(p, "generic", "webhook", &l, &cause) == -1)
-			abort();
-		json_decref(p);
 	}
 	path = xasprintf("rules/r.json");
 	fuzz_write(path, data, size);
@@ -49,6 +45,10 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		free(cause);
 		return (0);
 	}
+	/* (the alert points into its payload, which outlives it) */
+	alert = json_loads(alert_text, 0, NULL);
+	if (alert_parse(alert, "generic", "webhook", &l, &cause) == -1)
+		abort();
 	for (i = 0; i < rs->n; i++) {
 		ctx.rule = rs->v[i]->name;
 		ctx.node = "fuzz";
@@ -65,5 +65,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		free(s);
 	}
 	ruleset_free(rs);
+	alert_list_clear(&l);
+	json_decref(alert);
 	return (0);
 }

@@ -1,10 +1,15 @@
 /*
  * Alert normalisation: each fixture in tests/fixtures/alerts against its
  * .expected.json (ALERTCAP_REGEN=1 rewrites them, for review), errors
- * that name the field, and the ${...} templates of rules.
+ * that name the field, and the ${...} templates of rules; the arena the
+ * alerts live in, a payload of many, and the allocation cache in front of
+ * jansson's malloc.
  */
 #include "config.h"
 
+#include <malloc.h>
+#include <stdalign.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -23,7 +28,7 @@ static const char *fixtures[] = { "alertmanager-firing", "alertmanager-resolved"
 static json_t *
 normalise(json_t *payload, const char *format)
 {
-	struct alert_list	 l = { NULL, 0 };
+	struct alert_list	 l = { 0 };
 	json_t			*a;
 	char			*cause = NULL;
 	size_t			 i;
@@ -89,7 +94,7 @@ test_fingerprint(void **state)
 		  "b0bb512ecd61ae9a" },
 		{ "Name \"x\"\n", "{}", "e295482136db6d77" },
 		{ NULL, NULL, NULL } };
-	struct alert_list	 l = { NULL, 0 };
+	struct alert_list	 l = { 0 };
 	json_t			*payload, *lab;
 	char			*cause = NULL;
 	int			 i;
@@ -179,7 +184,7 @@ test_errors(void **state)
 		  "\"value\": \"high\"}", "value: must be a number or null" },
 		{ "nagios", "{}", "format: 'nagios' is not one of" },
 	};
-	struct alert_list	 l = { NULL, 0 };
+	struct alert_list	 l = { 0 };
 	json_t			*j;
 	char			*cause;
 	size_t			 i;
@@ -202,7 +207,7 @@ test_errors(void **state)
 static void
 test_templates(void **state)
 {
-	struct alert_list	 l = { NULL, 0 };
+	struct alert_list	 l = { 0 };
 	struct tmpl_ctx		 c;
 	json_t			*j;
 	char			*s, *cause = NULL;
@@ -259,7 +264,7 @@ static void
 test_patterns_and_match(void **state)
 {
 	struct ruleset		*rs;
-	struct alert_list	 l = { NULL, 0 };
+	struct alert_list	 l = { 0 };
 	json_t			*j;
 	char			*dir, *path, *cause = NULL;
 	FILE			*f;
@@ -302,6 +307,121 @@ test_patterns_and_match(void **state)
 	free(dir);
 }
 
+/* An arena: aligned, past its inline block, and empty again at reset. */
+static void
+test_arena(void **state)
+{
+	struct arena	 a = { 0 };
+	char		*s, *p[200], big[3000];
+	size_t		 i;
+
+	for (i = 0; i < 200; i++) {
+		p[i] = arena_alloc(&a, i + 1);
+		assert_int_equal((uintptr_t)p[i] % alignof(max_align_t), 0);
+		memset(p[i], (int)i, i + 1);
+	}
+	for (i = 0; i < 200; i++)	/* nothing overlapped */
+		assert_int_equal((unsigned char)p[i][i], i);
+	assert_non_null(a.chunks);
+	memset(big, 'x', sizeof big - 1);
+	big[sizeof big - 1] = '\0';
+	s = arena_printf(&a, "%s.%d", big, 7);	/* longer than its buffer */
+	assert_int_equal(strlen(s), sizeof big + 1);
+	assert_string_equal(s + sizeof big - 1, ".7");
+	assert_string_equal(arena_strdup(&a, "abc"), "abc");
+	arena_reset(&a);
+	assert_null(a.chunks);
+	s = arena_alloc(&a, 8);
+	assert_ptr_equal(s, a.first.b);
+	arena_reset(&a);
+}
+
+/*
+ * A payload of 10,000 alerts (the most one takes): every one read, a
+ * label map of strings is the payload's own, one with a number a copy.
+ */
+static void
+test_many_alerts(void **state)
+{
+	struct alert_list	 l = { 0 };
+	json_t			*p, *e;
+	char			*cause = NULL, name[32];
+	size_t			 i;
+
+	p = json_array();
+	for (i = 0; i < 10000; i++) {
+		snprintf(name, sizeof name, "A%zu", i);
+		e = json_pack("{s:s, s:s, s:{s:s, s:i}}", "name", name,
+		    "status", "firing", "labels", "job", "node", "n", (int)i);
+		if (i % 2 == 0)
+			json_object_set_new(json_object_get(e, "labels"), "n",
+			    json_string(name));
+		json_array_append_new(p, e);
+	}
+	assert_int_equal(alert_parse(p, "generic", "mqtt:a/b", &l, &cause), 0);
+	assert_int_equal(l.n, 10000);
+	for (i = 0; i < 10000; i += 999) {
+		snprintf(name, sizeof name, "A%zu", i);
+		assert_string_equal(l.v[i]->name, name);
+		assert_string_equal(l.v[i]->via, "mqtt:a/b");
+		assert_string_equal(l.v[i]->format, "generic");
+		assert_string_equal(l.v[i]->source, "generic");
+		assert_string_equal(l.v[i]->severity, "");
+		assert_int_equal(strlen(l.v[i]->fingerprint), 16);
+		e = json_object_get(json_array_get(p, i), "labels");
+		if (i % 2 == 0) {
+			assert_ptr_equal(l.v[i]->labels, e);
+			assert_string_equal(json_string_value(json_object_get(
+			    l.v[i]->labels, "n")), name);
+		} else {
+			assert_ptr_not_equal(l.v[i]->labels, e);
+			assert_string_equal(json_string_value(json_object_get(
+			    l.v[i]->labels, "n")), name + 1);
+		}
+		assert_null(l.v[i]->annotations);
+	}
+	alert_list_clear(&l);
+	assert_int_equal(l.n, 0);
+	json_decref(p);
+}
+
+/*
+ * The allocation cache: every block it hands out holds what was asked,
+ * whatever size was freed into it before, and blocks it keeps come back.
+ */
+static void
+test_alloc_cache(void **state)
+{
+	void	*p[600], *again;
+	size_t	 i, n;
+
+	alloc_cache_init();
+	for (i = 0; i < 600; i++) {
+		n = i % 300;
+		p[i] = alloc_cache_malloc(n);
+		assert_true(malloc_usable_size(p[i]) >= n);
+		memset(p[i], 0x5a, n);
+	}
+	for (i = 0; i < 600; i++)
+		alloc_cache_free(p[i]);
+	for (i = 0; i < 600; i++) {	/* the other way round */
+		n = 299 - i % 300;
+		p[i] = alloc_cache_malloc(n);
+		assert_true(malloc_usable_size(p[i]) >= n);
+		memset(p[i], 0xa5, n);
+	}
+	for (i = 0; i < 600; i++)
+		alloc_cache_free(p[i]);
+	p[0] = alloc_cache_malloc(40);
+	alloc_cache_free(p[0]);
+	again = alloc_cache_malloc(40);
+#ifndef __SANITIZE_ADDRESS__
+	assert_ptr_equal(again, p[0]);
+#endif
+	alloc_cache_free(again);
+	alloc_cache_free(NULL);
+}
+
 int
 main(void)
 {
@@ -312,6 +432,9 @@ main(void)
 		cmocka_unit_test(test_errors),
 		cmocka_unit_test(test_templates),
 		cmocka_unit_test(test_patterns_and_match),
+		cmocka_unit_test(test_arena),
+		cmocka_unit_test(test_many_alerts),
+		cmocka_unit_test(test_alloc_cache),
 	};
 
 	return (cmocka_run_group_tests_name("alerts", tests, NULL, NULL));
