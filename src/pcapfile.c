@@ -303,6 +303,130 @@ pcapw_hold_free(struct pcapw *w)
 	w->hold = NULL;
 }
 
+#define SPARES	8
+
+static struct {
+	char	*dir;		/* relpath's directory part; "" the root */
+	int	 fd[SPARES];
+	int	 n;
+	int	 coming;	/* wanted, not yet put */
+	int	 off;
+} spares;
+
+/* The length of relpath's directory part. */
+static size_t
+spare_dirlen(const char *relpath)
+{
+	const char	*slash = strrchr(relpath, '/');
+
+	return (slash != NULL ? (size_t)(slash - relpath) : 0);
+}
+
+static int
+spare_dir_is(const char *relpath)
+{
+	size_t	n = spare_dirlen(relpath);
+
+	return (spares.dir != NULL && strlen(spares.dir) == n &&
+	    strncmp(spares.dir, relpath, n) == 0);
+}
+
+void
+pcapfile_spares_close(void)
+{
+	while (spares.n > 0)
+		close(spares.fd[--spares.n]);
+	free(spares.dir);
+	spares.dir = NULL;
+}
+
+int
+pcapfile_spare_wanted(const char *relpath)
+{
+	if (spares.off)
+		return (0);
+	if (!spare_dir_is(relpath)) {
+		pcapfile_spares_close();
+		spares.dir = xstrndup(relpath, spare_dirlen(relpath));
+	}
+	if (spares.n + spares.coming >= SPARES)
+		return (0);
+	spares.coming++;
+	return (1);
+}
+
+int
+pcapfile_spare_make(int rootfd, const char *relpath)
+{
+	const char	*base;
+	char		*cause = NULL;
+	int		 dirfd, fd;
+
+	if ((dirfd = pcapfile_dir(rootfd, relpath, 1, &base, &cause)) == -1) {
+		free(cause);
+		return (-ENOENT);
+	}
+	fd = openat(dirfd, ".", O_TMPFILE | O_WRONLY | O_CLOEXEC, 0640);
+	if (fd == -1)
+		fd = -errno;
+	close(dirfd);
+	return (fd);
+}
+
+void
+pcapfile_spare_put(const char *relpath, int fd)
+{
+	if (spares.coming > 0)
+		spares.coming--;
+	/* No O_TMPFILE here: none are made again. */
+	if (fd == -EOPNOTSUPP || fd == -EISDIR || fd == -EINVAL)
+		spares.off = 1;
+	if (fd < 0)
+		return;
+	if (spares.off || !spare_dir_is(relpath) || spares.n == SPARES)
+		close(fd);
+	else
+		spares.fd[spares.n++] = fd;
+}
+
+/*
+ * relpath + suffix as a spare linked under that name: its fd; -1 with
+ * *cause if the name is taken (as O_EXCL would say) or its directory
+ * cannot be opened; -2 if there is no spare to take.
+ */
+static int
+spare_take(int rootfd, const char *relpath, const char *suffix,
+    char **cause)
+{
+	char	 proc[40], *name;
+	int	 dirfd, fd;
+
+	if (spares.n == 0 || !spare_dir_is(relpath))
+		return (-2);
+	if ((dirfd = pcapfile_at(rootfd, relpath, suffix, 1, &name,
+	    cause)) == -1)
+		return (-1);
+	fd = spares.fd[--spares.n];
+	/* (linkat's AT_EMPTY_PATH would need CAP_DAC_READ_SEARCH) */
+	snprintf(proc, sizeof proc, "/proc/self/fd/%d", fd);
+	if (linkat(AT_FDCWD, proc, dirfd, name, AT_SYMLINK_FOLLOW) == -1) {
+		if (errno == EEXIST) {
+			*cause = xasprintf("%s%s: %s", relpath, suffix,
+			    strerror(errno));
+			spares.fd[spares.n++] = fd;
+			fd = -1;
+		} else {
+			close(fd);
+			pcapfile_spares_close();
+			spares.off = 1;
+			fd = -2;
+		}
+	}
+	free(name);
+	close(dirfd);
+	return (fd);
+}
+
 /* pcapw_open of relpath + suffix. */
 static struct pcapw *
 pcapw_open_suffix(int rootfd, const char *relpath, const char *suffix,
@@ -322,8 +446,12 @@ pcapw_open_suffix(int rootfd, const char *relpath, const char *suffix,
 		free(hdr);
 		return (NULL);
 	}
-	if ((fd = pcapfile_open(rootfd, relpath, suffix, O_WRONLY | O_CREAT |
-	    O_EXCL, cause)) == -1) {
+	fd = *suffix != '\0' ? spare_take(rootfd, relpath, suffix, cause) :
+	    -2;
+	if (fd == -2)
+		fd = pcapfile_open(rootfd, relpath, suffix, O_WRONLY | O_CREAT |
+		    O_EXCL, cause);
+	if (fd == -1) {
 		free(hdr);
 		return (NULL);
 	}

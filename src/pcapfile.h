@@ -171,6 +171,23 @@ struct pcapw	*pcapfile_create(int rootfd, const char *relpath,
  * its directories. -1 with *cause if they cannot be.
  */
 int		 pcapfile_taken(int rootfd, const char *relpath, char **cause);
+/*
+ * Spare files: inodes made ahead (O_TMPFILE) in the directory of the last
+ * capture file, so that pcapfile_create there links one under its name
+ * instead of making an inode, which on a busy ext4 waits on its bitmaps
+ * and its journal (milliseconds, on the loop). pcapfile_spare_wanted
+ * says whether relpath's directory wants one more, and counts it as
+ * coming; the caller makes it with pcapfile_spare_make (it blocks: on the
+ * worker) and hands it over with pcapfile_spare_put (on the loop), what
+ * make returned either way. A file system without O_TMPFILE, or without
+ * /proc to link through, turns spares off: files are created as before.
+ */
+int		 pcapfile_spare_wanted(const char *relpath);
+/* A spare for relpath's directory: its fd, or -errno. */
+int		 pcapfile_spare_make(int rootfd, const char *relpath);
+void		 pcapfile_spare_put(const char *relpath, int fd);
+/* Closes the spares kept; for shutdown. */
+void		 pcapfile_spares_close(void);
 /* Removes relpath.part: a capture that never started. */
 void		 pcapfile_discard(int rootfd, const char *relpath);
 /* Removes the finished relpath; -1 with errno. */

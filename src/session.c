@@ -1074,6 +1074,43 @@ ring_local_bytes(const struct record *r)
 	return (n);
 }
 
+/* A spare file being made on the worker for relpath's directory. */
+struct sess_spare {
+	char	*relpath;
+	int	 fd;
+};
+
+static void
+sess_spare_make(void *arg)
+{
+	struct sess_spare	*sp = arg;
+
+	sp->fd = pcapfile_spare_make(sess_rootfd, sp->relpath);
+}
+
+static void
+sess_spare_made(void *arg)
+{
+	struct sess_spare	*sp = arg;
+
+	pcapfile_spare_put(sp->relpath, sp->fd);
+	free(sp->relpath);
+	free(sp);
+}
+
+/* Has the worker make the spare files relpath's directory wants. */
+static void
+sess_spares_refill(const char *relpath)
+{
+	struct sess_spare	*sp;
+
+	while (pcapfile_spare_wanted(relpath)) {
+		sp = xcalloc(1, sizeof *sp);
+		sp->relpath = xstrdup(relpath);
+		worker_submit_first(sess_spare_make, sess_spare_made, sp);
+	}
+}
+
 /* Opens the ring's next file, c->seq, and lists it. -1 with *cause. */
 static int
 ring_open(struct session *c, char **cause)
@@ -1089,6 +1126,7 @@ ring_open(struct session *c, char **cause)
 		free(path);
 		return (-1);
 	}
+	sess_spares_refill(path);
 	free(c->rec->file);
 	c->rec->file = path;
 	c->file_start_us = now_us();
@@ -1924,8 +1962,9 @@ cap_start(struct session *c, struct capture_params *p,
 	if (c->file_count != 0) {
 		if (ring_open(c, cause) == -1)
 			c->w = NULL;
-	} else
-		c->w = pcapfile_create(sess_rootfd, c->rec->file, desc, cause);
+	} else if ((c->w = pcapfile_create(sess_rootfd, c->rec->file, desc,
+	    cause)) != NULL)
+		sess_spares_refill(c->rec->file);
 	if (c->w == NULL) {
 		capture_detach(c->sink);
 		c->sink = NULL;
@@ -2876,6 +2915,7 @@ session_init(struct event_base *base, const struct conf *conf, char **cause)
 		else
 			cap_submit_uploads(c);	/* those cut short */
 	}
+	sess_spares_refill("x");	/* for files at the root, the first too */
 	metrics_register(sess_metrics, sess_traffic);
 	return (0);
 }
@@ -2905,6 +2945,7 @@ session_shutdown(void)
 	TAILQ_FOREACH(c, &sess_all, entry)
 		cap_stop(c, CAP_STOPPED, STOP_SHUTDOWN, NULL);
 	worker_drain();		/* every file durable, every record final */
+	pcapfile_spares_close();
 	context_forget();	/* the worker takes no more snapshots */
 	while ((c = TAILQ_FIRST(&sess_all)) != NULL) {
 		sess_unlink(c);

@@ -118,8 +118,8 @@ worker_init(struct event_base *base, char **cause)
 	return (0);
 }
 
-void
-worker_submit(worker_fn work, worker_fn done, void *arg)
+static void
+wk_submit(worker_fn work, worker_fn done, void *arg, int first)
 {
 	struct job	*j;
 
@@ -133,9 +133,24 @@ worker_submit(worker_fn work, worker_fn done, void *arg)
 	j->done = done;
 	j->arg = arg;
 	pthread_mutex_lock(&wk_lock);
-	TAILQ_INSERT_TAIL(&wk_todo, j, entry);
+	if (first)
+		TAILQ_INSERT_HEAD(&wk_todo, j, entry);
+	else
+		TAILQ_INSERT_TAIL(&wk_todo, j, entry);
 	pthread_cond_signal(&wk_more);
 	pthread_mutex_unlock(&wk_lock);
+}
+
+void
+worker_submit(worker_fn work, worker_fn done, void *arg)
+{
+	wk_submit(work, done, arg, 0);
+}
+
+void
+worker_submit_first(worker_fn work, worker_fn done, void *arg)
+{
+	wk_submit(work, done, arg, 1);
 }
 
 void

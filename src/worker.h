@@ -17,6 +17,11 @@ int	worker_init(struct event_base *, char **cause);
  * the caller's until done has run.
  */
 void	worker_submit(worker_fn work, worker_fn done, void *arg);
+/*
+ * The same for a job that waits on no other: it runs next, before those
+ * queued (its done too, then).
+ */
+void	worker_submit_first(worker_fn work, worker_fn done, void *arg);
 /* Waits for every queued job and runs their done here; for shutdown. */
 void	worker_drain(void);
 /* Drains, then stops the thread. */

@@ -1,6 +1,7 @@
 /* The capture file writer (pcap and pcapng), path confinement, repair. */
 #include "config.h"
 
+#include <dirent.h>
 #include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -485,6 +486,88 @@ test_hashing_thread(void **state)
 	free(dir);
 }
 
+/* Names in a directory, but . and .. */
+static int
+dir_names(const char *path)
+{
+	struct dirent	*e;
+	DIR		*d;
+	int		 n = 0;
+
+	assert_non_null(d = opendir(path));
+	while ((e = readdir(d)) != NULL)
+		n += strcmp(e->d_name, ".") != 0 && strcmp(e->d_name, "..") != 0;
+	closedir(d);
+	return (n);
+}
+
+/*
+ * Spare files: made ahead and invisible, linked under a new capture's
+ * .part name (as O_EXCL, a name taken is refused and the spare kept),
+ * for one directory at a time; files elsewhere are created as before.
+ */
+static void
+test_spares(void **state)
+{
+	struct pcapw	*w;
+	struct stat	 st;
+	unsigned char	 pkt[60];
+	char		*dir, *sub, *path, *cause = NULL;
+	int		 rootfd, i, fd;
+
+	dir = unit_tmpdir();
+	rootfd = open_dir(dir);
+	for (i = 0; i < 8; i++)
+		assert_true(pcapfile_spare_wanted("s/a.pcap"));
+	assert_false(pcapfile_spare_wanted("s/a.pcap"));
+	for (i = 0; i < 8; i++) {
+		fd = pcapfile_spare_make(rootfd, "s/a.pcap");
+		assert_true(fd >= 0);
+		pcapfile_spare_put("s/a.pcap", fd);
+	}
+	sub = xasprintf("%s/s", dir);
+	assert_int_equal(dir_names(sub), 0);	/* made, not named */
+	assert_false(pcapfile_spare_wanted("s/b.pcap"));	/* 8 kept */
+
+	w = pcapfile_create(rootfd, "s/a.pcap", pcap_desc(0), &cause);
+	if (w == NULL)
+		fail_msg("%s", cause);
+	memset(pkt, 0x5a, sizeof pkt);
+	for (i = 0; i < 3; i++)
+		assert_int_equal(pcapw_write(w, 1700000000000000000LL + i, 60,
+		    60, pkt), 0);
+	assert_int_equal(pcapw_close(w, NULL), 0);
+	path = xasprintf("%s/s/a.pcap.part", dir);
+	assert_int_equal(pcap_count(path), 3);
+	assert_int_equal(stat(path, &st), 0);
+	assert_int_equal(st.st_mode & 0137, 0);		/* at most 0640 */
+	assert_int_equal(dir_names(sub), 1);
+	assert_true(pcapfile_spare_wanted("s/b.pcap"));	/* one was taken */
+	pcapfile_spare_put("s/b.pcap", pcapfile_spare_make(rootfd,
+	    "s/b.pcap"));
+
+	/* A name taken: refused as O_EXCL would, the spare kept. */
+	assert_null(pcapfile_create(rootfd, "s/a.pcap", pcap_desc(0), &cause));
+	assert_non_null(strstr(cause, "File exists"));
+	free(cause);
+	cause = NULL;
+	assert_false(pcapfile_spare_wanted("s/c.pcap"));
+
+	/* Another directory: created as before; the spares move there. */
+	assert_non_null(w = pcapfile_create(rootfd, "t/b.pcap", pcap_desc(0),
+	    &cause));
+	assert_int_equal(pcapw_close(w, NULL), 0);
+	assert_true(pcapfile_spare_wanted("t/b.pcap"));
+	pcapfile_spare_put("s/a.pcap", pcapfile_spare_make(rootfd,
+	    "s/a.pcap"));	/* made for the old one: not kept */
+	assert_true(pcapfile_spare_wanted("t/b.pcap"));
+	pcapfile_spares_close();
+	free(path);
+	free(sub);
+	close(rootfd);
+	free(dir);
+}
+
 int
 main(void)
 {
@@ -496,6 +579,7 @@ main(void)
 		cmocka_unit_test(test_pcapng_limit),
 		cmocka_unit_test(test_pcapng_hold),
 		cmocka_unit_test(test_hashing_thread),
+		cmocka_unit_test(test_spares),
 	};
 
 	return (cmocka_run_group_tests_name("pcapfile", tests, NULL, NULL));
