@@ -416,9 +416,17 @@ spare_take(int rootfd, const char *relpath, const char *suffix,
 			spares.fd[spares.n++] = fd;
 			fd = -1;
 		} else {
+			/*
+			 * No /proc, or not allowed: no more spares. Else
+			 * (another file system, no room...) these go, and the
+			 * file is created as before, to report what it finds.
+			 */
+			if (errno == ENOENT || errno == EPERM ||
+			    errno == EACCES || errno == EOPNOTSUPP ||
+			    errno == EINVAL)
+				spares.off = 1;
 			close(fd);
 			pcapfile_spares_close();
-			spares.off = 1;
 			fd = -2;
 		}
 	}
