@@ -90,8 +90,9 @@ const char *alert_format_list(int webhook_only);
 /*
  * Parses a payload in format (NULL or "auto" = detect) into list. The
  * payload and via are borrowed, and must outlive the list: the alerts
- * point into them. via is recorded in every alert. Returns 0, or -1 with *cause (new)
- * naming what is wrong ("alerts[2].labels: must be an object").
+ * point into them. via is recorded in every alert. Returns 0, or -1 with
+ * *cause (new) naming what is wrong ("alerts[2].labels: must be an
+ * object").
  */
 int	 alert_parse(json_t *payload, const char *format, const char *via,
 	    struct alert_list *list, char **cause);

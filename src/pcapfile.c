@@ -454,6 +454,7 @@ pcapw_open_suffix(int rootfd, const char *relpath, const char *suffix,
 		free(hdr);
 		return (NULL);
 	}
+	/* A capture's file (.part) may be a spare; a lookback segment not. */
 	fd = *suffix != '\0' ? spare_take(rootfd, relpath, suffix, cause) :
 	    -2;
 	if (fd == -2)

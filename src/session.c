@@ -1111,6 +1111,18 @@ sess_spares_refill(const char *relpath)
 	}
 }
 
+/* A capture's file at relpath (pcapfile_create), and the next one's spare. */
+static struct pcapw *
+cap_file_create(const char *relpath, const struct pcapw_desc *desc,
+    char **cause)
+{
+	struct pcapw	*w;
+
+	if ((w = pcapfile_create(sess_rootfd, relpath, desc, cause)) != NULL)
+		sess_spares_refill(relpath);
+	return (w);
+}
+
 /* Opens the ring's next file, c->seq, and lists it. -1 with *cause. */
 static int
 ring_open(struct session *c, char **cause)
@@ -1121,12 +1133,10 @@ ring_open(struct session *c, char **cause)
 	path = xasprintf("%s_%06u.%s", c->stem, c->seq,
 	    pcapfmt_ext(c->desc.format));
 	c->desc.limit = c->file_size;
-	if ((c->w = pcapfile_create(sess_rootfd, path, &c->desc,
-	    cause)) == NULL) {
+	if ((c->w = cap_file_create(path, &c->desc, cause)) == NULL) {
 		free(path);
 		return (-1);
 	}
-	sess_spares_refill(path);
 	free(c->rec->file);
 	c->rec->file = path;
 	c->file_start_us = now_us();
@@ -1962,9 +1972,8 @@ cap_start(struct session *c, struct capture_params *p,
 	if (c->file_count != 0) {
 		if (ring_open(c, cause) == -1)
 			c->w = NULL;
-	} else if ((c->w = pcapfile_create(sess_rootfd, c->rec->file, desc,
-	    cause)) != NULL)
-		sess_spares_refill(c->rec->file);
+	} else
+		c->w = cap_file_create(c->rec->file, desc, cause);
 	if (c->w == NULL) {
 		capture_detach(c->sink);
 		c->sink = NULL;

@@ -1,7 +1,8 @@
 /*
  * One background thread for the blocking work the loop must not wait on
  * (fsync of finished capture files). A job's work runs on the thread; its
- * done runs on the loop afterwards, in submission order.
+ * done runs on the loop afterwards, in the order the jobs ran: the order
+ * they were submitted in, but for those submitted first.
  */
 #ifndef WORKER_H
 #define WORKER_H
