@@ -712,7 +712,7 @@ static const struct conf_opt account_opts[] = {
 	  .offset = A(block_size),
 	  .min = 65536,
 	  .max = 4194304000LL,
-	  .def = "8388608",
+	  .def = "16777216",
 	  .help = "files larger than this go up in blocks/parts of this size "
 	      "(AWS S3 wants at least 5 MiB)"
 	},

@@ -4,9 +4,9 @@
 # stop to its upload entry reading Uploaded, against `curl -T` of the same
 # file to the same server, alternately; and against the clients operators
 # run, `az storage blob upload` (Debian's azure-cli) and `aws s3 cp`
-# (awscli, in parts too), when they are installed, each with its own
-# start-up taken off (the median time of the same command for an empty
-# file). Then alertcapd's RSS sampled every 100 ms while it uploads a
+# (awscli, in parts too), when they are installed, each timed from its
+# first connection to the server to its exit, so that its start-up is
+# not counted (see cli_put). Then alertcapd's RSS sampled every 100 ms while it uploads a
 # BIG_MB (default 1 GiB) capture.
 # The captures are of crafted traffic replayed onto lo.
 . "$(dirname "$0")/lib.sh"
@@ -97,43 +97,47 @@ run_curl() {
 	case $out in 20?\ *) echo "${out#* }" ;; *) echo - ;; esac
 }
 
-# The clients operators run: az (azure-cli) and aws (awscli).
+# The clients operators run: Debian's az (azure-cli) and aws (awscli),
+# by their full paths, so that no other install on PATH stands in.
+AZ_CLI=/usr/bin/az AWS_CLI=/usr/bin/aws
 AZ_CONN="DefaultEndpointsProtocol=http;AccountName=$ACCT;AccountKey=$KEY;BlobEndpoint=http://127.0.0.1:$AZ_PORT/$ACCT;"
 export AWS_ACCESS_KEY_ID=S3RVER AWS_SECRET_ACCESS_KEY=S3RVER AWS_DEFAULT_REGION=us-east-1
 export AZURE_CONFIG_DIR=$T_DIR/azcli AWS_CONFIG_FILE=$T_DIR/aws.conf
-: > "$T_DIR/empty"
-# cli_put az|s3 FILE NAME: one upload with the operator's client, timed;
-# prints the seconds, or - when it failed.
+export AZURE_CORE_COLLECT_TELEMETRY=false
+# cli_put az|s3 FILE NAME: one upload with the operator's client; prints
+# "whole upload" seconds: the whole run, and the time from its first
+# connection to the server to its exit (strace sees only connect, through
+# seccomp, so the client runs at its own pace). The second takes the
+# client's start-up (Python loading its SDK, 1-2 s) off exactly, where
+# the median of empty uploads it replaces moved by half a second from run
+# to run. "- -" when the upload failed.
 cli_put() {
-	local t0 rc
+	local t0 t1 rc port first
 	t0=$(secs)
 	case $1 in
-	az) az storage blob upload --only-show-errors --overwrite --connection-string "$AZ_CONN" \
+	az) port=$AZ_PORT
+	    strace -f --seccomp-bpf -qq -e trace=connect -e signal=none -ttt -o "$T_DIR/cli.st" \
+		"$AZ_CLI" storage blob upload --only-show-errors --overwrite --connection-string "$AZ_CONN" \
 		-c captures -n "$3" -f "$2" >/dev/null 2>>"$T_DIR/cli.err" ;;
-	s3) aws --endpoint-url "http://127.0.0.1:$S3_PORT" s3 cp --only-show-errors "$2" \
+	s3) port=$S3_PORT
+	    strace -f --seccomp-bpf -qq -e trace=connect -e signal=none -ttt -o "$T_DIR/cli.st" \
+		"$AWS_CLI" --endpoint-url "http://127.0.0.1:$S3_PORT" s3 cp --only-show-errors "$2" \
 		"s3://captures/$3" >/dev/null 2>>"$T_DIR/cli.err" ;;
 	esac
 	rc=$?
-	[ "$rc" -eq 0 ] || { echo -; return; }
-	awk -v a="$t0" -v b="$(secs)" 'BEGIN {printf "%.3f", b - a}'
-}
-# cli_startup az|s3: the client's own start-up, median of 3 empty uploads.
-cli_startup() {
-	local t=() i
-	for i in 1 2 3; do t+=("$(cli_put "$1" "$T_DIR/empty" "empty-$i")"); done
-	median "${t[@]}"
+	t1=$(secs)
+	first=$(awk -v p="htons($port)" 'index($0, p) {print $2; exit}' "$T_DIR/cli.st")
+	[ "$rc" -eq 0 ] && [ -n "$first" ] || { echo "- -"; return; }
+	awk -v a="$t0" -v f="$first" -v b="$t1" 'BEGIN {printf "%.3f %.3f", b - a, b - f}'
 }
 CLIS=()
-command -v az >/dev/null && CLIS+=(az)
-command -v aws >/dev/null && CLIS+=(s3)
-declare -A CLI_UP
-for k in "${CLIS[@]}"; do CLI_UP[$k]=$(cli_startup "$k"); done
-[ ${#CLIS[@]} -gt 0 ] && printf 'client start-up (median of 3 empty uploads): %s\n' \
-    "$(for k in "${CLIS[@]}"; do printf '%s %s s  ' "$k" "${CLI_UP[$k]}"; done)"
+[ -x "$AZ_CLI" ] && CLIS+=(az)
+[ -x "$AWS_CLI" ] && CLIS+=(s3)
+command -v strace >/dev/null || CLIS=()
 
 # (alertcapd's own timing, from its log, in brackets)
 printf '%-8s %-10s %4s %12s %10s %10s\n' account tool rep bytes seconds MiB/s
-# az and s3: the accounts' defaults (blocks/parts of 8 MiB, 4 at once);
+# az and s3: the accounts' defaults (blocks/parts of 16 MiB, 4 at once);
 # s3one: one PutObject (block_size above the file's size).
 declare -A cli_ratios
 for acct in ${BENCH_ACCOUNTS:-az s3 s3one}; do
@@ -153,12 +157,11 @@ for acct in ${BENCH_ACCOUNTS:-az s3 s3one}; do
 		k=${acct%one}
 		[ "$acct" = s3one ] && k=none
 		if [[ " ${CLIS[*]} " == *" $k "* ]]; then
-			s=$(cli_put "$k" "$T_DIR/ref.pcap" "cli-$rep.pcap")
-			[ "$s" != - ] && s=$(awk -v s="$s" -v u="${CLI_UP[$k]}" 'BEGIN {printf "%.3f", s - u}')
+			read -r whole s < <(cli_put "$k" "$T_DIR/ref.pcap" "cli-$rep.pcap")
 			mibs=$(awk -v b="$bytes" -v s="$s" 'BEGIN {printf "%.1f", (s > 0) ? b / 1048576 / s : 0}')
 			r=$(ratio "$s" "${a[-1]}")
-			printf '%-8s %-10s %4s %12s %10s %10s  (alertcapd %s x)\n' "$acct" "${k/s3/aws}" "$rep" "$bytes" "$s" "$mibs" "$r"
-			json_row "$JSON" bench=upload account="$acct" tool="${k/s3/aws}" rep="$rep" bytes="$bytes" seconds="$s" ratio="$r"
+			printf '%-8s %-10s %4s %12s %10s %10s  (alertcapd %s x; %s s with its start-up)\n' "$acct" "${k/s3/aws}" "$rep" "$bytes" "$s" "$mibs" "$r" "$whole"
+			json_row "$JSON" bench=upload account="$acct" tool="${k/s3/aws}" rep="$rep" bytes="$bytes" seconds="$s" whole_seconds="$whole" ratio="$r"
 			cli_ratios[$acct]="${cli_ratios[$acct]:-} $r"
 		fi
 	done
