@@ -12,7 +12,7 @@ PKTGEN=$builddir/tests/tools/pktgen
 
 T_N=0
 T_FAILED=0
-T_DIR=$(mktemp -d /tmp/alertcap-test.XXXXXX)
+T_DIR=$(mktemp -d "${TMPDIR:-/tmp}/alertcap-test.XXXXXX")
 T_PIDS=()
 T_NETNS=()
 T_AT_EXIT=()	# functions the clean-up calls, after the processes end
