@@ -60,11 +60,15 @@ run_daemon() {
 	api DELETE '/v1/captures/b?file=true' >/dev/null
 	gone "$DDIR/captures/b_*"	# unlinked by the daemon: not in the next run
 	api PUT /v1/captures/b "$body}" >/dev/null
+	# The window is the reference's (ref_cpu): the load and 0.5 s after,
+	# once the last run's unlink is done; not the stop (the last flush,
+	# the fsync that makes the file durable), as tcpdump's exit is not.
+	settle "$DPID"
 	cpu0=$(cpu_us "$DPID")
 	blast "$1"
 	sleep 0.5
-	r=$(api POST /v1/captures/b/stop | cut -d' ' -f2-)
 	cpu1=$(cpu_us "$DPID")
+	r=$(api POST /v1/captures/b/stop | cut -d' ' -f2-)
 	echo "$(jq -r .packets <<<"$r") $(jq -r .kernel_drops <<<"$r") $((cpu1 - cpu0))"
 }
 

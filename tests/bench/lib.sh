@@ -19,6 +19,17 @@ cpu_us() {
 	cat /proc/"$1"/task/*/schedstat 2>/dev/null | awk '{ns += $1} END {printf "%d\n", ns / 1000}'
 }
 
+# settle PID: waits (up to 3 s) until the process is idle, using less than
+# 1 ms of CPU in 100 ms: work left over from the last run (the unlink of
+# its file, pages freed) is not counted in the next.
+settle() {
+	local a b
+	for _ in $(seq 30); do
+		a=$(cpu_us "$1"); sleep 0.1; b=$(cpu_us "$1")
+		[ $((b - a)) -lt 1000 ] && return 0
+	done
+}
+
 # gone 'GLOB': waits (up to 10 s) until nothing matches the glob.
 gone() {
 	for _ in $(seq 200); do
@@ -61,16 +72,20 @@ json_row() {
 # ref_cpu ERR "LOAD ARGS" CMD...: a reference tool, CMD, run in NS_A with
 # its stderr in ERR; once it has settled the load runs (a function and its
 # arguments, split on spaces), then CMD is stopped with SIGINT so that it
-# prints its counts. Prints CMD's CPU time in microseconds.
+# prints its counts. Prints CMD's CPU time in microseconds from the load's
+# start to 0.5 s after its end: its start-up (6-7 ms for tcpdump: the
+# ring, the filter) and its exit are not counted, as alertcapd's creating
+# and stopping a capture are not.
 ref_cpu() {
-	local err=$1 load=$2 pid cpu
+	local err=$1 load=$2 pid cpu cpu0
 	shift 2
 	ip netns exec "$NS_A" "$@" >/dev/null 2>"$err" &
 	pid=$!
 	sleep 1
+	cpu0=$(cpu_us "$pid")
 	$load
 	sleep 0.5
-	cpu=$(cpu_us "$pid")
+	cpu=$(( $(cpu_us "$pid") - cpu0 ))
 	kill -INT "$pid"
 	wait "$pid" 2>/dev/null
 	echo "$cpu"
