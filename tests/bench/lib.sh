@@ -58,8 +58,8 @@ dumpcap_counts() {
 	echo "$(sed -n 's/.*Packets captured: \([0-9]*\).*/\1/p' <<<"$out" | tail -1) $(sed -n 's|.*(pcap:\([0-9]*\)/.*|\1|p' <<<"$out" | tail -1)"
 }
 
-# ratio A B: A/B with two decimals, or - when B is 0.
-ratio() { awk -v a="$1" -v b="$2" 'BEGIN {if (b == 0) print "-"; else printf "%.2f", a / b}'; }
+# ratio A B: A/B with two decimals, or - when either is missing or B is 0.
+ratio() { awk -v a="$1" -v b="$2" 'BEGIN {if (a == "" || b == "" || b == 0) print "-"; else printf "%.2f", a / b}'; }
 
 # json_row FILE KEY=VALUE...: appends one JSON object line to FILE.
 json_row() {
