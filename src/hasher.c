@@ -87,6 +87,7 @@ hs_main(void *unused)
 	struct hash_job		*j;
 	struct hash_stream	*hs;
 
+	(void)pthread_setname_np(pthread_self(), "alertcapd-hash");
 	pthread_mutex_lock(&hs_lock);
 	for (;;) {
 		while (TAILQ_EMPTY(&hs_todo) && !hs_stop)

@@ -45,6 +45,7 @@ wk_main(void *unused)
 	struct job	*j;
 	char		 c = 0;
 
+	(void)pthread_setname_np(pthread_self(), "alertcapd-work");
 	pthread_mutex_lock(&wk_lock);
 	for (;;) {
 		while (TAILQ_EMPTY(&wk_todo) && !wk_stop)

@@ -6,8 +6,8 @@
 # run, `az storage blob upload` (Debian's azure-cli) and `aws s3 cp`
 # (awscli, in parts too), when they are installed, each timed from its
 # first connection to the server to its exit, so that its start-up is
-# not counted (see cli_put). Then alertcapd's RSS sampled every 100 ms while it uploads a
-# BIG_MB (default 1 GiB) capture.
+# not counted (see cli_put). Then alertcapd's RSS sampled every 100 ms
+# while it uploads a BIG_MB (default 1 GiB) capture.
 # The captures are of crafted traffic replayed onto lo.
 . "$(dirname "$0")/lib.sh"
 need_root
@@ -140,15 +140,15 @@ printf '%-8s %-10s %4s %12s %10s %10s\n' account tool rep bytes seconds MiB/s
 # az and s3: the accounts' defaults (blocks/parts of 16 MiB, 4 at once);
 # s3one: one PutObject (block_size above the file's size).
 declare -A cli_ratios
-# Each upload starts with the disk's backlog written out (sync), so that
-# none inherits the last one's: the servers write every byte they take,
-# and a run of uploads leaves gigabytes of them behind in the page cache.
-# Before the repetitions, one upload of each kind, not counted: a server's
-# first large upload ran 1.5-2 x the later ones whoever sent it (Node.js
-# compiling its paths, the server making its directories). S3 goes
-# first: after Azurite has taken some gigabytes, the uploads to s3rver
-# beside it slowed from one repetition to the next (1.9 to 4.1 s, the
-# clients' alike), which they did not with Azurite idle.
+# Each upload starts with the disk's backlog written out (sync), and each
+# account with the page cache dropped, so that none inherits the last
+# one's: the servers write every byte they take, and a run of uploads
+# leaves gigabytes of them behind. Before the repetitions, one upload of
+# each kind, not counted: a server's first large upload ran 1.5-2 x the
+# later ones whoever sent it (Node.js compiling its paths, the server
+# making its directories). S3 goes first: measured after Azurite had
+# taken some gigabytes, the uploads to s3rver slowed from one repetition
+# to the next (1.9 to 4.1 s, the clients' alike).
 for acct in ${BENCH_ACCOUNTS:-s3 s3one az}; do
 	a=(); c=()
 	sync

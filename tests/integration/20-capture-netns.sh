@@ -94,6 +94,34 @@ done
 is "$same" 66 "66 structured filters at once: each took the $want packets tcpdump -r finds"
 for i in $(seq 1 66); do api DELETE "/v1/captures/t$i?file=true" >/dev/null; done
 
+# An alert storm's captures share their filter: the first runs it for all
+# of them. With that first one stopped and a new one come, every capture
+# still running takes every packet of the filter, as a BPF expression and
+# as structured filters (which one table decides).
+for set in bpf structured; do
+	case $set in
+	bpf) body='"bpf": "udp and port 53"' ;;
+	structured) body='"filters": [{"protocol": "UDP", "remote_port": "53"}]' ;;
+	esac
+	for i in 1 2 3 4 5; do api PUT "/v1/captures/$set$i" "{\"target\": {\"interface\": \"$IF_A\"}, $body}" >/dev/null; done
+	api POST "/v1/captures/${set}1/stop" >/dev/null
+	wait_status "${set}1" Stopped 5 >/dev/null
+	api POST "/v1/captures/${set}2/stop" >/dev/null
+	wait_status "${set}2" Stopped 5 >/dev/null
+	api PUT "/v1/captures/${set}6" "{\"target\": {\"interface\": \"$IF_A\"}, $body}" >/dev/null
+	replay "$SENT"
+	sleep 0.5
+	want=$(pcap_count "$SENT" 'udp and port 53')
+	same=0
+	for i in 3 4 5 6; do
+		api POST "/v1/captures/$set$i/stop" >/dev/null
+		wait_status "$set$i" Stopped 5 >/dev/null
+		[ "$(field "$(record "$set$i")" .packets)" = "$want" ] && same=$((same + 1))
+	done
+	is "$same" 4 "one filter shared ($set), its first two stopped and one more come: each of the 4 running took the $want packets"
+	for i in 1 2 3 4 5 6; do api DELETE "/v1/captures/$set$i?file=true" >/dev/null; done
+done
+
 # Byte limit: the file never passes it.
 is "$(start lim-bytes '"max_bytes_per_session": 20000, "bpf": "tcp or udp"')" 201 "create with a 20000-byte limit"
 replay "$SENT"
