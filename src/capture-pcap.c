@@ -19,7 +19,6 @@
 #include <unistd.h>
 
 #include <event2/event.h>
-#include <jansson.h>
 #include <pcap/pcap.h>
 
 #include "capture-pcap.h"
@@ -97,6 +96,7 @@ struct capsrc {
 	int			 in_dispatch;
 	int			 failed;
 	char			*kernel_expr;
+	int			 refilter_due;	/* an expression left: reap */
 	/*
 	 * Packets stamped before this (ns) may have passed the kernel's
 	 * previous filter: every sink with an expression checks them.
@@ -750,41 +750,27 @@ capsrc_close(struct capsrc *s)
 
 /*
  * Sets the kernel filter to the union of the live sinks' distinct
- * expressions, and decides which sinks still need their own filter in
- * user space: all of them, unless one sink alone set the kernel filter.
- * A sink whose expression an earlier live sink has takes that one's
- * verdict (its leader) instead of running the same program again.
+ * expressions (each is its leader's: capsrc_leader_of, capsrc_unlead),
+ * and decides which sinks still need their own filter in user space: all
+ * of them, unless one sink alone set the kernel filter.
  */
 static void
 capsrc_refilter(struct capsrc *s)
 {
 	struct bpf_program	 prog;
-	struct capsink		*k, **v = NULL;
+	struct capsink		*k;
 	struct dynbuf		 u;
-	json_t			*seen, *first;
 	const char		*want;
-	size_t			 nv = 0;
 	int			 all = 0, terms = 0, ok = 1;
 
 	dynbuf_init(&u, 16 * 1024 * 1024);
-	seen = json_object();
 	TAILQ_FOREACH(k, &s->sinks, entry) {
-		k->leader = NULL;
-		if (k->dead)
+		if (k->dead || k->leader != NULL)
 			continue;
-		if ((first = json_object_get(seen, k->expr)) != NULL) {
-			k->leader = v[json_integer_value(first)];
-			continue;
-		}
-		v = xrealloc(v, (nv + 1) * sizeof *v);
-		json_object_set_new(seen, k->expr, json_integer((json_int_t)nv));
-		v[nv++] = k;
 		if (*k->expr == '\0' || dynbuf_addf(&u, "%s(%s)",
 		    terms++ > 0 ? " or " : "", k->expr) == -1)
 			all = 1;
 	}
-	json_decref(seen);
-	free(v);
 	want = all || u.buf == NULL ? "" : u.buf;
 	if (strcmp(want, s->kernel_expr) != 0) {
 		if (pcap_compile(s->p, &prog, want, 1,
@@ -817,9 +803,11 @@ capsrc_refilter(struct capsrc *s)
 }
 
 /*
- * The live leader of k's expression, the earliest sink that has it
- * (leaders come before their followers in the list, which the packet loop
- * relies on), or NULL when there is none before k.
+ * A sink whose expression an earlier live sink has takes that one's
+ * verdict (its leader) instead of running the same program again. The
+ * leader of k's expression: the earliest live sink with it (leaders come
+ * before their followers, which the packet loop relies on), or NULL when
+ * there is none before k and k leads.
  */
 static struct capsink *
 capsrc_leader_of(struct capsrc *s, const struct capsink *k)
@@ -837,9 +825,10 @@ capsrc_leader_of(struct capsrc *s, const struct capsink *k)
 }
 
 /*
- * A dead sink is leaving: if it led its expression, its first live
- * follower leads in its place (still the earliest with it). 1 when no
- * live sink has the expression any more, so the kernel's filter changes.
+ * A sink is going: if it led its expression, its first live follower
+ * leads in its place (still the earliest with it), so that every leader is
+ * live. 1 when no live sink has the expression any more: the kernel's
+ * filter is to change.
  */
 static int
 capsrc_unlead(struct capsrc *s, const struct capsink *d)
@@ -847,7 +836,7 @@ capsrc_unlead(struct capsrc *s, const struct capsink *d)
 	struct capsink	*k, *nl = NULL;
 
 	if (d->leader != NULL)
-		return (0);	/* its leader goes or stays on its own */
+		return (0);
 	TAILQ_FOREACH(k, &s->sinks, entry) {
 		if (k->leader == d && !k->dead) {
 			nl = k;
@@ -900,15 +889,13 @@ capture_reap(evutil_socket_t fd, short events, void *arg)
 {
 	struct capsrc	*s, *s1;
 	struct capsink	*k, *k1;
-	int		 changed, refilter;
+	int		 changed;
 
 	LIST_FOREACH_SAFE(s, &capture_srcs, entry, s1) {
-		changed = refilter = 0;
+		changed = 0;
 		TAILQ_FOREACH_SAFE(k, &s->sinks, entry, k1) {
 			if (!k->dead)
 				continue;
-			if (capsrc_unlead(s, k))
-				refilter = 1;
 			TAILQ_REMOVE(&s->sinks, k, entry);
 			pcap_freecode(&k->prog);
 			filter_set_free(k->fset);
@@ -923,8 +910,9 @@ capture_reap(evutil_socket_t fd, short events, void *arg)
 				capsrc_close(s);
 			else if (changed)
 				capsrc_idle(s);
-		} else if (refilter && !s->failed)
+		} else if (s->refilter_due && !s->failed)
 			capsrc_refilter(s);
+		s->refilter_due = 0;
 	}
 }
 
@@ -1033,7 +1021,7 @@ capture_attach(const struct nstarget *ns, const char *ifname,
     void *arg, int *linktype, enum capture_err *err, char **cause)
 {
 	struct capsrc	*s;
-	struct capsink	*k, *l;
+	struct capsink	*k;
 	int		 opened = 0;
 
 	if ((s = capsrc_find(ns, ifname)) == NULL) {
@@ -1069,9 +1057,8 @@ capture_attach(const struct nstarget *ns, const char *ifname,
 	 * filter from every sink on each attach and detach was a fifth of
 	 * the loop's time.)
 	 */
-	if ((l = capsrc_leader_of(s, k)) != NULL) {
-		k->leader = l;
-		k->filtered = l->filtered;
+	if ((k->leader = capsrc_leader_of(s, k)) != NULL) {
+		k->filtered = k->leader->filtered;
 		s->plan_stale = 1;
 	} else
 		capsrc_refilter(s);
@@ -1123,6 +1110,9 @@ capture_detach(struct capsink *k)
 	if (k->dead)
 		return;
 	capsrc_read(k->src, CAPTURE_DRAIN_ROUNDS);
+	/* Safe in a packet callback: a new leader comes after k. */
+	if (capsrc_unlead(k->src, k))
+		k->src->refilter_due = 1;
 	k->dead = 1;
 	event_active(capture_reap_ev, 0, 0);
 }
