@@ -889,7 +889,7 @@ capture_reap(evutil_socket_t fd, short events, void *arg)
 {
 	struct capsrc	*s, *s1;
 	struct capsink	*k, *k1;
-	int		 changed;
+	int		 changed, due;
 
 	LIST_FOREACH_SAFE(s, &capture_srcs, entry, s1) {
 		changed = 0;
@@ -904,15 +904,16 @@ capture_reap(evutil_socket_t fd, short events, void *arg)
 			changed = 1;
 			s->plan_stale = 1;	/* it named k */
 		}
+		due = s->refilter_due;
+		s->refilter_due = 0;
 		if (TAILQ_EMPTY(&s->sinks)) {
 			if (capture_closing || s->failed ||
 			    (capture_linger_s == 0 && !s->pinned))
 				capsrc_close(s);
 			else if (changed)
 				capsrc_idle(s);
-		} else if (s->refilter_due && !s->failed)
+		} else if (due && !s->failed)
 			capsrc_refilter(s);
-		s->refilter_due = 0;
 	}
 }
 
