@@ -7,7 +7,7 @@
 #include "capture-pcap.h"
 #include "conf.h"
 #include "core.h"
-#include "hasher.h"
+#include "iothread.h"
 #include "log.h"
 #include "notify.h"
 #include "lookback.h"
@@ -100,7 +100,7 @@ core_start(struct event_base *base, const struct conf *conf,
 	if (lookback_init(conf, cause) == -1)
 		goto fail;
 	core_stage = CORE_LOOKBACK;
-	if (hasher_init(cause) == -1)
+	if (io_init(cause) == -1)
 		goto fail;
 	core_stage = CORE_HASHER;
 	if (worker_init(base, cause) == -1)
@@ -144,7 +144,7 @@ core_stop(void)
 		worker_shutdown();
 		/* FALLTHROUGH */
 	case CORE_HASHER:
-		hasher_shutdown();	/* after the worker waited for digests */
+		io_shutdown();	/* after the worker waited for outcomes */
 		/* FALLTHROUGH */
 	case CORE_LOOKBACK:
 		lookback_shutdown();

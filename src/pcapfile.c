@@ -10,12 +10,13 @@
 #include <unistd.h>
 
 #include "compat.h"
-#include "hasher.h"
+#include "iothread.h"
 #include "pcapfile.h"
 #include "util.h"
 #include "xmalloc.h"
 
-#define PCAPW_BUFSIZE	(512 * 1024)	/* > one whole 256 KiB packet */
+/* > one whole 256 KiB packet and the part block before it; IO_ALIGNed */
+#define PCAPW_BUFSIZE	(512 * 1024)
 #define PCAPW_MIN_ROOM	(64 * 1024)	/* a header leaves this for packets */
 #define PCAP_MAGIC	0xa1b2c3d4U
 
@@ -366,7 +367,8 @@ pcapfile_spare_make(int rootfd, const char *relpath)
 		free(cause);
 		return (-ENOENT);
 	}
-	fd = openat(dirfd, ".", O_TMPFILE | O_WRONLY | O_CLOEXEC, 0640);
+	/* Readable: a failed write is cut back after reading the file. */
+	fd = openat(dirfd, ".", O_TMPFILE | O_RDWR | O_CLOEXEC, 0640);
 	if (fd == -1)
 		fd = -errno;
 	close(dirfd);
@@ -435,13 +437,17 @@ spare_take(int rootfd, const char *relpath, const char *suffix,
 	return (fd);
 }
 
+static int	pcapw_cut(int, struct io_outcome *, int);
+
 /* pcapw_open of relpath + suffix. */
 static struct pcapw *
 pcapw_open_suffix(int rootfd, const char *relpath, const char *suffix,
     const struct pcapw_desc *d, char **cause)
 {
 	struct pcapw	*w;
+	EVP_MD_CTX	*md = NULL;
 	unsigned char	*hdr;
+	uint64_t	 held;
 	size_t		 n;
 	int		 fd, kept;
 
@@ -458,44 +464,62 @@ pcapw_open_suffix(int rootfd, const char *relpath, const char *suffix,
 	fd = *suffix != '\0' ? spare_take(rootfd, relpath, suffix, cause) :
 	    -2;
 	if (fd == -2)
-		fd = pcapfile_open(rootfd, relpath, suffix, O_WRONLY | O_CREAT |
+		fd = pcapfile_open(rootfd, relpath, suffix, O_RDWR | O_CREAT |
 		    O_EXCL, cause);
 	if (fd == -1) {
 		free(hdr);
 		return (NULL);
 	}
 	w = xcalloc(1, sizeof *w);
-	w->fd = fd;
-	w->cap = PCAPW_BUFSIZE;
-	w->buf = xmalloc(w->cap);
 	w->format = d->format;
 	w->trailer = d->format == PCAPFMT_PCAPNG ? PCAPNG_ISB_LEN : 0;
-	if (d->hash) {
-		w->md = EVP_MD_CTX_new();
-		EVP_DigestInit_ex(w->md, EVP_sha256(), NULL);
-		w->hs = hasher_open(w->md);	/* NULL: hashed here */
-	}
-	if ((w->bytes = pcapw_hold(w, d)) != 0) {
-		free(hdr);
-		return (w);
-	}
+	w->cap = PCAPW_BUFSIZE;
+	w->buf = io_buf_new(w->cap);
 	/*
-	 * The header goes to disk at once: an idle capture then has nothing
-	 * to write, and the buffer holds whole records only.
+	 * The header goes to disk at once (an idle capture then has nothing
+	 * to write, and a disk that is full says so now), unless it is held;
+	 * it also starts the buffer, as the stream's first write and hash
+	 * take the file from its start.
 	 */
-	if (write_all(fd, hdr, n) == -1) {
+	if ((held = pcapw_hold(w, d)) == 0 && write_all(fd, hdr, n) == -1) {
 		*cause = xasprintf("%s%s: %s", relpath, suffix, errno != 0 ?
 		    strerror(errno) : "short write");
 		free(hdr);
-		pcapw_close(w, NULL);
+		close(fd);
+		free(w->buf);
+		free(w);
 		pcapfile_unlink(rootfd, relpath, suffix);
 		return (NULL);
 	}
-	if (w->md != NULL)
-		EVP_DigestUpdate(w->md, hdr, n);
+	if (d->hash) {
+		md = EVP_MD_CTX_new();
+		EVP_DigestInit_ex(md, EVP_sha256(), NULL);
+	}
+	w->io = io_open(fd, md, d->offload, pcapw_cut);
+	if (held != 0)
+		w->bytes = held;
+	else {
+		memcpy(w->buf, hdr, n);
+		w->len = n;
+		w->bytes = w->sent = n;
+	}
 	free(hdr);
-	w->bytes = w->flushed = n;
 	return (w);
+}
+
+/* A new buffer of cap bytes, holding the first len bytes of w's. */
+static void
+pcapw_regrow(struct pcapw *w, size_t cap, const unsigned char *front,
+    size_t nfront)
+{
+	unsigned char	*b = io_buf_new(cap);
+
+	memcpy(b, front, nfront);
+	memcpy(b + nfront, w->buf, w->len);
+	free(w->buf);
+	w->buf = b;
+	w->cap = cap;
+	w->len += nfront;
 }
 
 int
@@ -503,8 +527,8 @@ pcapw_release(struct pcapw *w, const char *note)
 {
 	struct pcapw_hold	*h = w->hold;
 	unsigned char		*hdr;
-	size_t			 n;
-	int			 kept, saved;
+	size_t			 n, cap;
+	int			 kept;
 
 	if (h == NULL)
 		return (0);
@@ -513,20 +537,10 @@ pcapw_release(struct pcapw *w, const char *note)
 	/* Shorter than the longest note's, so within what was counted. */
 	w->bytes = w->bytes - h->reserve + n;
 	pcapw_hold_free(w);
-	if (write_all(w->fd, hdr, n) == -1) {
-		/* Nothing to keep without a header: an empty file, final. */
-		saved = errno != 0 ? errno : ENOSPC;
-		free(hdr);
-		(void)ftruncate(w->fd, 0);
-		w->bytes = w->packets = w->len = 0;
-		w->failed = 1;
-		errno = saved;
-		return (-1);
-	}
-	if (w->md != NULL)
-		EVP_DigestUpdate(w->md, hdr, n);
+	/* The header goes before the packets held; the next flush writes. */
+	cap = (n + w->len + IO_ALIGN - 1) & ~(size_t)(IO_ALIGN - 1);
+	pcapw_regrow(w, cap > PCAPW_BUFSIZE ? cap : PCAPW_BUFSIZE, hdr, n);
 	free(hdr);
-	w->flushed = n;
 	return (0);
 }
 
@@ -610,98 +624,59 @@ pcapfile_recover(int rootfd, const char *relpath, uint64_t *packets,
 	return (rc);
 }
 
-/*
- * The longest prefix of the buffer, at most n bytes, that ends on a whole
- * record; counts its records into *packets.
- */
-static size_t
-pcapw_whole(const struct pcapw *w, size_t n, uint64_t *packets)
+/* After a write: has one of the stream's failed? -1 with errno if so. */
+static int
+pcapw_check(struct pcapw *w)
 {
-	struct pcap_rec	r;
-	uint32_t	blen;
-	size_t		off = 0, next;
+	struct io_outcome	o;
 
-	*packets = 0;
-	while (off + sizeof r <= w->len) {
-		memcpy(&r, w->buf + off, sizeof r);
-		if (w->format == PCAPFMT_PCAPNG) {
-			memcpy(&blen, w->buf + off + 4, 4);
-			next = off + blen;
-		} else
-			next = off + sizeof r + r.caplen;
-		if (next > n)
-			break;
-		off = next;
-		(*packets)++;
-	}
-	return (off);
-}
-
-/*
- * After a failed write: cut the file back to its last whole record, so
- * every reader opens it and the counters say what it holds.
- */
-static void
-pcapw_fail(struct pcapw *w, size_t written)
-{
-	uint64_t	packets;
-	size_t		keep;
-	int		saved = errno;
-
-	keep = pcapw_whole(w, written, &packets);
-	if (ftruncate(w->fd, (off_t)(w->flushed + keep)) == -1)
-		keep = written;	/* cannot cut: count what is there */
-	if (w->hs != NULL)
-		hasher_sync(w->hs);	/* md is ours again */
-	if (w->md != NULL)
-		EVP_DigestUpdate(w->md, w->buf, keep);
-	w->flushed += keep;
-	w->flushed_packets += packets;	/* of the records this write kept */
-	w->bytes = w->flushed;
-	w->packets = w->flushed_packets;
+	if (io_failed(w->io, &o) == 0)
+		return (0);
+	/* The file is cut after its last whole record: count only those. */
+	w->bytes = o.bytes;
+	w->packets = o.packets;
 	w->len = 0;
 	w->failed = 1;
-	errno = saved;
+	errno = o.err;
+	return (-1);
 }
 
-int
-pcapw_flush(struct pcapw *w)
+/*
+ * Hands the buffer to the stream. A direct stream takes whole blocks
+ * only, unless tail: the part block left starts the next buffer.
+ */
+static int
+pcapw_send(struct pcapw *w, int tail)
 {
-	size_t	off = 0;
-	ssize_t	n;
+	unsigned char	part[IO_ALIGN];
+	size_t		blocks = w->len, keep;
 
 	if (w->failed) {
 		errno = EIO;
 		return (-1);
 	}
-	if (w->hold != NULL && pcapw_release(w, NULL) == -1)
-		return (-1);
-	while (off < w->len) {
-		n = write(w->fd, w->buf + off, w->len - off);
-		if (n == -1) {
-			if (errno == EINTR)
-				continue;
-			pcapw_fail(w, off);
-			return (-1);
-		}
-		off += (size_t)n;
-	}
-	w->flushed += w->len;
-	w->flushed_packets = w->packets;
-	if (w->hs != NULL) {
-		/*
-		 * The thread hashes it; the packets go on in another. (md is
-		 * the thread's while buffers are in flight: never touched.)
-		 */
-		if (w->len > 0) {
-			w->buf = hasher_feed(w->hs, w->buf, w->len, w->cap,
-			    PCAPW_BUFSIZE);
-			w->cap = PCAPW_BUFSIZE;
-		}
-	} else if (w->md != NULL)
-		EVP_DigestUpdate(w->md, w->buf, w->len);
-	w->len = 0;
-	return (0);
+	if (w->hold != NULL)
+		(void)pcapw_release(w, NULL);
+	if (w->base + w->len == w->sent)
+		return (pcapw_check(w));	/* nothing new */
+	if (io_direct(w->io))
+		blocks &= ~(size_t)(IO_ALIGN - 1);
+	keep = w->len - blocks;
+	memcpy(part, w->buf + blocks, keep);
+	w->buf = io_feed(w->io, w->buf, w->len, w->cap, w->base, tail,
+	    PCAPW_BUFSIZE);
+	w->cap = PCAPW_BUFSIZE;
+	w->sent = w->base + (tail ? w->len : blocks);
+	w->base += blocks;
+	memcpy(w->buf, part, keep);
+	w->len = keep;
+	return (pcapw_check(w));
+}
+
+int
+pcapw_flush(struct pcapw *w)
+{
+	return (pcapw_send(w, 1));
 }
 
 int
@@ -717,10 +692,9 @@ pcapw_write(struct pcapw *w, int64_t ts_ns, uint32_t caplen, uint32_t len,
 		return (-1);
 	if (w->len + n > w->cap) {
 		/* Held, the buffer grows a while; then the header goes. */
-		if (w->hold != NULL && w->cap < PCAPW_HOLD_MAX) {
-			w->cap *= 2;
-			w->buf = xrealloc(w->buf, w->cap);
-		} else if (pcapw_flush(w) == -1)
+		if (w->hold != NULL && w->cap < PCAPW_HOLD_MAX)
+			pcapw_regrow(w, 2 * w->cap, NULL, 0);
+		else if (pcapw_send(w, 0) == -1)
 			return (-1);
 	}
 	p = w->buf + w->len;
@@ -747,7 +721,7 @@ pcapw_end(struct pcapw *w, const struct pcapng_stats *st)
 {
 	if (w->trailer == 0 || w->failed)
 		return (0);
-	if (w->len + w->trailer > w->cap && pcapw_flush(w) == -1)
+	if (w->len + w->trailer > w->cap && pcapw_send(w, 0) == -1)
 		return (-1);
 	pcapng_isb(w->buf + w->len, st);
 	w->len += w->trailer;
@@ -756,47 +730,34 @@ pcapw_end(struct pcapw *w, const struct pcapng_stats *st)
 	return (0);
 }
 
-int
-pcapw_close_later(struct pcapw *w, char *sha256, struct hash_result **res)
+struct io_result *
+pcapw_close_later(struct pcapw *w)
 {
-	unsigned char	md[EVP_MAX_MD_SIZE];
-	unsigned int	mdlen;
-	int		rc;
+	struct io_result	*res;
 
-	*res = NULL;
 	/* No fsync: it would stall the loop (docs/architecture.md). */
-	rc = w->failed ? 0 : pcapw_flush(w);
-	if (close(w->fd) == -1)
-		rc = -1;
-	if (sha256 != NULL)
-		sha256[0] = '\0';
-	if (w->hs != NULL)
-		*res = hasher_finish(w->hs);	/* it owns md now */
-	else if (w->md != NULL) {
-		EVP_DigestFinal_ex(w->md, md, &mdlen);
-		if (sha256 != NULL)
-			hex_encode(md, mdlen, sha256);
-		EVP_MD_CTX_free(w->md);
-	}
+	if (!w->failed)
+		(void)pcapw_flush(w);	/* a failure is in the outcome */
+	res = io_finish(w->io);
 	pcapw_hold_free(w);
 	free(w->buf);
 	free(w);
-	return (rc);
+	return (res);
 }
 
 int
 pcapw_close(struct pcapw *w, char *sha256)
 {
-	struct hash_result	*res;
-	int			 rc;
+	struct io_result	*res;
+	struct io_outcome	 o;
 
-	rc = pcapw_close_later(w, sha256, &res);
-	if (res != NULL) {
-		if (sha256 != NULL)
-			hasher_result_wait(res, sha256);
-		hasher_result_free(res);
-	}
-	return (rc);
+	res = pcapw_close_later(w);
+	io_result_wait(res, &o);
+	io_result_free(res);
+	if (sha256 != NULL)
+		memcpy(sha256, o.sha256, sizeof o.sha256);
+	errno = o.err;
+	return (o.err != 0 ? -1 : 0);
 }
 
 int
@@ -868,22 +829,22 @@ repair_count(void *arg, const struct pcapng_block *b)
 	return (0);
 }
 
-int
-pcapfile_repair(int dirfd, const char *name, uint64_t *packets,
-    uint64_t *bytes, char *sha256, char **cause)
+/*
+ * Cuts the capture file fd (named name) after its last whole record; what
+ * it keeps in *packets and *bytes, and its SHA-256 unless sha256 is NULL.
+ */
+static int
+repair_fd(int fd, const char *name, uint64_t *packets, uint64_t *bytes,
+    char *sha256, char **cause)
 {
 	struct pcap_hdr	h;
 	struct pcap_rec	r;
 	struct stat	st;
 	uint64_t	off;
 	int64_t		ng;
-	int		fd;
 
-	fd = openat(dirfd, name, O_RDWR | O_NOFOLLOW | O_CLOEXEC);
-	if (fd == -1 || fstat(fd, &st) == -1) {
+	if (fstat(fd, &st) == -1) {
 		*cause = xasprintf("%s: %s", name, strerror(errno));
-		if (fd != -1)
-			close(fd);
 		return (-1);
 	}
 	*packets = 0;
@@ -893,7 +854,6 @@ pcapfile_repair(int dirfd, const char *name, uint64_t *packets,
 		    repair_count, packets)) == -1) {
 			*cause = xasprintf("%s: no whole pcapng section "
 			    "header; nothing to keep", name);
-			close(fd);
 			return (-1);
 		}
 		off = (uint64_t)ng;
@@ -905,7 +865,6 @@ pcapfile_repair(int dirfd, const char *name, uint64_t *packets,
 	    h.snaplen == 0 || h.snaplen > 262144) {
 		/* Not even a header reached the disk: keep nothing. */
 		*cause = xasprintf("%s: no pcap header; nothing to keep", name);
-		close(fd);
 		return (-1);
 	}
 	while (off + sizeof r <= (uint64_t)st.st_size) {
@@ -921,15 +880,45 @@ pcapfile_repair(int dirfd, const char *name, uint64_t *packets,
 cut:
 	if (off != (uint64_t)st.st_size && ftruncate(fd, (off_t)off) == -1) {
 		*cause = xasprintf("%s: truncate: %s", name, strerror(errno));
-		close(fd);
 		return (-1);
 	}
 	*bytes = off;
-	if (hash_fd(fd, off, sha256) == -1 || fsync(fd) == -1) {
+	if (sha256 != NULL && hash_fd(fd, off, sha256) == -1) {
 		*cause = xasprintf("%s: %s", name, strerror(errno));
-		close(fd);
 		return (-1);
 	}
-	close(fd);
 	return (0);
+}
+
+/* The stream's io_cut_fn: a failed write's file cut as after a crash. */
+static int
+pcapw_cut(int fd, struct io_outcome *o, int hash)
+{
+	char	*cause = NULL;
+	int	 rc;
+
+	rc = repair_fd(fd, "the capture file", &o->packets, &o->bytes,
+	    hash ? o->sha256 : NULL, &cause);
+	free(cause);
+	return (rc);
+}
+
+int
+pcapfile_repair(int dirfd, const char *name, uint64_t *packets,
+    uint64_t *bytes, char *sha256, char **cause)
+{
+	int	fd, rc;
+
+	fd = openat(dirfd, name, O_RDWR | O_NOFOLLOW | O_CLOEXEC);
+	if (fd == -1) {
+		*cause = xasprintf("%s: %s", name, strerror(errno));
+		return (-1);
+	}
+	rc = repair_fd(fd, name, packets, bytes, sha256, cause);
+	if (rc == 0 && fsync(fd) == -1) {
+		*cause = xasprintf("%s: %s", name, strerror(errno));
+		rc = -1;
+	}
+	close(fd);
+	return (rc);
 }

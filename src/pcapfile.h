@@ -1,6 +1,7 @@
 /*
  * Capture files: a buffered writer of pcapng (pcapng.h) or classic pcap
- * that hashes as it writes, and the repair of a file cut short by a crash.
+ * that hashes what it writes, on the file thread (iothread.h) or inline,
+ * and the repair of a file cut short by a crash.
  * Files are created exclusively below a directory descriptor
  * (captures.root), never through a symlink.
  */
@@ -29,6 +30,14 @@ struct pcapw_desc {
 	enum pcapfmt		format;
 	int			hash;	/* keep a SHA-256 of what is written */
 	/*
+	 * Written and hashed on the file thread, with O_DIRECT where the
+	 * file system takes it (a capture's file): a write's failure is
+	 * then known a buffer or more later, and the file is on disk only
+	 * once its outcome is (pcapw_close_later). Else inline, as a
+	 * lookback segment, which is read back while it is written.
+	 */
+	int			offload;
+	/*
 	 * The most bytes the file may reach (0: no bound). pcapng keeps
 	 * room for its closing statistics block within it, and leaves the
 	 * section comment out when the header would leave less than 64 KiB
@@ -49,21 +58,19 @@ struct pcapw_desc {
 #define PCAPW_NOTE_MAX	2048
 
 struct pcapw_hold;
-struct hash_stream;
-struct hash_result;
+struct io_stream;
+struct io_result;
 
 struct pcapw {
-	int		 fd;
-	unsigned char	*buf;
+	struct io_stream *io;		/* writes and hashes (iothread.h) */
+	unsigned char	*buf;		/* aligned, for O_DIRECT */
 	size_t		 len;
 	size_t		 cap;
+	uint64_t	 base;		/* the file offset of buf[0] */
+	uint64_t	 sent;		/* bytes the stream writes whole */
 	uint64_t	 bytes;		/* header + records, buffered or not */
 	uint64_t	 packets;
-	uint64_t	 flushed;	/* bytes on disk, whole records only */
-	uint64_t	 flushed_packets;
 	int		 failed;	/* a write failed: the file is final */
-	EVP_MD_CTX	*md;		/* NULL: not hashing */
-	struct hash_stream *hs;		/* hashed on the thread (hasher.h) */
 	enum pcapfmt	 format;
 	uint32_t	 trailer;	/* bytes pcapw_close may still add */
 	struct pcapw_hold *hold;	/* the header not written yet */
@@ -110,16 +117,21 @@ struct pcapw	*pcapw_open(int rootfd, const char *relpath,
  * Buffers one record; flushes when the buffer fills. -1 on write error.
  * A failed write (ENOSPC, EIO) leaves the file cut after its last whole
  * record, with bytes, packets and the hash counting only that; the writer
- * then takes nothing more.
+ * then takes nothing more. Offloaded, the failure shows at a later call
+ * (bytes and packets then drop to what the file keeps), or only in the
+ * outcome at close.
  */
 int		 pcapw_write(struct pcapw *, int64_t ts_ns, uint32_t caplen,
 		    uint32_t len, const unsigned char *data);
-/* Writes what is buffered, the held header first. -1 on write error. */
+/*
+ * Writes what is buffered, the held header first (offloaded: hands it to
+ * the thread). -1 on write error, as pcapw_write.
+ */
 int		 pcapw_flush(struct pcapw *);
 /*
- * Writes a held header, its comment ended with note (at most
- * PCAPW_NOTE_MAX bytes of it; NULL: the hold_note), and keeps on with
- * the packets buffered. 0 at once if nothing is held; -1 as pcapw_flush.
+ * Puts a held header before the packets buffered, its comment ended with
+ * note (at most PCAPW_NOTE_MAX bytes of it; NULL: the hold_note), to be
+ * written with them. 0.
  */
 int		 pcapw_release(struct pcapw *, const char *note);
 static inline int
@@ -134,19 +146,17 @@ pcapw_held(const struct pcapw *w)
  */
 int		 pcapw_end(struct pcapw *, const struct pcapng_stats *);
 /*
- * Flushes (no fsync), closes, and gives the file's SHA-256 (hex, 65
- * bytes; "" when opened without hashing), waiting for the hashing thread
- * if need be. -1 on an error not already reported by pcapw_write or
- * pcapw_flush.
+ * Flushes (no fsync) and ends the file: its outcome (iothread.h: the
+ * digest, "" when not hashing; or a failed write and what the file keeps)
+ * comes with the result, to wait for with io_result_wait before the file
+ * is committed or read, and to free with io_result_free.
+ */
+struct io_result *pcapw_close_later(struct pcapw *);
+/*
+ * pcapw_close_later and its wait: the file's SHA-256 in sha256 (hex, 65
+ * bytes; "" when not hashing) unless NULL; -1 with errno if a write failed.
  */
 int		 pcapw_close(struct pcapw *, char *sha256);
-/*
- * pcapw_close without the wait: with the hashing thread, *res is the
- * digest to come (hasher_result_wait, hasher_result_free) and sha256 is
- * ""; without it, *res is NULL and sha256 as pcapw_close gives it.
- */
-int		 pcapw_close_later(struct pcapw *, char *sha256,
-		    struct hash_result **res);
 
 /*
  * Opens the directory holding relpath below rootfd, one component at a

@@ -25,7 +25,7 @@
 #include "state.h"
 #include "context.h"
 #include "filter.h"
-#include "hasher.h"
+#include "iothread.h"
 #include "netns.h"
 #include "notify.h"
 #include "retention.h"
@@ -115,8 +115,9 @@ struct session {
 	char			*end_msg;
 	int64_t			 end_us;
 	char			*sync_err;	/* the worker's, until done */
-	struct hash_result	*hash_res;	/* the last file's digest */
-	char			 hash_hex[65];	/* the worker's, until done */
+	struct io_result	*io_res;	/* the last file's outcome */
+	struct io_outcome	 io_out;	/* the worker's, until done */
+	int			 write_failed;	/* a failed write recorded */
 	TAILQ_ENTRY(session)	 entry;
 	/* Its share of the budget (sess_account): */
 	int			 live;		/* on sess_live */
@@ -374,7 +375,7 @@ cap_free(struct session *c)
 	free(c->stem);
 	netns_clear(&c->ns);
 	json_decref(c->ctx_start);
-	hasher_result_free(c->hash_res);
+	io_result_free(c->io_res);
 	record_free(c->rec);
 	if (c->cut != NULL)
 		lookback_cut_free(c->cut);
@@ -391,7 +392,7 @@ static void	sess_usage(struct sess_usage *);
 static json_t	*ring_entry(const struct record *, uint32_t);
 static void	 ring_file_done(struct session *, json_t *);
 static int	 ring_close(struct session *, const struct capture_stats *,
-		    struct hash_result **);
+		    struct io_result **);
 static int	 ring_rotate(struct session *, enum stop_reason *);
 static int	 ring_is(json_t *, const char *);
 static void	 cap_context(struct session *, int);
@@ -714,16 +715,24 @@ static void	cap_stop(struct session *, enum cap_status, enum stop_reason,
 		    const char *);
 
 static void
-cap_file_failed(struct session *c, int stop)
+cap_write_failed(struct session *c, const char *file, int err,
+    uint64_t packets)
 {
 	char	*msg;
 
 	msg = xasprintf("writing %s: %s; the file keeps the %" PRIu64
-	    " whole packets written before", c->rec->file, strerror(errno),
-	    c->w != NULL ? c->w->packets : 0);
+	    " whole packets written before", file, strerror(err), packets);
 	log_error("capture %s: %s", c->rec->name, msg);
 	record_error(c->rec, ERR_LOCAL_FILE_FAILED, msg);
 	free(msg);
+	c->write_failed = 1;
+}
+
+static void
+cap_file_failed(struct session *c, int stop)
+{
+	cap_write_failed(c, c->rec->file, errno, c->w != NULL ?
+	    c->w->packets : 0);
 	if (stop)
 		cap_stop(c, CAP_ERROR, STOP_NONE, "the capture file could not "
 		    "be written");
@@ -739,7 +748,6 @@ cap_finish(struct session *c)
 	struct record		*r = c->rec;
 	struct capture_stats	 st = { 0, 0, 0 };
 	struct pcapng_stats	 fst;
-	char			*cause;
 
 	if (c->sink != NULL) {
 		capture_get_stats(c->sink, &st, 1);
@@ -764,8 +772,8 @@ cap_finish(struct session *c)
 		return (0);
 	}
 	if (c->file_count != 0) {	/* the ring's last file */
-		/* A failure is recorded; the digest comes to cap_committed. */
-		(void)ring_close(c, &st, &c->hash_res);
+		/* A failure is recorded; the outcome comes to cap_committed. */
+		(void)ring_close(c, &st, &c->io_res);
 		r->packets = c->prev_packets;
 		r->bytes = c->prev_bytes;
 		r->sha256[0] = '\0';
@@ -786,13 +794,9 @@ cap_finish(struct session *c)
 		cap_file_failed(c, 0);
 	r->packets = c->w->packets;
 	r->bytes = c->w->bytes;
-	/* The digest may be the hashing thread's still: see cap_committed. */
-	if (pcapw_close_later(c->w, r->sha256, &c->hash_res) == -1) {
-		cause = xasprintf("closing %s: %s", r->file, strerror(errno));
-		log_error("capture %s: %s", r->name, cause);
-		record_error(r, ERR_LOCAL_FILE_FAILED, cause);
-		free(cause);
-	}
+	/* The digest (or a last write's failure) comes to cap_committed. */
+	r->sha256[0] = '\0';
+	c->io_res = pcapw_close_later(c->w);
 	c->w = NULL;
 	sess_stats.packets += r->packets;
 	sess_stats.bytes += r->bytes;
@@ -802,31 +806,79 @@ cap_finish(struct session *c)
 }
 
 /*
- * On the worker: the file to disk and to its name, and its digest from
- * the hashing thread. Touches c->sync_err and c->hash_hex.
+ * On the worker: the file's last writes and digest from the file thread,
+ * then the file to disk and to its name. Touches c->sync_err and c->io_out.
  */
 static void
 cap_commit_work(void *arg)
 {
 	struct session	*c = arg;
 
+	io_result_wait(c->io_res, &c->io_out);
 	if (pcapfile_commit(sess_rootfd, c->rec->file, &c->sync_err) == -1 &&
 	    c->sync_err == NULL)
 		c->sync_err = xstrdup("commit failed");
-	if (c->hash_res != NULL)
-		hasher_result_wait(c->hash_res, c->hash_hex);
 }
 
-/* Back on the loop: the digest the worker waited for, if one was. */
-static int
-cap_take_digest(struct session *c, char *sha256)
+/*
+ * A file's outcome, back on the loop: its digest (*sha256, new: a string,
+ * or null when not hashing), and a write that failed on the file thread
+ * recorded, with what the file keeps in *packets and *bytes, taken off
+ * the traffic counted and off the capture's totals (a ring's: totals).
+ */
+static void
+cap_take_outcome(struct session *c, const char *file,
+    const struct io_outcome *o, json_t **sha256, uint64_t *packets,
+    uint64_t *bytes, uint64_t *total_packets, uint64_t *total_bytes)
 {
-	if (c->hash_res == NULL)
-		return (0);
-	memcpy(sha256, c->hash_hex, sizeof c->hash_hex);
-	hasher_result_free(c->hash_res);
-	c->hash_res = NULL;
-	return (1);
+	uint64_t	dp, db;
+
+	*sha256 = o->sha256[0] != '\0' ? json_string(o->sha256) : json_null();
+	if (o->err == 0)
+		return;
+	if (!c->write_failed)
+		cap_write_failed(c, file, o->err, o->packets);
+	dp = *packets > o->packets ? *packets - o->packets : 0;
+	db = *bytes > o->bytes ? *bytes - o->bytes : 0;
+	*packets -= dp;
+	*bytes -= db;
+	sess_stats.packets -= dp;
+	sess_stats.bytes -= db;
+	if (total_packets != NULL) {
+		*total_packets -= dp;
+		*total_bytes -= db;
+	}
+}
+
+/* cap_take_outcome for the last file of c (a ring's: its entry). */
+static void
+cap_take_last(struct session *c)
+{
+	struct record	*r = c->rec;
+	json_t		*e, *sha;
+	uint64_t	 p, b;
+
+	if (c->io_res == NULL)
+		return;
+	if (c->file_count == 0) {
+		cap_take_outcome(c, r->file, &c->io_out, &sha, &r->packets,
+		    &r->bytes, NULL, NULL);
+		if (json_is_string(sha))
+			snprintf(r->sha256, sizeof r->sha256, "%s",
+			    json_string_value(sha));
+		json_decref(sha);
+	} else if ((e = ring_entry(r, c->seq)) != NULL) {
+		p = (uint64_t)json_integer_value(json_object_get(e, "packets"));
+		b = (uint64_t)json_integer_value(json_object_get(e, "bytes"));
+		cap_take_outcome(c, json_string_value(json_object_get(e,
+		    "path")), &c->io_out, &sha, &p, &b, &r->packets,
+		    &r->bytes);
+		json_object_set_new(e, "sha256", sha);
+		json_object_set_new(e, "packets", json_integer((json_int_t)p));
+		json_object_set_new(e, "bytes", json_integer((json_int_t)b));
+	}
+	io_result_free(c->io_res);
+	c->io_res = NULL;
 }
 
 /*
@@ -901,14 +953,9 @@ cap_committed(void *arg)
 	struct session	*c = arg;
 	struct record	*r = c->rec;
 	json_t		*e;
-	char		 hex[65];
 
 	c->syncing = 0;
-	if (c->file_count == 0)
-		(void)cap_take_digest(c, r->sha256);
-	else if (cap_take_digest(c, hex) && (e = ring_entry(r, c->seq)) !=
-	    NULL)
-		json_object_set_new(e, "sha256", json_string(hex));
+	cap_take_last(c);
 	if (c->sync_err != NULL)
 		log_error("capture %s: %s", r->name, c->sync_err);
 	if (c->deleted) {	/* off the list, its record gone: done */
@@ -1158,11 +1205,11 @@ ring_open(struct session *c, char **cause)
  */
 static int
 ring_close(struct session *c, const struct capture_stats *st,
-    struct hash_result **res)
+    struct io_result **res)
 {
 	struct pcapng_stats	 fst;
 	json_t			*e = ring_entry(c->rec, c->seq);
-	char			 sha[65], ts[40];
+	char			 ts[40];
 	int			 rc = 0;
 
 	fst.start_ns = c->file_start_us * 1000;
@@ -1180,12 +1227,10 @@ ring_close(struct session *c, const struct capture_stats *st,
 	json_object_set_new(e, "packets", json_integer((json_int_t)
 	    c->w->packets));
 	json_object_set_new(e, "bytes", json_integer((json_int_t)c->w->bytes));
-	if (pcapw_close_later(c->w, sha, res) == -1)
-		rc = -1;
+	*res = pcapw_close_later(c->w);
 	c->w = NULL;
-	/* The hashing thread's digest is set when the file is committed. */
-	json_object_set_new(e, "sha256", *sha != '\0' ? json_string(sha) :
-	    json_null());
+	/* The digest comes with the outcome, when the file is committed. */
+	json_object_set_new(e, "sha256", json_null());
 	if (c->file_first_ns != 0) {
 		json_object_set_new(e, "first_ts", json_string(time_rfc3339(ts,
 		    sizeof ts, c->file_first_ns / 1000)));
@@ -1202,8 +1247,8 @@ struct ring_job {
 	uint32_t		 seq;
 	char			*path;
 	char			*err;
-	struct hash_result	*res;		/* the digest to wait for */
-	char			 hex[65];
+	struct io_result	*res;		/* the outcome to wait for */
+	struct io_outcome	 out;
 };
 
 static void
@@ -1211,11 +1256,10 @@ ring_commit_work(void *arg)
 {
 	struct ring_job	*j = arg;
 
+	io_result_wait(j->res, &j->out);
 	if (pcapfile_commit(sess_rootfd, j->path, &j->err) == -1 &&
 	    j->err == NULL)
 		j->err = xstrdup("commit failed");
-	if (j->res != NULL)
-		hasher_result_wait(j->res, j->hex);
 }
 
 
@@ -1246,12 +1290,22 @@ ring_committed(void *arg)
 {
 	struct ring_job	*j = arg;
 	struct session	*c;
-	json_t		*e;
+	json_t		*e, *sha;
+	uint64_t	 p, b;
 
 	if ((c = cap_find(j->name)) != NULL && (e = ring_entry(c->rec,
 	    j->seq)) != NULL) {
-		if (j->res != NULL)
-			json_object_set_new(e, "sha256", json_string(j->hex));
+		p = (uint64_t)json_integer_value(json_object_get(e, "packets"));
+		b = (uint64_t)json_integer_value(json_object_get(e, "bytes"));
+		cap_take_outcome(c, j->path, &j->out, &sha, &p, &b,
+		    &c->prev_packets, &c->prev_bytes);
+		json_object_set_new(e, "sha256", sha);
+		json_object_set_new(e, "packets", json_integer((json_int_t)p));
+		json_object_set_new(e, "bytes", json_integer((json_int_t)b));
+		if (c->w == NULL) {	/* the ring has ended: its totals */
+			c->rec->packets = c->prev_packets;
+			c->rec->bytes = c->prev_bytes;
+		}
 		if (j->err != NULL) {
 			log_error("capture %s: %s", j->name, j->err);
 			record_error(c->rec, ERR_LOCAL_FILE_FAILED, j->err);
@@ -1260,7 +1314,7 @@ ring_committed(void *arg)
 			ring_file_done(c, e);
 		cap_publish(c, 0, NULL);
 	}
-	hasher_result_free(j->res);
+	io_result_free(j->res);
 	free(j->name);
 	free(j->path);
 	free(j->err);
@@ -1284,7 +1338,7 @@ ring_rotate(struct session *c, enum stop_reason *why)
 		capture_get_stats(c->sink, &st, 1);
 	j = xcalloc(1, sizeof *j);
 	if (ring_close(c, &st, &j->res) == -1) {
-		hasher_result_free(j->res);
+		io_result_free(j->res);
 		free(j);
 		return (-2);
 	}
@@ -1950,6 +2004,7 @@ cap_start(struct session *c, struct capture_params *p,
 	desc = &c->desc;
 	desc->format = p->format;
 	desc->hash = sess_hash_files;
+	desc->offload = 1;
 	desc->limit = p->max_bytes;
 	desc->info.linktype = linktype;
 	desc->info.snaplen = p->snaplen;

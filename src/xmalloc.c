@@ -33,6 +33,16 @@ xcalloc(size_t nmemb, size_t n)
 }
 
 void *
+xmemalign(size_t align, size_t n)
+{
+	void	*p;
+
+	if (posix_memalign(&p, align, n == 0 ? 1 : n) != 0)
+		fatal("allocation of %zu bytes aligned to %zu failed", n, align);
+	return (p);
+}
+
+void *
 xrealloc(void *old, size_t n)
 {
 	void	*p;

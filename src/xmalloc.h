@@ -8,6 +8,8 @@
 void	*xmalloc(size_t);
 void	*xcalloc(size_t, size_t);
 void	*xrealloc(void *, size_t);
+/* align: a power of two, a multiple of sizeof(void *); free() frees it. */
+void	*xmemalign(size_t align, size_t);
 char	*xstrdup(const char *);
 char	*xstrndup(const char *, size_t);
 /* Returns a new string; aborts on failure. */

@@ -2,10 +2,13 @@
 #include "config.h"
 
 #include <dirent.h>
+#include <errno.h>
 #include <fcntl.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -13,7 +16,7 @@
 #include <pcap/pcap.h>
 
 #include "unit.h"
-#include "hasher.h"
+#include "iothread.h"
 #include "pcapfile.h"
 #include "util.h"
 #include "xmalloc.h"
@@ -433,55 +436,136 @@ file_sha256(const char *path, char *hex)
 }
 
 /*
- * With the hashing thread: three files written at once, each over many
- * buffers (more in flight than HASHER_BUFS, so writers wait for it), a
- * digest taken later (pcapw_close_later) and one waited for; every
- * digest is the file's.
+ * On the file thread, with O_DIRECT where the test's directory takes it:
+ * four files written at once, pcap and pcapng, each over many buffers
+ * (more in flight than IO_BUFS, so writers wait for it) and flushed now
+ * and then part way through a block (the tick's write), two outcomes
+ * taken later (pcapw_close_later) and two waited for; every file reads
+ * back whole and every digest is the file's.
  */
 static void
-test_hashing_thread(void **state)
+test_file_thread(void **state)
 {
-	struct hash_result	*res[3];
-	struct pcapw		*w[3];
+	struct io_result	*res[2];
+	struct io_outcome	 o;
+	struct pcapw_desc	 d;
+	struct pcapw		*w[4];
 	unsigned char		 pkt[1500];
-	char			*dir, *path, *cause = NULL, sha[3][65], want[65];
+	char			*dir, *path, *cause = NULL, sha[4][65], want[65];
 	int			 rootfd, i, k;
 
-	assert_int_equal(hasher_init(&cause), 0);
+	assert_int_equal(io_init(&cause), 0);
 	dir = unit_tmpdir();
 	rootfd = open_dir(dir);
-	for (k = 0; k < 3; k++) {
-		path = xasprintf("t%d.pcap", k);
-		w[k] = pcapw_open(rootfd, path, pcap_desc(0), &cause);
-		if (w[k] == NULL)
+	for (k = 0; k < 4; k++) {
+		d = *pcap_desc(0);
+		d.offload = 1;
+		if (k % 2 == 1)
+			d.format = PCAPFMT_PCAPNG;
+		path = xasprintf("t%d.%s", k, pcapfmt_ext(d.format));
+		if ((w[k] = pcapw_open(rootfd, path, &d, &cause)) == NULL)
 			fail_msg("%s", cause);
-		assert_non_null(w[k]->hs);
 		free(path);
 	}
 	for (i = 0; i < 20000; i++) {
 		memset(pkt, i & 0xff, sizeof pkt);
-		for (k = 0; k < 3; k++)
+		for (k = 0; k < 4; k++) {
 			assert_int_equal(pcapw_write(w[k], 1700000000000000000LL +
 			    i, (uint32_t)(200 + (i * 7 + k) % 1300), 1500, pkt),
 			    0);
+			if (i % 3001 == k)
+				assert_int_equal(pcapw_flush(w[k]), 0);
+		}
 	}
 	for (k = 0; k < 2; k++)
-		assert_int_equal(pcapw_close_later(w[k], sha[k], &res[k]), 0);
-	assert_int_equal(pcapw_close(w[2], sha[2]), 0);
+		res[k] = pcapw_close_later(w[k]);
+	for (k = 2; k < 4; k++)
+		assert_int_equal(pcapw_close(w[k], sha[k]), 0);
 	for (k = 0; k < 2; k++) {
-		assert_non_null(res[k]);
-		assert_string_equal(sha[k], "");
-		hasher_result_wait(res[k], sha[k]);
-		hasher_result_free(res[k]);
+		io_result_wait(res[k], &o);
+		io_result_free(res[k]);
+		assert_int_equal(o.err, 0);
+		memcpy(sha[k], o.sha256, sizeof sha[k]);
 	}
-	for (k = 0; k < 3; k++) {
-		path = xasprintf("%s/t%d.pcap", dir, k);
+	for (k = 0; k < 4; k++) {
+		path = xasprintf("%s/t%d.%s", dir, k, k % 2 ? "pcapng" :
+		    "pcap");
 		file_sha256(path, want);
 		assert_string_equal(sha[k], want);
 		assert_int_equal(pcap_count(path), 20000);
 		free(path);
 	}
-	hasher_shutdown();
+	io_shutdown();
+	close(rootfd);
+	free(dir);
+}
+
+/*
+ * A write that fails (the file size limit stands in for a full disk),
+ * inline and on the file thread: pcapw_write says so, at once or a few
+ * buffers later; the file is cut after its last whole packet, and the
+ * outcome's packets, bytes and digest are the file's.
+ */
+static void
+test_write_fails(void **state)
+{
+	struct rlimit		 old, lim;
+	struct io_outcome	 o;
+	struct pcapw_desc	 d;
+	struct pcapw		*w;
+	struct stat		 st;
+	unsigned char		 pkt[1500];
+	char			*dir, *path, *cause = NULL, want[65];
+	int			 rootfd, i, k, failed_at;
+
+	memset(pkt, 0xab, sizeof pkt);
+	signal(SIGXFSZ, SIG_IGN);
+	assert_int_equal(getrlimit(RLIMIT_FSIZE, &old), 0);
+	dir = unit_tmpdir();
+	rootfd = open_dir(dir);
+	for (k = 0; k < 4; k++) {
+		if (k == 2)
+			assert_int_equal(io_init(&cause), 0);
+		d = *pcap_desc(0);
+		d.offload = 1;
+		if (k % 2 == 1)
+			d.format = PCAPFMT_PCAPNG;
+		path = xasprintf("f%d.%s", k, pcapfmt_ext(d.format));
+		if ((w = pcapw_open(rootfd, path, &d, &cause)) == NULL)
+			fail_msg("%s", cause);
+		lim = old;
+		lim.rlim_cur = 3 * 1024 * 1024 + 1000;
+		assert_int_equal(setrlimit(RLIMIT_FSIZE, &lim), 0);
+		failed_at = -1;
+		for (i = 0; i < 20000 && failed_at == -1; i++)
+			if (pcapw_write(w, 1700000000000000000LL + i,
+			    (uint32_t)(100 + i % 1400), 1500, pkt) == -1)
+				failed_at = i;
+		assert_true(failed_at != -1);
+		assert_int_equal(errno, EFBIG);
+		assert_true(w->packets < (uint64_t)failed_at);
+		{
+			struct io_result *res = pcapw_close_later(w);
+
+			io_result_wait(res, &o);
+			io_result_free(res);
+		}
+		assert_int_equal(setrlimit(RLIMIT_FSIZE, &old), 0);
+		assert_int_equal(o.err, EFBIG);
+		free(path);
+		path = xasprintf("%s/f%d.%s", dir, k, k % 2 ? "pcapng" :
+		    "pcap");
+		assert_int_equal(stat(path, &st), 0);
+		assert_true((uint64_t)st.st_size == o.bytes);
+		assert_true(o.bytes <= 3 * 1024 * 1024 + 1000);
+		assert_int_equal(pcap_count(path), (int)o.packets);
+		assert_true(o.packets > 1000);
+		file_sha256(path, want);
+		assert_string_equal(o.sha256, want);
+		free(path);
+	}
+	io_shutdown();
+	signal(SIGXFSZ, SIG_DFL);
 	close(rootfd);
 	free(dir);
 }
@@ -578,7 +662,8 @@ main(void)
 		cmocka_unit_test(test_pcapng),
 		cmocka_unit_test(test_pcapng_limit),
 		cmocka_unit_test(test_pcapng_hold),
-		cmocka_unit_test(test_hashing_thread),
+		cmocka_unit_test(test_file_thread),
+		cmocka_unit_test(test_write_fails),
 		cmocka_unit_test(test_spares),
 	};
 
