@@ -514,7 +514,8 @@ pcapw_regrow(struct pcapw *w, size_t cap, const unsigned char *front,
 {
 	unsigned char	*b = io_buf_new(cap);
 
-	memcpy(b, front, nfront);
+	if (nfront > 0)
+		memcpy(b, front, nfront);
 	memcpy(b + nfront, w->buf, w->len);
 	free(w->buf);
 	w->buf = b;
