@@ -43,7 +43,7 @@ struct io_stream {
 
 struct io_result {
 	int			done;
-	int			refs;		/* the thread's and the caller's */
+	int			refs;		/* the caller's, and the thread's */
 	struct io_outcome	o;
 };
 
@@ -381,12 +381,13 @@ io_finish(struct io_stream *s)
 	struct io_job		*j;
 
 	r = xcalloc(1, sizeof *r);
-	r->refs = 2;
 	if (!s->threaded) {
 		io_end(s, &r->o);
 		r->done = 1;
+		r->refs = 1;	/* the caller's alone */
 		return (r);
 	}
+	r->refs = 2;
 	j = xcalloc(1, sizeof *j);
 	j->s = s;
 	j->res = r;
