@@ -78,7 +78,16 @@ run_tcpdump() {
 	[ "$snap" = 0 ] && snap=262144
 	cpu=$(ref_cpu "$T_DIR/td.err" "blast $1" taskset -c "$CAP_CPUS" tcpdump -i "$IF_A" -p -s "$snap" -w "$T_DIR/td.pcap" $3)
 	out=$(cat "$T_DIR/td.err")
-	echo "$(sed -n 's/^\([0-9]*\) packets captured.*/\1/p' <<<"$out") $(sed -n 's/^\([0-9]*\) packets dropped by kernel.*/\1/p' <<<"$out") $cpu"
+	local cap drops
+	cap=$(sed -n 's/^\([0-9]*\) packets captured.*/\1/p' <<<"$out")
+	drops=$(sed -n 's/^\([0-9]*\) packets dropped by kernel.*/\1/p' <<<"$out")
+	if [ -z "$cap" ] || [ -z "$drops" ]; then
+		# A reference that did not finish is void, and says why.
+		sed 's/^/# tcpdump: /' "$T_DIR/td.err" >&2
+		echo "0 - 0"
+		return
+	fi
+	echo "$cap $drops $cpu"
 }
 
 # run_dumpcap SENDERS SNAP FILTER -> "captured drops cpu_us"
