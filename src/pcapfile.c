@@ -507,7 +507,7 @@ pcapw_open_suffix(int rootfd, const char *relpath, const char *suffix,
 	return (w);
 }
 
-/* A new buffer of cap bytes, holding the first len bytes of w's. */
+/* w's buffer made cap bytes long, with front (nfront bytes) before its own. */
 static void
 pcapw_regrow(struct pcapw *w, size_t cap, const unsigned char *front,
     size_t nfront)

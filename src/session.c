@@ -1749,9 +1749,8 @@ cap_abandon(struct session *c)
 	char	*cause = NULL;
 
 	if (c->w != NULL) {
-		char	sha[65];
-
-		pcapw_close(c->w, sha);
+		/* Its outcome is not wanted: the loop does not wait for it. */
+		io_result_free(pcapw_close_later(c->w));
 		c->w = NULL;
 		pcapfile_discard(sess_rootfd, c->rec->file);
 	}

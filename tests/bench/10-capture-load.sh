@@ -79,8 +79,8 @@ run_tcpdump() {
 	cpu=$(ref_cpu "$T_DIR/td.err" "blast $1" taskset -c "$CAP_CPUS" tcpdump -i "$IF_A" -p -s "$snap" -w "$T_DIR/td.pcap" $3)
 	out=$(cat "$T_DIR/td.err")
 	local cap drops
-	cap=$(sed -n 's/^\([0-9]*\) packets captured.*/\1/p' <<<"$out")
-	drops=$(sed -n 's/^\([0-9]*\) packets dropped by kernel.*/\1/p' <<<"$out")
+	cap=$(sed -n 's/^\([0-9]*\) packets\? captured.*/\1/p' <<<"$out")
+	drops=$(sed -n 's/^\([0-9]*\) packets\? dropped by kernel.*/\1/p' <<<"$out")
 	if [ -z "$cap" ] || [ -z "$drops" ]; then
 		# A reference that did not finish is void, and says why.
 		sed 's/^/# tcpdump: /' "$T_DIR/td.err" >&2
