@@ -17,6 +17,14 @@
 
 /* > one whole 256 KiB packet and the part block before it; IO_ALIGNed */
 #define PCAPW_BUFSIZE	(512 * 1024)
+/*
+ * A new file's first buffer: its header, and packets until they need the
+ * full one. Most captures of an alert storm take nothing; a full buffer
+ * each was an mmap and an munmap on the loop, which waited there for the
+ * other threads' hold on the address space (their page faults, the file
+ * thread's direct writes pinning their buffers).
+ */
+#define PCAPW_FIRSTSIZE	(16 * 1024)
 #define PCAPW_MIN_ROOM	(64 * 1024)	/* a header leaves this for packets */
 #define PCAP_MAGIC	0xa1b2c3d4U
 
@@ -473,7 +481,8 @@ pcapw_open_suffix(int rootfd, const char *relpath, const char *suffix,
 	w = xcalloc(1, sizeof *w);
 	w->format = d->format;
 	w->trailer = d->format == PCAPFMT_PCAPNG ? PCAPNG_ISB_LEN : 0;
-	w->cap = PCAPW_BUFSIZE;
+	w->cap = n > PCAPW_FIRSTSIZE ? (n + IO_ALIGN - 1) &
+	    ~(size_t)(IO_ALIGN - 1) : PCAPW_FIRSTSIZE;
 	w->buf = io_buf_new(w->cap);
 	/*
 	 * The header goes to disk at once (an idle capture then has nothing
@@ -540,7 +549,7 @@ pcapw_release(struct pcapw *w, const char *note)
 	pcapw_hold_free(w);
 	/* The header goes before the packets held; the next flush writes. */
 	cap = (n + w->len + IO_ALIGN - 1) & ~(size_t)(IO_ALIGN - 1);
-	pcapw_regrow(w, cap > PCAPW_BUFSIZE ? cap : PCAPW_BUFSIZE, hdr, n);
+	pcapw_regrow(w, cap > w->cap ? cap : w->cap, hdr, n);
 	free(hdr);
 	return (0);
 }
@@ -650,7 +659,7 @@ static int
 pcapw_send(struct pcapw *w, int tail)
 {
 	unsigned char	part[IO_ALIGN];
-	size_t		blocks = w->len, keep;
+	size_t		blocks = w->len, keep, want;
 
 	if (w->failed) {
 		errno = EIO;
@@ -664,9 +673,10 @@ pcapw_send(struct pcapw *w, int tail)
 		blocks &= ~(size_t)(IO_ALIGN - 1);
 	keep = w->len - blocks;
 	memcpy(part, w->buf + blocks, keep);
-	w->buf = io_feed(w->io, w->buf, w->len, w->cap, w->base, tail,
-	    PCAPW_BUFSIZE);
-	w->cap = PCAPW_BUFSIZE;
+	/* A first buffer stays small; one grown while held goes back. */
+	want = w->cap > PCAPW_BUFSIZE ? PCAPW_BUFSIZE : w->cap;
+	w->buf = io_feed(w->io, w->buf, w->len, w->cap, w->base, tail, want);
+	w->cap = want;
 	w->sent = w->base + (tail ? w->len : blocks);
 	w->base += blocks;
 	memcpy(w->buf, part, keep);
@@ -680,6 +690,22 @@ pcapw_flush(struct pcapw *w)
 	return (pcapw_send(w, 1));
 }
 
+/* Room for n more bytes in w's buffer: grown, or flushed. -1 as pcapw_flush. */
+static int
+pcapw_room(struct pcapw *w, size_t n)
+{
+	if (w->len + n <= w->cap)
+		return (0);
+	/* Held, the buffer grows a while; then the header goes. */
+	if (w->hold != NULL && w->cap < PCAPW_HOLD_MAX)
+		pcapw_regrow(w, 2 * w->cap, NULL, 0);
+	else if (w->cap < PCAPW_BUFSIZE)
+		pcapw_regrow(w, PCAPW_BUFSIZE, NULL, 0);
+	else
+		return (pcapw_send(w, 0));
+	return (w->len + n <= w->cap ? 0 : pcapw_room(w, n));
+}
+
 int
 pcapw_write(struct pcapw *w, int64_t ts_ns, uint32_t caplen, uint32_t len,
     const unsigned char *data)
@@ -691,13 +717,8 @@ pcapw_write(struct pcapw *w, int64_t ts_ns, uint32_t caplen, uint32_t len,
 
 	if (w->failed)
 		return (-1);
-	if (w->len + n > w->cap) {
-		/* Held, the buffer grows a while; then the header goes. */
-		if (w->hold != NULL && w->cap < PCAPW_HOLD_MAX)
-			pcapw_regrow(w, 2 * w->cap, NULL, 0);
-		else if (pcapw_send(w, 0) == -1)
-			return (-1);
-	}
+	if (pcapw_room(w, n) == -1)
+		return (-1);
 	p = w->buf + w->len;
 	if (w->format == PCAPFMT_PCAPNG) {
 		pcapng_epb_hdr(p, ts_ns, caplen, len);	/* padding zeroed */
@@ -722,7 +743,7 @@ pcapw_end(struct pcapw *w, const struct pcapng_stats *st)
 {
 	if (w->trailer == 0 || w->failed)
 		return (0);
-	if (w->len + w->trailer > w->cap && pcapw_send(w, 0) == -1)
+	if (pcapw_room(w, w->trailer) == -1)
 		return (-1);
 	pcapng_isb(w->buf + w->len, st);
 	w->len += w->trailer;
