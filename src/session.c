@@ -824,12 +824,14 @@ cap_commit_work(void *arg)
  * A file's outcome, back on the loop: its digest (*sha256, new: a string,
  * or null when not hashing), and a write that failed on the file thread
  * recorded, with what the file keeps in *packets and *bytes, taken off
- * the traffic counted and off the capture's totals (a ring's: totals).
+ * the capture's totals (a ring's) and, once the capture's traffic is
+ * counted (it has ended), off that.
  */
 static void
 cap_take_outcome(struct session *c, const char *file,
     const struct io_outcome *o, json_t **sha256, uint64_t *packets,
-    uint64_t *bytes, uint64_t *total_packets, uint64_t *total_bytes)
+    uint64_t *bytes, uint64_t *total_packets, uint64_t *total_bytes,
+    int counted)
 {
 	uint64_t	dp, db;
 
@@ -842,8 +844,10 @@ cap_take_outcome(struct session *c, const char *file,
 	db = *bytes > o->bytes ? *bytes - o->bytes : 0;
 	*packets -= dp;
 	*bytes -= db;
-	sess_stats.packets -= dp;
-	sess_stats.bytes -= db;
+	if (counted) {
+		sess_stats.packets -= dp;
+		sess_stats.bytes -= db;
+	}
 	if (total_packets != NULL) {
 		*total_packets -= dp;
 		*total_bytes -= db;
@@ -862,7 +866,7 @@ cap_take_last(struct session *c)
 		return;
 	if (c->file_count == 0) {
 		cap_take_outcome(c, r->file, &c->io_out, &sha, &r->packets,
-		    &r->bytes, NULL, NULL);
+		    &r->bytes, NULL, NULL, 1);
 		if (json_is_string(sha))
 			snprintf(r->sha256, sizeof r->sha256, "%s",
 			    json_string_value(sha));
@@ -872,7 +876,7 @@ cap_take_last(struct session *c)
 		b = (uint64_t)json_integer_value(json_object_get(e, "bytes"));
 		cap_take_outcome(c, json_string_value(json_object_get(e,
 		    "path")), &c->io_out, &sha, &p, &b, &r->packets,
-		    &r->bytes);
+		    &r->bytes, 1);
 		json_object_set_new(e, "sha256", sha);
 		json_object_set_new(e, "packets", json_integer((json_int_t)p));
 		json_object_set_new(e, "bytes", json_integer((json_int_t)b));
@@ -1298,7 +1302,7 @@ ring_committed(void *arg)
 		p = (uint64_t)json_integer_value(json_object_get(e, "packets"));
 		b = (uint64_t)json_integer_value(json_object_get(e, "bytes"));
 		cap_take_outcome(c, j->path, &j->out, &sha, &p, &b,
-		    &c->prev_packets, &c->prev_bytes);
+		    &c->prev_packets, &c->prev_bytes, c->w == NULL);
 		json_object_set_new(e, "sha256", sha);
 		json_object_set_new(e, "packets", json_integer((json_int_t)p));
 		json_object_set_new(e, "bytes", json_integer((json_int_t)b));
