@@ -27,7 +27,13 @@ struct io_stream {
 	EVP_MD_CTX	*md;		/* NULL: not hashing */
 	io_cut_fn	 cut;
 	int		 threaded;	/* else inline */
-	int		 direct;	/* fd has O_DIRECT */
+	/*
+	 * direct: the writer's, fixed at open: buffers aligned, only whole
+	 * blocks written unless tail. odirect: the thread's, whether fd has
+	 * O_DIRECT now (off for a part block, or for good if refused).
+	 */
+	int		 direct;
+	int		 odirect;
 	uint64_t	 hashed;	/* the file's bytes hashed so far */
 	/*
 	 * The thread's own: fail.err set once a write failed, after
@@ -81,7 +87,10 @@ io_set_direct(struct io_stream *s, int on)
 	if ((fl = fcntl(s->fd, F_GETFL)) == -1)
 		return (-1);
 	fl = on ? fl | O_DIRECT : fl & ~O_DIRECT;
-	return (fcntl(s->fd, F_SETFL, fl));
+	if (fcntl(s->fd, F_SETFL, fl) == -1)
+		return (-1);
+	s->odirect = on;
+	return (0);
 }
 
 /* Writes len bytes of p at off; -1 with errno. */
@@ -95,11 +104,10 @@ io_pwrite(struct io_stream *s, const unsigned char *p, size_t len,
 		n = pwrite(s->fd, p, len, (off_t)off);
 		if (n == -1 && errno == EINTR)
 			continue;
-		if (n == -1 && errno == EINVAL && s->direct) {
-			/* Refused unaligned after all: through the cache. */
+		if (n == -1 && errno == EINVAL && s->odirect) {
+			/* Refused after all: through the cache from now on. */
 			if (io_set_direct(s, 0) == -1)
 				return (-1);
-			s->direct = 0;
 			continue;
 		}
 		if (n <= 0) {
@@ -140,7 +148,7 @@ io_fail(struct io_stream *s, int err)
 	EVP_MD_CTX		*md;
 
 	memset(&o, 0, sizeof o);
-	if (s->direct)
+	if (s->odirect)
 		(void)io_set_direct(s, 0);
 	if (s->cut(s->fd, &o, s->md != NULL) == -1) {
 		(void)ftruncate(s->fd, 0);
@@ -164,6 +172,7 @@ io_do(struct io_stream *s, const unsigned char *buf, size_t len,
     uint64_t off, int tail)
 {
 	size_t	blocks = len, from;
+	int	reset;
 
 	if (s->fail.err != 0)
 		return;
@@ -175,7 +184,8 @@ io_do(struct io_stream *s, const unsigned char *buf, size_t len,
 	}
 	if (tail && blocks < len) {
 		/* The last part block goes through the cache. */
-		if (s->direct && io_set_direct(s, 0) == -1) {
+		reset = s->odirect;
+		if (reset && io_set_direct(s, 0) == -1) {
 			io_fail(s, errno);
 			return;
 		}
@@ -184,8 +194,8 @@ io_do(struct io_stream *s, const unsigned char *buf, size_t len,
 			io_fail(s, errno != 0 ? errno : EIO);
 			return;
 		}
-		if (s->direct && io_set_direct(s, 1) == -1)
-			s->direct = 0;
+		if (reset)
+			(void)io_set_direct(s, 1);	/* else the cache */
 	}
 	/* What came before (the next buffer starts with it) is hashed. */
 	if (s->md != NULL && s->hashed < off + len) {

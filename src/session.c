@@ -854,13 +854,35 @@ cap_take_outcome(struct session *c, const char *file,
 	}
 }
 
+/*
+ * cap_take_outcome for a ring's file, listed as e: its entry, the ring's
+ * totals, and the record's once the ring has ended.
+ */
+static void
+ring_take_outcome(struct session *c, json_t *e, const struct io_outcome *o)
+{
+	json_t		*sha;
+	uint64_t	 p, b;
+
+	p = (uint64_t)json_integer_value(json_object_get(e, "packets"));
+	b = (uint64_t)json_integer_value(json_object_get(e, "bytes"));
+	cap_take_outcome(c, json_string_value(json_object_get(e, "path")), o,
+	    &sha, &p, &b, &c->prev_packets, &c->prev_bytes, c->w == NULL);
+	json_object_set_new(e, "sha256", sha);
+	json_object_set_new(e, "packets", json_integer((json_int_t)p));
+	json_object_set_new(e, "bytes", json_integer((json_int_t)b));
+	if (c->w == NULL) {
+		c->rec->packets = c->prev_packets;
+		c->rec->bytes = c->prev_bytes;
+	}
+}
+
 /* cap_take_outcome for the last file of c (a ring's: its entry). */
 static void
 cap_take_last(struct session *c)
 {
 	struct record	*r = c->rec;
 	json_t		*e, *sha;
-	uint64_t	 p, b;
 
 	if (c->io_res == NULL)
 		return;
@@ -871,16 +893,8 @@ cap_take_last(struct session *c)
 			snprintf(r->sha256, sizeof r->sha256, "%s",
 			    json_string_value(sha));
 		json_decref(sha);
-	} else if ((e = ring_entry(r, c->seq)) != NULL) {
-		p = (uint64_t)json_integer_value(json_object_get(e, "packets"));
-		b = (uint64_t)json_integer_value(json_object_get(e, "bytes"));
-		cap_take_outcome(c, json_string_value(json_object_get(e,
-		    "path")), &c->io_out, &sha, &p, &b, &r->packets,
-		    &r->bytes, 1);
-		json_object_set_new(e, "sha256", sha);
-		json_object_set_new(e, "packets", json_integer((json_int_t)p));
-		json_object_set_new(e, "bytes", json_integer((json_int_t)b));
-	}
+	} else if ((e = ring_entry(r, c->seq)) != NULL)
+		ring_take_outcome(c, e, &c->io_out);
 	io_result_free(c->io_res);
 	c->io_res = NULL;
 }
@@ -1294,22 +1308,11 @@ ring_committed(void *arg)
 {
 	struct ring_job	*j = arg;
 	struct session	*c;
-	json_t		*e, *sha;
-	uint64_t	 p, b;
+	json_t		*e;
 
 	if ((c = cap_find(j->name)) != NULL && (e = ring_entry(c->rec,
 	    j->seq)) != NULL) {
-		p = (uint64_t)json_integer_value(json_object_get(e, "packets"));
-		b = (uint64_t)json_integer_value(json_object_get(e, "bytes"));
-		cap_take_outcome(c, j->path, &j->out, &sha, &p, &b,
-		    &c->prev_packets, &c->prev_bytes, c->w == NULL);
-		json_object_set_new(e, "sha256", sha);
-		json_object_set_new(e, "packets", json_integer((json_int_t)p));
-		json_object_set_new(e, "bytes", json_integer((json_int_t)b));
-		if (c->w == NULL) {	/* the ring has ended: its totals */
-			c->rec->packets = c->prev_packets;
-			c->rec->bytes = c->prev_bytes;
-		}
+		ring_take_outcome(c, e, &j->out);
 		if (j->err != NULL) {
 			log_error("capture %s: %s", j->name, j->err);
 			record_error(c->rec, ERR_LOCAL_FILE_FAILED, j->err);
