@@ -312,7 +312,7 @@ pcapw_hold_free(struct pcapw *w)
 	w->hold = NULL;
 }
 
-#define SPARES	8
+#define SPARES	PCAPFILE_SPARES
 
 static struct {
 	char	*dir;		/* relpath's directory part; "" the root */
@@ -399,49 +399,109 @@ pcapfile_spare_put(const char *relpath, int fd)
 		spares.fd[spares.n++] = fd;
 }
 
+int
+pcapfile_taken(int rootfd, const char *relpath, char **cause)
+{
+	struct stat	 st;
+	const char	*base;
+	char		*part;
+	int		 dirfd, taken;
+
+	if ((dirfd = pcapfile_dir(rootfd, relpath, 1, &base, cause)) == -1)
+		return (-1);
+	part = xasprintf("%s%s", base, PCAPFILE_PART);
+	taken = fstatat(dirfd, base, &st, AT_SYMLINK_NOFOLLOW) == 0 ||
+	    fstatat(dirfd, part, &st, AT_SYMLINK_NOFOLLOW) == 0;
+	free(part);
+	close(dirfd);
+	return (taken);
+}
+
 /*
- * relpath + suffix as a spare linked under that name: its fd; -1 with
- * *cause if the name is taken (as O_EXCL would say) or its directory
- * cannot be opened; -2 if there is no spare to take.
+ * Links the unnamed file fd as relpath's .part, unless relpath or its
+ * .part is there already: 0, or -1 with *cause (naming what is taken, as
+ * O_EXCL would) and errno.
  */
 static int
-spare_take(int rootfd, const char *relpath, const char *suffix,
-    char **cause)
+spare_link(int rootfd, const char *relpath, int fd, char **cause)
 {
-	char	 proc[40], *name;
-	int	 dirfd, fd;
+	struct stat	 st;
+	const char	*base;
+	char		 proc[40], *part;
+	int		 dirfd, rc = -1, err;
 
-	if (spares.n == 0 || !spare_dir_is(relpath))
-		return (-2);
-	if ((dirfd = pcapfile_at(rootfd, relpath, suffix, 1, &name,
-	    cause)) == -1)
+	if ((dirfd = pcapfile_dir(rootfd, relpath, 1, &base, cause)) == -1)
 		return (-1);
-	fd = spares.fd[--spares.n];
+	part = xasprintf("%s%s", base, PCAPFILE_PART);
 	/* (linkat's AT_EMPTY_PATH would need CAP_DAC_READ_SEARCH) */
 	snprintf(proc, sizeof proc, "/proc/self/fd/%d", fd);
-	if (linkat(AT_FDCWD, proc, dirfd, name, AT_SYMLINK_FOLLOW) == -1) {
-		if (errno == EEXIST) {
-			*cause = xasprintf("%s%s: %s", relpath, suffix,
-			    strerror(errno));
-			spares.fd[spares.n++] = fd;
-			fd = -1;
-		} else {
-			/*
-			 * No /proc, or not allowed: no more spares. Else
-			 * (another file system, no room...) these go, and the
-			 * file is created as before, to report what it finds.
-			 */
-			if (errno == ENOENT || errno == EPERM ||
-			    errno == EACCES || errno == EOPNOTSUPP ||
-			    errno == EINVAL)
-				spares.off = 1;
-			close(fd);
-			pcapfile_spares_close();
-			fd = -2;
-		}
-	}
-	free(name);
+	if (fstatat(dirfd, base, &st, AT_SYMLINK_NOFOLLOW) == 0) {
+		*cause = xasprintf("%s: %s", relpath, strerror(EEXIST));
+		err = EEXIST;
+	} else if (linkat(AT_FDCWD, proc, dirfd, part,
+	    AT_SYMLINK_FOLLOW) == -1) {
+		err = errno;
+		*cause = xasprintf("%s%s: %s", relpath, PCAPFILE_PART,
+		    strerror(err));
+	} else
+		err = rc = 0;
+	free(part);
 	close(dirfd);
+	errno = err;
+	return (rc);
+}
+
+int
+pcapfile_name(int rootfd, const char *relpath, int fd, char **cause)
+{
+	int	rc;
+
+	rc = spare_link(rootfd, relpath, fd, cause);
+	close(fd);
+	return (rc);
+}
+
+void
+pcapfile_spares_probe(int rootfd)
+{
+	char	 name[64], *cause = NULL;
+	int	 fd;
+
+	if ((fd = openat(rootfd, ".", O_TMPFILE | O_RDWR | O_CLOEXEC,
+	    0640)) == -1) {
+		spares.off = 1;
+		return;
+	}
+	snprintf(name, sizeof name, ".alertcapd-probe-%ld", (long)getpid());
+	if (spare_link(rootfd, name, fd, &cause) == 0)
+		pcapfile_unlink(rootfd, name, PCAPFILE_PART);
+	else if (errno != EEXIST && errno != ENOSPC && errno != EDQUOT)
+		spares.off = 1;		/* no /proc, or not allowed */
+	free(cause);
+	close(fd);
+}
+
+/*
+ * A spare for relpath's directory, unnamed: its fd, and in *toname a
+ * second one for pcapfile_name; -2 if there is none. With none kept (the
+ * worker behind), one is made here: an inode without a name, which does
+ * not wait for the directory as a name would.
+ */
+static int
+spare_take(int rootfd, const char *relpath, int *toname)
+{
+	int	fd;
+
+	if (spares.off)
+		return (-2);
+	if (spares.n > 0 && spare_dir_is(relpath))
+		fd = spares.fd[--spares.n];
+	else if ((fd = pcapfile_spare_make(rootfd, relpath)) < 0)
+		return (-2);
+	if ((*toname = fcntl(fd, F_DUPFD_CLOEXEC, 0)) == -1) {
+		close(fd);
+		return (-2);
+	}
 	return (fd);
 }
 
@@ -450,8 +510,9 @@ static int	pcapw_cut(int, struct io_outcome *, int);
 /* pcapw_open of relpath + suffix. */
 static struct pcapw *
 pcapw_open_suffix(int rootfd, const char *relpath, const char *suffix,
-    const struct pcapw_desc *d, char **cause)
+    const struct pcapw_desc *d, int *toname, char **cause)
 {
+	struct stat	 st;
 	struct pcapw	*w;
 	EVP_MD_CTX	*md = NULL;
 	unsigned char	*hdr;
@@ -469,8 +530,16 @@ pcapw_open_suffix(int rootfd, const char *relpath, const char *suffix,
 		return (NULL);
 	}
 	/* A capture's file (.part) may be a spare; a lookback segment not. */
-	fd = *suffix != '\0' ? spare_take(rootfd, relpath, suffix, cause) :
-	    -2;
+	if (toname != NULL)
+		*toname = -1;
+	fd = toname != NULL ? spare_take(rootfd, relpath, toname) : -2;
+	if (fd == -2 && toname != NULL && pcapfile_taken(rootfd, relpath,
+	    cause) != 0) {
+		if (*cause == NULL)
+			*cause = xasprintf("%s: %s", relpath, strerror(EEXIST));
+		free(hdr);
+		return (NULL);
+	}
 	if (fd == -2)
 		fd = pcapfile_open(rootfd, relpath, suffix, O_RDWR | O_CREAT |
 		    O_EXCL, cause);
@@ -479,6 +548,8 @@ pcapw_open_suffix(int rootfd, const char *relpath, const char *suffix,
 		return (NULL);
 	}
 	w = xcalloc(1, sizeof *w);
+	if (fstat(fd, &st) == 0)
+		w->ino = (uint64_t)st.st_ino;
 	w->format = d->format;
 	w->trailer = d->format == PCAPFMT_PCAPNG ? PCAPNG_ISB_LEN : 0;
 	w->cap = n > PCAPW_FIRSTSIZE ? (n + IO_ALIGN - 1) &
@@ -497,7 +568,11 @@ pcapw_open_suffix(int rootfd, const char *relpath, const char *suffix,
 		close(fd);
 		free(w->buf);
 		free(w);
-		pcapfile_unlink(rootfd, relpath, suffix);
+		if (toname != NULL && *toname != -1) {	/* never named */
+			close(*toname);
+			*toname = -1;
+		} else
+			pcapfile_unlink(rootfd, relpath, suffix);
 		return (NULL);
 	}
 	if (d->hash) {
@@ -558,38 +633,34 @@ struct pcapw *
 pcapw_open(int rootfd, const char *relpath, const struct pcapw_desc *d,
     char **cause)
 {
-	return (pcapw_open_suffix(rootfd, relpath, "", d, cause));
+	return (pcapw_open_suffix(rootfd, relpath, "", d, NULL, cause));
 }
 
 struct pcapw *
 pcapfile_create(int rootfd, const char *relpath, const struct pcapw_desc *d,
-    char **cause)
+    int *toname, char **cause)
 {
-	return (pcapw_open_suffix(rootfd, relpath, PCAPFILE_PART, d, cause));
-}
-
-int
-pcapfile_taken(int rootfd, const char *relpath, char **cause)
-{
-	struct stat	 st;
-	const char	*base;
-	char		*part;
-	int		 dirfd, taken;
-
-	if ((dirfd = pcapfile_dir(rootfd, relpath, 1, &base, cause)) == -1)
-		return (-1);
-	part = xasprintf("%s%s", base, PCAPFILE_PART);
-	taken = fstatat(dirfd, base, &st, AT_SYMLINK_NOFOLLOW) == 0 ||
-	    fstatat(dirfd, part, &st, AT_SYMLINK_NOFOLLOW) == 0;
-	free(part);
-	close(dirfd);
-	return (taken);
+	return (pcapw_open_suffix(rootfd, relpath, PCAPFILE_PART, d, toname,
+	    cause));
 }
 
 void
-pcapfile_discard(int rootfd, const char *relpath)
+pcapfile_discard(int rootfd, const char *relpath, uint64_t ino)
 {
-	pcapfile_unlink(rootfd, relpath, PCAPFILE_PART);
+	struct stat	 st;
+	char		*name, *cause = NULL;
+	int		 dirfd;
+
+	if ((dirfd = pcapfile_at(rootfd, relpath, PCAPFILE_PART, 0, &name,
+	    &cause)) == -1) {
+		free(cause);
+		return;
+	}
+	if (fstatat(dirfd, name, &st, AT_SYMLINK_NOFOLLOW) == 0 &&
+	    (ino == 0 || (uint64_t)st.st_ino == ino))
+		(void)unlinkat(dirfd, name, 0);
+	free(name);
+	close(dirfd);
 }
 
 int
@@ -630,7 +701,7 @@ pcapfile_recover(int rootfd, const char *relpath, uint64_t *packets,
 	free(part);
 	close(dirfd);
 	if (rc == 0)
-		rc = pcapfile_commit(rootfd, relpath, cause);
+		rc = pcapfile_commit(rootfd, relpath, 0, cause);
 	return (rc);
 }
 
@@ -783,8 +854,10 @@ pcapw_close(struct pcapw *w, char *sha256)
 }
 
 int
-pcapfile_commit(int rootfd, const char *relpath, char **cause)
+pcapfile_commit(int rootfd, const char *relpath, uint64_t ino,
+    char **cause)
 {
+	struct stat	 st;
 	const char	*base;
 	char		*part;
 	int		 dirfd, fd, rc = -1;
@@ -796,6 +869,10 @@ pcapfile_commit(int rootfd, const char *relpath, char **cause)
 	    -1 || fsync(fd) == -1)
 		*cause = xasprintf("fsync %s%s: %s", relpath, PCAPFILE_PART,
 		    strerror(errno));
+	else if (ino != 0 && (fstat(fd, &st) == -1 ||
+	    (uint64_t)st.st_ino != ino))
+		*cause = xasprintf("%s%s is not the file this capture wrote",
+		    relpath, PCAPFILE_PART);
 	else if (renameat2(dirfd, part, dirfd, base, RENAME_NOREPLACE) == -1)
 		*cause = xasprintf("rename %s%s: %s", relpath, PCAPFILE_PART,
 		    strerror(errno));

@@ -74,6 +74,7 @@ struct pcapw {
 	enum pcapfmt	 format;
 	uint32_t	 trailer;	/* bytes pcapw_close may still add */
 	struct pcapw_hold *hold;	/* the header not written yet */
+	uint64_t	 ino;		/* the file's inode: whose name is whose */
 };
 
 /* Bytes a packet of caplen bytes takes in w's file. */
@@ -173,9 +174,26 @@ int		 pcapfile_dir(int rootfd, const char *relpath, int create,
  */
 #define PCAPFILE_PART	".part"
 
-/* pcapw_open of relpath.part: a new capture's file. */
+/*
+ * pcapw_open of relpath.part: a new capture's file. The file is a spare
+ * (one kept for relpath's directory, else one made here), still without
+ * a name: *toname is then a descriptor of it, to be given its name with
+ * pcapfile_name off the loop (a name takes the directory's lock, which a
+ * rename or a link there holds for milliseconds behind the disk). Only
+ * where spares are off is the file made under its name here, with
+ * *toname -1. Either way relpath, or its .part, taken is refused (EEXIST)
+ * as O_EXCL would: here, or by pcapfile_name.
+ */
 struct pcapw	*pcapfile_create(int rootfd, const char *relpath,
-		    const struct pcapw_desc *, char **cause);
+		    const struct pcapw_desc *, int *toname, char **cause);
+/*
+ * Gives the file of pcapfile_create's *toname (fd, closed) its name,
+ * relpath.part: 0, or -1 with *cause and errno (EEXIST: relpath or its
+ * .part is there already). Blocks: on the worker, before anything else
+ * that takes the file by its name.
+ */
+int		 pcapfile_name(int rootfd, const char *relpath, int fd,
+		    char **cause);
 /*
  * Is relpath taken, finished or being written (1), or free (0)? Makes
  * its directories. -1 with *cause if they cannot be.
@@ -190,16 +208,28 @@ int		 pcapfile_taken(int rootfd, const char *relpath, char **cause);
  * coming; the caller makes it with pcapfile_spare_make (it blocks: on the
  * worker) and hands it over with pcapfile_spare_put (on the loop), what
  * make returned either way. A file system without O_TMPFILE, or without
- * /proc to link through, turns spares off: files are created as before.
+ * /proc to link through (pcapfile_spares_probe), turns spares off: files
+ * are created as before.
  */
+/* Kept at most: enough for the worker to be one long fsync behind. */
+#define PCAPFILE_SPARES	32
 int		 pcapfile_spare_wanted(const char *relpath);
 /* A spare for relpath's directory: its fd, or -errno. */
 int		 pcapfile_spare_make(int rootfd, const char *relpath);
 void		 pcapfile_spare_put(const char *relpath, int fd);
 /* Closes the spares kept; for shutdown. */
 void		 pcapfile_spares_close(void);
-/* Removes relpath.part: a capture that never started. */
-void		 pcapfile_discard(int rootfd, const char *relpath);
+/*
+ * Turns spares off unless a file made with O_TMPFILE in rootfd can be
+ * given a name there (through /proc). Once, at start.
+ */
+void		 pcapfile_spares_probe(int rootfd);
+/*
+ * Removes relpath.part, a capture that never started, if it is the file
+ * of inode ino (a pcapw's; 0: whatever is there). Blocks: off the loop.
+ */
+void		 pcapfile_discard(int rootfd, const char *relpath,
+		    uint64_t ino);
 /* Removes the finished relpath; -1 with errno. */
 int		 pcapfile_remove(int rootfd, const char *relpath);
 /* Opens the finished relpath to read: fd and *size, or -1 with *cause. */
@@ -210,9 +240,11 @@ int		 pcapfile_open_final(int rootfd, const char *relpath,
  * Makes a finished capture file durable under its final name: fsyncs
  * relpath.part below rootfd, renames it to relpath (never replacing a
  * file) and fsyncs the directory. Blocks: run it off the loop. -1 with
- * *cause.
+ * *cause, also when relpath.part is not the file of inode ino (a pcapw's,
+ * which another file's name kept from being named; 0: whatever is there).
  */
-int		 pcapfile_commit(int rootfd, const char *relpath, char **cause);
+int		 pcapfile_commit(int rootfd, const char *relpath, uint64_t ino,
+		    char **cause);
 /*
  * At restart: repairs relpath.part (pcapfile_repair) and commits it.
  * -1 with *cause.

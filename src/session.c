@@ -68,6 +68,8 @@ struct session {
 	/* While running: */
 	struct capsink		*sink;
 	struct pcapw		*w;
+	uint64_t		 file_ino;	/* w's (pcapfile_commit) */
+	uint64_t		 serial;	/* this capture, not another */
 	struct event		*timer;
 	struct event		*later_ev;	/* a stop after resolution */
 	enum stop_reason	 later_why;
@@ -115,6 +117,7 @@ struct session {
 	char			*end_msg;
 	int64_t			 end_us;
 	char			*sync_err;	/* the worker's, until done */
+	char			*name_err;	/* its file could not be named */
 	struct io_result	*io_res;	/* the last file's outcome */
 	struct io_outcome	 io_out;	/* the worker's, until done */
 	int			 write_failed;	/* a failed write recorded */
@@ -142,6 +145,7 @@ static struct session		**sess_hash;	/* by name, cap_find */
 static struct session		**sess_dedup;	/* by dedup key, if any */
 static size_t			 sess_hash_size;	/* a power of 2 */
 static size_t			 sess_count;
+static uint64_t			 sess_serial;	/* the last capture's */
 /*
  * The budget's running totals, so that an alert's admission does not sum
  * every record on file, or every running capture: the captures running
@@ -384,6 +388,7 @@ cap_free(struct session *c)
 	dynbuf_free(&c->pending);
 	free(c->end_msg);
 	free(c->sync_err);
+	free(c->name_err);
 	free(c);
 }
 
@@ -550,6 +555,41 @@ static void
 sess_unlink_later(const char *relpath)
 {
 	worker_submit(sess_unlink_work, free, xstrdup(relpath));
+}
+
+/* A file that never became a capture's, and goes (pcapfile_discard). */
+struct sess_discard {
+	char		*relpath;
+	uint64_t	 ino;
+};
+
+static void
+sess_discard_work(void *arg)
+{
+	struct sess_discard	*d = arg;
+
+	pcapfile_discard(sess_rootfd, d->relpath, d->ino);
+}
+
+static void
+sess_discard_done(void *arg)
+{
+	struct sess_discard	*d = arg;
+
+	free(d->relpath);
+	free(d);
+}
+
+/* Off the loop, and after the file's name if it is being given one. */
+static void
+sess_discard_later(const char *relpath, uint64_t ino)
+{
+	struct sess_discard	*d;
+
+	d = xcalloc(1, sizeof *d);
+	d->relpath = xstrdup(relpath);
+	d->ino = ino;
+	worker_submit(sess_discard_work, sess_discard_done, d);
 }
 
 /* Counts a forgotten capture's file, still on disk. */
@@ -815,7 +855,8 @@ cap_commit_work(void *arg)
 	struct session	*c = arg;
 
 	io_result_wait(c->io_res, &c->io_out);
-	if (pcapfile_commit(sess_rootfd, c->rec->file, &c->sync_err) == -1 &&
+	if (pcapfile_commit(sess_rootfd, c->rec->file, c->file_ino,
+	    &c->sync_err) == -1 &&
 	    c->sync_err == NULL)
 		c->sync_err = xstrdup("commit failed");
 }
@@ -980,7 +1021,12 @@ cap_committed(void *arg)
 		cap_forgotten(c, c->sync_err == NULL);
 		return;
 	}
-	if (c->sync_err != NULL) {
+	if (c->name_err != NULL) {
+		/* Recorded as it failed: the commit's failure follows. */
+		c->end_status = CAP_ERROR;
+		free(c->sync_err);
+		c->sync_err = NULL;
+	} else if (c->sync_err != NULL) {
 		record_error(r, ERR_LOCAL_FILE_FAILED, c->sync_err);
 		free(c->sync_err);
 		c->sync_err = NULL;
@@ -1176,15 +1222,76 @@ sess_spares_refill(const char *relpath)
 	}
 }
 
-/* A capture's file at relpath (pcapfile_create), and the next one's spare. */
-static struct pcapw *
-cap_file_create(const char *relpath, const struct pcapw_desc *desc,
-    char **cause)
-{
-	struct pcapw	*w;
+/* A capture's file being given its name on the worker (pcapfile_name). */
+struct sess_name {
+	char		*capture;	/* whose: its name and serial */
+	uint64_t	 serial;
+	char		*relpath;
+	int		 fd;
+	char		*err;
+};
 
-	if ((w = pcapfile_create(sess_rootfd, relpath, desc, cause)) != NULL)
-		sess_spares_refill(relpath);
+static void
+sess_name_work(void *arg)
+{
+	struct sess_name	*j = arg;
+
+	if (pcapfile_name(sess_rootfd, j->relpath, j->fd, &j->err) == -1 &&
+	    j->err == NULL)
+		j->err = xstrdup("cannot be named");
+}
+
+/*
+ * A file that could not be named (its name taken since, or the directory
+ * full) ends its capture in Error: it still runs, or it is being made
+ * durable, which then fails as the file has no name (cap_committed).
+ */
+static void
+sess_name_done(void *arg)
+{
+	struct sess_name	*j = arg;
+	struct session		*c;
+
+	if (j->err != NULL && (c = cap_find(j->capture)) != NULL &&
+	    c->serial == j->serial && c->name_err == NULL) {
+		c->name_err = xasprintf("storage.file: %s", j->err);
+		log_error("capture %s: %s", c->rec->name, c->name_err);
+		record_error(c->rec, ERR_LOCAL_FILE_FAILED, c->name_err);
+		c->write_failed = 1;	/* nothing of the file stays */
+		cap_stop(c, CAP_ERROR, STOP_NONE, c->name_err);
+	}
+	free(j->capture);
+	free(j->relpath);
+	free(j->err);
+	free(j);
+}
+
+/*
+ * c's next file at relpath (pcapfile_create), and the next one's spare.
+ * A spare is named on the worker, before anything there takes the file
+ * by its name: the loop never waits for the directory.
+ */
+static struct pcapw *
+cap_file_create(struct session *c, const char *relpath,
+    const struct pcapw_desc *desc, char **cause)
+{
+	struct sess_name	*j;
+	struct pcapw		*w;
+	int			 toname;
+
+	if ((w = pcapfile_create(sess_rootfd, relpath, desc, &toname,
+	    cause)) == NULL)
+		return (NULL);
+	c->file_ino = w->ino;
+	if (toname != -1) {
+		j = xcalloc(1, sizeof *j);
+		j->capture = xstrdup(c->rec->name);
+		j->serial = c->serial;
+		j->relpath = xstrdup(relpath);
+		j->fd = toname;
+		worker_submit_first(sess_name_work, sess_name_done, j);
+	}
+	sess_spares_refill(relpath);
 	return (w);
 }
 
@@ -1198,7 +1305,7 @@ ring_open(struct session *c, char **cause)
 	path = xasprintf("%s_%06u.%s", c->stem, c->seq,
 	    pcapfmt_ext(c->desc.format));
 	c->desc.limit = c->file_size;
-	if ((c->w = cap_file_create(path, &c->desc, cause)) == NULL) {
+	if ((c->w = cap_file_create(c, path, &c->desc, cause)) == NULL) {
 		free(path);
 		return (-1);
 	}
@@ -1264,6 +1371,7 @@ struct ring_job {
 	char			*name;
 	uint32_t		 seq;
 	char			*path;
+	uint64_t		 ino;		/* its file's (pcapfile_commit) */
 	char			*err;
 	struct io_result	*res;		/* the outcome to wait for */
 	struct io_outcome	 out;
@@ -1275,7 +1383,7 @@ ring_commit_work(void *arg)
 	struct ring_job	*j = arg;
 
 	io_result_wait(j->res, &j->out);
-	if (pcapfile_commit(sess_rootfd, j->path, &j->err) == -1 &&
+	if (pcapfile_commit(sess_rootfd, j->path, j->ino, &j->err) == -1 &&
 	    j->err == NULL)
 		j->err = xstrdup("commit failed");
 }
@@ -1352,6 +1460,7 @@ ring_rotate(struct session *c, enum stop_reason *why)
 	j->name = xstrdup(c->rec->name);
 	j->seq = c->seq++;
 	j->path = xstrdup(c->rec->file);
+	j->ino = c->file_ino;
 	worker_submit(ring_commit_work, ring_committed, j);
 	sess_usage(&u);
 	if (u.kept_bytes + u.reserved_bytes > sess_limits.max_total_bytes) {
@@ -1759,7 +1868,7 @@ cap_abandon(struct session *c)
 		/* Its outcome is not wanted: the loop does not wait for it. */
 		io_result_free(pcapw_close_later(c->w));
 		c->w = NULL;
-		pcapfile_discard(sess_rootfd, c->rec->file);
+		sess_discard_later(c->rec->file, c->file_ino);
 	}
 	if (state_delete(c->rec->name, NULL, &cause) == -1)
 		free(cause);
@@ -2034,7 +2143,7 @@ cap_start(struct session *c, struct capture_params *p,
 		if (ring_open(c, cause) == -1)
 			c->w = NULL;
 	} else
-		c->w = cap_file_create(c->rec->file, desc, cause);
+		c->w = cap_file_create(c, c->rec->file, desc, cause);
 	if (c->w == NULL) {
 		capture_detach(c->sink);
 		c->sink = NULL;
@@ -2104,6 +2213,7 @@ session_create(json_t *params, const char *name, json_t *trigger,
 	}
 	norm = params_to_json(&p);
 	c = xcalloc(1, sizeof *c);
+	c->serial = ++sess_serial;
 	c->rec = record_new(p.name, sess_node, norm, trigger);
 	json_decref(norm);
 	c->rec->file = p.file != NULL ? xstrdup(p.file) : xasprintf("%s_%s.%s",
@@ -2123,7 +2233,12 @@ session_create(json_t *params, const char *name, json_t *trigger,
 		    pcapfmt_ext(p.format));
 		c->rec->files = json_array();
 	}
-	if ((rc = cap_check_file(c->rec->file, cause)) != SESS_OK) {
+	/*
+	 * A name asked for is checked here, to be refused (409) before there
+	 * is a record; a name made up is checked where its file is named.
+	 */
+	if (p.file != NULL && (rc = cap_check_file(c->rec->file, cause)) !=
+	    SESS_OK) {
 		if (rc == SESS_CONFLICT)
 			sess_stats.refused_conflict++;
 		else
@@ -2965,6 +3080,20 @@ session_check(const struct conf *conf, char **cause)
 	return (rc);
 }
 
+/*
+ * The descriptors that max_concurrent captures may hold (a file each,
+ * another while it is named, context files, connections) reserved in the
+ * table at start and at a reload, so that a storm of captures does not
+ * grow it on the loop.
+ */
+static void
+sess_fd_reserve(void)
+{
+	if (sess_rootfd != -1)
+		fd_table_reserve(sess_rootfd, 256 + 4L *
+		    sess_limits.max_concurrent);
+}
+
 int
 session_init(struct event_base *base, const struct conf *conf, char **cause)
 {
@@ -2985,6 +3114,8 @@ session_init(struct event_base *base, const struct conf *conf, char **cause)
 		else
 			cap_submit_uploads(c);	/* those cut short */
 	}
+	sess_fd_reserve();
+	pcapfile_spares_probe(sess_rootfd);
 	sess_spares_refill("x");	/* for files at the root, the first too */
 	metrics_register(sess_metrics, sess_traffic);
 	return (0);
@@ -3004,6 +3135,7 @@ session_reconf(const struct conf *conf)
 	    1000000;
 	sess_retention.max_bytes = (uint64_t)conf->retention_max_bytes;
 	sess_sweep_due = 1;	/* the limits may be new */
+	sess_fd_reserve();
 }
 
 void

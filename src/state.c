@@ -219,8 +219,15 @@ state_open(const char *path, int sync_full, char **cause)
 	if (state_exec("PRAGMA journal_mode = WAL;", cause) == -1 ||
 	    /* A WAL grown through a storm is cut back when it starts over. */
 	    state_exec("PRAGMA journal_size_limit = 16777216;", cause) == -1 ||
+	    /*
+	     * NORMAL's one sync outside a checkpoint is the WAL's header
+	     * when a write starts the log over (after the worker's
+	     * checkpoint caught up): off on the loop's connection, as the
+	     * worker's checkpoint syncs the log before it copies a frame
+	     * of it, and closing puts NORMAL back for the last one.
+	     */
 	    state_exec(sync_full ? "PRAGMA synchronous = FULL;" :
-	    "PRAGMA synchronous = NORMAL;", cause) == -1 ||
+	    "PRAGMA synchronous = OFF;", cause) == -1 ||
 	    state_exec(state_schema, cause) == -1)
 		return (-1);
 	if (sqlite3_open_v2(path, &state_ckpt_db, SQLITE_OPEN_READWRITE |
@@ -231,6 +238,13 @@ state_open(const char *path, int sync_full, char **cause)
 		return (-1);
 	}
 	sqlite3_busy_timeout(state_ckpt_db, 1000);	/* off the loop */
+	if (sqlite3_exec(state_ckpt_db, sync_full ? "PRAGMA synchronous = "
+	    "FULL;" : "PRAGMA synchronous = NORMAL;", NULL, NULL, NULL) !=
+	    SQLITE_OK) {
+		*cause = xasprintf("%s (a second connection, for "
+		    "checkpoints)", sqlite3_errmsg(state_ckpt_db));
+		return (-1);
+	}
 	/*
 	 * A connection finds the WAL at its first read; a checkpoint before
 	 * that would do nothing.
@@ -400,8 +414,12 @@ state_shutdown(void)
 		sqlite3_close(state_ckpt_db);
 	state_ckpt_db = NULL;
 	state_ckpt_queued = state_ckpt_log = 0;
-	if (state_db != NULL)
-		sqlite3_close(state_db);	/* checkpoints what is left */
+	if (state_db != NULL) {
+		/* Its close checkpoints what is left: with the syncs. */
+		sqlite3_exec(state_db, "PRAGMA synchronous = NORMAL;", NULL,
+		    NULL, NULL);
+		sqlite3_close(state_db);
+	}
 	state_db = NULL;
 }
 

@@ -4,9 +4,11 @@
 #include <ctype.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/time.h>
 #include <unistd.h>
@@ -164,6 +166,21 @@ sha256_of(const void *p, size_t len, unsigned char out[32])
 	if (md == NULL && (md = EVP_MD_fetch(NULL, "SHA256", NULL)) == NULL)
 		fatal("OpenSSL has no SHA-256");
 	EVP_Digest(p, len, out, &n, md, NULL);
+}
+
+void
+fd_table_reserve(int fd, long n)
+{
+	struct rlimit	rl;
+	int		top;
+
+	if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur !=
+	    RLIM_INFINITY && (rlim_t)n > rl.rlim_cur)
+		n = (long)rl.rlim_cur;
+	if (n < 2 || n > INT_MAX)
+		return;
+	if ((top = fcntl(fd, F_DUPFD_CLOEXEC, (int)(n - 1))) != -1)
+		close(top);
 }
 
 int

@@ -46,6 +46,13 @@ void	 secret_free(char *);
 
 /* Lower-case hex of len bytes into out (2*len+1). */
 void	 hex_encode(const unsigned char *, size_t len, char *out);
+/*
+ * Grows the descriptor table to hold n descriptors (at most the soft
+ * limit) now, from a valid fd: the kernel grows it by doubling as
+ * descriptors are opened, each time waiting out an RCU grace period
+ * (milliseconds) in the thread that opens the one past its end.
+ */
+void	 fd_table_reserve(int fd, long n);
 /* Writes all n bytes to fd: 0, or -1 with errno (0: a short write). */
 int	 write_all(int fd, const void *p, size_t n);
 /* FNV-1a, 64 bits: from FNV1A_INIT, over a string, or one byte. */

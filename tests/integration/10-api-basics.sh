@@ -62,6 +62,26 @@ ln -s "$T_DIR/outside" "$DDIR/captures/link"
 like "$(err PUT /v1/captures/b '{"target": {"interface": "lo"}, "storage": {"file": "link/x.pcap"}}')" "symlink" "symlink escape: refused"
 ok "$([ -z "$(ls "$T_DIR/outside")" ]; echo $?)" "nothing was written outside captures.root"
 is "$(api GET /v1/captures/b | cut -d' ' -f1)" 404 "a refused capture leaves no record"
+# A file's name taken. Asked for in storage.file: refused at once. Made
+# up ({name}_{created}): the file is named off the loop, after the answer,
+# so the capture ends in Error naming the file; the file there is kept.
+echo keep > "$DDIR/captures/taken.pcapng"
+like "$(err PUT /v1/captures/t1 '{"target": {"interface": "lo"}, "storage": {"file": "taken.pcapng"}}')" \
+    "Conflict: storage.file: 'taken.pcapng' exists already" "storage.file taken: 409 naming it"
+now=$(date -u +%s)
+for k in 0 1 2 3 4 5; do
+	echo keep > "$DDIR/captures/t2_$(date -u -d "@$((now + k))" +%Y%m%dT%H%M%SZ).pcapng"
+done
+is "$(api PUT /v1/captures/t2 '{"target": {"interface": "lo"}}' | cut -d' ' -f1)" 201 \
+    "a made-up name taken: answered before the file is named"
+wait_status t2 Error 5
+is "$?" 0 "a made-up name taken: the capture ends in Error"
+is "$(record t2 | jq -r '.errors[] | .code + ": " + .message' | sed 's/t2_[0-9]*T[0-9]*Z/t2_CREATED/')" \
+    "LocalFileFailed: storage.file: t2_CREATED.pcapng: File exists" "the record's error names the file"
+is "$(cat "$DDIR"/captures/t2_*.pcapng | sort -u)" keep "the file that held the name is as it was"
+is "$(ls "$DDIR/captures" | grep -c '^t2_.*\.part$')" 0 "no .part is left of it"
+api DELETE /v1/captures/t2 >/dev/null
+rm -f "$DDIR/captures/taken.pcapng" "$DDIR"/captures/t2_*.pcapng
 like "$(err PUT /v1/captures/b '{"target": {"interface": "lo", "node": "elsewhere"}}')" "target.node: 'elsewhere' is not this node" "another node's capture: 400"
 # Malformed bodies of every kind: each a 400, and the daemon lives on.
 bad=0

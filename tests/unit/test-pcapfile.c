@@ -586,66 +586,126 @@ dir_names(const char *path)
 }
 
 /*
- * Spare files: made ahead and invisible, linked under a new capture's
- * .part name (as O_EXCL, a name taken is refused and the spare kept),
- * for one directory at a time; files elsewhere are created as before.
+ * Spare files: made ahead and invisible, a new capture's file without a
+ * name until pcapfile_name links it under its .part name (as O_EXCL, a
+ * name taken, final or .part, is refused), for one directory at a time;
+ * files elsewhere are created under their name at once. A file whose
+ * name was refused is neither committed nor discarded in place of the
+ * file that holds the name.
  */
 static void
 test_spares(void **state)
 {
-	struct pcapw	*w;
+	struct pcapw	*w, *w2;
 	struct stat	 st;
 	unsigned char	 pkt[60];
-	char		*dir, *sub, *path, *cause = NULL;
-	int		 rootfd, i, fd;
+	char		*dir, *sub, *path, *final, *cause = NULL;
+	uint64_t	 ino2;
+	int		 rootfd, i, fd, toname;
 
 	dir = unit_tmpdir();
 	rootfd = open_dir(dir);
-	for (i = 0; i < 8; i++)
+	pcapfile_spares_probe(rootfd);
+	for (i = 0; i < PCAPFILE_SPARES; i++)
 		assert_true(pcapfile_spare_wanted("s/a.pcap"));
 	assert_false(pcapfile_spare_wanted("s/a.pcap"));
-	for (i = 0; i < 8; i++) {
+	for (i = 0; i < PCAPFILE_SPARES; i++) {
 		fd = pcapfile_spare_make(rootfd, "s/a.pcap");
 		assert_true(fd >= 0);
 		pcapfile_spare_put("s/a.pcap", fd);
 	}
 	sub = xasprintf("%s/s", dir);
 	assert_int_equal(dir_names(sub), 0);	/* made, not named */
-	assert_false(pcapfile_spare_wanted("s/b.pcap"));	/* 8 kept */
+	assert_false(pcapfile_spare_wanted("s/b.pcap"));	/* all kept */
 
-	w = pcapfile_create(rootfd, "s/a.pcap", pcap_desc(0), &cause);
+	w = pcapfile_create(rootfd, "s/a.pcap", pcap_desc(0), &toname, &cause);
 	if (w == NULL)
 		fail_msg("%s", cause);
+	assert_true(toname >= 0);
 	memset(pkt, 0x5a, sizeof pkt);
 	for (i = 0; i < 3; i++)
 		assert_int_equal(pcapw_write(w, 1700000000000000000LL + i, 60,
 		    60, pkt), 0);
+	assert_int_equal(dir_names(sub), 0);	/* not named yet */
+	if (pcapfile_name(rootfd, "s/a.pcap", toname, &cause) == -1)
+		fail_msg("%s", cause);
+	assert_int_equal(dir_names(sub), 1);
 	assert_int_equal(pcapw_close(w, NULL), 0);
 	path = xasprintf("%s/s/a.pcap.part", dir);
 	assert_int_equal(pcap_count(path), 3);
 	assert_int_equal(stat(path, &st), 0);
 	assert_int_equal(st.st_mode & 0137, 0);		/* at most 0640 */
-	assert_int_equal(dir_names(sub), 1);
 	assert_true(pcapfile_spare_wanted("s/b.pcap"));	/* one was taken */
 	pcapfile_spare_put("s/b.pcap", pcapfile_spare_make(rootfd,
 	    "s/b.pcap"));
 
-	/* A name taken: refused as O_EXCL would, the spare kept. */
-	assert_null(pcapfile_create(rootfd, "s/a.pcap", pcap_desc(0), &cause));
+	/*
+	 * The .part name taken: the second file is refused its name, and
+	 * neither commit nor discard of it touches the first's.
+	 */
+	assert_non_null(w2 = pcapfile_create(rootfd, "s/a.pcap", pcap_desc(0),
+	    &toname, &cause));
+	assert_int_equal(pcapfile_name(rootfd, "s/a.pcap", toname, &cause),
+	    -1);
+	assert_int_equal(errno, EEXIST);
 	assert_non_null(strstr(cause, "File exists"));
 	free(cause);
 	cause = NULL;
-	assert_false(pcapfile_spare_wanted("s/c.pcap"));
+	ino2 = w2->ino;
+	assert_true(ino2 != 0);
+	assert_int_equal(pcapw_close(w2, NULL), 0);
+	assert_int_equal(pcapfile_commit(rootfd, "s/a.pcap", ino2, &cause),
+	    -1);
+	assert_non_null(strstr(cause, "not the file this capture wrote"));
+	free(cause);
+	cause = NULL;
+	pcapfile_discard(rootfd, "s/a.pcap", ino2);	/* not its file */
+	assert_int_equal(pcap_count(path), 3);
 
-	/* Another directory: created as before; the spares move there. */
+	/* Finished under the final name: taken too. */
+	assert_int_equal(pcapfile_commit(rootfd, "s/a.pcap", 0, &cause), 0);
+	final = xasprintf("%s/s/a.pcap", dir);
+	assert_int_equal(pcap_count(final), 3);
+	assert_non_null(w2 = pcapfile_create(rootfd, "s/a.pcap", pcap_desc(0),
+	    &toname, &cause));
+	assert_int_equal(pcapfile_name(rootfd, "s/a.pcap", toname, &cause),
+	    -1);
+	assert_int_equal(errno, EEXIST);
+	free(cause);
+	cause = NULL;
+	assert_int_equal(pcapw_close(w2, NULL), 0);
+	assert_int_equal(dir_names(sub), 1);
+
+	/*
+	 * Another directory: none kept there, so one is made at once, still
+	 * without a name; the spares move there.
+	 */
 	assert_non_null(w = pcapfile_create(rootfd, "t/b.pcap", pcap_desc(0),
-	    &cause));
+	    &toname, &cause));
+	assert_true(toname >= 0);
+	assert_int_equal(pcapfile_name(rootfd, "t/b.pcap", toname, &cause), 0);
 	assert_int_equal(pcapw_close(w, NULL), 0);
 	assert_true(pcapfile_spare_wanted("t/b.pcap"));
 	pcapfile_spare_put("s/a.pcap", pcapfile_spare_make(rootfd,
 	    "s/a.pcap"));	/* made for the old one: not kept */
 	assert_true(pcapfile_spare_wanted("t/b.pcap"));
+
+	/* Without O_TMPFILE: made under the name, a name taken refused. */
+	pcapfile_spare_put("t/b.pcap", -EOPNOTSUPP);
+	assert_null(pcapfile_create(rootfd, "t/b.pcap", pcap_desc(0), &toname,
+	    &cause));
+	assert_non_null(strstr(cause, "File exists"));
+	free(cause);
+	cause = NULL;
+	assert_non_null(w = pcapfile_create(rootfd, "t/c.pcap", pcap_desc(0),
+	    &toname, &cause));
+	assert_int_equal(toname, -1);
+	assert_int_equal(pcapw_close(w, NULL), 0);
+	free(path);
+	path = xasprintf("%s/t/c.pcap.part", dir);
+	assert_int_equal(pcap_count(path), 0);
 	pcapfile_spares_close();
+	free(final);
 	free(path);
 	free(sub);
 	close(rootfd);
