@@ -211,10 +211,10 @@ static void
 on_tick(evutil_socket_t fd, short events, void *arg)
 {
 	tick_count++;
+	capture_poll();
+	session_flush();
 	if (run_every(1000))
 		session_tick();
-	else
-		capture_poll();
 }
 
 static void

@@ -125,6 +125,9 @@ struct session {
 	/* Its share of the budget (sess_account): */
 	int			 live;		/* on sess_live */
 	TAILQ_ENTRY(session)	 live_entry;
+	int			 unflushed;	/* on sess_unflushed */
+	int64_t			 flush_at;	/* then, or soon after */
+	TAILQ_ENTRY(session)	 flush_entry;
 	TAILQ_ENTRY(session)	 ring_entry;	/* a live ring: sess_rings */
 	uint64_t		 kept;		/* in sess_kept */
 	uint64_t		 reserved;	/* in sess_reserved */
@@ -155,14 +158,27 @@ static uint64_t			 sess_serial;	/* the last capture's */
  */
 static TAILQ_HEAD(, session)	 sess_live = TAILQ_HEAD_INITIALIZER(sess_live);
 static TAILQ_HEAD(, session)	 sess_rings = TAILQ_HEAD_INITIALIZER(sess_rings);
+/*
+ * The running captures whose files were written to (or whose header is
+ * held) since they were last flushed, in the order they were, each to be
+ * flushed a second after: the flushes are theirs, not those of every
+ * capture running (thousands, in a storm, mostly idle), and spread over
+ * the ticks in turns of at most SESS_FLUSH_US.
+ */
+#define SESS_FLUSH_US	1000
+static TAILQ_HEAD(, session)	 sess_unflushed =
+    TAILQ_HEAD_INITIALIZER(sess_unflushed);
 static long long		 sess_nlive;
 /* Some record the store could not take waits for the tick's retry. */
 static int			 sess_any_dirty;
 /*
- * When retention next needs to weigh the files (cap_sweep): when they
- * changed (due), when the oldest file it keeps comes of age (next_us),
- * and once a minute whatever happens (last_us): a sweep sorts every
- * file on record, 30-60 ms with 100,000 of them.
+ * When retention next needs to weigh the files (cap_sweep): when the
+ * bytes kept are over its limit, when the oldest file it keeps comes of
+ * age (next_us, brought forward as captures finish), when a file or the
+ * limits came that it has not weighed (due), and once a minute whatever
+ * happens (last_us): a sweep sorts every file on record, 30-60 ms with
+ * 100,000 of them, 7 ms with 10,000, which a storm's every second of
+ * captures changing state no longer pays.
  */
 static int			 sess_sweep_due = 1;
 static int64_t			 sess_sweep_next_us;
@@ -288,6 +304,27 @@ sess_set_live(struct session *c, int live)
 	c->live = live;
 }
 
+/* c's file has something for the tick to flush. */
+static void
+sess_unflushed_add(struct session *c)
+{
+	if (!c->unflushed) {
+		TAILQ_INSERT_TAIL(&sess_unflushed, c, flush_entry);
+		c->unflushed = 1;
+		c->flush_at = now_us() + 1000000;
+	}
+}
+
+/* c is off the tick's list. */
+static void
+sess_flushed(struct session *c)
+{
+	if (c->unflushed) {
+		TAILQ_REMOVE(&sess_unflushed, c, flush_entry);
+		c->unflushed = 0;
+	}
+}
+
 /* Replaces c's share of the budget's totals with the one given. */
 static void
 sess_share(struct session *c, int live, uint64_t kept, uint64_t reserved)
@@ -389,6 +426,7 @@ cap_free(struct session *c)
 	free(c->end_msg);
 	free(c->sync_err);
 	free(c->name_err);
+	sess_flushed(c);
 	free(c);
 }
 
@@ -462,7 +500,13 @@ cap_put(struct session *c, char **cause)
 static int
 cap_publish(struct session *c, int is_new, char **cause)
 {
-	sess_sweep_due = 1;
+	const struct record	*r = c->rec;
+
+	/* Its files (uploaded, or just finished) may be of age. */
+	if (sess_retention.max_age_us != 0 && (r->status == CAP_STOPPED ||
+	    r->status == CAP_ERROR) && r->stopped_at <
+	    sess_sweep_next_us - sess_retention.max_age_us)
+		sess_sweep_next_us = r->stopped_at + sess_retention.max_age_us;
 	sess_account(c);
 	if (cap_put(c, cause) == -1 && is_new) {
 		c->dirty = 0;
@@ -1218,7 +1262,7 @@ sess_spares_refill(const char *relpath)
 	while (pcapfile_spare_wanted(relpath)) {
 		sp = xcalloc(1, sizeof *sp);
 		sp->relpath = xstrdup(relpath);
-		worker_submit_first(sess_spare_make, sess_spare_made, sp);
+		worker_submit_spare(sess_spare_make, sess_spare_made, sp);
 	}
 }
 
@@ -1501,6 +1545,7 @@ cap_write(struct session *c, int64_t ts, uint32_t caplen, uint32_t len,
 	}
 	if (pcapw_write(c->w, ts, caplen, len, data) == -1)
 		return (-1);
+	sess_unflushed_add(c);
 	if (c->file_first_ns == 0)
 		c->file_first_ns = ts;
 	c->file_last_ns = ts;
@@ -2151,6 +2196,8 @@ cap_start(struct session *c, struct capture_params *p,
 		cap_set_state(c, CAP_ERROR, STOP_NONE, *cause, NULL);
 		return (SESS_FAILED);
 	}
+	if (pcapw_held(c->w))	/* the tick writes the header in time */
+		sess_unflushed_add(c);
 	if (p->lookback_s != 0 || p->from_us != 0)
 		cap_cut_begin(c, p);
 	if (ns != NULL) {
@@ -2686,8 +2733,9 @@ cap_sweep(void)
 	if (sess_retention.max_age_us == 0 && sess_retention.max_bytes == 0)
 		return;
 	if (!sess_sweep_due && (sess_retention.max_age_us == 0 ||
-	    now < sess_sweep_next_us) && now - sess_sweep_last_us <
-	    SWEEP_EVERY_US)
+	    now < sess_sweep_next_us) && (sess_retention.max_bytes == 0 ||
+	    sess_kept + sess_orphan_bytes <= sess_retention.max_bytes) &&
+	    now - sess_sweep_last_us < SWEEP_EVERY_US)
 		return;
 	sess_sweep_due = 0;
 	sess_sweep_last_us = now;
@@ -2742,19 +2790,32 @@ cap_sweep(void)
  * stored again.
  */
 void
+session_flush(void)
+{
+	struct session	*c;
+	int64_t		 now = now_us(), until = now + SESS_FLUSH_US;
+
+	while ((c = TAILQ_FIRST(&sess_unflushed)) != NULL &&
+	    c->flush_at <= now && now_us() < until) {
+		sess_flushed(c);
+		if (c->rec->status != CAP_RUNNING || c->w == NULL)
+			continue;
+		if (pcapw_held(c->w) && now < c->hold_until_us) {
+			sess_unflushed_add(c);	/* the header waits yet */
+			continue;
+		}
+		if (pcapw_flush(c->w) == -1)
+			cap_file_failed(c, 1);
+		else
+			cap_refresh(c);
+	}
+}
+
+void
 session_tick(void)
 {
-	struct session	*c, *c1;
+	struct session	*c;
 
-	capture_poll();
-	TAILQ_FOREACH_SAFE(c, &sess_live, live_entry, c1) {
-		if (c->rec->status == CAP_RUNNING && c->w != NULL) {
-			if ((!pcapw_held(c->w) || now_us() >=
-			    c->hold_until_us) && pcapw_flush(c->w) == -1)
-				cap_file_failed(c, 1);
-			cap_refresh(c);
-		}
-	}
 	if (sess_any_dirty) {
 		sess_any_dirty = 0;
 		TAILQ_FOREACH(c, &sess_all, entry)
@@ -3116,7 +3177,10 @@ session_init(struct event_base *base, const struct conf *conf, char **cause)
 	}
 	sess_fd_reserve();
 	pcapfile_spares_probe(sess_rootfd);
-	sess_spares_refill("x");	/* for files at the root, the first too */
+	/* For files at the root: the first made here, the first alert's. */
+	if (pcapfile_spare_wanted("x"))
+		pcapfile_spare_put("x", pcapfile_spare_make(sess_rootfd, "x"));
+	sess_spares_refill("x");
 	metrics_register(sess_metrics, sess_traffic);
 	return (0);
 }

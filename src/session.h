@@ -51,7 +51,12 @@ int	session_check(const struct conf *, char **cause);
 void	session_reconf(const struct conf *);
 /* Stops every running capture with Shutdown and frees everything. */
 void	session_shutdown(void);
-/* Once a second: flush files, refresh counters, retry unsaved records. */
+/*
+ * On each tick: flushes the files written to a second ago or more (and
+ * refreshes their counters), the oldest first, for a millisecond at most.
+ */
+void	session_flush(void);
+/* Once a second: retries unsaved records, weighs retention. */
 void	session_tick(void);
 
 /*

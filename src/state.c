@@ -16,8 +16,12 @@
 #include "xmalloc.h"
 
 #define STATE_CORRUPT	(-2)
-/* WAL frames (pages) after which the worker checkpoints: about 40 MiB. */
-#define STATE_CKPT_PAGES 10000
+/*
+ * WAL frames (pages) after which the worker checkpoints, about 8 MiB: a
+ * checkpoint goes before the worker's queued jobs, so that the log does
+ * not grow behind a storm's fsyncs.
+ */
+#define STATE_CKPT_PAGES 2000
 /*
  * SQLite's VFS that takes the file for this process alone at the first
  * read, yet lets our two connections share it (the WAL index in memory).
@@ -150,7 +154,7 @@ state_wal_hook(void *arg, sqlite3 *db, const char *name, int frames)
 	if (frames - state_ckpt_log >= STATE_CKPT_PAGES &&
 	    !state_ckpt_queued && state_ckpt_db != NULL) {
 		state_ckpt_queued = 1;
-		worker_submit(state_ckpt_work, state_ckpt_done, NULL);
+		worker_submit_first(state_ckpt_work, state_ckpt_done, NULL);
 	}
 	return (SQLITE_OK);
 }
@@ -217,8 +221,15 @@ state_open(const char *path, int sync_full, char **cause)
 		return (STATE_CORRUPT);
 	}
 	if (state_exec("PRAGMA journal_mode = WAL;", cause) == -1 ||
-	    /* A WAL grown through a storm is cut back when it starts over. */
-	    state_exec("PRAGMA journal_size_limit = 16777216;", cause) == -1 ||
+	    /*
+	     * The WAL is never cut back while the daemon runs: SQLite would
+	     * do it on the loop, as a write starts the log over, and freeing
+	     * the blocks and pages of a log grown through a storm took the
+	     * loop 157 ms. It keeps the size the busiest moment gave it
+	     * (writes into it then need no new blocks) and goes at a clean
+	     * exit.
+	     */
+	    state_exec("PRAGMA journal_size_limit = -1;", cause) == -1 ||
 	    /*
 	     * NORMAL's one sync outside a checkpoint is the WAL's header
 	     * when a write starts the log over (after the worker's

@@ -26,44 +26,72 @@ struct job {
 };
 TAILQ_HEAD(jobq, job);
 
-static pthread_t	 wk_thread;
-static pthread_mutex_t	 wk_lock = PTHREAD_MUTEX_INITIALIZER;
-static pthread_cond_t	 wk_more = PTHREAD_COND_INITIALIZER;	/* todo */
+/*
+ * The lanes: the worker's own, in order; and one for spare files, which
+ * wait on nothing and which the loop wants ready even while the worker
+ * sits in a long fsync.
+ */
+enum { WK_MAIN, WK_SPARE, WK_LANES };
+
+static const char *const wk_names[WK_LANES] = {
+	"alertcapd-work", "alertcapd-spare"
+};
+
+struct lane {
+	pthread_t	 thread;
+	pthread_cond_t	 more;		/* todo */
+	struct jobq	 todo;
+	int		 busy;		/* a job is on the thread */
+};
+
+static struct lane	 wk_lanes[WK_LANES];
+static pthread_mutex_t	 wk_lock = PTHREAD_MUTEX_INITIALIZER;	/* all */
 static pthread_cond_t	 wk_idle = PTHREAD_COND_INITIALIZER;	/* none */
-static struct jobq	 wk_todo = TAILQ_HEAD_INITIALIZER(wk_todo);
 static struct jobq	 wk_done = TAILQ_HEAD_INITIALIZER(wk_done);
-static int		 wk_busy;	/* a job is on the thread */
 static int		 wk_stop;
 static int		 wk_started;
 static int		 wk_pipe[2] = { -1, -1 };
 static struct event	*wk_ev;
 
-/* The thread: takes jobs in order, runs them, queues them back done. */
-static void *
-wk_main(void *unused)
+/* Nothing queued or running on any lane; under wk_lock. */
+static int
+wk_is_idle(void)
 {
+	int	i;
+
+	for (i = 0; i < WK_LANES; i++)
+		if (!TAILQ_EMPTY(&wk_lanes[i].todo) || wk_lanes[i].busy)
+			return (0);
+	return (1);
+}
+
+/* A lane's thread: takes its jobs in order, runs them, queues them done. */
+static void *
+wk_main(void *arg)
+{
+	struct lane	*l = arg;
 	struct job	*j;
 	char		 c = 0;
 
-	(void)pthread_setname_np(pthread_self(), "alertcapd-work");
+	(void)pthread_setname_np(pthread_self(), wk_names[l - wk_lanes]);
 	pthread_mutex_lock(&wk_lock);
 	for (;;) {
-		while (TAILQ_EMPTY(&wk_todo) && !wk_stop)
-			pthread_cond_wait(&wk_more, &wk_lock);
-		if ((j = TAILQ_FIRST(&wk_todo)) == NULL)
+		while (TAILQ_EMPTY(&l->todo) && !wk_stop)
+			pthread_cond_wait(&l->more, &wk_lock);
+		if ((j = TAILQ_FIRST(&l->todo)) == NULL)
 			break;
-		TAILQ_REMOVE(&wk_todo, j, entry);
-		wk_busy = 1;
+		TAILQ_REMOVE(&l->todo, j, entry);
+		l->busy = 1;
 		pthread_mutex_unlock(&wk_lock);
 		j->work(j->arg);
 		pthread_mutex_lock(&wk_lock);
-		wk_busy = 0;
+		l->busy = 0;
 		TAILQ_INSERT_TAIL(&wk_done, j, entry);
 		/* A full pipe already wakes the loop: nothing lost. */
 		if (write(wk_pipe[1], &c, 1) == -1 && errno != EAGAIN)
 			log_error("worker: waking the loop: %s",
 			    strerror(errno));
-		if (TAILQ_EMPTY(&wk_todo))
+		if (wk_is_idle())
 			pthread_cond_broadcast(&wk_idle);
 	}
 	pthread_mutex_unlock(&wk_lock);
@@ -100,7 +128,7 @@ wk_readable(evutil_socket_t fd, short events, void *arg)
 int
 worker_init(struct event_base *base, char **cause)
 {
-	int	rc;
+	int	i, rc;
 
 	if (pipe2(wk_pipe, O_NONBLOCK | O_CLOEXEC) == -1) {
 		*cause = xasprintf("worker: pipe: %s", strerror(errno));
@@ -110,21 +138,27 @@ worker_init(struct event_base *base, char **cause)
 	    NULL);
 	event_add(wk_ev, NULL);
 	wk_stop = 0;
-	if ((rc = pthread_create(&wk_thread, NULL, wk_main, NULL)) != 0) {
-		*cause = xasprintf("worker: cannot start a thread: %s",
-		    strerror(rc));
-		return (-1);
+	for (i = 0; i < WK_LANES; i++) {
+		TAILQ_INIT(&wk_lanes[i].todo);
+		pthread_cond_init(&wk_lanes[i].more, NULL);
+		if ((rc = pthread_create(&wk_lanes[i].thread, NULL, wk_main,
+		    &wk_lanes[i])) != 0) {
+			*cause = xasprintf("worker: cannot start a thread: %s",
+			    strerror(rc));
+			return (-1);
+		}
+		wk_started = i + 1;
 	}
-	wk_started = 1;
 	return (0);
 }
 
 static void
-wk_submit(worker_fn work, worker_fn done, void *arg, int first)
+wk_submit(int lane, worker_fn work, worker_fn done, void *arg, int first)
 {
+	struct lane	*l = &wk_lanes[lane];
 	struct job	*j;
 
-	if (!wk_started) {	/* no thread (tests, shutdown): do it here */
+	if (wk_started != WK_LANES) {	/* no threads (tests): do it here */
 		work(arg);
 		done(arg);
 		return;
@@ -135,32 +169,38 @@ wk_submit(worker_fn work, worker_fn done, void *arg, int first)
 	j->arg = arg;
 	pthread_mutex_lock(&wk_lock);
 	if (first)
-		TAILQ_INSERT_HEAD(&wk_todo, j, entry);
+		TAILQ_INSERT_HEAD(&l->todo, j, entry);
 	else
-		TAILQ_INSERT_TAIL(&wk_todo, j, entry);
-	pthread_cond_signal(&wk_more);
+		TAILQ_INSERT_TAIL(&l->todo, j, entry);
+	pthread_cond_signal(&l->more);
 	pthread_mutex_unlock(&wk_lock);
 }
 
 void
 worker_submit(worker_fn work, worker_fn done, void *arg)
 {
-	wk_submit(work, done, arg, 0);
+	wk_submit(WK_MAIN, work, done, arg, 0);
 }
 
 void
 worker_submit_first(worker_fn work, worker_fn done, void *arg)
 {
-	wk_submit(work, done, arg, 1);
+	wk_submit(WK_MAIN, work, done, arg, 1);
+}
+
+void
+worker_submit_spare(worker_fn work, worker_fn done, void *arg)
+{
+	wk_submit(WK_SPARE, work, done, arg, 0);
 }
 
 void
 worker_drain(void)
 {
-	if (!wk_started)
+	if (wk_started != WK_LANES)
 		return;
 	pthread_mutex_lock(&wk_lock);
-	while (!TAILQ_EMPTY(&wk_todo) || wk_busy)
+	while (!wk_is_idle())
 		pthread_cond_wait(&wk_idle, &wk_lock);
 	pthread_mutex_unlock(&wk_lock);
 	wk_finish();
@@ -169,14 +209,20 @@ worker_drain(void)
 void
 worker_shutdown(void)
 {
-	if (!wk_started)
+	int	i, n = wk_started;
+
+	if (n == 0)
 		return;
 	worker_drain();
 	pthread_mutex_lock(&wk_lock);
 	wk_stop = 1;
-	pthread_cond_signal(&wk_more);
+	for (i = 0; i < n; i++)
+		pthread_cond_signal(&wk_lanes[i].more);
 	pthread_mutex_unlock(&wk_lock);
-	pthread_join(wk_thread, NULL);
+	for (i = 0; i < n; i++) {
+		pthread_join(wk_lanes[i].thread, NULL);
+		pthread_cond_destroy(&wk_lanes[i].more);
+	}
 	wk_started = 0;
 	event_free(wk_ev);
 	wk_ev = NULL;

@@ -2,7 +2,8 @@
  * One background thread for the blocking work the loop must not wait on
  * (fsync of finished capture files). A job's work runs on the thread; its
  * done runs on the loop afterwards, in the order the jobs ran: the order
- * they were submitted in, but for those submitted first.
+ * they were submitted in, but for those submitted first. A second thread
+ * makes spare files (worker_submit_spare), in an order of its own.
  */
 #ifndef WORKER_H
 #define WORKER_H
@@ -23,6 +24,11 @@ void	worker_submit(worker_fn work, worker_fn done, void *arg);
  * queued (its done too, then).
  */
 void	worker_submit_first(worker_fn work, worker_fn done, void *arg);
+/*
+ * The same for a spare file (a job that waits on no other and that no
+ * other waits on), on the spare thread: made while the worker is busy.
+ */
+void	worker_submit_spare(worker_fn work, worker_fn done, void *arg);
 /* Waits for every queued job and runs their done here; for shutdown. */
 void	worker_drain(void);
 /* Drains, then stops the thread. */
