@@ -89,6 +89,8 @@ struct session {
 	json_t			*accounts;	/* storage.accounts, borrowed */
 	const char		*dedup_key;	/* the trigger's, or NULL */
 	int			 dirty;		/* record not stored yet */
+	int			 stored;	/* by the tick's transaction */
+	TAILQ_ENTRY(session)	 dirty_entry;	/* on sess_dirty, if dirty */
 	int			 deleted;	/* its record is gone: store nothing */
 	int			 delete_file;	/* and its file goes too */
 	/* Continuous: a ring of files (file_count 0: one file). */
@@ -169,8 +171,12 @@ static TAILQ_HEAD(, session)	 sess_rings = TAILQ_HEAD_INITIALIZER(sess_rings);
 static TAILQ_HEAD(, session)	 sess_unflushed =
     TAILQ_HEAD_INITIALIZER(sess_unflushed);
 static long long		 sess_nlive;
-/* Some record the store could not take waits for the tick's retry. */
-static int			 sess_any_dirty;
+/*
+ * Records the store has not taken yet, for the tick to store in one
+ * transaction: those it could not take, and those changed in what is not
+ * a transition (a context snapshot's summary), which wait for it.
+ */
+static TAILQ_HEAD(, session)	 sess_dirty = TAILQ_HEAD_INITIALIZER(sess_dirty);
 /*
  * When retention next needs to weigh the files (cap_sweep): when the
  * bytes kept are over its limit, when the oldest file it keeps comes of
@@ -406,6 +412,17 @@ sess_unlink(struct session *c)
 	sess_count--;
 }
 
+/* Marks c's record stored (0) or for the tick to store (1). */
+static void
+cap_dirty(struct session *c, int dirty)
+{
+	if (dirty && !c->dirty)
+		TAILQ_INSERT_TAIL(&sess_dirty, c, dirty_entry);
+	else if (!dirty && c->dirty)
+		TAILQ_REMOVE(&sess_dirty, c, dirty_entry);
+	c->dirty = dirty;
+}
+
 static void
 cap_free(struct session *c)
 {
@@ -427,6 +444,7 @@ cap_free(struct session *c)
 	free(c->sync_err);
 	free(c->name_err);
 	sess_flushed(c);
+	cap_dirty(c, 0);
 	free(c);
 }
 
@@ -486,8 +504,7 @@ cap_put(struct session *c, char **cause)
 
 	rc = state_put(c->rec, cause != NULL ? cause : &err);
 	free(err);
-	c->dirty = rc == -1;
-	sess_any_dirty |= c->dirty;
+	cap_dirty(c, rc == -1);
 	return (rc);
 }
 
@@ -509,11 +526,23 @@ cap_publish(struct session *c, int is_new, char **cause)
 		sess_sweep_next_us = r->stopped_at + sess_retention.max_age_us;
 	sess_account(c);
 	if (cap_put(c, cause) == -1 && is_new) {
-		c->dirty = 0;
+		cap_dirty(c, 0);
 		return (-1);
 	}
 	cap_notify(c->rec->name, c->rec);
 	return (c->dirty ? -1 : 0);
+}
+
+/*
+ * cap_publish of a change that is not a transition: the observers hear
+ * it now, and the tick stores it with the others of its second (a storm's
+ * thousands of context summaries are then a few transactions).
+ */
+static void
+cap_publish_later(struct session *c)
+{
+	cap_dirty(c, 1);
+	cap_notify(c->rec->name, c->rec);
 }
 
 /*
@@ -2088,7 +2117,7 @@ ctx_done(void *arg)
 			json_object_set_new(snaps, "uploads", ups);
 			cap_submit_list(c, ups, j->path, 0, CAP_CONTEXT_TAG);
 		}
-		cap_publish(c, 0, NULL);
+		cap_publish_later(c);
 	}
 	json_decref(j->snap);
 	json_decref(j->start);
@@ -2789,12 +2818,49 @@ cap_sweep(void)
  * the loop 10 ms a second), and the records the store could not take
  * stored again.
  */
+/*
+ * The records not stored yet, the oldest first, in one transaction of at
+ * most budget_us of writes (0: all): each is clean once it commits; if
+ * the commit fails, all wait for the next tick.
+ */
+static void
+sess_store_dirty(int64_t budget_us)
+{
+	struct session	*c, *c1, *end;
+	char		*cause = NULL;
+	int64_t		 until = budget_us != 0 ? now_us() + budget_us :
+			    INT64_MAX;
+
+	if (TAILQ_EMPTY(&sess_dirty) || state_begin(&cause) == -1) {
+		free(cause);
+		return;
+	}
+	TAILQ_FOREACH(c, &sess_dirty, dirty_entry) {
+		c->stored = !c->deleted && state_put(c->rec, &cause) == 0;
+		free(cause);
+		cause = NULL;
+		if (now_us() >= until)
+			break;
+	}
+	end = c != NULL ? TAILQ_NEXT(c, dirty_entry) : NULL;
+	if (state_commit(&cause) == -1) {
+		free(cause);
+		return;		/* rolled back: all still dirty */
+	}
+	for (c = TAILQ_FIRST(&sess_dirty); c != end; c = c1) {
+		c1 = TAILQ_NEXT(c, dirty_entry);
+		if (c->stored || c->deleted)
+			cap_dirty(c, 0);
+	}
+}
+
 void
 session_flush(void)
 {
 	struct session	*c;
 	int64_t		 now = now_us(), until = now + SESS_FLUSH_US;
 
+	sess_store_dirty(SESS_FLUSH_US);
 	while ((c = TAILQ_FIRST(&sess_unflushed)) != NULL &&
 	    c->flush_at <= now && now_us() < until) {
 		sess_flushed(c);
@@ -2814,14 +2880,6 @@ session_flush(void)
 void
 session_tick(void)
 {
-	struct session	*c;
-
-	if (sess_any_dirty) {
-		sess_any_dirty = 0;
-		TAILQ_FOREACH(c, &sess_all, entry)
-			if (c->dirty)
-				cap_put(c, NULL);
-	}
 	cap_sweep();
 }
 
@@ -3211,6 +3269,7 @@ session_shutdown(void)
 	TAILQ_FOREACH(c, &sess_all, entry)
 		cap_stop(c, CAP_STOPPED, STOP_SHUTDOWN, NULL);
 	worker_drain();		/* every file durable, every record final */
+	sess_store_dirty(0);
 	pcapfile_spares_close();
 	context_forget();	/* the worker takes no more snapshots */
 	while ((c = TAILQ_FIRST(&sess_all)) != NULL) {

@@ -52,11 +52,13 @@ void	session_reconf(const struct conf *);
 /* Stops every running capture with Shutdown and frees everything. */
 void	session_shutdown(void);
 /*
- * On each tick: flushes the files written to a second ago or more (and
- * refreshes their counters), the oldest first, for a millisecond at most.
+ * On each tick: stores the records that wait for it (the store could not
+ * take them, or what changed was not a transition), then flushes the
+ * files written to a second ago or more (and refreshes their counters),
+ * the oldest first, for a millisecond at most each.
  */
 void	session_flush(void);
-/* Once a second: retries unsaved records, weighs retention. */
+/* Once a second: weighs retention. */
 void	session_tick(void);
 
 /*

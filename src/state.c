@@ -452,6 +452,22 @@ state_step(sqlite3_stmt *stmt, char **cause)
 }
 
 int
+state_begin(char **cause)
+{
+	return (state_exec("BEGIN IMMEDIATE;", cause));
+}
+
+int
+state_commit(char **cause)
+{
+	if (state_exec("COMMIT;", cause) == 0)
+		return (0);
+	log_error("state store: %s", *cause);
+	sqlite3_exec(state_db, "ROLLBACK;", NULL, NULL, NULL);
+	return (-1);
+}
+
+int
 state_put(const struct record *r, char **cause)
 {
 	json_t		*o;

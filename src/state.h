@@ -24,6 +24,12 @@ void	state_shutdown(void);
 /* Inserts or replaces the record. -1 with *cause if it was not stored. */
 int	state_put(const struct record *, char **cause);
 /*
+ * One transaction for the writes between: 0, or -1 with *cause. A commit
+ * that fails rolls them all back (-1 with *cause).
+ */
+int	state_begin(char **cause);
+int	state_commit(char **cause);
+/*
  * The file of a capture whose record was deleted: it stays on disk and
  * counted against the disk budget until retention or its owner removes it.
  */
