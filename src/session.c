@@ -3235,10 +3235,12 @@ session_init(struct event_base *base, const struct conf *conf, char **cause)
 	}
 	sess_fd_reserve();
 	pcapfile_spares_probe(sess_rootfd);
-	/* For files at the root: the first made here, the first alert's. */
-	if (pcapfile_spare_wanted("x"))
+	/*
+	 * For files at the root, made here before the first alert: made on
+	 * their thread they took the cores and the disk from it.
+	 */
+	while (pcapfile_spare_wanted("x"))
 		pcapfile_spare_put("x", pcapfile_spare_make(sess_rootfd, "x"));
-	sess_spares_refill("x");
 	metrics_register(sess_metrics, sess_traffic);
 	return (0);
 }

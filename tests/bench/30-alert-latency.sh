@@ -2,10 +2,10 @@
 # Alert to capture: the time from posting a webhook alert until alertcapd
 # has answered 202 with the capture running (the answer comes after the
 # capture is active, so this bounds the alert-to-capture time from above),
-# over 1,000 distinct alerts on one keep-alive connection. The interface
-# is opened once, by the first capture, which is reported apart. The rule
-# captures "${FILTER:-udp port 9}" on lo, as a rule names what it wants;
-# FILTER= (none) makes the hundreds of running captures take the
+# over 10,000 distinct alerts (ALERTS) on one keep-alive connection. The
+# interface is opened once, by the first capture, which is reported apart.
+# The rule captures "${FILTER:-udp port 9}" on lo, as a rule names what it
+# wants; FILTER= (none) makes the thousands of running captures take the
 # benchmark's own HTTP traffic too, which then measures their writing.
 # Then, with traffic flowing on lo (20k packets/s replayed), PKT_ALERTS
 # alerts each start a capture of one packet: the time from the record's
@@ -15,13 +15,13 @@
 need_root
 need_cmd curl jq tcpreplay tcpdump
 with_ring lo
-N=${ALERTS:-1000}
+N=${ALERTS:-10000}
 K=${PKT_ALERTS:-200}
 mkdir -p "$T_DIR/rules"
 cat > "$T_DIR/rules/r.json" <<'JSON'
 {"name": "lat", "match": {"alert": "Lat*"},
  "capture": {"name": "lat-${labels.n}", "target": {"interface": "lo"}, "bpf": "@FILTER@",
-             "time_limit_s": 2, "max_bytes_per_session": 1048576},
+             "time_limit_s": 1, "max_bytes_per_session": 1048576},
  "policy": {"cooldown_s": 0}}
 JSON
 sed -i "s|@FILTER@|${FILTER-udp port 9}|" "$T_DIR/rules/r.json"
@@ -41,21 +41,27 @@ first=$(curl -s -o /dev/null -w '%{time_total}' --data-binary \
 # One connection, one request after another ("next" resets the options).
 for i in $(seq "$N"); do
 	[ "$i" -gt 1 ] && echo next
-	printf 'silent\nurl = "%s/v1/alerts/generic"\noutput = "/dev/null"\n' "$URL"
-	printf 'write-out = "%%{time_total} %%{http_code}\\n"\n'
+	printf 'silent\nurl = "%s/v1/alerts/generic"\n' "$URL"
+	printf 'write-out = "\\n@@ %%{time_total} %%{http_code}\\n"\n'
 	printf 'data-binary = "{\\"name\\": \\"Lat\\", \\"status\\": \\"firing\\", \\"labels\\": {\\"n\\": \\"%d\\"}}"\n' "$i"
 done > "$T_DIR/curl.cfg"
-curl -K "$T_DIR/curl.cfg" > "$T_DIR/times"
+# Each answer says what its alert did: "started" a capture, or not (the
+# captures.max_concurrent limit reached, in a storm faster than captures
+# end). The times: seconds, status, and 1 if a capture started.
+curl -K "$T_DIR/curl.cfg" | awk '/^@@ / {print $2, $3, s; s = 0; next}
+    /"started"/ {s = 1}' > "$T_DIR/times"
 [ -n "${KEEP_TIMES:-}" ] && cp "$T_DIR/times" "$KEEP_TIMES"
-started=$(curl -s "$URL/metrics" | sed -n 's/^alertcap_captures_started_total //p')
-sort -n "$T_DIR/times" | awk -v n="$N" -v first="$first" -v started="$started" '
+awk '$3 == 1' "$T_DIR/times" | sort -n > "$T_DIR/times.started"
+sort -n "$T_DIR/times" | awk -v first="$first" -v sfile="$T_DIR/times.started" '
 	{t[NR] = $1 * 1000; if ($2 != 202) bad++}
 	END {
-		p50 = t[int(NR * 0.50)]; p99 = t[int(NR * 0.99)]; max = t[NR]
-		printf "alerts %d, answered 202: %d, captures started: %d\n", NR, NR - bad, started
+		while ((getline l < sfile) > 0) {split(l, f, " "); s[++ns] = f[1] * 1000}
+		p50 = s[int(ns * 0.50)]; p99 = s[int(ns * 0.99)]; max = s[ns]
+		printf "alerts %d, answered 202: %d, captures started: %d\n", NR, NR - bad, ns
 		printf "first capture on the interface (opens its ring): %.2f ms\n", first * 1000
-		printf "alert -> capture running: p50 %.3f ms, p99 %.3f ms, max %.3f ms (targets: p50 <= 1, p99 <= 5)\n", p50, p99, max
-		printf "{\"bench\":\"alert-latency\",\"alerts\":%d,\"first_ms\":%.3f,\"p50_ms\":%.3f,\"p99_ms\":%.3f,\"max_ms\":%.3f}\n", NR, first * 1000, p50, p99, max > "/dev/stderr"
+		printf "alert -> capture running: p50 %.3f ms, p99 %.3f ms, max %.3f ms (targets: p50 <= 1, p99 <= 2, max <= 10)\n", p50, p99, max
+		printf "every answer, started or not: p50 %.3f ms, p99 %.3f ms, max %.3f ms\n", t[int(NR * 0.50)], t[int(NR * 0.99)], t[NR]
+		printf "{\"bench\":\"alert-latency\",\"alerts\":%d,\"started\":%d,\"first_ms\":%.3f,\"p50_ms\":%.3f,\"p99_ms\":%.3f,\"max_ms\":%.3f}\n", NR, ns, first * 1000, p50, p99, max > "/dev/stderr"
 	}' 2> "$JSON"
 
 # Time to the first packet, with traffic flowing.
