@@ -418,37 +418,43 @@ pcapfile_taken(int rootfd, const char *relpath, char **cause)
 }
 
 /*
- * Links the unnamed file fd as relpath's .part, unless relpath or its
- * .part is there already: 0, or -1 with *cause (naming what is taken, as
- * O_EXCL would) and errno.
+ * Gives relpath's .part a file: the unnamed fd linked under that name,
+ * or with fd -1 a new one made there. Refused, as O_EXCL would, if
+ * relpath or its .part is there already. The file's fd (fd itself if
+ * given), or -1 with *cause and errno.
  */
 static int
-spare_link(int rootfd, const char *relpath, int fd, char **cause)
+part_make(int rootfd, const char *relpath, int fd, char **cause)
 {
 	struct stat	 st;
-	const char	*base;
+	const char	*base, *what;
 	char		 proc[40], *part;
-	int		 dirfd, rc = -1, err;
+	int		 dirfd, err = 0;
 
 	if ((dirfd = pcapfile_dir(rootfd, relpath, 1, &base, cause)) == -1)
 		return (-1);
 	part = xasprintf("%s%s", base, PCAPFILE_PART);
-	/* (linkat's AT_EMPTY_PATH would need CAP_DAC_READ_SEARCH) */
-	snprintf(proc, sizeof proc, "/proc/self/fd/%d", fd);
+	what = PCAPFILE_PART;
 	if (fstatat(dirfd, base, &st, AT_SYMLINK_NOFOLLOW) == 0) {
-		*cause = xasprintf("%s: %s", relpath, strerror(EEXIST));
 		err = EEXIST;
-	} else if (linkat(AT_FDCWD, proc, dirfd, part,
-	    AT_SYMLINK_FOLLOW) == -1) {
-		err = errno;
-		*cause = xasprintf("%s%s: %s", relpath, PCAPFILE_PART,
-		    strerror(err));
-	} else
-		err = rc = 0;
+		what = "";
+	} else if (fd == -1) {
+		if ((fd = openat(dirfd, part, O_RDWR | O_CREAT | O_EXCL |
+		    O_NOFOLLOW | O_CLOEXEC, 0640)) == -1)
+			err = errno;
+	} else {
+		/* (linkat's AT_EMPTY_PATH would need CAP_DAC_READ_SEARCH) */
+		snprintf(proc, sizeof proc, "/proc/self/fd/%d", fd);
+		if (linkat(AT_FDCWD, proc, dirfd, part, AT_SYMLINK_FOLLOW) ==
+		    -1)
+			err = errno;
+	}
+	if (err != 0)
+		*cause = xasprintf("%s%s: %s", relpath, what, strerror(err));
 	free(part);
 	close(dirfd);
 	errno = err;
-	return (rc);
+	return (err != 0 ? -1 : fd);
 }
 
 int
@@ -456,7 +462,7 @@ pcapfile_name(int rootfd, const char *relpath, int fd, char **cause)
 {
 	int	rc;
 
-	rc = spare_link(rootfd, relpath, fd, cause);
+	rc = part_make(rootfd, relpath, fd, cause) == -1 ? -1 : 0;
 	close(fd);
 	return (rc);
 }
@@ -467,13 +473,12 @@ pcapfile_spares_probe(int rootfd)
 	char	 name[64], *cause = NULL;
 	int	 fd;
 
-	if ((fd = openat(rootfd, ".", O_TMPFILE | O_RDWR | O_CLOEXEC,
-	    0640)) == -1) {
+	snprintf(name, sizeof name, ".alertcapd-probe-%ld", (long)getpid());
+	if ((fd = pcapfile_spare_make(rootfd, name)) < 0) {
 		spares.off = 1;
 		return;
 	}
-	snprintf(name, sizeof name, ".alertcapd-probe-%ld", (long)getpid());
-	if (spare_link(rootfd, name, fd, &cause) == 0)
+	if (part_make(rootfd, name, fd, &cause) != -1)
 		pcapfile_unlink(rootfd, name, PCAPFILE_PART);
 	else if (errno != EEXIST && errno != ENOSPC && errno != EDQUOT)
 		spares.off = 1;		/* no /proc, or not allowed */
@@ -533,14 +538,9 @@ pcapw_open_suffix(int rootfd, const char *relpath, const char *suffix,
 	if (toname != NULL)
 		*toname = -1;
 	fd = toname != NULL ? spare_take(rootfd, relpath, toname) : -2;
-	if (fd == -2 && toname != NULL && pcapfile_taken(rootfd, relpath,
-	    cause) != 0) {
-		if (*cause == NULL)
-			*cause = xasprintf("%s: %s", relpath, strerror(EEXIST));
-		free(hdr);
-		return (NULL);
-	}
-	if (fd == -2)
+	if (fd == -2 && toname != NULL)	/* spares off: made under the name */
+		fd = part_make(rootfd, relpath, -1, cause);
+	else if (fd == -2)
 		fd = pcapfile_open(rootfd, relpath, suffix, O_RDWR | O_CREAT |
 		    O_EXCL, cause);
 	if (fd == -1) {

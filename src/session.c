@@ -616,53 +616,55 @@ sess_file_gone(uint64_t bytes, enum file_gone why)
 	sess_stats.bytes_deleted[why] += bytes;
 }
 
-/* Off the loop: a file goes (freeing gigabytes of blocks takes a while). */
+/*
+ * A file that goes, off the loop (freeing gigabytes of blocks takes a
+ * while): a finished one, or the .part of a capture that never started
+ * if it is still the file of inode ino (pcapfile_discard), after its name
+ * if the worker is giving it one.
+ */
+struct sess_unlink {
+	char		*relpath;
+	int		 part;
+	uint64_t	 ino;
+};
+
 static void
 sess_unlink_work(void *arg)
 {
-	if (pcapfile_remove(sess_rootfd, arg) == -1 && errno != ENOENT)
-		log_warn("deleting %s: %s", (char *)arg, strerror(errno));
+	struct sess_unlink	*u = arg;
+
+	if (u->part)
+		pcapfile_discard(sess_rootfd, u->relpath, u->ino);
+	else if (pcapfile_remove(sess_rootfd, u->relpath) == -1 &&
+	    errno != ENOENT)
+		log_warn("deleting %s: %s", u->relpath, strerror(errno));
+}
+
+static void
+sess_unlink_done(void *arg)
+{
+	struct sess_unlink	*u = arg;
+
+	free(u->relpath);
+	free(u);
+}
+
+static void
+sess_unlink_submit(const char *relpath, int part, uint64_t ino)
+{
+	struct sess_unlink	*u;
+
+	u = xcalloc(1, sizeof *u);
+	u->relpath = xstrdup(relpath);
+	u->part = part;
+	u->ino = ino;
+	worker_submit(sess_unlink_work, sess_unlink_done, u);
 }
 
 static void
 sess_unlink_later(const char *relpath)
 {
-	worker_submit(sess_unlink_work, free, xstrdup(relpath));
-}
-
-/* A file that never became a capture's, and goes (pcapfile_discard). */
-struct sess_discard {
-	char		*relpath;
-	uint64_t	 ino;
-};
-
-static void
-sess_discard_work(void *arg)
-{
-	struct sess_discard	*d = arg;
-
-	pcapfile_discard(sess_rootfd, d->relpath, d->ino);
-}
-
-static void
-sess_discard_done(void *arg)
-{
-	struct sess_discard	*d = arg;
-
-	free(d->relpath);
-	free(d);
-}
-
-/* Off the loop, and after the file's name if it is being given one. */
-static void
-sess_discard_later(const char *relpath, uint64_t ino)
-{
-	struct sess_discard	*d;
-
-	d = xcalloc(1, sizeof *d);
-	d->relpath = xstrdup(relpath);
-	d->ino = ino;
-	worker_submit(sess_discard_work, sess_discard_done, d);
+	sess_unlink_submit(relpath, 0, 0);
 }
 
 /* Counts a forgotten capture's file, still on disk. */
@@ -1942,7 +1944,7 @@ cap_abandon(struct session *c)
 		/* Its outcome is not wanted: the loop does not wait for it. */
 		io_result_free(pcapw_close_later(c->w));
 		c->w = NULL;
-		sess_discard_later(c->rec->file, c->file_ino);
+		sess_unlink_submit(c->rec->file, 1, c->file_ino);
 	}
 	if (state_delete(c->rec->name, NULL, &cause) == -1)
 		free(cause);
@@ -2813,12 +2815,6 @@ cap_sweep(void)
 }
 
 /*
- * Each second: the running captures' buffers flushed and counters read
- * (from their own list: with 100,000 records on file a walk of all took
- * the loop 10 ms a second), and the records the store could not take
- * stored again.
- */
-/*
  * The records not stored yet, the oldest first, in one transaction of at
  * most budget_us of writes (0: all): each is clean once it commits; if
  * the commit fails, all wait for the next tick.
@@ -3217,6 +3213,7 @@ int
 session_init(struct event_base *base, const struct conf *conf, char **cause)
 {
 	struct session	*c;
+	int		 fd;
 
 	sess_base = base;
 	sess_node = xstrdup(conf->node);
@@ -3239,8 +3236,12 @@ session_init(struct event_base *base, const struct conf *conf, char **cause)
 	 * For files at the root, made here before the first alert: made on
 	 * their thread they took the cores and the disk from it.
 	 */
-	while (pcapfile_spare_wanted("x"))
-		pcapfile_spare_put("x", pcapfile_spare_make(sess_rootfd, "x"));
+	while (pcapfile_spare_wanted("x")) {
+		fd = pcapfile_spare_make(sess_rootfd, "x");
+		pcapfile_spare_put("x", fd);
+		if (fd < 0)
+			break;	/* the file system says why at the first capture */
+	}
 	metrics_register(sess_metrics, sess_traffic);
 	return (0);
 }
